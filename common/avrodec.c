@@ -1,0 +1,696 @@
+/* avrodec.c - see avrodec.h. */
+#include "avrodec.h"
+#include "util.h"
+
+#include <avro.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TP_AVRO_MAX_DEPTH 32
+#define TP_AVRO_MAX_ITEMS 65536
+
+enum tp_fkind { FK_STR, FK_EVTYPE, FK_LEVEL, FK_CHANNEL, FK_LONG, FK_INT };
+
+struct tp_field_spec {
+        const char *name;
+        enum tp_fkind kind;
+        int optional; /* reader type is a union with null */
+};
+
+/* The reader's fields, in the order of design.md. */
+static const struct tp_field_spec tp_fields[] = {
+        {"event_id", FK_STR, 0},        {"event_type", FK_EVTYPE, 0},
+        {"occurred_at", FK_LONG, 0},    {"dossier_id", FK_STR, 0},
+        {"seq", FK_INT, 0},             {"province_code", FK_STR, 0},
+        {"commune_code", FK_STR, 1},    {"procedure_code", FK_STR, 0},
+        {"procedure_level", FK_LEVEL, 0}, {"channel", FK_CHANNEL, 0},
+        {"agency_code", FK_STR, 0},     {"handling_level", FK_LEVEL, 0},
+        {"to_level", FK_LEVEL, 1},      {"to_agency_code", FK_STR, 1},
+        {"due_at", FK_LONG, 1},         {"source_system", FK_STR, 0},
+        {"handling_commune_code", FK_STR, 1},
+};
+#define TP_NFIELDS (sizeof(tp_fields) / sizeof(tp_fields[0]))
+
+enum { F_EVENT_ID, F_EVENT_TYPE, F_OCCURRED_AT, F_DOSSIER_ID, F_SEQ,
+       F_PROVINCE, F_COMMUNE, F_PROCEDURE, F_PROC_LEVEL, F_CHANNEL,
+       F_AGENCY, F_HANDLING_LEVEL, F_TO_LEVEL, F_TO_AGENCY, F_DUE_AT,
+       F_SOURCE, F_HANDLING_COMMUNE };
+
+/* A decoded scalar: what one field holds. */
+struct tp_scalar {
+        int is_null;
+        char *str; /* FK_STR, owned */
+        int64_t num; /* FK_LONG, FK_INT, enums (symbol index in ours) */
+};
+
+struct tp_avro_reader {
+        int has_default[TP_NFIELDS];
+        struct tp_scalar def[TP_NFIELDS];
+};
+
+struct tp_avrodec {
+        const struct tp_avro_reader *rd;
+        avro_schema_t schema;
+        avro_value_iface_t *iface;
+        avro_value_t value;
+        avro_reader_t reader;
+        int widx[TP_NFIELDS]; /* writer field index or -1 */
+};
+
+/* ---- UTF-8 ---------------------------------------------------------- */
+
+int tp_utf8_valid(const char *s, size_t len)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        size_t i = 0;
+        while (i < len) {
+                unsigned c = p[i];
+                size_t n;
+                unsigned min;
+                if (c == 0)
+                        return 0;
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                } else if ((c & 0xe0) == 0xc0) {
+                        n = 1, min = 0x80, c &= 0x1f;
+                } else if ((c & 0xf0) == 0xe0) {
+                        n = 2, min = 0x800, c &= 0x0f;
+                } else if ((c & 0xf8) == 0xf0) {
+                        n = 3, min = 0x10000, c &= 0x07;
+                } else {
+                        return 0;
+                }
+                if (i + n >= len)
+                        return 0;
+                for (size_t k = 1; k <= n; k++) {
+                        if ((p[i + k] & 0xc0) != 0x80)
+                                return 0;
+                        c = (c << 6) | (p[i + k] & 0x3f);
+                }
+                if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+                        return 0;
+                i += n + 1;
+        }
+        return 1;
+}
+
+/* ---- reader schema ---------------------------------------------------- */
+
+static int tp_enum_parse_kind(enum tp_fkind kind, const char *s)
+{
+        switch (kind) {
+        case FK_EVTYPE:
+                return tp_event_type_parse(s);
+        case FK_LEVEL:
+                return tp_level_parse(s);
+        case FK_CHANNEL:
+                return tp_channel_parse(s);
+        default:
+                return -1;
+        }
+}
+
+static int tp_reader_default(struct tp_avro_reader *rd, size_t i,
+                             json_t *dflt, char *errstr, size_t errstr_size)
+{
+        const struct tp_field_spec *f = &tp_fields[i];
+        struct tp_scalar *d = &rd->def[i];
+
+        rd->has_default[i] = 1;
+        if (json_is_null(dflt)) {
+                d->is_null = 1;
+                return 0;
+        }
+        if (f->kind == FK_STR && json_is_string(dflt)) {
+                d->str = tp_xstrdup(json_string_value(dflt));
+                return 0;
+        }
+        if ((f->kind == FK_LONG || f->kind == FK_INT) &&
+            json_is_integer(dflt)) {
+                d->num = json_integer_value(dflt);
+                return 0;
+        }
+        if (json_is_string(dflt)) {
+                int v = tp_enum_parse_kind(f->kind, json_string_value(dflt));
+                if (v >= 0) {
+                        d->num = v;
+                        return 0;
+                }
+        }
+        snprintf(errstr, errstr_size,
+                 "reader schema field \"%s\" has an unusable default",
+                 f->name);
+        return -1;
+}
+
+static int tp_reader_field(struct tp_avro_reader *rd, json_t *fields,
+                           size_t i, char *errstr, size_t errstr_size)
+{
+        size_t k;
+        json_t *jf;
+
+        json_array_foreach(fields, k, jf)
+        {
+                const char *name = json_string_value(json_object_get(jf,
+                                                                     "name"));
+                json_t *dflt;
+                if (!name || strcmp(name, tp_fields[i].name) != 0)
+                        continue;
+                dflt = json_object_get(jf, "default");
+                if (!dflt)
+                        return 0;
+                return tp_reader_default(rd, i, dflt, errstr, errstr_size);
+        }
+        snprintf(errstr, errstr_size, "reader schema lacks field \"%s\"",
+                 tp_fields[i].name);
+        return -1;
+}
+
+struct tp_avro_reader *tp_avro_reader_new(const char *json, size_t len,
+                                          char *errstr, size_t errstr_size)
+{
+        struct tp_avro_reader *rd = tp_xcalloc(1, sizeof(*rd));
+        json_error_t jerr;
+        json_t *root = json_loadb(json, len, 0, &jerr);
+        json_t *fields;
+
+        if (!root) {
+                snprintf(errstr, errstr_size,
+                         "could not parse reader schema: line %d: %s",
+                         jerr.line, jerr.text);
+                goto fail;
+        }
+        fields = json_object_get(root, "fields");
+        if (!json_is_array(fields)) {
+                snprintf(errstr, errstr_size,
+                         "could not parse reader schema: no \"fields\" array");
+                goto fail;
+        }
+        for (size_t i = 0; i < TP_NFIELDS; i++)
+                if (tp_reader_field(rd, fields, i, errstr, errstr_size) != 0)
+                        goto fail;
+        json_decref(root);
+        return rd;
+fail:
+        json_decref(root);
+        tp_avro_reader_destroy(rd);
+        return NULL;
+}
+
+void tp_avro_reader_destroy(struct tp_avro_reader *rd)
+{
+        if (!rd)
+                return;
+        for (size_t i = 0; i < TP_NFIELDS; i++)
+                free(rd->def[i].str);
+        free(rd);
+}
+
+/* ---- writer compatibility ---------------------------------------------- */
+
+static avro_schema_t tp_unlink(avro_schema_t s)
+{
+        while (s && avro_typeof(s) == AVRO_LINK)
+                s = avro_schema_link_target(s);
+        return s;
+}
+
+static int tp_type_fits(enum tp_fkind kind, avro_type_t t)
+{
+        switch (kind) {
+        case FK_STR:
+                return t == AVRO_STRING;
+        case FK_EVTYPE:
+        case FK_LEVEL:
+        case FK_CHANNEL:
+                return t == AVRO_ENUM || t == AVRO_STRING;
+        case FK_LONG:
+        case FK_INT:
+                return t == AVRO_INT64 || t == AVRO_INT32;
+        }
+        return 0;
+}
+
+/* A writer field fits when it, or some branch of its union, fits the
+ * reader's type; other branches decode as errors at run time. */
+static int tp_writer_fits(enum tp_fkind kind, avro_schema_t ws)
+{
+        ws = tp_unlink(ws);
+        if (avro_typeof(ws) != AVRO_UNION)
+                return tp_type_fits(kind, avro_typeof(ws));
+        for (size_t b = 0; b < avro_schema_union_size(ws); b++) {
+                avro_schema_t bs = tp_unlink(avro_schema_union_branch(ws, b));
+                if (tp_type_fits(kind, avro_typeof(bs)))
+                        return 1;
+        }
+        return 0;
+}
+
+static int tp_avrodec_map(struct tp_avrodec *dec, char *errstr,
+                          size_t errstr_size)
+{
+        size_t n = avro_schema_record_size(dec->schema);
+
+        for (size_t i = 0; i < TP_NFIELDS; i++) {
+                dec->widx[i] = -1;
+                for (size_t w = 0; w < n; w++) {
+                        const char *name = avro_schema_record_field_name(
+                                dec->schema, (int)w);
+                        if (name && strcmp(name, tp_fields[i].name) == 0)
+                                dec->widx[i] = (int)w;
+                }
+                if (dec->widx[i] < 0) {
+                        if (dec->rd->has_default[i])
+                                continue;
+                        snprintf(errstr, errstr_size,
+                                 "writer schema lacks field \"%s\", which "
+                                 "has no default", tp_fields[i].name);
+                        return -1;
+                }
+                if (!tp_writer_fits(tp_fields[i].kind,
+                                    avro_schema_record_field_get_by_index(
+                                            dec->schema, dec->widx[i]))) {
+                        snprintf(errstr, errstr_size,
+                                 "writer schema field \"%s\" has a type that "
+                                 "cannot be read as the reader's",
+                                 tp_fields[i].name);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+struct tp_avrodec *tp_avrodec_new(const struct tp_avro_reader *rd,
+                                  const char *writer_json, size_t len,
+                                  char *errstr, size_t errstr_size)
+{
+        struct tp_avrodec *dec = tp_xcalloc(1, sizeof(*dec));
+
+        dec->rd = rd;
+        if (avro_schema_from_json_length(writer_json, len, &dec->schema)) {
+                snprintf(errstr, errstr_size, "invalid writer schema: %s",
+                         avro_strerror());
+                dec->schema = NULL;
+                goto fail;
+        }
+        if (avro_typeof(dec->schema) != AVRO_RECORD) {
+                snprintf(errstr, errstr_size,
+                         "writer schema is a %s, not a record",
+                         avro_schema_type_name(dec->schema));
+                goto fail;
+        }
+        if (tp_avrodec_map(dec, errstr, errstr_size) != 0)
+                goto fail;
+        dec->iface = avro_generic_class_from_schema(dec->schema);
+        if (!dec->iface ||
+            avro_generic_value_new(dec->iface, &dec->value) != 0) {
+                snprintf(errstr, errstr_size,
+                         "could not build a decoder for the writer schema: %s",
+                         avro_strerror());
+                goto fail;
+        }
+        dec->reader = avro_reader_memory(NULL, 0);
+        return dec;
+fail:
+        tp_avrodec_destroy(dec);
+        return NULL;
+}
+
+void tp_avrodec_destroy(struct tp_avrodec *dec)
+{
+        if (!dec)
+                return;
+        if (dec->reader)
+                avro_reader_free(dec->reader);
+        if (dec->value.iface)
+                avro_value_decref(&dec->value);
+        if (dec->iface)
+                avro_value_iface_decref(dec->iface);
+        if (dec->schema)
+                avro_schema_decref(dec->schema);
+        free(dec);
+}
+
+/* ---- bounds walk -------------------------------------------------------- */
+
+struct tp_cursor {
+        const unsigned char *p;
+        size_t left;
+        size_t items;
+        char *errstr;
+        size_t errstr_size;
+};
+
+static int tp_cur_fail(struct tp_cursor *c, const char *what)
+{
+        snprintf(c->errstr, c->errstr_size, "%s with %zu bytes left", what,
+                 c->left);
+        return -1;
+}
+
+static int tp_cur_varint(struct tp_cursor *c, int64_t *out)
+{
+        uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+                unsigned char b;
+                if (c->left == 0)
+                        return tp_cur_fail(c, "truncated varint");
+                b = *c->p++;
+                c->left--;
+                v |= (uint64_t)(b & 0x7f) << shift;
+                if (!(b & 0x80)) {
+                        *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+                        return 0;
+                }
+        }
+        return tp_cur_fail(c, "varint longer than 10 bytes");
+}
+
+static int tp_cur_skip(struct tp_cursor *c, int64_t n, const char *what)
+{
+        if (n < 0 || (uint64_t)n > c->left)
+                return tp_cur_fail(c, what);
+        c->p += n;
+        c->left -= (size_t)n;
+        return 0;
+}
+
+static int tp_walk(avro_schema_t s, struct tp_cursor *c, int depth);
+
+static int tp_walk_blocks(avro_schema_t items, avro_schema_t values,
+                          struct tp_cursor *c, int depth)
+{
+        int64_t count, bytes;
+        for (;;) {
+                if (tp_cur_varint(c, &count))
+                        return -1;
+                if (count == 0)
+                        return 0;
+                if (count < 0) {
+                        if (count == INT64_MIN)
+                                return tp_cur_fail(c, "bad block count");
+                        count = -count;
+                        if (tp_cur_varint(c, &bytes))
+                                return -1;
+                }
+                if ((uint64_t)count > TP_AVRO_MAX_ITEMS - c->items)
+                        return tp_cur_fail(c, "too many array/map items");
+                c->items += (size_t)count;
+                for (int64_t i = 0; i < count; i++) {
+                        if (values) {
+                                int64_t klen;
+                                if (tp_cur_varint(c, &klen) ||
+                                    tp_cur_skip(c, klen, "map key too long"))
+                                        return -1;
+                        }
+                        if (tp_walk(values ? values : items, c, depth + 1))
+                                return -1;
+                }
+        }
+}
+
+static int tp_walk_string(struct tp_cursor *c)
+{
+        int64_t n;
+        if (tp_cur_varint(c, &n))
+                return -1;
+        return tp_cur_skip(c, n, "string/bytes length beyond the data");
+}
+
+static int tp_walk(avro_schema_t s, struct tp_cursor *c, int depth)
+{
+        int64_t v;
+        s = tp_unlink(s);
+        if (depth > TP_AVRO_MAX_DEPTH)
+                return tp_cur_fail(c, "nesting too deep");
+        switch (avro_typeof(s)) {
+        case AVRO_NULL:
+                return 0;
+        case AVRO_BOOLEAN:
+                return tp_cur_skip(c, 1, "truncated boolean");
+        case AVRO_INT32:
+                if (tp_cur_varint(c, &v))
+                        return -1;
+                if (v < INT32_MIN || v > INT32_MAX)
+                        return tp_cur_fail(c, "int out of range");
+                return 0;
+        case AVRO_INT64:
+                return tp_cur_varint(c, &v);
+        case AVRO_FLOAT:
+                return tp_cur_skip(c, 4, "truncated float");
+        case AVRO_DOUBLE:
+                return tp_cur_skip(c, 8, "truncated double");
+        case AVRO_STRING:
+        case AVRO_BYTES:
+                return tp_walk_string(c);
+        case AVRO_FIXED:
+                return tp_cur_skip(c, avro_schema_fixed_size(s),
+                                   "truncated fixed");
+        case AVRO_ENUM:
+                if (tp_cur_varint(c, &v))
+                        return -1;
+                if (v < 0 || v >= avro_schema_enum_number_of_symbols(s))
+                        return tp_cur_fail(c, "enum index out of range");
+                return 0;
+        case AVRO_UNION:
+                if (tp_cur_varint(c, &v))
+                        return -1;
+                if (v < 0 || (uint64_t)v >= avro_schema_union_size(s))
+                        return tp_cur_fail(c, "union branch out of range");
+                return tp_walk(avro_schema_union_branch(s, (int)v), c,
+                               depth + 1);
+        case AVRO_RECORD:
+                for (size_t i = 0; i < avro_schema_record_size(s); i++)
+                        if (tp_walk(avro_schema_record_field_get_by_index(
+                                            s, (int)i),
+                                    c, depth + 1))
+                                return -1;
+                return 0;
+        case AVRO_ARRAY:
+                return tp_walk_blocks(avro_schema_array_items(s), NULL, c,
+                                      depth);
+        case AVRO_MAP:
+                return tp_walk_blocks(NULL, avro_schema_map_values(s), c,
+                                      depth);
+        default:
+                return tp_cur_fail(c, "unsupported schema type");
+        }
+}
+
+int tp_avrodec_check_bounds(const struct tp_avrodec *dec,
+                            const unsigned char *body, size_t len,
+                            char *errstr, size_t errstr_size)
+{
+        struct tp_cursor c = {body, len, 0, errstr, errstr_size};
+        if (tp_walk(dec->schema, &c, 0) != 0)
+                return -1;
+        if (c.left != 0) {
+                snprintf(errstr, errstr_size,
+                         "%zu trailing bytes after the record", c.left);
+                return -1;
+        }
+        return 0;
+}
+
+/* ---- field extraction ---------------------------------------------------- */
+
+static int tp_enum_symbol(avro_value_t *v, const char **sym)
+{
+        int idx;
+        avro_schema_t es = avro_value_get_schema(v);
+        if (avro_value_get_enum(v, &idx) != 0)
+                return -1;
+        *sym = avro_schema_enum_get(es, idx);
+        return *sym ? 0 : -1;
+}
+
+static int tp_get_string(avro_value_t *v, const char *field,
+                         struct tp_scalar *out, char *errstr,
+                         size_t errstr_size)
+{
+        const char *s;
+        size_t size;
+        if (avro_value_get_string(v, &s, &size) != 0 || size == 0) {
+                snprintf(errstr, errstr_size, "field \"%s\": unreadable string",
+                         field);
+                return -1;
+        }
+        if (!tp_utf8_valid(s, size - 1)) {
+                snprintf(errstr, errstr_size,
+                         "field \"%s\": not valid UTF-8 (or holds NUL)", field);
+                return -1;
+        }
+        out->str = tp_xstrndup(s, size - 1);
+        return 0;
+}
+
+static int tp_get_enum(avro_value_t *v, avro_type_t t, const struct tp_field_spec *f,
+                       struct tp_scalar *out, char *errstr, size_t errstr_size)
+{
+        const char *sym = NULL;
+        size_t size;
+        int k;
+        if (t == AVRO_ENUM) {
+                if (tp_enum_symbol(v, &sym) != 0)
+                        sym = NULL;
+        } else if (avro_value_get_string(v, &sym, &size) != 0) {
+                sym = NULL;
+        }
+        k = sym ? tp_enum_parse_kind(f->kind, sym) : -1;
+        if (k < 0) {
+                snprintf(errstr, errstr_size,
+                         "field \"%s\": unknown symbol \"%.40s\"", f->name,
+                         sym ? sym : "?");
+                return -1;
+        }
+        out->num = k;
+        return 0;
+}
+
+static int tp_get_number(avro_value_t *v, avro_type_t t,
+                         const struct tp_field_spec *f, struct tp_scalar *out,
+                         char *errstr, size_t errstr_size)
+{
+        int32_t i32;
+        int64_t i64;
+        if (t == AVRO_INT32 && avro_value_get_int(v, &i32) == 0) {
+                out->num = i32;
+                return 0;
+        }
+        if (t == AVRO_INT64 && avro_value_get_long(v, &i64) == 0) {
+                if (f->kind == FK_INT && (i64 < INT32_MIN || i64 > INT32_MAX))
+                        goto fail;
+                out->num = i64;
+                return 0;
+        }
+fail:
+        snprintf(errstr, errstr_size, "field \"%s\": unreadable number",
+                 f->name);
+        return -1;
+}
+
+/* Reads one mapped writer field into out (unwrapping unions). Returns
+ * TP_REASON_OK or the reason. */
+static enum tp_reason tp_get_field(avro_value_t *rec, int widx, size_t i,
+                                   struct tp_scalar *out, char *errstr,
+                                   size_t errstr_size)
+{
+        const struct tp_field_spec *f = &tp_fields[i];
+        avro_value_t v, branch;
+        avro_type_t t;
+        int rc;
+
+        if (avro_value_get_by_index(rec, widx, &v, NULL) != 0)
+                goto bad;
+        if (avro_value_get_type(&v) == AVRO_UNION) {
+                if (avro_value_get_current_branch(&v, &branch) != 0)
+                        goto bad;
+                v = branch;
+        }
+        t = avro_value_get_type(&v);
+        if (t == AVRO_NULL) {
+                if (f->optional) {
+                        out->is_null = 1;
+                        return TP_REASON_OK;
+                }
+                snprintf(errstr, errstr_size, "field \"%s\" is null",
+                         f->name);
+                return TP_REASON_MISSING_FIELD;
+        }
+        if (!tp_type_fits(f->kind, t)) {
+                snprintf(errstr, errstr_size,
+                         "field \"%s\" holds a %s", f->name,
+                         avro_schema_type_name(avro_value_get_schema(&v)));
+                return TP_REASON_BAD_AVRO;
+        }
+        if (f->kind == FK_STR)
+                rc = tp_get_string(&v, f->name, out, errstr, errstr_size);
+        else if (f->kind == FK_LONG || f->kind == FK_INT)
+                rc = tp_get_number(&v, t, f, out, errstr, errstr_size);
+        else
+                rc = tp_get_enum(&v, t, f, out, errstr, errstr_size);
+        return rc == 0 ? TP_REASON_OK : TP_REASON_BAD_AVRO;
+bad:
+        snprintf(errstr, errstr_size, "field \"%s\": %s", f->name,
+                 avro_strerror());
+        return TP_REASON_BAD_AVRO;
+}
+
+static void tp_scalar_default(const struct tp_avro_reader *rd, size_t i,
+                              struct tp_scalar *out)
+{
+        out->is_null = rd->def[i].is_null;
+        out->num = rd->def[i].num;
+        out->str = tp_xstrdup(rd->def[i].str);
+}
+
+static char *tp_take_str(struct tp_scalar *s)
+{
+        char *p = s->is_null ? NULL : s->str;
+        if (s->is_null)
+                free(s->str);
+        s->str = NULL;
+        return p;
+}
+
+static void tp_fill_event(struct tp_scalar *sc, int commune_given,
+                          struct tp_event *ev)
+{
+        memset(ev, 0, sizeof(*ev));
+        ev->event_id = tp_take_str(&sc[F_EVENT_ID]);
+        ev->event_type = (enum tp_event_type)sc[F_EVENT_TYPE].num;
+        ev->occurred_at = sc[F_OCCURRED_AT].num;
+        ev->dossier_id = tp_take_str(&sc[F_DOSSIER_ID]);
+        ev->seq = (int32_t)sc[F_SEQ].num;
+        ev->province_code = tp_take_str(&sc[F_PROVINCE]);
+        ev->commune_code = tp_take_str(&sc[F_COMMUNE]);
+        ev->procedure_code = tp_take_str(&sc[F_PROCEDURE]);
+        ev->procedure_level = (enum tp_level)sc[F_PROC_LEVEL].num;
+        ev->channel = (enum tp_channel)sc[F_CHANNEL].num;
+        ev->agency_code = tp_take_str(&sc[F_AGENCY]);
+        ev->handling_level = (enum tp_level)sc[F_HANDLING_LEVEL].num;
+        ev->to_level = sc[F_TO_LEVEL].is_null ? TP_LEVEL_NONE
+                                              : (int)sc[F_TO_LEVEL].num;
+        ev->to_agency_code = tp_take_str(&sc[F_TO_AGENCY]);
+        ev->due_at = sc[F_DUE_AT].is_null ? TP_TS_NONE : sc[F_DUE_AT].num;
+        ev->source_system = tp_take_str(&sc[F_SOURCE]);
+        ev->handling_commune_code = tp_take_str(&sc[F_HANDLING_COMMUNE]);
+        ev->handling_commune_given = commune_given;
+}
+
+enum tp_reason tp_avrodec_decode(struct tp_avrodec *dec,
+                                 const unsigned char *body, size_t len,
+                                 struct tp_event *ev, char *errstr,
+                                 size_t errstr_size)
+{
+        struct tp_scalar sc[TP_NFIELDS];
+        enum tp_reason r = TP_REASON_OK;
+        size_t i;
+
+        memset(sc, 0, sizeof(sc));
+        if (tp_avrodec_check_bounds(dec, body, len, errstr, errstr_size))
+                return TP_REASON_BAD_AVRO;
+        avro_reader_memory_set_source(dec->reader, (const char *)body,
+                                      (int64_t)len);
+        if (avro_value_read(dec->reader, &dec->value) != 0) {
+                snprintf(errstr, errstr_size, "%s", avro_strerror());
+                return TP_REASON_BAD_AVRO;
+        }
+        for (i = 0; i < TP_NFIELDS && r == TP_REASON_OK; i++) {
+                if (dec->widx[i] < 0)
+                        tp_scalar_default(dec->rd, i, &sc[i]);
+                else
+                        r = tp_get_field(&dec->value, dec->widx[i], i, &sc[i],
+                                         errstr, errstr_size);
+        }
+        if (r != TP_REASON_OK) {
+                for (i = 0; i < TP_NFIELDS; i++)
+                        free(sc[i].str);
+                return r;
+        }
+        tp_fill_event(sc, dec->widx[F_HANDLING_COMMUNE] >= 0, ev);
+        return TP_REASON_OK;
+}

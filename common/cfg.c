@@ -1,0 +1,361 @@
+/* cfg.c - see cfg.h. */
+#include "cfg.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum tp_opt_type { TP_OPT_STR, TP_OPT_INT, TP_OPT_BOOL };
+
+struct tp_opt {
+        const char *name;
+        enum tp_opt_type type;
+        const char *dflt;
+        size_t off;
+        const char *help;
+};
+
+#define OPT(n, t, d, f, h) {n, t, d, offsetof(struct tp_cfg, f), h}
+
+static const struct tp_opt tp_opts[] = {
+        OPT("brokers", TP_OPT_STR, "localhost:9092", brokers,
+            "Kafka bootstrap servers"),
+        OPT("pg", TP_OPT_STR, "dbname=tthc", pg,
+            "PostgreSQL conninfo (secret: use TTHC_PG_FILE)"),
+        OPT("group", TP_OPT_STR, NULL, group, "Kafka consumer group id"),
+        OPT("topics", TP_OPT_STR, "^tthc\\.filings\\.[0-9]{2}$", topics,
+            "topic regex (leading ^) or comma-separated topic list"),
+        OPT("schemas", TP_OPT_STR, "schemas/avro", schemas,
+            "schema catalog directory (<id>-*.avsc)"),
+        OPT("reader-schema", TP_OPT_STR, NULL, reader_schema,
+            "reader schema (default: <schemas>/1-filing_event.avsc)"),
+        OPT("registry", TP_OPT_STR, "", registry,
+            "Confluent schema registry URL (optional)"),
+        OPT("reference", TP_OPT_STR, "reference", reference,
+            "reference data directory (provinces.csv, communes.csv)"),
+        OPT("migrations", TP_OPT_STR, "schemas/sql", migrations,
+            "SQL migrations directory"),
+        OPT("migrate", TP_OPT_BOOL, "false", migrate,
+            "apply migrations and reference data on start"),
+        OPT("dlq-topic", TP_OPT_STR, "tthc.filings.dlq", dlq_topic,
+            "dead-letter topic"),
+        OPT("exit-when-idle", TP_OPT_BOOL, "false", exit_when_idle,
+            "drain the topics, commit and exit 0"),
+        OPT("idle-exit-ms", TP_OPT_INT, "10000", idle_exit_ms,
+            "with --exit-when-idle: exit after this long with nothing "
+            "assigned"),
+        OPT("batch-size", TP_OPT_INT, "5000", batch_size,
+            "maximum messages per transaction"),
+        OPT("batch-ms", TP_OPT_INT, "500", batch_ms,
+            "maximum time to fill a batch (ms)"),
+        OPT("http-port", TP_OPT_INT, "0", http_port,
+            "port for /metrics, /healthz, /readyz (0: off)"),
+        OPT("log-level", TP_OPT_STR, "info", log_level,
+            "debug, info, warn or error"),
+        OPT("log-format", TP_OPT_STR, "logfmt", log_format,
+            "logfmt or json"),
+        OPT("rules", TP_OPT_STR, "", rules, "alert rules file (tthc-alert)"),
+        OPT("alertmanager", TP_OPT_STR, "", alertmanager,
+            "Alertmanager base URL (tthc-alert)"),
+};
+
+static const struct tp_opt *tp_opt_find(const char *name)
+{
+        for (size_t i = 0; i < TP_ARRAY_LEN(tp_opts); i++)
+                if (strcmp(tp_opts[i].name, name) == 0)
+                        return &tp_opts[i];
+        return NULL;
+}
+
+static int tp_parse_bool(const char *v, int *out)
+{
+        if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") ||
+            !strcmp(v, "on"))
+                *out = 1;
+        else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") ||
+                 !strcmp(v, "off"))
+                *out = 0;
+        else
+                return -1;
+        return 0;
+}
+
+static int tp_cfg_kafka(struct tp_cfg *cfg, const char *prop,
+                        const char *value)
+{
+        size_t n = cfg->n_kafka + 1;
+        cfg->kafka_keys = tp_xrealloc(cfg->kafka_keys, n * sizeof(char *));
+        cfg->kafka_values = tp_xrealloc(cfg->kafka_values, n * sizeof(char *));
+        cfg->kafka_keys[cfg->n_kafka] = tp_xstrdup(prop);
+        cfg->kafka_values[cfg->n_kafka] = tp_xstrdup(value);
+        cfg->n_kafka = n;
+        return 0;
+}
+
+int tp_cfg_set(struct tp_cfg *cfg, const char *name, const char *value,
+               char *errstr, size_t errstr_size)
+{
+        const struct tp_opt *o;
+        char *end;
+        long v;
+
+        if (strncmp(name, "kafka.", 6) == 0 && name[6])
+                return tp_cfg_kafka(cfg, name + 6, value);
+        o = tp_opt_find(name);
+        if (!o) {
+                snprintf(errstr, errstr_size, "unknown option \"%s\"", name);
+                return -1;
+        }
+        if (o->type == TP_OPT_STR) {
+                char **dst = (char **)((char *)cfg + o->off);
+                free(*dst);
+                *dst = tp_xstrdup(value);
+                return 0;
+        }
+        if (o->type == TP_OPT_BOOL) {
+                if (tp_parse_bool(value, (int *)((char *)cfg + o->off)) == 0)
+                        return 0;
+                snprintf(errstr, errstr_size,
+                         "option \"%s\" expects true or false, not \"%s\"",
+                         name, value);
+                return -1;
+        }
+        v = strtol(value, &end, 10);
+        if (!*value || *end || v < 0 || v > 1000000000) {
+                snprintf(errstr, errstr_size,
+                         "option \"%s\" expects a non-negative integer, not "
+                         "\"%s\"", name, value);
+                return -1;
+        }
+        *(int *)((char *)cfg + o->off) = (int)v;
+        return 0;
+}
+
+void tp_cfg_defaults(struct tp_cfg *cfg, const char *default_group)
+{
+        char err[128];
+        memset(cfg, 0, sizeof(*cfg));
+        for (size_t i = 0; i < TP_ARRAY_LEN(tp_opts); i++)
+                if (tp_opts[i].dflt)
+                        tp_cfg_set(cfg, tp_opts[i].name, tp_opts[i].dflt, err,
+                                   sizeof(err));
+        if (default_group)
+                tp_cfg_set(cfg, "group", default_group, err, sizeof(err));
+}
+
+void tp_cfg_release(struct tp_cfg *cfg)
+{
+        for (size_t i = 0; i < TP_ARRAY_LEN(tp_opts); i++)
+                if (tp_opts[i].type == TP_OPT_STR)
+                        free(*(char **)((char *)cfg + tp_opts[i].off));
+        for (size_t i = 0; i < cfg->n_kafka; i++) {
+                free(cfg->kafka_keys[i]);
+                free(cfg->kafka_values[i]);
+        }
+        free(cfg->kafka_keys);
+        free(cfg->kafka_values);
+        memset(cfg, 0, sizeof(*cfg));
+}
+
+static char *tp_trim(char *s)
+{
+        char *e;
+        while (isspace((unsigned char)*s))
+                s++;
+        e = s + strlen(s);
+        while (e > s && isspace((unsigned char)e[-1]))
+                *--e = '\0';
+        return s;
+}
+
+int tp_cfg_parse_text(struct tp_cfg *cfg, const char *text,
+                      const char *origin, char *errstr, size_t errstr_size)
+{
+        char *copy = tp_xstrdup(text), *line, *save = NULL;
+        char err[512];
+        int lineno = 0, rc = 0;
+
+        for (line = copy; line && rc == 0; line = save) {
+                char *eq, *key, *val;
+                save = strchr(line, '\n');
+                if (save)
+                        *save++ = '\0';
+                lineno++;
+                key = tp_trim(line);
+                if (*key == '#' || *key == '\0')
+                        continue;
+                eq = strchr(key, '=');
+                if (!eq) {
+                        snprintf(errstr, errstr_size,
+                                 "%s:%d: expected \"key = value\"", origin,
+                                 lineno);
+                        rc = -1;
+                        break;
+                }
+                *eq = '\0';
+                key = tp_trim(key);
+                val = tp_trim(eq + 1);
+                if (tp_cfg_set(cfg, key, val, err, sizeof(err)) != 0) {
+                        snprintf(errstr, errstr_size, "%s:%d: %s", origin,
+                                 lineno, err);
+                        rc = -1;
+                }
+        }
+        free(copy);
+        return rc;
+}
+
+/* "reader-schema" -> "TTHC_READER_SCHEMA". */
+static void tp_env_name(const char *opt, char *buf, size_t size)
+{
+        size_t n = (size_t)snprintf(buf, size, "TTHC_");
+        for (; *opt && n + 1 < size; opt++)
+                buf[n++] = *opt == '-' ? '_' : (char)toupper((unsigned char)*opt);
+        buf[n] = '\0';
+}
+
+static int tp_cfg_env(struct tp_cfg *cfg, char *errstr, size_t errstr_size)
+{
+        char env[64], envf[72], err[512];
+        for (size_t i = 0; i < TP_ARRAY_LEN(tp_opts); i++) {
+                const char *v, *path;
+                char *file = NULL;
+                int rc;
+                tp_env_name(tp_opts[i].name, env, sizeof(env));
+                snprintf(envf, sizeof(envf), "%s_FILE", env);
+                v = getenv(env);
+                path = getenv(envf);
+                if (!v && path) {
+                        file = tp_read_file(path, 65536, NULL, err,
+                                            sizeof(err));
+                        if (!file) {
+                                snprintf(errstr, errstr_size, "%s: %s", envf,
+                                         err);
+                                return -1;
+                        }
+                        v = tp_chomp(file);
+                }
+                rc = v ? tp_cfg_set(cfg, tp_opts[i].name, v, err, sizeof(err))
+                       : 0;
+                free(file);
+                if (rc != 0) {
+                        snprintf(errstr, errstr_size, "%s: %s", env, err);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static const char *tp_find_config(int argc, char **argv)
+{
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+                        return argv[i + 1];
+                if (strncmp(argv[i], "--config=", 9) == 0)
+                        return argv[i] + 9;
+        }
+        return getenv("TTHC_CONFIG");
+}
+
+static int tp_cfg_file(struct tp_cfg *cfg, const char *path, char *errstr,
+                       size_t errstr_size)
+{
+        char *text = tp_read_file(path, 1 << 20, NULL, errstr, errstr_size);
+        int rc;
+        if (!text)
+                return -1;
+        rc = tp_cfg_parse_text(cfg, text, path, errstr, errstr_size);
+        free(text);
+        return rc;
+}
+
+/* Flags: --name value, --name=value, bare --bool-flag. */
+static int tp_cfg_argv(struct tp_cfg *cfg, int argc, char **argv,
+                       char *errstr, size_t errstr_size)
+{
+        for (int i = 1; i < argc; i++) {
+                char name[128];
+                const char *arg = argv[i], *eq, *val;
+                const struct tp_opt *o;
+                if (strncmp(arg, "--", 2) != 0) {
+                        snprintf(errstr, errstr_size,
+                                 "unexpected argument \"%s\"", arg);
+                        return -1;
+                }
+                arg += 2;
+                eq = strchr(arg, '=');
+                tp_strlcpy(name, arg,
+                           eq ? (size_t)(eq - arg) + 1 : sizeof(name));
+                o = tp_opt_find(name);
+                if (eq) {
+                        val = eq + 1;
+                } else if (o && o->type == TP_OPT_BOOL) {
+                        val = "true";
+                } else if (i + 1 < argc) {
+                        val = argv[++i];
+                } else {
+                        snprintf(errstr, errstr_size,
+                                 "option --%s needs a value", name);
+                        return -1;
+                }
+                if (strcmp(name, "config") == 0)
+                        continue;
+                if (tp_cfg_set(cfg, name, val, errstr, errstr_size) != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+void tp_cfg_print_help(const char *service, const char *summary)
+{
+        char env[64];
+        printf("Usage: %s [OPTIONS]\n%s\n\nOptions (flag, environment "
+               "variable, default):\n",
+               service, summary);
+        printf("  --config FILE          TTHC_CONFIG   \"key = value\" "
+               "lines; kafka.<prop> = v goes to librdkafka\n");
+        for (size_t i = 0; i < TP_ARRAY_LEN(tp_opts); i++) {
+                tp_env_name(tp_opts[i].name, env, sizeof(env));
+                printf("  --%-20s %-22s %s%s%s%s\n", tp_opts[i].name, env,
+                       tp_opts[i].help, tp_opts[i].dflt ? " [" : "",
+                       tp_opts[i].dflt ? tp_opts[i].dflt : "",
+                       tp_opts[i].dflt ? "]" : "");
+        }
+        printf("  --kafka.<prop>=VALUE   any librdkafka property\n"
+               "  --help, --version\n\nEvery variable X also reads X_FILE "
+               "(a file holding the value) for secrets.\n");
+}
+
+enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg, const char *service,
+                               const char *default_group, int argc,
+                               char **argv, char *errstr, size_t errstr_size)
+{
+        const char *file;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--help") == 0 ||
+                    strcmp(argv[i], "-h") == 0)
+                        return TP_CFG_HELP;
+                if (strcmp(argv[i], "--version") == 0) {
+                        printf("%s %s\n", service, TTHC_VERSION);
+                        return TP_CFG_EXIT;
+                }
+        }
+        tp_cfg_defaults(cfg, default_group);
+        file = tp_find_config(argc, argv);
+        if (file && tp_cfg_file(cfg, file, errstr, errstr_size) != 0)
+                return TP_CFG_ERROR;
+        if (tp_cfg_env(cfg, errstr, errstr_size) != 0)
+                return TP_CFG_ERROR;
+        if (tp_cfg_argv(cfg, argc, argv, errstr, errstr_size) != 0)
+                return TP_CFG_ERROR;
+        if (!cfg->reader_schema) {
+                size_t n = strlen(cfg->schemas) + 32;
+                cfg->reader_schema = tp_xmalloc(n);
+                snprintf(cfg->reader_schema, n, "%s/1-filing_event.avsc",
+                         cfg->schemas);
+        }
+        return TP_CFG_OK;
+}

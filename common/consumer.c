@@ -1,0 +1,718 @@
+/* consumer.c - see consumer.h. */
+#include "consumer.h"
+#include "log.h"
+#include "pgutil.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TP_BACKOFF_MIN_MS 200
+#define TP_BACKOFF_MAX_MS 30000
+
+/* What we know of one assigned partition. */
+struct tp_assigned {
+        char *topic;
+        int32_t partition;
+        int64_t committed; /* stored next_offset, or TP_OFFSET_NONE */
+        int64_t position;  /* next offset we expect, or TP_OFFSET_NONE */
+        int eof;           /* reached the end since the last message */
+        int broken;        /* stopped loudly (offset out of range) */
+};
+
+struct tp_consumer {
+        const struct tp_cfg *cfg;
+        char *service;
+        struct tp_handler h;
+        rd_kafka_t *rk;
+        PGconn *conn;
+        struct tp_assigned *as;
+        size_t n_as;
+        struct tp_batch batch;
+        int64_t batch_started_ms;
+        int joined;
+        int paused;
+        int failed;
+        int64_t unassigned_since_ms;
+        volatile sig_atomic_t *stop;
+        struct tp_consumer_stats stats;
+};
+
+/* ---- batch ---------------------------------------------------------------- */
+
+void tp_batch_init(struct tp_batch *b)
+{
+        memset(b, 0, sizeof(*b));
+}
+
+static struct tp_part_range *tp_batch_part(struct tp_batch *b,
+                                           const char *topic,
+                                           int32_t partition)
+{
+        for (size_t i = 0; i < b->n_parts; i++)
+                if (b->parts[i].partition == partition &&
+                    strcmp(b->parts[i].topic, topic) == 0)
+                        return &b->parts[i];
+        return NULL;
+}
+
+void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *m,
+                      int64_t start)
+{
+        struct tp_part_range *r = tp_batch_part(b, m->topic, m->partition);
+        if (!r) {
+                if (b->n_parts == b->cap_parts) {
+                        b->cap_parts = b->cap_parts ? b->cap_parts * 2 : 16;
+                        b->parts = tp_xrealloc(b->parts, b->cap_parts *
+                                                                 sizeof(*r));
+                }
+                r = &b->parts[b->n_parts++];
+                r->topic = m->topic;
+                r->partition = m->partition;
+                r->start = start;
+        }
+        r->next = m->offset + 1;
+        if (b->n == b->cap) {
+                b->cap = b->cap ? b->cap * 2 : 256;
+                b->msgs = tp_xrealloc(b->msgs, b->cap * sizeof(*m));
+        }
+        b->msgs[b->n++] = *m;
+}
+
+void tp_batch_add(struct tp_batch *b, rd_kafka_message_t *rkm, int64_t start)
+{
+        struct tp_msg m;
+        rd_kafka_timestamp_type_t tstype;
+        m.topic = rd_kafka_topic_name(rkm->rkt);
+        m.partition = rkm->partition;
+        m.offset = rkm->offset;
+        m.timestamp = rd_kafka_message_timestamp(rkm, &tstype);
+        m.key = rkm->key;
+        m.key_len = rkm->key_len;
+        m.value = rkm->payload;
+        m.value_len = rkm->len;
+        m.rkm = rkm;
+        tp_batch_add_msg(b, &m, start);
+}
+
+void tp_batch_reset(struct tp_batch *b)
+{
+        for (size_t i = 0; i < b->n; i++)
+                if (b->msgs[i].rkm)
+                        rd_kafka_message_destroy(b->msgs[i].rkm);
+        b->n = 0;
+        b->n_parts = 0;
+}
+
+void tp_batch_release(struct tp_batch *b)
+{
+        tp_batch_reset(b);
+        free(b->msgs);
+        free(b->parts);
+        memset(b, 0, sizeof(*b));
+}
+
+void tp_batch_drop_partition(struct tp_batch *b, const char *topic,
+                             int32_t partition)
+{
+        size_t j = 0, k = 0;
+        for (size_t i = 0; i < b->n; i++) {
+                struct tp_msg *m = &b->msgs[i];
+                if (m->partition == partition && strcmp(m->topic, topic) == 0) {
+                        if (m->rkm)
+                                rd_kafka_message_destroy(m->rkm);
+                        continue;
+                }
+                b->msgs[j++] = *m;
+        }
+        b->n = j;
+        for (size_t i = 0; i < b->n_parts; i++) {
+                struct tp_part_range *r = &b->parts[i];
+                if (r->partition == partition && strcmp(r->topic, topic) == 0)
+                        continue;
+                b->parts[k++] = *r;
+        }
+        b->n_parts = k;
+}
+
+/* ---- assigned partitions --------------------------------------------------- */
+
+static struct tp_assigned *tp_assigned_find(struct tp_consumer *c,
+                                            const char *topic,
+                                            int32_t partition)
+{
+        for (size_t i = 0; i < c->n_as; i++)
+                if (c->as[i].partition == partition &&
+                    strcmp(c->as[i].topic, topic) == 0)
+                        return &c->as[i];
+        return NULL;
+}
+
+static void tp_assigned_clear(struct tp_consumer *c)
+{
+        for (size_t i = 0; i < c->n_as; i++)
+                free(c->as[i].topic);
+        free(c->as);
+        c->as = NULL;
+        c->n_as = 0;
+}
+
+/* ---- PostgreSQL ----------------------------------------------------------- */
+
+/* Makes sure the connection works, reconnecting if needed. */
+static int tp_consumer_pg_up(struct tp_consumer *c, char *errstr,
+                             size_t errstr_size)
+{
+        if (tp_pg_ok(c->conn))
+                return 0;
+        if (c->conn) {
+                PQreset(c->conn);
+                if (tp_pg_ok(c->conn))
+                        return 0;
+                snprintf(errstr, errstr_size,
+                         "could not reconnect to PostgreSQL: %s",
+                         PQerrorMessage(c->conn));
+                tp_chomp(errstr);
+                return -1;
+        }
+        c->conn = tp_pg_connect(c->cfg->pg, c->service, errstr, errstr_size);
+        return c->conn ? 0 : -1;
+}
+
+/* Sleeps for ms while serving Kafka (heartbeats, rebalances). Messages
+ * that arrive meanwhile are dropped: positions are re-sought later. */
+static void tp_consumer_idle_poll(struct tp_consumer *c, int ms)
+{
+        int64_t until = tp_mono_ms() + ms;
+        while (!*c->stop && tp_mono_ms() < until) {
+                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(c->rk, 100);
+                if (rkm)
+                        rd_kafka_message_destroy(rkm);
+        }
+}
+
+static int tp_consumer_load_offsets(struct tp_consumer *c,
+                                    rd_kafka_topic_partition_list_t *parts,
+                                    int64_t *out)
+{
+        const char **topics = tp_xcalloc((size_t)parts->cnt + 1,
+                                         sizeof(char *));
+        int32_t *pnums = tp_xcalloc((size_t)parts->cnt + 1, sizeof(int32_t));
+        char err[512];
+        int rc, backoff = TP_BACKOFF_MIN_MS;
+
+        for (int i = 0; i < parts->cnt; i++) {
+                topics[i] = parts->elems[i].topic;
+                pnums[i] = parts->elems[i].partition;
+        }
+        for (;;) {
+                rc = tp_consumer_pg_up(c, err, sizeof(err));
+                if (rc == 0)
+                        rc = tp_offsets_load(c->conn, c->cfg->group, topics,
+                                             pnums, (size_t)parts->cnt, out,
+                                             err, sizeof(err));
+                if (rc == 0 || *c->stop)
+                        break;
+                tp_log_warn("could not load stored offsets, retrying in "
+                            "%d ms: %s", backoff, err);
+                tp_consumer_idle_poll(c, backoff);
+                backoff = backoff * 2 > TP_BACKOFF_MAX_MS ? TP_BACKOFF_MAX_MS
+                                                          : backoff * 2;
+        }
+        free(topics);
+        free(pnums);
+        return rc;
+}
+
+/* ---- rebalance ------------------------------------------------------------ */
+
+static void tp_consumer_assign(struct tp_consumer *c,
+                               rd_kafka_topic_partition_list_t *parts)
+{
+        int64_t *stored = tp_xcalloc((size_t)parts->cnt + 1, sizeof(int64_t));
+
+        if (tp_consumer_load_offsets(c, parts, stored) != 0) {
+                free(stored);
+                return; /* stopping */
+        }
+        tp_assigned_clear(c);
+        c->as = tp_xcalloc((size_t)parts->cnt + 1, sizeof(*c->as));
+        for (int i = 0; i < parts->cnt; i++) {
+                struct tp_assigned *a = &c->as[c->n_as++];
+                a->topic = tp_xstrdup(parts->elems[i].topic);
+                a->partition = parts->elems[i].partition;
+                a->committed = a->position = stored[i];
+                parts->elems[i].offset = stored[i] == TP_OFFSET_NONE
+                                                 ? RD_KAFKA_OFFSET_BEGINNING
+                                                 : stored[i];
+        }
+        free(stored);
+        tp_log_info("assigned %d partition(s), resuming from stored offsets",
+                    parts->cnt);
+        rd_kafka_assign(c->rk, parts);
+        c->paused = 0;
+}
+
+static void tp_consumer_revoke(struct tp_consumer *c)
+{
+        if (c->batch.n > 0 && c->h.done)
+                c->h.done(c->h.ctx, &c->batch, 0);
+        tp_batch_reset(&c->batch);
+        tp_assigned_clear(c);
+        rd_kafka_assign(c->rk, NULL);
+        c->unassigned_since_ms = tp_mono_ms();
+}
+
+static void tp_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *parts,
+                            void *opaque)
+{
+        struct tp_consumer *c = opaque;
+        (void)rk;
+        c->joined = 1;
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                tp_consumer_assign(c, parts);
+        } else {
+                tp_log_info("revoked %d partition(s)", parts->cnt);
+                tp_consumer_revoke(c);
+        }
+}
+
+static void tp_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                      const char *buf)
+{
+        (void)rk;
+        tp_log(level <= 3 ? TP_LOG_ERROR : level <= 4 ? TP_LOG_WARN
+                                       : level <= 6 ? TP_LOG_INFO
+                                                    : TP_LOG_DEBUG,
+               "librdkafka %s: %s", fac, buf);
+}
+
+static void tp_error_cb(rd_kafka_t *rk, int err, const char *reason,
+                        void *opaque)
+{
+        (void)rk;
+        (void)opaque;
+        tp_log_warn("kafka error %s: %s",
+                    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+/* ---- construction ----------------------------------------------------------- */
+
+static int tp_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
+                       char *errstr, size_t errstr_size)
+{
+        char err[256];
+        if (rd_kafka_conf_set(conf, k, v, err, sizeof(err)) ==
+            RD_KAFKA_CONF_OK)
+                return 0;
+        snprintf(errstr, errstr_size, "kafka property \"%s\": %s", k, err);
+        return -1;
+}
+
+static rd_kafka_conf_t *tp_consumer_conf(struct tp_consumer *c, char *errstr,
+                                         size_t errstr_size)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        const struct tp_cfg *cfg = c->cfg;
+        const char *defaults[][2] = {
+                {"bootstrap.servers", cfg->brokers},
+                {"group.id", cfg->group},
+                {"enable.auto.commit", "false"},
+                {"enable.auto.offset.store", "false"},
+                {"auto.offset.reset", "error"},
+                {"enable.partition.eof", "true"},
+                {"partition.assignment.strategy", "range"},
+                {"topic.metadata.refresh.interval.ms", "30000"},
+                {"log.queue", "true"},
+                {"client.id", c->service},
+        };
+        for (size_t i = 0; i < TP_ARRAY_LEN(defaults); i++)
+                if (tp_conf_set(conf, defaults[i][0], defaults[i][1], errstr,
+                                errstr_size))
+                        goto fail;
+        for (size_t i = 0; i < cfg->n_kafka; i++)
+                if (tp_conf_set(conf, cfg->kafka_keys[i], cfg->kafka_values[i],
+                                errstr, errstr_size))
+                        goto fail;
+        rd_kafka_conf_set_opaque(conf, c);
+        rd_kafka_conf_set_rebalance_cb(conf, tp_rebalance_cb);
+        rd_kafka_conf_set_log_cb(conf, tp_log_cb);
+        rd_kafka_conf_set_error_cb(conf, tp_error_cb);
+        return conf;
+fail:
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+}
+
+static int tp_consumer_subscribe(struct tp_consumer *c, char *errstr,
+                                 size_t errstr_size)
+{
+        rd_kafka_topic_partition_list_t *topics =
+                rd_kafka_topic_partition_list_new(4);
+        char *list = tp_xstrdup(c->cfg->topics), *save = NULL, *t;
+        rd_kafka_resp_err_t err;
+
+        if (list[0] == '^') {
+                rd_kafka_topic_partition_list_add(topics, list,
+                                                  RD_KAFKA_PARTITION_UA);
+        } else {
+                for (t = strtok_r(list, ",", &save); t;
+                     t = strtok_r(NULL, ",", &save))
+                        rd_kafka_topic_partition_list_add(
+                                topics, t, RD_KAFKA_PARTITION_UA);
+        }
+        err = rd_kafka_subscribe(c->rk, topics);
+        rd_kafka_topic_partition_list_destroy(topics);
+        free(list);
+        if (err) {
+                snprintf(errstr, errstr_size, "could not subscribe to %s: %s",
+                         c->cfg->topics, rd_kafka_err2str(err));
+                return -1;
+        }
+        return 0;
+}
+
+struct tp_consumer *tp_consumer_new(const struct tp_cfg *cfg,
+                                    const char *service,
+                                    const struct tp_handler *handler,
+                                    char *errstr, size_t errstr_size)
+{
+        struct tp_consumer *c = tp_xcalloc(1, sizeof(*c));
+        rd_kafka_conf_t *conf;
+        char err[512];
+
+        c->cfg = cfg;
+        c->service = tp_xstrdup(service);
+        c->h = *handler;
+        tp_batch_init(&c->batch);
+        c->conn = tp_pg_connect(cfg->pg, service, errstr, errstr_size);
+        if (!c->conn)
+                goto fail;
+        conf = tp_consumer_conf(c, errstr, errstr_size);
+        if (!conf)
+                goto fail;
+        c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+        if (!c->rk) {
+                rd_kafka_conf_destroy(conf);
+                snprintf(errstr, errstr_size,
+                         "could not create Kafka consumer: %s", err);
+                goto fail;
+        }
+        conf = NULL; /* owned by rk */
+        rd_kafka_set_log_queue(c->rk, NULL);
+        rd_kafka_poll_set_consumer(c->rk);
+        if (tp_consumer_subscribe(c, errstr, errstr_size) != 0)
+                goto fail;
+        c->unassigned_since_ms = tp_mono_ms();
+        return c;
+fail:
+        tp_consumer_destroy(c);
+        return NULL;
+}
+
+void tp_consumer_destroy(struct tp_consumer *c)
+{
+        if (!c)
+                return;
+        tp_batch_release(&c->batch);
+        if (c->rk)
+                rd_kafka_destroy(c->rk);
+        tp_assigned_clear(c);
+        PQfinish(c->conn);
+        free(c->service);
+        free(c);
+}
+
+void tp_consumer_set_handler(struct tp_consumer *c,
+                             const struct tp_handler *handler)
+{
+        c->h = *handler;
+}
+
+PGconn *tp_consumer_pg(struct tp_consumer *c)
+{
+        return c->conn;
+}
+
+rd_kafka_t *tp_consumer_rk(struct tp_consumer *c)
+{
+        return c->rk;
+}
+
+const struct tp_consumer_stats *tp_consumer_stats(struct tp_consumer *c)
+{
+        return &c->stats;
+}
+
+int tp_consumer_ready(struct tp_consumer *c)
+{
+        return c->joined && tp_pg_ok(c->conn);
+}
+
+/* ---- committing ------------------------------------------------------------ */
+
+enum tp_commit_rc { TP_COMMIT_OK, TP_COMMIT_RETRY, TP_COMMIT_FENCED };
+
+static enum tp_commit_rc tp_consumer_try_commit(struct tp_consumer *c,
+                                                char *errstr,
+                                                size_t errstr_size)
+{
+        char err[256];
+        int fenced = 0;
+
+        if (tp_consumer_pg_up(c, errstr, errstr_size) != 0)
+                return TP_COMMIT_RETRY;
+        if (c->h.prepare &&
+            c->h.prepare(c->h.ctx, &c->batch, c->conn, errstr, errstr_size))
+                return TP_COMMIT_RETRY;
+        if (tp_pg_exec(c->conn, "BEGIN", errstr, errstr_size) != 0)
+                return TP_COMMIT_RETRY;
+        if (tp_offsets_cas(c->conn, c->cfg->group, c->batch.parts,
+                           c->batch.n_parts, &fenced, errstr,
+                           errstr_size) != 0)
+                goto rollback;
+        if (fenced) {
+                tp_pg_exec(c->conn, "ROLLBACK", err, sizeof(err));
+                return TP_COMMIT_FENCED;
+        }
+        if (c->h.write(c->h.ctx, &c->batch, c->conn, errstr, errstr_size))
+                goto rollback;
+        if (tp_pg_exec(c->conn, "COMMIT", errstr, errstr_size) != 0)
+                return TP_COMMIT_RETRY; /* an unknown outcome fences next */
+        return TP_COMMIT_OK;
+rollback:
+        tp_pg_exec(c->conn, "ROLLBACK", err, sizeof(err));
+        return TP_COMMIT_RETRY;
+}
+
+static void tp_consumer_set_paused(struct tp_consumer *c, int pause)
+{
+        rd_kafka_topic_partition_list_t *l =
+                rd_kafka_topic_partition_list_new((int)c->n_as + 1);
+        for (size_t i = 0; i < c->n_as; i++)
+                if (!c->as[i].broken)
+                        rd_kafka_topic_partition_list_add(l, c->as[i].topic,
+                                                          c->as[i].partition);
+        if (pause)
+                rd_kafka_pause_partitions(c->rk, l);
+        else
+                rd_kafka_resume_partitions(c->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        c->paused = pause;
+}
+
+/* Seeks every assigned partition to where we expect to read next. */
+static void tp_consumer_seek_positions(struct tp_consumer *c)
+{
+        rd_kafka_topic_partition_list_t *l =
+                rd_kafka_topic_partition_list_new((int)c->n_as + 1);
+        rd_kafka_error_t *error;
+        for (size_t i = 0; i < c->n_as; i++) {
+                struct tp_assigned *a = &c->as[i];
+                if (a->broken)
+                        continue;
+                rd_kafka_topic_partition_list_add(l, a->topic, a->partition)
+                        ->offset = a->position == TP_OFFSET_NONE
+                                           ? RD_KAFKA_OFFSET_BEGINNING
+                                           : a->position;
+                a->eof = 0;
+        }
+        error = rd_kafka_seek_partitions(c->rk, l, 5000);
+        if (error) {
+                tp_log_warn("could not seek partitions: %s",
+                            rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void tp_consumer_committed(struct tp_consumer *c)
+{
+        for (size_t i = 0; i < c->batch.n_parts; i++) {
+                struct tp_part_range *r = &c->batch.parts[i];
+                struct tp_assigned *a = tp_assigned_find(c, r->topic,
+                                                         r->partition);
+                if (a)
+                        a->committed = r->next;
+        }
+        c->stats.messages += c->batch.n;
+        c->stats.batches++;
+        c->stats.last_commit_ms = tp_now_ms();
+        if (c->h.done)
+                c->h.done(c->h.ctx, &c->batch, 1);
+        tp_batch_reset(&c->batch);
+}
+
+/* Someone else moved our offsets: drop the batch, reload, seek. */
+static void tp_consumer_refence(struct tp_consumer *c, const char *why)
+{
+        const char **topics = tp_xcalloc(c->n_as + 1, sizeof(char *));
+        int32_t *pnums = tp_xcalloc(c->n_as + 1, sizeof(int32_t));
+        int64_t *stored = tp_xcalloc(c->n_as + 1, sizeof(int64_t));
+        char err[512];
+
+        c->stats.fenced++;
+        tp_log_warn("batch not committed, offsets moved by another instance "
+                    "(%s): reloading stored offsets", why);
+        if (c->h.done)
+                c->h.done(c->h.ctx, &c->batch, 0);
+        tp_batch_reset(&c->batch);
+        for (size_t i = 0; i < c->n_as; i++) {
+                topics[i] = c->as[i].topic;
+                pnums[i] = c->as[i].partition;
+        }
+        if (tp_offsets_load(c->conn, c->cfg->group, topics, pnums, c->n_as,
+                            stored, err, sizeof(err)) == 0) {
+                for (size_t i = 0; i < c->n_as; i++)
+                        c->as[i].committed = c->as[i].position = stored[i];
+        } else {
+                for (size_t i = 0; i < c->n_as; i++)
+                        c->as[i].position = c->as[i].committed;
+        }
+        tp_consumer_seek_positions(c);
+        free(topics);
+        free(pnums);
+        free(stored);
+}
+
+static int tp_consumer_commit(struct tp_consumer *c)
+{
+        char err[1024];
+        int backoff = TP_BACKOFF_MIN_MS;
+
+        while (c->batch.n > 0) {
+                enum tp_commit_rc rc = tp_consumer_try_commit(c, err,
+                                                              sizeof(err));
+                if (rc == TP_COMMIT_OK) {
+                        tp_consumer_committed(c);
+                        break;
+                }
+                if (rc == TP_COMMIT_FENCED) {
+                        tp_consumer_refence(c, err);
+                        break;
+                }
+                c->stats.retries++;
+                if (*c->stop) {
+                        tp_log_error("giving up on a batch of %zu messages at "
+                                     "shutdown (it will be consumed again): "
+                                     "%s", c->batch.n, err);
+                        return -1;
+                }
+                tp_log_warn("could not commit a batch of %zu messages, "
+                            "partitions paused, retrying in %d ms: %s",
+                            c->batch.n, backoff, err);
+                if (!c->paused)
+                        tp_consumer_set_paused(c, 1);
+                tp_consumer_idle_poll(c, backoff);
+                backoff = backoff * 2 > TP_BACKOFF_MAX_MS ? TP_BACKOFF_MAX_MS
+                                                          : backoff * 2;
+        }
+        if (c->paused) {
+                tp_log_info("resuming partitions");
+                tp_consumer_seek_positions(c);
+                tp_consumer_set_paused(c, 0);
+        }
+        return 0;
+}
+
+/* ---- the loop -------------------------------------------------------------- */
+
+static void tp_consumer_on_error(struct tp_consumer *c,
+                                 rd_kafka_message_t *rkm)
+{
+        const char *topic = rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "?";
+        struct tp_assigned *a = rkm->rkt ? tp_assigned_find(c, topic,
+                                                            rkm->partition)
+                                         : NULL;
+        if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                if (a && (a->position == TP_OFFSET_NONE ||
+                          rkm->offset >= a->position))
+                        a->eof = 1;
+                return;
+        }
+        if (a && (rkm->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+                  rkm->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE)) {
+                rd_kafka_topic_partition_list_t *l =
+                        rd_kafka_topic_partition_list_new(1);
+                tp_log_error("stopping %s [%d]: stored offset %lld is out of "
+                             "range (%s); fix tthc.consumer_offsets for "
+                             "group %s, then restart",
+                             topic, rkm->partition, (long long)a->committed,
+                             rd_kafka_message_errstr(rkm), c->cfg->group);
+                a->broken = 1;
+                c->failed = 1;
+                rd_kafka_topic_partition_list_add(l, topic, rkm->partition);
+                rd_kafka_pause_partitions(c->rk, l);
+                rd_kafka_topic_partition_list_destroy(l);
+                return;
+        }
+        tp_log_warn("kafka consumer error on %s [%d]: %s", topic,
+                    rkm->partition, rd_kafka_message_errstr(rkm));
+}
+
+static void tp_consumer_on_message(struct tp_consumer *c,
+                                   rd_kafka_message_t *rkm)
+{
+        struct tp_assigned *a;
+        if (rkm->err) {
+                tp_consumer_on_error(c, rkm);
+                rd_kafka_message_destroy(rkm);
+                return;
+        }
+        a = tp_assigned_find(c, rd_kafka_topic_name(rkm->rkt),
+                             rkm->partition);
+        if (!a || a->broken ||
+            (a->position != TP_OFFSET_NONE && rkm->offset < a->position)) {
+                rd_kafka_message_destroy(rkm); /* stale or not ours */
+                return;
+        }
+        a->eof = 0;
+        a->position = rkm->offset + 1;
+        if (c->batch.n == 0)
+                c->batch_started_ms = tp_mono_ms();
+        tp_batch_add(&c->batch, rkm, a->committed);
+}
+
+static int tp_consumer_drained(struct tp_consumer *c)
+{
+        if (c->batch.n > 0)
+                return 0;
+        if (c->n_as == 0)
+                return c->joined && tp_mono_ms() - c->unassigned_since_ms >=
+                                            c->cfg->idle_exit_ms;
+        for (size_t i = 0; i < c->n_as; i++)
+                if (!c->as[i].eof && !c->as[i].broken)
+                        return 0;
+        return 1;
+}
+
+int tp_consumer_run(struct tp_consumer *c, volatile sig_atomic_t *stop)
+{
+        int rc = 0;
+        c->stop = stop;
+        while (!*stop) {
+                int64_t age = c->batch.n ? tp_mono_ms() - c->batch_started_ms
+                                         : 0;
+                int timeout = c->batch.n ? (int)(c->cfg->batch_ms - age) : 100;
+                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(
+                        c->rk, timeout < 0 ? 0 : timeout > 100 ? 100 : timeout);
+                if (rkm)
+                        tp_consumer_on_message(c, rkm);
+                age = c->batch.n ? tp_mono_ms() - c->batch_started_ms : 0;
+                if ((c->batch.n >= (size_t)c->cfg->batch_size ||
+                     (c->batch.n > 0 && age >= c->cfg->batch_ms)) &&
+                    tp_consumer_commit(c) != 0) {
+                        rc = -1;
+                        break;
+                }
+                if (c->cfg->exit_when_idle && tp_consumer_drained(c))
+                        break;
+        }
+        if (rc == 0 && c->batch.n > 0 && tp_consumer_commit(c) != 0)
+                rc = -1;
+        tp_log_info("leaving the consumer group");
+        rd_kafka_consumer_close(c->rk);
+        return rc == 0 && !c->failed ? 0 : -1;
+}

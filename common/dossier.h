@@ -1,0 +1,85 @@
+/* dossier.h - the state of one dossier and how an event changes it
+ * (design.md, lifecycle table and outcome rules). Pure logic: no I/O.
+ */
+#ifndef TP_DOSSIER_H
+#define TP_DOSSIER_H
+
+#include <stdint.h>
+
+#include "event.h"
+
+enum tp_dstatus {
+        TP_DS_NONE, /* no event applied yet */
+        TP_DS_SUBMITTED,
+        TP_DS_PROCESSING,
+        TP_DS_PAUSED,
+        TP_DS_RESOLVED,
+        TP_DS_STOPPED,
+        TP_DS_WITHDRAWN,
+        TP_DS_REFUSED,
+        TP_DS__COUNT
+};
+
+enum tp_outcome { TP_OUT_NONE, TP_OUT_EARLY, TP_OUT_ON_TIME, TP_OUT_LATE };
+
+/* Strings are owned by the dossier (heap); release with
+ * tp_dossier_release(). Timestamps are ms or TP_TS_NONE. */
+struct tp_dossier {
+        char *province_code;
+        char *dossier_id;
+        char *commune_code;
+        char *procedure_code;
+        enum tp_level procedure_level;
+        enum tp_channel channel;
+        int64_t submitted_at, received_at, closed_at, result_returned_at;
+        int64_t due_at;          /* the source's latest deadline */
+        int64_t original_due_at; /* the effective due date that counts */
+        int extended;
+        enum tp_dstatus status;
+        enum tp_outcome outcome;
+        enum tp_level handling_level;
+        char *agency_code;
+        char *handling_commune_code;
+        int32_t last_seq;
+        int32_t seq_gaps;
+        int32_t open_pauses;
+        int64_t last_event_at;
+};
+
+/* Per-event changes to the hourly commune counters. */
+struct tp_effects {
+        int received, resolved_early, resolved_on_time, resolved_late;
+        int stopped, withdrawn, intake_refused, transferred_out;
+        int supplement_requested, online_received;
+};
+
+enum tp_seq_check {
+        TP_SEQ_NEXT,      /* seq == last_seq + 1 */
+        TP_SEQ_GAP,       /* seq > last_seq + 1: applied, gap counted */
+        TP_SEQ_DUPLICATE, /* seq <= last_seq: already applied */
+};
+
+/* An empty dossier (status TP_DS_NONE) keyed by the event's codes. */
+void tp_dossier_init(struct tp_dossier *d, const struct tp_event *ev);
+void tp_dossier_release(struct tp_dossier *d);
+
+enum tp_seq_check tp_dossier_check_seq(const struct tp_dossier *d,
+                                       int32_t seq);
+
+/* Applies ev (whose seq is not a duplicate) and reports counter changes
+ * in *fx (zeroed first). */
+void tp_dossier_apply(struct tp_dossier *d, const struct tp_event *ev,
+                      struct tp_effects *fx);
+
+/* 1 while open: submitted, processing or paused. */
+int tp_dossier_is_open(const struct tp_dossier *d);
+/* 1 when processing (no pause open) and the effective due date's Vietnam
+ * date is before eval_day (a tp_vn_day() number). */
+int tp_dossier_is_overdue(const struct tp_dossier *d, int64_t eval_day);
+
+const char *tp_dstatus_name(enum tp_dstatus s);
+int tp_dstatus_parse(const char *s);
+const char *tp_outcome_name(enum tp_outcome o); /* NULL for NONE */
+int tp_outcome_parse(const char *s);
+
+#endif

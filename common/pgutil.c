@@ -1,0 +1,217 @@
+/* pgutil.c - see pgutil.h. */
+#include "pgutil.h"
+#include "event.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void tp_pg_msg(const char *what, const char *msg, char *errstr,
+                      size_t errstr_size)
+{
+        snprintf(errstr, errstr_size, "%s: %s", what, msg ? msg : "?");
+        tp_chomp(errstr);
+}
+
+PGconn *tp_pg_connect(const char *conninfo, const char *app_name,
+                      char *errstr, size_t errstr_size)
+{
+        const char *keys[] = {"dbname", "application_name", NULL};
+        const char *vals[] = {conninfo, app_name, NULL};
+        PGconn *conn = PQconnectdbParams(keys, vals, 1);
+        if (!conn || PQstatus(conn) != CONNECTION_OK) {
+                tp_pg_msg("could not connect to PostgreSQL",
+                          conn ? PQerrorMessage(conn) : "out of memory",
+                          errstr, errstr_size);
+                PQfinish(conn);
+                return NULL;
+        }
+        return conn;
+}
+
+int tp_pg_check(PGconn *conn, PGresult *res, ExecStatusType want,
+                const char *what, char *errstr, size_t errstr_size)
+{
+        if (res && PQresultStatus(res) == want)
+                return 0;
+        tp_pg_msg(what,
+                  res ? PQresultErrorMessage(res) : PQerrorMessage(conn),
+                  errstr, errstr_size);
+        return -1;
+}
+
+int tp_pg_exec(PGconn *conn, const char *sql, char *errstr,
+               size_t errstr_size)
+{
+        PGresult *res = PQexec(conn, sql);
+        ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+        int rc = 0;
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+                char what[96];
+                snprintf(what, sizeof(what), "could not run \"%.60s\"", sql);
+                tp_pg_msg(what,
+                          res ? PQresultErrorMessage(res)
+                              : PQerrorMessage(conn),
+                          errstr, errstr_size);
+                rc = -1;
+        }
+        PQclear(res);
+        return rc;
+}
+
+int tp_pg_ok(PGconn *conn)
+{
+        return conn && PQstatus(conn) == CONNECTION_OK;
+}
+
+void tp_copybuf_init(struct tp_copybuf *cb)
+{
+        memset(cb, 0, sizeof(*cb));
+}
+
+void tp_copybuf_release(struct tp_copybuf *cb)
+{
+        free(cb->data);
+        memset(cb, 0, sizeof(*cb));
+}
+
+void tp_copybuf_reset(struct tp_copybuf *cb)
+{
+        cb->len = 0;
+        cb->fields_in_row = 0;
+}
+
+static void tp_copybuf_reserve(struct tp_copybuf *cb, size_t n)
+{
+        if (cb->len + n <= cb->cap)
+                return;
+        while (cb->len + n > cb->cap)
+                cb->cap = cb->cap ? cb->cap * 2 : 65536;
+        cb->data = tp_xrealloc(cb->data, cb->cap);
+}
+
+static void tp_copybuf_sep(struct tp_copybuf *cb)
+{
+        tp_copybuf_reserve(cb, 1);
+        if (cb->fields_in_row++ > 0)
+                cb->data[cb->len++] = '\t';
+}
+
+static void tp_copybuf_raw(struct tp_copybuf *cb, const char *s, size_t n)
+{
+        tp_copybuf_reserve(cb, n);
+        memcpy(cb->data + cb->len, s, n);
+        cb->len += n;
+}
+
+void tp_copybuf_str(struct tp_copybuf *cb, const char *s)
+{
+        tp_copybuf_sep(cb);
+        if (!s) {
+                tp_copybuf_raw(cb, "\\N", 2);
+                return;
+        }
+        tp_copybuf_reserve(cb, strlen(s) * 2);
+        for (; *s; s++) {
+                char c = *s, esc = 0;
+                switch (c) {
+                case '\\': esc = '\\'; break;
+                case '\t': esc = 't'; break;
+                case '\n': esc = 'n'; break;
+                case '\r': esc = 'r'; break;
+                default: break;
+                }
+                if (esc) {
+                        cb->data[cb->len++] = '\\';
+                        cb->data[cb->len++] = esc;
+                } else {
+                        cb->data[cb->len++] = c;
+                }
+        }
+}
+
+void tp_copybuf_int(struct tp_copybuf *cb, int64_t v)
+{
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
+        tp_copybuf_sep(cb);
+        tp_copybuf_raw(cb, buf, (size_t)n);
+}
+
+void tp_copybuf_ts(struct tp_copybuf *cb, int64_t ts_ms)
+{
+        char buf[40];
+        if (ts_ms == TP_TS_NONE) {
+                tp_copybuf_str(cb, NULL);
+                return;
+        }
+        tp_format_ts(ts_ms, buf, sizeof(buf));
+        tp_copybuf_sep(cb);
+        tp_copybuf_raw(cb, buf, strlen(buf));
+}
+
+void tp_copybuf_bool(struct tp_copybuf *cb, int v)
+{
+        tp_copybuf_sep(cb);
+        tp_copybuf_raw(cb, v ? "t" : "f", 1);
+}
+
+void tp_copybuf_bytes(struct tp_copybuf *cb, const void *p, size_t n)
+{
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *b = p;
+        tp_copybuf_sep(cb);
+        if (!p) {
+                tp_copybuf_raw(cb, "\\N", 2);
+                return;
+        }
+        tp_copybuf_reserve(cb, 3 + 2 * n);
+        tp_copybuf_raw(cb, "\\\\x", 3);
+        for (size_t i = 0; i < n; i++) {
+                cb->data[cb->len++] = hex[b[i] >> 4];
+                cb->data[cb->len++] = hex[b[i] & 15];
+        }
+}
+
+void tp_copybuf_end_row(struct tp_copybuf *cb)
+{
+        tp_copybuf_reserve(cb, 1);
+        cb->data[cb->len++] = '\n';
+        cb->fields_in_row = 0;
+}
+
+int tp_copybuf_send(PGconn *conn, const char *copy_sql,
+                    const struct tp_copybuf *cb, char *errstr,
+                    size_t errstr_size)
+{
+        PGresult *res = PQexec(conn, copy_sql);
+        int rc = -1;
+
+        if (tp_pg_check(conn, res, PGRES_COPY_IN, "could not start COPY",
+                        errstr, errstr_size) != 0)
+                goto done;
+        PQclear(res);
+        res = NULL;
+        if (cb->len > 0 && PQputCopyData(conn, cb->data, (int)cb->len) != 1) {
+                tp_pg_msg("could not send COPY data", PQerrorMessage(conn),
+                          errstr, errstr_size);
+                PQputCopyEnd(conn, "send failed");
+                res = PQgetResult(conn);
+                goto done;
+        }
+        if (PQputCopyEnd(conn, NULL) != 1) {
+                tp_pg_msg("could not end COPY", PQerrorMessage(conn), errstr,
+                          errstr_size);
+                goto done;
+        }
+        res = PQgetResult(conn);
+        rc = tp_pg_check(conn, res, PGRES_COMMAND_OK, "COPY failed", errstr,
+                         errstr_size);
+done:
+        PQclear(res);
+        /* Drain any further results so the connection is reusable. */
+        while ((res = PQgetResult(conn)) != NULL)
+                PQclear(res);
+        return rc;
+}

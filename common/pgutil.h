@@ -1,0 +1,52 @@
+/* pgutil.h - small libpq helpers: connecting, running statements,
+ * building COPY text rows. Errors are copied out of libpq without its
+ * trailing newline. Never put a conninfo in a message: it may hold a
+ * password. */
+#ifndef TP_PGUTIL_H
+#define TP_PGUTIL_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Connects; on failure returns NULL and fills errstr. */
+PGconn *tp_pg_connect(const char *conninfo, const char *app_name,
+                      char *errstr, size_t errstr_size);
+
+/* Runs sql (no parameters) and expects success; returns 0 or -1. */
+int tp_pg_exec(PGconn *conn, const char *sql, char *errstr,
+               size_t errstr_size);
+
+/* Checks a result: returns 0 if its status is want, else fills errstr with
+ * "what: message" and returns -1. Does not clear res. */
+int tp_pg_check(PGconn *conn, PGresult *res, ExecStatusType want,
+                const char *what, char *errstr, size_t errstr_size);
+
+/* 1 when the connection is usable. */
+int tp_pg_ok(PGconn *conn);
+
+/* A growing buffer of COPY text-format rows. */
+struct tp_copybuf {
+        char *data;
+        size_t len, cap;
+        int fields_in_row;
+};
+
+void tp_copybuf_init(struct tp_copybuf *cb);
+void tp_copybuf_release(struct tp_copybuf *cb);
+void tp_copybuf_reset(struct tp_copybuf *cb);
+/* Field appenders; NULL / TP_TS_NONE write \N. */
+void tp_copybuf_str(struct tp_copybuf *cb, const char *s);
+void tp_copybuf_int(struct tp_copybuf *cb, int64_t v);
+void tp_copybuf_ts(struct tp_copybuf *cb, int64_t ts_ms);
+void tp_copybuf_bool(struct tp_copybuf *cb, int v);
+/* Bytes as bytea hex ("\\x..."). */
+void tp_copybuf_bytes(struct tp_copybuf *cb, const void *p, size_t n);
+void tp_copybuf_end_row(struct tp_copybuf *cb);
+
+/* Sends the buffer with "COPY ... FROM STDIN" (copy_sql). */
+int tp_copybuf_send(PGconn *conn, const char *copy_sql,
+                    const struct tp_copybuf *cb, char *errstr,
+                    size_t errstr_size);
+
+#endif

@@ -1,0 +1,24 @@
+/* strmap.h - a string-keyed hash map (open addressing). Keys are copied;
+ * values are borrowed pointers the caller owns. */
+#ifndef TP_STRMAP_H
+#define TP_STRMAP_H
+
+#include <stddef.h>
+
+struct tp_strmap;
+
+struct tp_strmap *tp_strmap_new(void);
+void tp_strmap_destroy(struct tp_strmap *m);
+/* Removes every entry, keeping the capacity. */
+void tp_strmap_clear(struct tp_strmap *m);
+/* The value for key, or NULL. */
+void *tp_strmap_get(const struct tp_strmap *m, const char *key);
+/* Inserts or replaces. */
+void tp_strmap_put(struct tp_strmap *m, const char *key, void *value);
+size_t tp_strmap_count(const struct tp_strmap *m);
+/* Calls fn for each entry, in no particular order. */
+void tp_strmap_each(const struct tp_strmap *m,
+                    void (*fn)(const char *key, void *value, void *ud),
+                    void *ud);
+
+#endif

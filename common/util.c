@@ -1,0 +1,209 @@
+/* util.c - see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void tp_oom(size_t n)
+{
+        fprintf(stderr, "fatal: out of memory allocating %zu bytes\n", n);
+        abort();
+}
+
+void *tp_xmalloc(size_t n)
+{
+        void *p = malloc(n ? n : 1);
+        if (!p)
+                tp_oom(n);
+        return p;
+}
+
+void *tp_xcalloc(size_t count, size_t n)
+{
+        void *p = calloc(count ? count : 1, n ? n : 1);
+        if (!p)
+                tp_oom(count * n);
+        return p;
+}
+
+void *tp_xrealloc(void *p, size_t n)
+{
+        void *q = realloc(p, n ? n : 1);
+        if (!q)
+                tp_oom(n);
+        return q;
+}
+
+char *tp_xstrdup(const char *s)
+{
+        if (!s)
+                return NULL;
+        return tp_xstrndup(s, strlen(s));
+}
+
+char *tp_xstrndup(const char *s, size_t n)
+{
+        char *p = tp_xmalloc(n + 1);
+        memcpy(p, s, n);
+        p[n] = '\0';
+        return p;
+}
+
+int64_t tp_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t tp_mono_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t tp_floor_div(int64_t a, int64_t b)
+{
+        int64_t q = a / b;
+        if ((a % b != 0) && ((a < 0) != (b < 0)))
+                q--;
+        return q;
+}
+
+int64_t tp_vn_day(int64_t ts_ms)
+{
+        return tp_floor_div(ts_ms + TP_VN_OFFSET_MS, TP_DAY_MS);
+}
+
+int64_t tp_hour_floor(int64_t ts_ms)
+{
+        return tp_floor_div(ts_ms, TP_HOUR_MS) * TP_HOUR_MS;
+}
+
+/* Howard Hinnant's civil calendar algorithms. */
+int64_t tp_days_from_civil(int y, int m, int d)
+{
+        y -= m <= 2;
+        int64_t era = (y >= 0 ? y : y - 399) / 400;
+        int64_t yoe = y - era * 400;
+        int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+}
+
+void tp_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+        z += 719468;
+        int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+        int64_t doe = z - era * 146097;
+        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        int64_t yy = yoe + era * 400;
+        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        int64_t mp = (5 * doy + 2) / 153;
+        int64_t dd = doy - (153 * mp + 2) / 5 + 1;
+        int64_t mm = mp < 10 ? mp + 3 : mp - 9;
+        *y = (int)(yy + (mm <= 2));
+        *m = (int)mm;
+        *d = (int)dd;
+}
+
+int tp_parse_date(const char *s, int64_t *days_out)
+{
+        int y, m, d;
+        char tail;
+        if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+                return -1;
+        if (m < 1 || m > 12 || d < 1 || d > 31)
+                return -1;
+        *days_out = tp_days_from_civil(y, m, d);
+        return 0;
+}
+
+void tp_format_ts(int64_t ts_ms, char *buf, size_t size)
+{
+        int64_t days = tp_floor_div(ts_ms, TP_DAY_MS);
+        int64_t rem = ts_ms - days * TP_DAY_MS;
+        int y, m, d;
+        tp_civil_from_days(days, &y, &m, &d);
+        snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00", y, m, d,
+                 (int)(rem / 3600000), (int)(rem / 60000 % 60),
+                 (int)(rem / 1000 % 60), (int)(rem % 1000));
+}
+
+void tp_strlcpy(char *dst, const char *src, size_t size)
+{
+        size_t n;
+        if (size == 0)
+                return;
+        n = strlen(src);
+        if (n >= size)
+                n = size - 1;
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+}
+
+char *tp_chomp(char *s)
+{
+        size_t n = strlen(s);
+        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' ||
+                         s[n - 1] == '\r'))
+                s[--n] = '\0';
+        return s;
+}
+
+char *tp_read_file(const char *path, size_t max, size_t *len_out,
+                   char *errstr, size_t errstr_size)
+{
+        FILE *f = fopen(path, "rb");
+        char *buf = NULL;
+        size_t len = 0, cap = 4096, n;
+
+        if (!f) {
+                snprintf(errstr, errstr_size, "could not open \"%s\": %s",
+                         path, strerror(errno));
+                return NULL;
+        }
+        buf = tp_xmalloc(cap);
+        while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+                len += n;
+                if (len > max) {
+                        snprintf(errstr, errstr_size,
+                                 "could not read \"%s\": larger than %zu bytes",
+                                 path, max);
+                        goto fail;
+                }
+                if (cap - len - 1 == 0) {
+                        cap *= 2;
+                        buf = tp_xrealloc(buf, cap);
+                }
+        }
+        if (ferror(f)) {
+                snprintf(errstr, errstr_size, "could not read \"%s\": %s",
+                         path, strerror(errno));
+                goto fail;
+        }
+        fclose(f);
+        buf[len] = '\0';
+        if (len_out)
+                *len_out = len;
+        return buf;
+fail:
+        fclose(f);
+        free(buf);
+        return NULL;
+}
+
+uint64_t tp_hash64(const void *data, size_t len, uint64_t seed)
+{
+        const unsigned char *p = data;
+        uint64_t h = 1469598103934665603ULL ^ seed;
+        for (size_t i = 0; i < len; i++) {
+                h ^= p[i];
+                h *= 1099511628211ULL;
+        }
+        return h;
+}

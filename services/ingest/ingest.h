@@ -1,0 +1,61 @@
+/* ingest.h - tthc-ingest's batch handler: decode, validate, deduplicate
+ * and store events, dossier state and hourly commune counters, and keep
+ * dead letters (tthc.rejected_messages + the DLQ topic). */
+#ifndef TP_INGEST_H
+#define TP_INGEST_H
+
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "consumer.h"
+#include "event.h"
+#include "reason.h"
+
+/* One message of the batch after decoding and validation. */
+struct tp_ingest_entry {
+        const struct tp_msg *m;
+        enum tp_reason reason;
+        char detail[256];
+        int32_t schema_id; /* -1 when the framing was unreadable */
+        struct tp_event ev; /* valid when reason == TP_REASON_OK */
+        int duplicate;      /* an identical copy was already stored */
+};
+
+struct tp_ingest_counts {
+        uint64_t accepted;
+        uint64_t duplicates;
+        uint64_t rejected[TP_REASON__COUNT];
+};
+
+struct tp_ingest;
+
+/* Builds the handler state: schema catalog, reference data from
+ * PostgreSQL (conn), the dead-letter producer. cfg must outlive it. */
+struct tp_ingest *tp_ingest_new(const struct tp_cfg *cfg, PGconn *conn,
+                                char *errstr, size_t errstr_size);
+void tp_ingest_destroy(struct tp_ingest *ig);
+
+/* The consumer callbacks (ctx = struct tp_ingest *). */
+int tp_ingest_prepare(void *ctx, struct tp_batch *b, PGconn *conn,
+                      char *errstr, size_t errstr_size);
+int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                    size_t errstr_size);
+void tp_ingest_done(void *ctx, struct tp_batch *b, int committed);
+
+/* Totals over committed batches. */
+const struct tp_ingest_counts *tp_ingest_counts(const struct tp_ingest *ig);
+
+/* Decodes and validates one message value (no database). Used by the
+ * batch path, the dry-run checker and the fuzzer. */
+void tp_ingest_decode(struct tp_ingest *ig, const struct tp_msg *m,
+                      struct tp_ingest_entry *e);
+
+/* Internal: shared between ingest.c and ingest_write.c. */
+struct tp_ingest_entry *tp_ingest_entries(struct tp_ingest *ig, size_t *n);
+int tp_ingest_dlq_send(struct tp_ingest *ig, struct tp_ingest_entry **rej,
+                       size_t n, char *errstr, size_t errstr_size);
+
+#endif

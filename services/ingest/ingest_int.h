@@ -1,0 +1,38 @@
+/* ingest_int.h - the internals of struct tp_ingest, shared by ingest.c
+ * (decoding, dead letters) and ingest_write.c (the transaction). */
+#ifndef TP_INGEST_INT_H
+#define TP_INGEST_INT_H
+
+#include "catalog.h"
+#include "ingest.h"
+#include "pgutil.h"
+#include "refdata.h"
+#include "strmap.h"
+
+#define TP_INGEST_MAX_MONTHS 64
+
+struct tp_ingest {
+        const struct tp_cfg *cfg;
+        struct tp_catalog *catalog;
+        struct tp_refdata *ref;
+        int64_t ref_loaded_ms;
+        PGconn *conn; /* borrowed, for reference reloads */
+        rd_kafka_t *dlq; /* producer */
+        int dlq_failures;
+        struct tp_ingest_entry *entries;
+        size_t n_entries, cap_entries;
+        int32_t months[TP_INGEST_MAX_MONTHS]; /* ensured partitions */
+        size_t n_months;
+        struct tp_ingest_counts counts, pending;
+        /* write path scratch, reused per batch */
+        struct tp_strmap *dossiers;  /* "prov|id" -> struct tp_dossier* */
+        struct tp_strmap *applied;   /* "prov|id|seq" -> entry */
+        struct tp_strmap *hourly;    /* "prov|commune|hour" -> counters */
+        struct tp_copybuf cb;
+};
+
+/* Loads the reference data from PostgreSQL into ig->ref. */
+int tp_ingest_load_ref(struct tp_ingest *ig, PGconn *conn, char *errstr,
+                       size_t errstr_size);
+
+#endif

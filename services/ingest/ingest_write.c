@@ -1,0 +1,694 @@
+/* ingest_write.c - tthc-ingest's part of the batch transaction: dossier
+ * state, duplicates, raw events (COPY), hourly counters, dead letters and
+ * partition progress. Runs after the offsets compare-and-set succeeded. */
+#include "ingest_int.h"
+#include "dossier.h"
+#include "util.h"
+#include "validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define TP_MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
+
+struct tp_dslot {
+        struct tp_dossier d;
+        int dirty;
+};
+
+enum { TP_HC_RECEIVED, TP_HC_EARLY, TP_HC_ON_TIME, TP_HC_LATE, TP_HC_STOPPED,
+       TP_HC_WITHDRAWN, TP_HC_REFUSED, TP_HC_TRANSFERRED,
+       TP_HC_SUPPLEMENT, TP_HC_ONLINE, TP_HC__COUNT };
+
+struct tp_hcount {
+        char province[4];
+        char *commune;
+        int64_t hour;
+        int c[TP_HC__COUNT];
+};
+
+static const char tp_temp_tables[] =
+        "SET LOCAL client_min_messages = warning;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_keys (province_code text, "
+        " dossier_id text, seq integer) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_dossiers (LIKE tthc.dossiers) "
+        " ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_hourly "
+        " (LIKE tthc.commune_throughput_hourly) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_rejected (consumer_group text, "
+        " topic text, partition integer, kafka_offset bigint, "
+        " message_key bytea, raw_value bytea, schema_id integer, "
+        " reason text, detail text) ON COMMIT DELETE ROWS";
+
+static void tp_dossier_key(char *buf, size_t size, const char *prov,
+                           const char *id)
+{
+        snprintf(buf, size, "%s|%s", prov, id);
+}
+
+static int64_t tp_col_ts(PGresult *res, int r, int c)
+{
+        return PQgetisnull(res, r, c) ? TP_TS_NONE
+                                      : strtoll(PQgetvalue(res, r, c), NULL,
+                                                10);
+}
+
+static char *tp_col_str(PGresult *res, int r, int c)
+{
+        return PQgetisnull(res, r, c) ? NULL
+                                      : tp_xstrdup(PQgetvalue(res, r, c));
+}
+
+static int tp_col_level(PGresult *res, int r, int c)
+{
+        return PQgetisnull(res, r, c) ? TP_LEVEL_NONE
+                                      : tp_level_parse(PQgetvalue(res, r, c));
+}
+
+static void tp_dossier_from_row(struct tp_dossier *d, PGresult *res, int r)
+{
+        memset(d, 0, sizeof(*d));
+        d->province_code = tp_col_str(res, r, 0);
+        d->dossier_id = tp_col_str(res, r, 1);
+        d->commune_code = tp_col_str(res, r, 2);
+        d->procedure_code = tp_col_str(res, r, 3);
+        d->procedure_level = (enum tp_level)tp_col_level(res, r, 4);
+        d->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 5));
+        d->submitted_at = tp_col_ts(res, r, 6);
+        d->received_at = tp_col_ts(res, r, 7);
+        d->due_at = tp_col_ts(res, r, 8);
+        d->status = (enum tp_dstatus)tp_dstatus_parse(PQgetvalue(res, r, 9));
+        d->closed_at = tp_col_ts(res, r, 10);
+        d->outcome = PQgetisnull(res, r, 11)
+                             ? TP_OUT_NONE
+                             : (enum tp_outcome)tp_outcome_parse(
+                                       PQgetvalue(res, r, 11));
+        d->original_due_at = tp_col_ts(res, r, 12);
+        d->extended = PQgetvalue(res, r, 13)[0] == 't';
+        d->result_returned_at = tp_col_ts(res, r, 14);
+        d->handling_level = (enum tp_level)tp_col_level(res, r, 15);
+        d->agency_code = tp_col_str(res, r, 16);
+        d->handling_commune_code = tp_col_str(res, r, 17);
+        d->last_seq = atoi(PQgetvalue(res, r, 18));
+        d->seq_gaps = atoi(PQgetvalue(res, r, 19));
+        d->open_pauses = atoi(PQgetvalue(res, r, 20));
+        d->last_event_at = tp_col_ts(res, r, 21);
+}
+
+/* Loads the stored state of every dossier the batch touches. */
+static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
+                            size_t errstr_size)
+{
+        struct tp_copybuf cb;
+        PGresult *res;
+        char key[600];
+        int rc;
+
+        tp_copybuf_init(&cb);
+        for (size_t i = 0; i < ig->n_entries; i++) {
+                struct tp_ingest_entry *e = &ig->entries[i];
+                if (e->reason != TP_REASON_OK)
+                        continue;
+                tp_copybuf_str(&cb, e->ev.province_code);
+                tp_copybuf_str(&cb, e->ev.dossier_id);
+                tp_copybuf_str(&cb, NULL);
+                tp_copybuf_end_row(&cb);
+        }
+        rc = tp_copybuf_send(conn, "COPY tp_keys FROM STDIN", &cb, errstr,
+                             errstr_size);
+        tp_copybuf_release(&cb);
+        if (rc != 0)
+                return -1;
+        res = PQexec(conn,
+                     "SELECT d.province_code, d.dossier_id, d.commune_code, "
+                     "d.procedure_code, d.procedure_level, d.channel, "
+                     TP_MS("d.submitted_at") ", " TP_MS("d.received_at") ", "
+                     TP_MS("d.due_at") ", d.status, " TP_MS("d.closed_at")
+                     ", d.outcome, " TP_MS("d.original_due_at")
+                     ", d.extended, " TP_MS("d.result_returned_at")
+                     ", d.handling_level, d.agency_code, "
+                     "d.handling_commune_code, d.last_seq, d.seq_gaps, "
+                     "d.open_pauses, " TP_MS("d.last_event_at")
+                     " FROM tthc.dossiers d JOIN (SELECT DISTINCT "
+                     "province_code, dossier_id FROM tp_keys) k "
+                     "USING (province_code, dossier_id)");
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
+                        "could not load dossier state", errstr,
+                        errstr_size) != 0) {
+                PQclear(res);
+                return -1;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                struct tp_dslot *s = tp_xcalloc(1, sizeof(*s));
+                tp_dossier_from_row(&s->d, res, r);
+                tp_dossier_key(key, sizeof(key), s->d.province_code,
+                               s->d.dossier_id);
+                tp_strmap_put(ig->dossiers, key, s);
+        }
+        PQclear(res);
+        return 0;
+}
+
+static void tp_copy_event(struct tp_copybuf *cb, const struct tp_ingest_entry *e)
+{
+        const struct tp_event *ev = &e->ev;
+        tp_copybuf_str(cb, ev->event_id);
+        tp_copybuf_str(cb, tp_event_type_name(ev->event_type));
+        tp_copybuf_ts(cb, ev->occurred_at);
+        tp_copybuf_str(cb, ev->dossier_id);
+        tp_copybuf_int(cb, ev->seq);
+        tp_copybuf_str(cb, ev->province_code);
+        tp_copybuf_str(cb, ev->commune_code);
+        tp_copybuf_str(cb, ev->procedure_code);
+        tp_copybuf_str(cb, tp_level_name(ev->procedure_level));
+        tp_copybuf_str(cb, tp_channel_name(ev->channel));
+        tp_copybuf_str(cb, ev->agency_code);
+        tp_copybuf_str(cb, tp_level_name(ev->handling_level));
+        tp_copybuf_str(cb, tp_level_name(ev->to_level));
+        tp_copybuf_str(cb, ev->to_agency_code);
+        tp_copybuf_ts(cb, ev->due_at);
+        tp_copybuf_str(cb, ev->source_system);
+        tp_copybuf_str(cb, ev->handling_commune_code);
+        tp_copybuf_str(cb, e->m->topic);
+        tp_copybuf_int(cb, e->m->partition);
+        tp_copybuf_int(cb, e->m->offset);
+        tp_copybuf_end_row(cb);
+}
+
+static void tp_count_hour(struct tp_ingest *ig, const struct tp_dossier *d,
+                          const struct tp_event *ev,
+                          const struct tp_effects *fx)
+{
+        const int add[TP_HC__COUNT] = {
+                fx->received,        fx->resolved_early, fx->resolved_on_time,
+                fx->resolved_late,   fx->stopped,        fx->withdrawn,
+                fx->intake_refused,  fx->transferred_out,
+                fx->supplement_requested, fx->online_received};
+        const char *commune = d->commune_code;
+        int64_t hour = tp_hour_floor(ev->occurred_at);
+        struct tp_hcount *hc;
+        char key[64];
+        int any = 0;
+
+        for (int i = 0; i < TP_HC__COUNT; i++)
+                any |= add[i];
+        if (!any)
+                return;
+        snprintf(key, sizeof(key), "%s|%s|%lld", d->province_code,
+                 commune ? commune : "-", (long long)hour);
+        hc = tp_strmap_get(ig->hourly, key);
+        if (!hc) {
+                hc = tp_xcalloc(1, sizeof(*hc));
+                tp_strlcpy(hc->province, d->province_code,
+                           sizeof(hc->province));
+                hc->commune = tp_xstrdup(commune);
+                hc->hour = hour;
+                tp_strmap_put(ig->hourly, key, hc);
+        }
+        for (int i = 0; i < TP_HC__COUNT; i++)
+                hc->c[i] += add[i];
+}
+
+static struct tp_dslot *tp_slot_for(struct tp_ingest *ig,
+                                    const struct tp_event *ev)
+{
+        char key[600];
+        struct tp_dslot *s;
+        tp_dossier_key(key, sizeof(key), ev->province_code, ev->dossier_id);
+        s = tp_strmap_get(ig->dossiers, key);
+        if (!s) {
+                s = tp_xcalloc(1, sizeof(*s));
+                tp_dossier_init(&s->d, ev);
+                tp_strmap_put(ig->dossiers, key, s);
+        }
+        return s;
+}
+
+/* Applies the batch in order. Duplicates of events applied in this batch
+ * are settled here; older ones are left with duplicate = -1 for a lookup
+ * in tthc.filing_events. */
+static size_t tp_apply_entries(struct tp_ingest *ig)
+{
+        char key[640];
+        size_t lookups = 0;
+        tp_copybuf_reset(&ig->cb);
+        for (size_t i = 0; i < ig->n_entries; i++) {
+                struct tp_ingest_entry *e = &ig->entries[i], *first;
+                struct tp_dslot *s;
+                struct tp_effects fx;
+                if (e->reason != TP_REASON_OK)
+                        continue;
+                s = tp_slot_for(ig, &e->ev);
+                snprintf(key, sizeof(key), "%s|%s|%d", e->ev.province_code,
+                         e->ev.dossier_id, (int)e->ev.seq);
+                if (tp_dossier_check_seq(&s->d, e->ev.seq) ==
+                    TP_SEQ_DUPLICATE) {
+                        first = tp_strmap_get(ig->applied, key);
+                        if (!first) {
+                                e->duplicate = -1;
+                                lookups++;
+                        } else if (tp_event_equal(&first->ev, &e->ev)) {
+                                e->duplicate = 1;
+                        } else {
+                                e->reason = TP_REASON_CONFLICTING_DUPLICATE;
+                                snprintf(e->detail, sizeof(e->detail),
+                                         "seq %d of dossier %.100s differs "
+                                         "from the copy at offset %lld",
+                                         (int)e->ev.seq, e->ev.dossier_id,
+                                         (long long)first->m->offset);
+                        }
+                        continue;
+                }
+                tp_dossier_apply(&s->d, &e->ev, &fx);
+                s->dirty = 1;
+                tp_count_hour(ig, &s->d, &e->ev, &fx);
+                tp_copy_event(&ig->cb, e);
+                tp_strmap_put(ig->applied, key, e);
+        }
+        return lookups;
+}
+
+static void tp_event_from_row(struct tp_event *ev, PGresult *res, int r)
+{
+        memset(ev, 0, sizeof(*ev));
+        ev->event_id = tp_col_str(res, r, 0);
+        ev->event_type = (enum tp_event_type)tp_event_type_parse(
+                PQgetvalue(res, r, 1));
+        ev->occurred_at = tp_col_ts(res, r, 2);
+        ev->dossier_id = tp_col_str(res, r, 3);
+        ev->seq = atoi(PQgetvalue(res, r, 4));
+        ev->province_code = tp_col_str(res, r, 5);
+        ev->commune_code = tp_col_str(res, r, 6);
+        ev->procedure_code = tp_col_str(res, r, 7);
+        ev->procedure_level = (enum tp_level)tp_col_level(res, r, 8);
+        ev->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 9));
+        ev->agency_code = tp_col_str(res, r, 10);
+        ev->handling_level = (enum tp_level)tp_col_level(res, r, 11);
+        ev->to_level = tp_col_level(res, r, 12);
+        ev->to_agency_code = tp_col_str(res, r, 13);
+        ev->due_at = tp_col_ts(res, r, 14);
+        ev->source_system = tp_col_str(res, r, 15);
+        ev->handling_commune_code = tp_col_str(res, r, 16);
+}
+
+static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res)
+{
+        for (int r = 0; res && r < PQntuples(res); r++) {
+                struct tp_event stored;
+                int same;
+                if (strcmp(PQgetvalue(res, r, 5), e->ev.province_code) != 0 ||
+                    strcmp(PQgetvalue(res, r, 3), e->ev.dossier_id) != 0 ||
+                    atoi(PQgetvalue(res, r, 4)) != e->ev.seq)
+                        continue;
+                tp_event_from_row(&stored, res, r);
+                /* Case may differ in the stored uuid text. */
+                same = strcasecmp(stored.event_id, e->ev.event_id) == 0;
+                free(stored.event_id);
+                stored.event_id = e->ev.event_id;
+                same = same && tp_event_equal(&stored, &e->ev);
+                stored.event_id = NULL;
+                tp_event_release(&stored);
+                if (same) {
+                        e->duplicate = 1;
+                } else {
+                        e->reason = TP_REASON_CONFLICTING_DUPLICATE;
+                        snprintf(e->detail, sizeof(e->detail),
+                                 "seq %d of dossier %.100s differs from the "
+                                 "stored event", (int)e->ev.seq,
+                                 e->ev.dossier_id);
+                }
+                return;
+        }
+        e->reason = TP_REASON_BAD_SEQ;
+        snprintf(e->detail, sizeof(e->detail),
+                 "seq %d of dossier %.100s arrived after later events and "
+                 "was never stored", (int)e->ev.seq, e->ev.dossier_id);
+}
+
+/* Compares duplicates of older batches with the stored events. */
+static int tp_check_old_duplicates(struct tp_ingest *ig, PGconn *conn,
+                                   char *errstr, size_t errstr_size)
+{
+        struct tp_copybuf cb;
+        PGresult *res;
+        int rc;
+
+        tp_copybuf_init(&cb);
+        for (size_t i = 0; i < ig->n_entries; i++) {
+                struct tp_ingest_entry *e = &ig->entries[i];
+                if (e->reason != TP_REASON_OK || e->duplicate != -1)
+                        continue;
+                tp_copybuf_str(&cb, e->ev.province_code);
+                tp_copybuf_str(&cb, e->ev.dossier_id);
+                tp_copybuf_int(&cb, e->ev.seq);
+                tp_copybuf_end_row(&cb);
+        }
+        rc = tp_pg_exec(conn, "TRUNCATE tp_keys", errstr, errstr_size);
+        if (rc == 0)
+                rc = tp_copybuf_send(conn, "COPY tp_keys FROM STDIN", &cb,
+                                     errstr, errstr_size);
+        tp_copybuf_release(&cb);
+        if (rc != 0)
+                return -1;
+        res = PQexec(conn,
+                     "SELECT f.event_id, f.event_type, " TP_MS("f.occurred_at")
+                     ", f.dossier_id, f.seq, f.province_code, f.commune_code, "
+                     "f.procedure_code, f.procedure_level, f.channel, "
+                     "f.agency_code, f.handling_level, f.to_level, "
+                     "f.to_agency_code, " TP_MS("f.due_at")
+                     ", f.source_system, f.handling_commune_code "
+                     "FROM tthc.filing_events f JOIN tp_keys k "
+                     "USING (province_code, dossier_id, seq)");
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
+                        "could not look up earlier events", errstr,
+                        errstr_size) != 0) {
+                PQclear(res);
+                return -1;
+        }
+        for (size_t i = 0; i < ig->n_entries; i++) {
+                struct tp_ingest_entry *e = &ig->entries[i];
+                if (e->reason == TP_REASON_OK && e->duplicate == -1)
+                        tp_settle_duplicate(e, res);
+        }
+        PQclear(res);
+        return 0;
+}
+
+static void tp_copy_dossier(const char *key, void *value, void *ud)
+{
+        struct tp_dslot *s = value;
+        struct tp_copybuf *cb = ud;
+        const struct tp_dossier *d = &s->d;
+        (void)key;
+        if (!s->dirty)
+                return;
+        tp_copybuf_str(cb, d->province_code);
+        tp_copybuf_str(cb, d->dossier_id);
+        tp_copybuf_str(cb, d->commune_code);
+        tp_copybuf_str(cb, d->procedure_code);
+        tp_copybuf_str(cb, tp_level_name(d->procedure_level));
+        tp_copybuf_str(cb, tp_channel_name(d->channel));
+        tp_copybuf_ts(cb, d->submitted_at);
+        tp_copybuf_ts(cb, d->received_at);
+        tp_copybuf_ts(cb, d->due_at);
+        tp_copybuf_str(cb, tp_dstatus_name(d->status));
+        tp_copybuf_ts(cb, d->closed_at);
+        tp_copybuf_str(cb, tp_outcome_name(d->outcome));
+        tp_copybuf_ts(cb, d->original_due_at);
+        tp_copybuf_bool(cb, d->extended);
+        tp_copybuf_ts(cb, d->result_returned_at);
+        tp_copybuf_str(cb, tp_level_name(d->handling_level));
+        tp_copybuf_str(cb, d->agency_code);
+        tp_copybuf_str(cb, d->handling_commune_code);
+        tp_copybuf_int(cb, d->last_seq);
+        tp_copybuf_int(cb, d->seq_gaps);
+        tp_copybuf_int(cb, d->open_pauses);
+        tp_copybuf_ts(cb, d->last_event_at);
+        tp_copybuf_end_row(cb);
+}
+
+static const char tp_dossier_cols[] =
+        "province_code, dossier_id, commune_code, procedure_code, "
+        "procedure_level, channel, submitted_at, received_at, due_at, status, "
+        "closed_at, outcome, original_due_at, extended, result_returned_at, "
+        "handling_level, agency_code, handling_commune_code, last_seq, "
+        "seq_gaps, open_pauses, last_event_at";
+
+static int tp_store_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
+                             size_t errstr_size)
+{
+        struct tp_copybuf cb;
+        char sql[2048];
+        int rc;
+
+        tp_copybuf_init(&cb);
+        tp_strmap_each(ig->dossiers, tp_copy_dossier, &cb);
+        snprintf(sql, sizeof(sql), "COPY tp_dossiers (%s) FROM STDIN",
+                 tp_dossier_cols);
+        rc = tp_copybuf_send(conn, sql, &cb, errstr, errstr_size);
+        tp_copybuf_release(&cb);
+        if (rc != 0)
+                return -1;
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO tthc.dossiers (%s) SELECT %s FROM tp_dossiers "
+                 "ON CONFLICT (province_code, dossier_id) DO UPDATE SET "
+                 "commune_code = EXCLUDED.commune_code, submitted_at = "
+                 "EXCLUDED.submitted_at, received_at = EXCLUDED.received_at, "
+                 "due_at = EXCLUDED.due_at, status = EXCLUDED.status, "
+                 "closed_at = EXCLUDED.closed_at, outcome = EXCLUDED.outcome, "
+                 "original_due_at = EXCLUDED.original_due_at, extended = "
+                 "EXCLUDED.extended, result_returned_at = "
+                 "EXCLUDED.result_returned_at, handling_level = "
+                 "EXCLUDED.handling_level, agency_code = EXCLUDED.agency_code, "
+                 "handling_commune_code = EXCLUDED.handling_commune_code, "
+                 "last_seq = EXCLUDED.last_seq, seq_gaps = EXCLUDED.seq_gaps, "
+                 "open_pauses = EXCLUDED.open_pauses, last_event_at = "
+                 "EXCLUDED.last_event_at, updated_at = now()",
+                 tp_dossier_cols, tp_dossier_cols);
+        return tp_pg_exec(conn, sql, errstr, errstr_size);
+}
+
+static void tp_copy_hour(const char *key, void *value, void *ud)
+{
+        struct tp_hcount *hc = value;
+        struct tp_copybuf *cb = ud;
+        (void)key;
+        tp_copybuf_str(cb, hc->province);
+        tp_copybuf_str(cb, hc->commune);
+        tp_copybuf_ts(cb, hc->hour);
+        for (int i = 0; i < TP_HC__COUNT; i++)
+                tp_copybuf_int(cb, hc->c[i]);
+        tp_copybuf_end_row(cb);
+}
+
+static int tp_store_hourly(struct tp_ingest *ig, PGconn *conn, char *errstr,
+                           size_t errstr_size)
+{
+        struct tp_copybuf cb;
+        int rc;
+        tp_copybuf_init(&cb);
+        tp_strmap_each(ig->hourly, tp_copy_hour, &cb);
+        rc = tp_copybuf_send(conn, "COPY tp_hourly FROM STDIN", &cb, errstr,
+                             errstr_size);
+        tp_copybuf_release(&cb);
+        if (rc != 0)
+                return -1;
+        return tp_pg_exec(
+                conn,
+                "INSERT INTO tthc.commune_throughput_hourly AS t "
+                "SELECT * FROM tp_hourly ON CONFLICT ON CONSTRAINT "
+                "commune_throughput_hourly_key DO UPDATE SET "
+                "received = t.received + EXCLUDED.received, "
+                "resolved_early = t.resolved_early + EXCLUDED.resolved_early, "
+                "resolved_on_time = t.resolved_on_time + "
+                "EXCLUDED.resolved_on_time, "
+                "resolved_late = t.resolved_late + EXCLUDED.resolved_late, "
+                "stopped = t.stopped + EXCLUDED.stopped, "
+                "withdrawn = t.withdrawn + EXCLUDED.withdrawn, "
+                "intake_refused = t.intake_refused + EXCLUDED.intake_refused, "
+                "transferred_out = t.transferred_out + "
+                "EXCLUDED.transferred_out, "
+                "supplement_requested = t.supplement_requested + "
+                "EXCLUDED.supplement_requested, "
+                "online_received = t.online_received + "
+                "EXCLUDED.online_received",
+                errstr, errstr_size);
+}
+
+static int tp_store_rejected(struct tp_ingest *ig, PGconn *conn,
+                             char *errstr, size_t errstr_size)
+{
+        struct tp_copybuf cb;
+        size_t n = 0;
+        int rc;
+
+        tp_copybuf_init(&cb);
+        for (size_t i = 0; i < ig->n_entries; i++) {
+                struct tp_ingest_entry *e = &ig->entries[i];
+                if (e->reason == TP_REASON_OK)
+                        continue;
+                n++;
+                tp_copybuf_str(&cb, ig->cfg->group);
+                tp_copybuf_str(&cb, e->m->topic);
+                tp_copybuf_int(&cb, e->m->partition);
+                tp_copybuf_int(&cb, e->m->offset);
+                tp_copybuf_bytes(&cb, e->m->key, e->m->key_len);
+                tp_copybuf_bytes(&cb, e->m->value ? e->m->value
+                                                  : (const void *)"",
+                                 e->m->value_len);
+                if (e->schema_id >= 0)
+                        tp_copybuf_int(&cb, e->schema_id);
+                else
+                        tp_copybuf_str(&cb, NULL);
+                tp_copybuf_str(&cb, tp_reason_name(e->reason));
+                tp_copybuf_str(&cb, e->detail);
+                tp_copybuf_end_row(&cb);
+        }
+        rc = n ? tp_copybuf_send(conn, "COPY tp_rejected FROM STDIN", &cb,
+                                 errstr, errstr_size)
+               : 0;
+        tp_copybuf_release(&cb);
+        if (rc != 0 || n == 0)
+                return rc;
+        return tp_pg_exec(conn,
+                          "INSERT INTO tthc.rejected_messages (consumer_group,"
+                          " topic, partition, kafka_offset, message_key, "
+                          "raw_value, schema_id, reason, detail) SELECT * "
+                          "FROM tp_rejected ON CONFLICT (topic, partition, "
+                          "kafka_offset) DO NOTHING",
+                          errstr, errstr_size);
+}
+
+/* Event-time progress per partition, for tthc.freshness. */
+static int tp_store_progress(struct tp_ingest *ig, struct tp_batch *b,
+                             PGconn *conn, char *errstr, size_t errstr_size)
+{
+        for (size_t p = 0; p < b->n_parts; p++) {
+                struct tp_part_range *r = &b->parts[p];
+                int64_t maxts = TP_TS_NONE;
+                char part[16], next[24], ts[40];
+                const char *prov = NULL;
+                const char *params[6] = {ig->cfg->group, r->topic, part, NULL,
+                                         NULL, next};
+                PGresult *res;
+                int rc;
+                for (size_t i = 0; i < ig->n_entries; i++) {
+                        struct tp_ingest_entry *e = &ig->entries[i];
+                        if (e->reason != TP_REASON_OK ||
+                            e->m->partition != r->partition ||
+                            strcmp(e->m->topic, r->topic) != 0)
+                                continue;
+                        prov = e->ev.province_code;
+                        if (e->ev.occurred_at > maxts)
+                                maxts = e->ev.occurred_at;
+                }
+                if (!prov)
+                        prov = tp_topic_province(r->topic);
+                if (!prov)
+                        prov = "";
+                snprintf(part, sizeof(part), "%d", r->partition);
+                snprintf(next, sizeof(next), "%lld", (long long)r->next);
+                if (maxts != TP_TS_NONE)
+                        tp_format_ts(maxts, ts, sizeof(ts));
+                params[3] = prov;
+                params[4] = maxts != TP_TS_NONE ? ts : NULL;
+                res = PQexecParams(
+                        conn,
+                        "INSERT INTO tthc.partition_progress AS p (group_id, "
+                        "topic, partition, province_code, max_occurred_at, "
+                        "last_message_at, next_offset) VALUES ($1, $2, $3, "
+                        "$4, $5, now(), $6) ON CONFLICT (group_id, topic, "
+                        "partition) DO UPDATE SET max_occurred_at = "
+                        "greatest(p.max_occurred_at, EXCLUDED.max_occurred_at),"
+                        " last_message_at = now(), next_offset = "
+                        "EXCLUDED.next_offset",
+                        6, NULL, params, NULL, NULL, 0);
+                rc = tp_pg_check(conn, res, PGRES_COMMAND_OK,
+                                 "could not store partition progress", errstr,
+                                 errstr_size);
+                PQclear(res);
+                if (rc != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static void tp_free_dslot(const char *key, void *value, void *ud)
+{
+        struct tp_dslot *s = value;
+        (void)key;
+        (void)ud;
+        tp_dossier_release(&s->d);
+        free(s);
+}
+
+static void tp_free_hcount(const char *key, void *value, void *ud)
+{
+        struct tp_hcount *hc = value;
+        (void)key;
+        (void)ud;
+        free(hc->commune);
+        free(hc);
+}
+
+static void tp_write_reset(struct tp_ingest *ig)
+{
+        tp_strmap_each(ig->dossiers, tp_free_dslot, NULL);
+        tp_strmap_clear(ig->dossiers);
+        tp_strmap_each(ig->hourly, tp_free_hcount, NULL);
+        tp_strmap_clear(ig->hourly);
+        tp_strmap_clear(ig->applied);
+        /* Entries re-flagged by a failed attempt are decoded afresh by
+         * the next prepare. */
+}
+
+/* Dead letters found inside the transaction (conflicting duplicates,
+ * late seq) are produced and flushed before the commit. Those decided in
+ * prepare were sent there; they never hold a decoded event. */
+static int tp_late_dead_letters(struct tp_ingest *ig, char *errstr,
+                                size_t errstr_size)
+{
+        struct tp_ingest_entry **rej = tp_xcalloc(ig->n_entries + 1,
+                                                  sizeof(*rej));
+        size_t n = 0;
+        int rc;
+        for (size_t i = 0; i < ig->n_entries; i++)
+                if (ig->entries[i].reason != TP_REASON_OK &&
+                    ig->entries[i].ev.event_id)
+                        rej[n++] = &ig->entries[i];
+        rc = tp_ingest_dlq_send(ig, rej, n, errstr, errstr_size);
+        free(rej);
+        return rc;
+}
+
+static void tp_tally(struct tp_ingest *ig)
+{
+        memset(&ig->pending, 0, sizeof(ig->pending));
+        for (size_t i = 0; i < ig->n_entries; i++) {
+                struct tp_ingest_entry *e = &ig->entries[i];
+                if (e->reason != TP_REASON_OK)
+                        ig->pending.rejected[e->reason]++;
+                else if (e->duplicate)
+                        ig->pending.duplicates++;
+                else
+                        ig->pending.accepted++;
+        }
+}
+
+int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                    size_t errstr_size)
+{
+        struct tp_ingest *ig = ctx;
+        int rc = -1;
+
+        if (tp_pg_exec(conn, tp_temp_tables, errstr, errstr_size) != 0 ||
+            tp_load_dossiers(ig, conn, errstr, errstr_size) != 0)
+                goto done;
+        if (tp_apply_entries(ig) > 0 &&
+            tp_check_old_duplicates(ig, conn, errstr, errstr_size) != 0)
+                goto done;
+        if (ig->cb.len > 0 &&
+            tp_copybuf_send(conn,
+                            "COPY tthc.filing_events (event_id, event_type, "
+                            "occurred_at, dossier_id, seq, province_code, "
+                            "commune_code, procedure_code, procedure_level, "
+                            "channel, agency_code, handling_level, to_level, "
+                            "to_agency_code, due_at, source_system, "
+                            "handling_commune_code, kafka_topic, "
+                            "kafka_partition, kafka_offset) FROM STDIN",
+                            &ig->cb, errstr, errstr_size) != 0)
+                goto done;
+        if (tp_store_dossiers(ig, conn, errstr, errstr_size) != 0 ||
+            tp_store_hourly(ig, conn, errstr, errstr_size) != 0 ||
+            tp_store_rejected(ig, conn, errstr, errstr_size) != 0 ||
+            tp_store_progress(ig, b, conn, errstr, errstr_size) != 0 ||
+            tp_late_dead_letters(ig, errstr, errstr_size) != 0)
+                goto done;
+        tp_tally(ig);
+        rc = 0;
+done:
+        tp_write_reset(ig);
+        return rc;
+}
