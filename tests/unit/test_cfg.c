@@ -1,1 +1,87 @@
-int main(void){return 0;}
+/* Unit tests for common/cfg. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+
+static void test_cfg__file_text(void **state)
+{
+        struct tp_cfg cfg;
+        char err[256];
+        (void)state;
+        tp_cfg_defaults(&cfg, "tthc-ingest");
+        assert_string_equal(cfg.group, "tthc-ingest");
+        assert_int_equal(tp_cfg_parse_text(&cfg,
+                                           "# comment\n"
+                                           "brokers = k1:9092, k2:9092\n"
+                                           "\n  batch-size=100  \n"
+                                           "exit-when-idle = yes\n"
+                                           "kafka.session.timeout.ms = 6000\n",
+                                           "x.conf", err, sizeof(err)),
+                         0);
+        assert_string_equal(cfg.brokers, "k1:9092, k2:9092");
+        assert_int_equal(cfg.batch_size, 100);
+        assert_int_equal(cfg.exit_when_idle, 1);
+        assert_int_equal(cfg.n_kafka, 1);
+        assert_string_equal(cfg.kafka_keys[0], "session.timeout.ms");
+        assert_string_equal(cfg.kafka_values[0], "6000");
+        tp_cfg_release(&cfg);
+}
+
+static void test_cfg__errors_name_file_and_line(void **state)
+{
+        struct tp_cfg cfg;
+        char err[256];
+        (void)state;
+        tp_cfg_defaults(&cfg, NULL);
+        assert_int_equal(tp_cfg_parse_text(&cfg, "brokers = a\nnonsense\n",
+                                           "x.conf", err, sizeof(err)),
+                         -1);
+        assert_string_equal(err, "x.conf:2: expected \"key = value\"");
+        assert_int_equal(tp_cfg_parse_text(&cfg, "batch-size = -3\n", "y.conf",
+                                           err, sizeof(err)),
+                         -1);
+        assert_non_null(strstr(err, "y.conf:1:"));
+        assert_int_equal(tp_cfg_parse_text(&cfg, "colour = red\n", "z.conf",
+                                           err, sizeof(err)),
+                         -1);
+        assert_non_null(strstr(err, "unknown option \"colour\""));
+        tp_cfg_release(&cfg);
+}
+
+static void test_cfg__precedence_flags_over_env(void **state)
+{
+        struct tp_cfg cfg;
+        char err[256];
+        char *argv[] = {(char *)"svc", (char *)"--brokers", (char *)"flag:1",
+                        (char *)"--exit-when-idle", NULL};
+        (void)state;
+        setenv("TTHC_BROKERS", "env:1", 1);
+        setenv("TTHC_GROUP", "g-env", 1);
+        assert_int_equal(tp_cfg_load(&cfg, "svc", "g", 4, argv, err,
+                                     sizeof(err)),
+                         TP_CFG_OK);
+        assert_string_equal(cfg.brokers, "flag:1");
+        assert_string_equal(cfg.group, "g-env");
+        assert_int_equal(cfg.exit_when_idle, 1);
+        assert_string_equal(cfg.reader_schema,
+                            "schemas/avro/1-filing_event.avsc");
+        unsetenv("TTHC_BROKERS");
+        unsetenv("TTHC_GROUP");
+        tp_cfg_release(&cfg);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_cfg__file_text),
+                cmocka_unit_test(test_cfg__errors_name_file_and_line),
+                cmocka_unit_test(test_cfg__precedence_flags_over_env),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
