@@ -21,27 +21,50 @@ struct tp_field_spec {
 
 /* The reader's fields, in the order of design.md. */
 static const struct tp_field_spec tp_fields[] = {
-        {"event_id", FK_STR, 0},        {"event_type", FK_EVTYPE, 0},
-        {"occurred_at", FK_LONG, 0},    {"dossier_id", FK_STR, 0},
-        {"seq", FK_INT, 0},             {"province_code", FK_STR, 0},
-        {"commune_code", FK_STR, 1},    {"procedure_code", FK_STR, 0},
-        {"procedure_level", FK_LEVEL, 0}, {"channel", FK_CHANNEL, 0},
-        {"agency_code", FK_STR, 0},     {"handling_level", FK_LEVEL, 0},
-        {"to_level", FK_LEVEL, 1},      {"to_agency_code", FK_STR, 1},
-        {"due_at", FK_LONG, 1},         {"source_system", FK_STR, 0},
+        {"event_id", FK_STR, 0},
+        {"event_type", FK_EVTYPE, 0},
+        {"occurred_at", FK_LONG, 0},
+        {"dossier_id", FK_STR, 0},
+        {"seq", FK_INT, 0},
+        {"province_code", FK_STR, 0},
+        {"commune_code", FK_STR, 1},
+        {"procedure_code", FK_STR, 0},
+        {"procedure_level", FK_LEVEL, 0},
+        {"channel", FK_CHANNEL, 0},
+        {"agency_code", FK_STR, 0},
+        {"handling_level", FK_LEVEL, 0},
+        {"to_level", FK_LEVEL, 1},
+        {"to_agency_code", FK_STR, 1},
+        {"due_at", FK_LONG, 1},
+        {"source_system", FK_STR, 0},
         {"handling_commune_code", FK_STR, 1},
 };
 #define TP_NFIELDS (sizeof(tp_fields) / sizeof(tp_fields[0]))
 
-enum { F_EVENT_ID, F_EVENT_TYPE, F_OCCURRED_AT, F_DOSSIER_ID, F_SEQ,
-       F_PROVINCE, F_COMMUNE, F_PROCEDURE, F_PROC_LEVEL, F_CHANNEL,
-       F_AGENCY, F_HANDLING_LEVEL, F_TO_LEVEL, F_TO_AGENCY, F_DUE_AT,
-       F_SOURCE, F_HANDLING_COMMUNE };
+enum {
+        F_EVENT_ID,
+        F_EVENT_TYPE,
+        F_OCCURRED_AT,
+        F_DOSSIER_ID,
+        F_SEQ,
+        F_PROVINCE,
+        F_COMMUNE,
+        F_PROCEDURE,
+        F_PROC_LEVEL,
+        F_CHANNEL,
+        F_AGENCY,
+        F_HANDLING_LEVEL,
+        F_TO_LEVEL,
+        F_TO_AGENCY,
+        F_DUE_AT,
+        F_SOURCE,
+        F_HANDLING_COMMUNE
+};
 
 /* A decoded scalar: what one field holds. */
 struct tp_scalar {
         int is_null;
-        char *str; /* FK_STR, owned */
+        char *str;   /* FK_STR, owned */
         int64_t num; /* FK_LONG, FK_INT, enums (symbol index in ours) */
 };
 
@@ -113,8 +136,8 @@ static int tp_enum_parse_kind(enum tp_fkind kind, const char *s)
         }
 }
 
-static int tp_reader_default(struct tp_avro_reader *rd, size_t i,
-                             json_t *dflt, char *errstr, size_t errstr_size)
+static int tp_reader_default(struct tp_avro_reader *rd, size_t i, json_t *dflt,
+                             char *errstr, size_t errstr_size)
 {
         const struct tp_field_spec *f = &tp_fields[i];
         struct tp_scalar *d = &rd->def[i];
@@ -141,21 +164,20 @@ static int tp_reader_default(struct tp_avro_reader *rd, size_t i,
                 }
         }
         snprintf(errstr, errstr_size,
-                 "reader schema field \"%s\" has an unusable default",
-                 f->name);
+                 "reader schema field \"%s\" has an unusable default", f->name);
         return -1;
 }
 
-static int tp_reader_field(struct tp_avro_reader *rd, json_t *fields,
-                           size_t i, char *errstr, size_t errstr_size)
+static int tp_reader_field(struct tp_avro_reader *rd, json_t *fields, size_t i,
+                           char *errstr, size_t errstr_size)
 {
         size_t k;
         json_t *jf;
 
         json_array_foreach(fields, k, jf)
         {
-                const char *name = json_string_value(json_object_get(jf,
-                                                                     "name"));
+                const char *name =
+                        json_string_value(json_object_get(jf, "name"));
                 json_t *dflt;
                 if (!name || strcmp(name, tp_fields[i].name) != 0)
                         continue;
@@ -267,7 +289,8 @@ static int tp_avrodec_map(struct tp_avrodec *dec, char *errstr,
                                 continue;
                         snprintf(errstr, errstr_size,
                                  "writer schema lacks field \"%s\", which "
-                                 "has no default", tp_fields[i].name);
+                                 "has no default",
+                                 tp_fields[i].name);
                         return -1;
                 }
                 if (!tp_writer_fits(tp_fields[i].kind,
@@ -481,8 +504,8 @@ static int tp_walk(avro_schema_t s, struct tp_cursor *c, int depth)
 }
 
 int tp_avrodec_check_bounds(const struct tp_avrodec *dec,
-                            const unsigned char *body, size_t len,
-                            char *errstr, size_t errstr_size)
+                            const unsigned char *body, size_t len, char *errstr,
+                            size_t errstr_size)
 {
         struct tp_cursor c = {body, len, 0, errstr, errstr_size};
         if (tp_walk(dec->schema, &c, 0) != 0)
@@ -527,8 +550,9 @@ static int tp_get_string(avro_value_t *v, const char *field,
         return 0;
 }
 
-static int tp_get_enum(avro_value_t *v, avro_type_t t, const struct tp_field_spec *f,
-                       struct tp_scalar *out, char *errstr, size_t errstr_size)
+static int tp_get_enum(avro_value_t *v, avro_type_t t,
+                       const struct tp_field_spec *f, struct tp_scalar *out,
+                       char *errstr, size_t errstr_size)
 {
         const char *sym = NULL;
         size_t size;
@@ -596,13 +620,12 @@ static enum tp_reason tp_get_field(avro_value_t *rec, int widx, size_t i,
                         out->is_null = 1;
                         return TP_REASON_OK;
                 }
-                snprintf(errstr, errstr_size, "field \"%s\" is null",
-                         f->name);
+                snprintf(errstr, errstr_size, "field \"%s\" is null", f->name);
                 return TP_REASON_MISSING_FIELD;
         }
         if (!tp_type_fits(f->kind, t)) {
-                snprintf(errstr, errstr_size,
-                         "field \"%s\" holds a %s", f->name,
+                snprintf(errstr, errstr_size, "field \"%s\" holds a %s",
+                         f->name,
                          avro_schema_type_name(avro_value_get_schema(&v)));
                 return TP_REASON_BAD_AVRO;
         }

@@ -72,8 +72,8 @@ void tp_catalog_destroy(struct tp_catalog *cat)
 
 /* Looks for "<id>-*.avsc" in the catalog directory. Returns the JSON (heap)
  * or NULL when absent or unreadable (errstr says which). */
-static char *tp_catalog_read_dir(struct tp_catalog *cat, int32_t id,
-                                 int *found, char *errstr, size_t errstr_size)
+static char *tp_catalog_read_dir(struct tp_catalog *cat, int32_t id, int *found,
+                                 char *errstr, size_t errstr_size)
 {
         DIR *d = opendir(cat->dir);
         struct dirent *de;
@@ -133,12 +133,12 @@ static enum tp_catalog_status tp_registry_parse(struct tp_membuf *mb,
 {
         json_error_t jerr;
         json_t *root = json_loadb(mb->data ? mb->data : "", mb->len, 0, &jerr);
-        const char *schema = json_string_value(json_object_get(root,
-                                                               "schema"));
+        const char *schema = json_string_value(json_object_get(root, "schema"));
         if (!schema) {
                 snprintf(errstr, errstr_size,
                          "schema registry answer for id %d has no \"schema\" "
-                         "string", id);
+                         "string",
+                         id);
                 json_decref(root);
                 return TP_CATALOG_INCOMPATIBLE;
         }
@@ -208,8 +208,7 @@ static struct tp_catalog_entry *tp_catalog_find(struct tp_catalog *cat,
 /* Loads id from the directory, then the registry. */
 static enum tp_catalog_status tp_catalog_load(struct tp_catalog *cat,
                                               int32_t id, char **json,
-                                              char *errstr,
-                                              size_t errstr_size)
+                                              char *errstr, size_t errstr_size)
 {
         int found;
         *json = tp_catalog_read_dir(cat, id, &found, errstr, errstr_size);
@@ -245,8 +244,8 @@ static struct tp_catalog_entry *tp_catalog_slot(struct tp_catalog *cat,
                 if (cat->n_entries >= TP_CATALOG_MAX_ENTRIES)
                         return NULL;
         }
-        cat->entries = tp_xrealloc(cat->entries, (cat->n_entries + 1) *
-                                                         sizeof(*e));
+        cat->entries =
+                tp_xrealloc(cat->entries, (cat->n_entries + 1) * sizeof(*e));
         e = &cat->entries[cat->n_entries++];
         memset(e, 0, sizeof(*e));
         e->id = id;
@@ -254,8 +253,8 @@ static struct tp_catalog_entry *tp_catalog_slot(struct tp_catalog *cat,
 }
 
 enum tp_catalog_status tp_catalog_get(struct tp_catalog *cat, int32_t id,
-                                      struct tp_avrodec **dec_out,
-                                      char *errstr, size_t errstr_size)
+                                      struct tp_avrodec **dec_out, char *errstr,
+                                      size_t errstr_size)
 {
         struct tp_catalog_entry *e = tp_catalog_find(cat, id);
         enum tp_catalog_status st;

@@ -32,8 +32,8 @@ void tp_catalog_destroy(struct tp_catalog *cat);
  * says why. Unknown ids are remembered for a short time so poison messages
  * do not hammer the registry. */
 enum tp_catalog_status tp_catalog_get(struct tp_catalog *cat, int32_t id,
-                                      struct tp_avrodec **dec_out,
-                                      char *errstr, size_t errstr_size);
+                                      struct tp_avrodec **dec_out, char *errstr,
+                                      size_t errstr_size);
 
 /* Fetches the schema JSON for id from a registry (heap string, the caller
  * frees it). Exposed for the producer tools. */

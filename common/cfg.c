@@ -18,7 +18,10 @@ struct tp_opt {
         const char *help;
 };
 
-#define OPT(n, t, d, f, h) {n, t, d, offsetof(struct tp_cfg, f), h}
+#define OPT(n, t, d, f, h)                                                     \
+        {                                                                      \
+                n, t, d, offsetof(struct tp_cfg, f), h                         \
+        }
 
 static const struct tp_opt tp_opts[] = {
         OPT("brokers", TP_OPT_STR, "localhost:9092", brokers,
@@ -55,8 +58,7 @@ static const struct tp_opt tp_opts[] = {
             "port for /metrics, /healthz, /readyz (0: off)"),
         OPT("log-level", TP_OPT_STR, "info", log_level,
             "debug, info, warn or error"),
-        OPT("log-format", TP_OPT_STR, "logfmt", log_format,
-            "logfmt or json"),
+        OPT("log-format", TP_OPT_STR, "logfmt", log_format, "logfmt or json"),
         OPT("rules", TP_OPT_STR, "", rules, "alert rules file (tthc-alert)"),
         OPT("alertmanager", TP_OPT_STR, "", alertmanager,
             "Alertmanager base URL (tthc-alert)"),
@@ -83,8 +85,7 @@ static int tp_parse_bool(const char *v, int *out)
         return 0;
 }
 
-static int tp_cfg_kafka(struct tp_cfg *cfg, const char *prop,
-                        const char *value)
+static int tp_cfg_kafka(struct tp_cfg *cfg, const char *prop, const char *value)
 {
         size_t n = cfg->n_kafka + 1;
         cfg->kafka_keys = tp_xrealloc(cfg->kafka_keys, n * sizeof(char *));
@@ -127,7 +128,8 @@ int tp_cfg_set(struct tp_cfg *cfg, const char *name, const char *value,
         if (!*value || *end || v < 0 || v > 1000000000) {
                 snprintf(errstr, errstr_size,
                          "option \"%s\" expects a non-negative integer, not "
-                         "\"%s\"", name, value);
+                         "\"%s\"",
+                         name, value);
                 return -1;
         }
         *(int *)((char *)cfg + o->off) = (int)v;
@@ -171,8 +173,8 @@ static char *tp_trim(char *s)
         return s;
 }
 
-int tp_cfg_parse_text(struct tp_cfg *cfg, const char *text,
-                      const char *origin, char *errstr, size_t errstr_size)
+int tp_cfg_parse_text(struct tp_cfg *cfg, const char *text, const char *origin,
+                      char *errstr, size_t errstr_size)
 {
         char *copy = tp_xstrdup(text), *line, *save = NULL;
         char err[512];
@@ -213,7 +215,8 @@ static void tp_env_name(const char *opt, char *buf, size_t size)
 {
         size_t n = (size_t)snprintf(buf, size, "TTHC_");
         for (; *opt && n + 1 < size; opt++)
-                buf[n++] = *opt == '-' ? '_' : (char)toupper((unsigned char)*opt);
+                buf[n++] =
+                        *opt == '-' ? '_' : (char)toupper((unsigned char)*opt);
         buf[n] = '\0';
 }
 
@@ -273,8 +276,8 @@ static int tp_cfg_file(struct tp_cfg *cfg, const char *path, char *errstr,
 }
 
 /* Flags: --name value, --name=value, bare --bool-flag. */
-static int tp_cfg_argv(struct tp_cfg *cfg, int argc, char **argv,
-                       char *errstr, size_t errstr_size)
+static int tp_cfg_argv(struct tp_cfg *cfg, int argc, char **argv, char *errstr,
+                       size_t errstr_size)
 {
         for (int i = 1; i < argc; i++) {
                 char name[128];
@@ -330,8 +333,8 @@ void tp_cfg_print_help(const char *service, const char *summary)
 }
 
 enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg, const char *service,
-                               const char *default_group, int argc,
-                               char **argv, char *errstr, size_t errstr_size)
+                               const char *default_group, int argc, char **argv,
+                               char *errstr, size_t errstr_size)
 {
         const char *file;
         for (int i = 1; i < argc; i++) {

@@ -51,13 +51,13 @@ enum tp_cfg_result {
  * group's default. Returns TP_CFG_EXIT after printing --help or
  * --version. On error fills errstr ("file:line: message" for files). */
 enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg, const char *service,
-                               const char *default_group, int argc,
-                               char **argv, char *errstr, size_t errstr_size);
+                               const char *default_group, int argc, char **argv,
+                               char *errstr, size_t errstr_size);
 
 /* Parses config text (the file format) into cfg; origin names it in
  * errors. Exposed for tests. */
-int tp_cfg_parse_text(struct tp_cfg *cfg, const char *text,
-                      const char *origin, char *errstr, size_t errstr_size);
+int tp_cfg_parse_text(struct tp_cfg *cfg, const char *text, const char *origin,
+                      char *errstr, size_t errstr_size);
 
 /* Sets one option by name ("brokers", "kafka.x"). */
 int tp_cfg_set(struct tp_cfg *cfg, const char *name, const char *value,

@@ -39,7 +39,8 @@ struct tp_consumer {
         struct tp_consumer_stats stats;
 };
 
-/* ---- batch ---------------------------------------------------------------- */
+/* ---- batch ----------------------------------------------------------------
+ */
 
 void tp_batch_init(struct tp_batch *b)
 {
@@ -47,8 +48,7 @@ void tp_batch_init(struct tp_batch *b)
 }
 
 static struct tp_part_range *tp_batch_part(struct tp_batch *b,
-                                           const char *topic,
-                                           int32_t partition)
+                                           const char *topic, int32_t partition)
 {
         for (size_t i = 0; i < b->n_parts; i++)
                 if (b->parts[i].partition == partition &&
@@ -57,15 +57,14 @@ static struct tp_part_range *tp_batch_part(struct tp_batch *b,
         return NULL;
 }
 
-void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *m,
-                      int64_t start)
+void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *m, int64_t start)
 {
         struct tp_part_range *r = tp_batch_part(b, m->topic, m->partition);
         if (!r) {
                 if (b->n_parts == b->cap_parts) {
                         b->cap_parts = b->cap_parts ? b->cap_parts * 2 : 16;
-                        b->parts = tp_xrealloc(b->parts, b->cap_parts *
-                                                                 sizeof(*r));
+                        b->parts = tp_xrealloc(b->parts,
+                                               b->cap_parts * sizeof(*r));
                 }
                 r = &b->parts[b->n_parts++];
                 r->topic = m->topic;
@@ -136,11 +135,11 @@ void tp_batch_drop_partition(struct tp_batch *b, const char *topic,
         b->n_parts = k;
 }
 
-/* ---- assigned partitions --------------------------------------------------- */
+/* ---- assigned partitions ---------------------------------------------------
+ */
 
-static struct tp_assigned *tp_assigned_find(struct tp_consumer *c,
-                                            const char *topic,
-                                            int32_t partition)
+static struct tp_assigned *
+tp_assigned_find(struct tp_consumer *c, const char *topic, int32_t partition)
 {
         for (size_t i = 0; i < c->n_as; i++)
                 if (c->as[i].partition == partition &&
@@ -158,7 +157,8 @@ static void tp_assigned_clear(struct tp_consumer *c)
         c->n_as = 0;
 }
 
-/* ---- PostgreSQL ----------------------------------------------------------- */
+/* ---- PostgreSQL -----------------------------------------------------------
+ */
 
 /* Makes sure the connection works, reconnecting if needed. */
 static int tp_consumer_pg_up(struct tp_consumer *c, char *errstr,
@@ -196,8 +196,8 @@ static int tp_consumer_load_offsets(struct tp_consumer *c,
                                     rd_kafka_topic_partition_list_t *parts,
                                     int64_t *out)
 {
-        const char **topics = tp_xcalloc((size_t)parts->cnt + 1,
-                                         sizeof(char *));
+        const char **topics =
+                tp_xcalloc((size_t)parts->cnt + 1, sizeof(char *));
         int32_t *pnums = tp_xcalloc((size_t)parts->cnt + 1, sizeof(int32_t));
         char err[512];
         int rc, backoff = TP_BACKOFF_MIN_MS;
@@ -215,7 +215,8 @@ static int tp_consumer_load_offsets(struct tp_consumer *c,
                 if (rc == 0 || *c->stop)
                         break;
                 tp_log_warn("could not load stored offsets, retrying in "
-                            "%d ms: %s", backoff, err);
+                            "%d ms: %s",
+                            backoff, err);
                 tp_consumer_idle_poll(c, backoff);
                 backoff = backoff * 2 > TP_BACKOFF_MAX_MS ? TP_BACKOFF_MAX_MS
                                                           : backoff * 2;
@@ -225,7 +226,8 @@ static int tp_consumer_load_offsets(struct tp_consumer *c,
         return rc;
 }
 
-/* ---- rebalance ------------------------------------------------------------ */
+/* ---- rebalance ------------------------------------------------------------
+ */
 
 static void tp_consumer_assign(struct tp_consumer *c,
                                rd_kafka_topic_partition_list_t *parts)
@@ -283,9 +285,10 @@ static void tp_log_cb(const rd_kafka_t *rk, int level, const char *fac,
                       const char *buf)
 {
         (void)rk;
-        tp_log(level <= 3 ? TP_LOG_ERROR : level <= 4 ? TP_LOG_WARN
-                                       : level <= 6 ? TP_LOG_INFO
-                                                    : TP_LOG_DEBUG,
+        tp_log(level <= 3   ? TP_LOG_ERROR
+               : level <= 4 ? TP_LOG_WARN
+               : level <= 6 ? TP_LOG_INFO
+                            : TP_LOG_DEBUG,
                "librdkafka %s: %s", fac, buf);
 }
 
@@ -298,14 +301,14 @@ static void tp_error_cb(rd_kafka_t *rk, int err, const char *reason,
                     rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
-/* ---- construction ----------------------------------------------------------- */
+/* ---- construction -----------------------------------------------------------
+ */
 
 static int tp_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
                        char *errstr, size_t errstr_size)
 {
         char err[256];
-        if (rd_kafka_conf_set(conf, k, v, err, sizeof(err)) ==
-            RD_KAFKA_CONF_OK)
+        if (rd_kafka_conf_set(conf, k, v, err, sizeof(err)) == RD_KAFKA_CONF_OK)
                 return 0;
         snprintf(errstr, errstr_size, "kafka property \"%s\": %s", k, err);
         return -1;
@@ -451,13 +454,13 @@ int tp_consumer_ready(struct tp_consumer *c)
         return c->joined && tp_pg_ok(c->conn);
 }
 
-/* ---- committing ------------------------------------------------------------ */
+/* ---- committing ------------------------------------------------------------
+ */
 
 enum tp_commit_rc { TP_COMMIT_OK, TP_COMMIT_RETRY, TP_COMMIT_FENCED };
 
-static enum tp_commit_rc tp_consumer_try_commit(struct tp_consumer *c,
-                                                char *errstr,
-                                                size_t errstr_size)
+static enum tp_commit_rc
+tp_consumer_try_commit(struct tp_consumer *c, char *errstr, size_t errstr_size)
 {
         char err[256];
         int fenced = 0;
@@ -470,8 +473,7 @@ static enum tp_commit_rc tp_consumer_try_commit(struct tp_consumer *c,
         if (tp_pg_exec(c->conn, "BEGIN", errstr, errstr_size) != 0)
                 return TP_COMMIT_RETRY;
         if (tp_offsets_cas(c->conn, c->cfg->group, c->batch.parts,
-                           c->batch.n_parts, &fenced, errstr,
-                           errstr_size) != 0)
+                           c->batch.n_parts, &fenced, errstr, errstr_size) != 0)
                 goto rollback;
         if (fenced) {
                 tp_pg_exec(c->conn, "ROLLBACK", err, sizeof(err));
@@ -532,8 +534,8 @@ static void tp_consumer_committed(struct tp_consumer *c)
 {
         for (size_t i = 0; i < c->batch.n_parts; i++) {
                 struct tp_part_range *r = &c->batch.parts[i];
-                struct tp_assigned *a = tp_assigned_find(c, r->topic,
-                                                         r->partition);
+                struct tp_assigned *a =
+                        tp_assigned_find(c, r->topic, r->partition);
                 if (a)
                         a->committed = r->next;
         }
@@ -555,7 +557,8 @@ static void tp_consumer_refence(struct tp_consumer *c, const char *why)
 
         c->stats.fenced++;
         tp_log_warn("batch not committed, offsets moved by another instance "
-                    "(%s): reloading stored offsets", why);
+                    "(%s): reloading stored offsets",
+                    why);
         if (c->h.done)
                 c->h.done(c->h.ctx, &c->batch, 0);
         tp_batch_reset(&c->batch);
@@ -583,8 +586,8 @@ static int tp_consumer_commit(struct tp_consumer *c)
         int backoff = TP_BACKOFF_MIN_MS;
 
         while (c->batch.n > 0) {
-                enum tp_commit_rc rc = tp_consumer_try_commit(c, err,
-                                                              sizeof(err));
+                enum tp_commit_rc rc =
+                        tp_consumer_try_commit(c, err, sizeof(err));
                 if (rc == TP_COMMIT_OK) {
                         tp_consumer_committed(c);
                         break;
@@ -597,7 +600,8 @@ static int tp_consumer_commit(struct tp_consumer *c)
                 if (*c->stop) {
                         tp_log_error("giving up on a batch of %zu messages at "
                                      "shutdown (it will be consumed again): "
-                                     "%s", c->batch.n, err);
+                                     "%s",
+                                     c->batch.n, err);
                         return -1;
                 }
                 tp_log_warn("could not commit a batch of %zu messages, "
@@ -617,15 +621,14 @@ static int tp_consumer_commit(struct tp_consumer *c)
         return 0;
 }
 
-/* ---- the loop -------------------------------------------------------------- */
+/* ---- the loop --------------------------------------------------------------
+ */
 
-static void tp_consumer_on_error(struct tp_consumer *c,
-                                 rd_kafka_message_t *rkm)
+static void tp_consumer_on_error(struct tp_consumer *c, rd_kafka_message_t *rkm)
 {
         const char *topic = rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "?";
-        struct tp_assigned *a = rkm->rkt ? tp_assigned_find(c, topic,
-                                                            rkm->partition)
-                                         : NULL;
+        struct tp_assigned *a =
+                rkm->rkt ? tp_assigned_find(c, topic, rkm->partition) : NULL;
         if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 if (a && (a->position == TP_OFFSET_NONE ||
                           rkm->offset >= a->position))
@@ -661,8 +664,7 @@ static void tp_consumer_on_message(struct tp_consumer *c,
                 rd_kafka_message_destroy(rkm);
                 return;
         }
-        a = tp_assigned_find(c, rd_kafka_topic_name(rkm->rkt),
-                             rkm->partition);
+        a = tp_assigned_find(c, rd_kafka_topic_name(rkm->rkt), rkm->partition);
         if (!a || a->broken ||
             (a->position != TP_OFFSET_NONE && rkm->offset < a->position)) {
                 rd_kafka_message_destroy(rkm); /* stale or not ours */
@@ -693,11 +695,13 @@ int tp_consumer_run(struct tp_consumer *c, volatile sig_atomic_t *stop)
         int rc = 0;
         c->stop = stop;
         while (!*stop) {
-                int64_t age = c->batch.n ? tp_mono_ms() - c->batch_started_ms
-                                         : 0;
+                int64_t age =
+                        c->batch.n ? tp_mono_ms() - c->batch_started_ms : 0;
                 int timeout = c->batch.n ? (int)(c->cfg->batch_ms - age) : 100;
                 rd_kafka_message_t *rkm = rd_kafka_consumer_poll(
-                        c->rk, timeout < 0 ? 0 : timeout > 100 ? 100 : timeout);
+                        c->rk, timeout < 0     ? 0
+                               : timeout > 100 ? 100
+                                               : timeout);
                 if (rkm)
                         tp_consumer_on_message(c, rkm);
                 age = c->batch.n ? tp_mono_ms() - c->batch_started_ms : 0;

@@ -52,18 +52,18 @@ struct tp_handler {
         void *ctx;
         int (*prepare)(void *ctx, struct tp_batch *b, PGconn *conn,
                        char *errstr, size_t errstr_size);
-        int (*write)(void *ctx, struct tp_batch *b, PGconn *conn,
-                     char *errstr, size_t errstr_size);
+        int (*write)(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                     size_t errstr_size);
         /* Optional: after the transaction (committed = 1) or when the
          * batch is abandoned (0). */
         void (*done)(void *ctx, struct tp_batch *b, int committed);
 };
 
 struct tp_consumer_stats {
-        uint64_t messages;  /* consumed into committed batches */
-        uint64_t batches;   /* committed */
-        uint64_t retries;   /* failed attempts that backed off */
-        uint64_t fenced;    /* compare-and-set failures */
+        uint64_t messages; /* consumed into committed batches */
+        uint64_t batches;  /* committed */
+        uint64_t retries;  /* failed attempts that backed off */
+        uint64_t fenced;   /* compare-and-set failures */
         int64_t last_commit_ms;
 };
 

@@ -66,8 +66,7 @@ void tp_dossier_release(struct tp_dossier *d)
         memset(d, 0, sizeof(*d));
 }
 
-enum tp_seq_check tp_dossier_check_seq(const struct tp_dossier *d,
-                                       int32_t seq)
+enum tp_seq_check tp_dossier_check_seq(const struct tp_dossier *d, int32_t seq)
 {
         if (seq <= d->last_seq)
                 return TP_SEQ_DUPLICATE;
@@ -166,8 +165,7 @@ static void tp_dossier_pause(struct tp_dossier *d, int delta)
                 d->status = TP_DS_PROCESSING;
 }
 
-static void tp_dossier_resolve(struct tp_dossier *d,
-                               const struct tp_event *ev,
+static void tp_dossier_resolve(struct tp_dossier *d, const struct tp_event *ev,
                                struct tp_effects *fx)
 {
         d->outcome = tp_dossier_outcome(d, ev->occurred_at);
@@ -177,8 +175,7 @@ static void tp_dossier_resolve(struct tp_dossier *d,
         tp_dossier_close(d, TP_DS_RESOLVED, ev->occurred_at);
 }
 
-static void tp_dossier_receive(struct tp_dossier *d,
-                               const struct tp_event *ev,
+static void tp_dossier_receive(struct tp_dossier *d, const struct tp_event *ev,
                                struct tp_effects *fx)
 {
         fx->received = 1;
@@ -186,8 +183,8 @@ static void tp_dossier_receive(struct tp_dossier *d,
         if (d->received_at == TP_TS_NONE)
                 d->received_at = ev->occurred_at;
         if (d->status == TP_DS_NONE || d->status == TP_DS_SUBMITTED)
-                d->status = d->open_pauses > 0 ? TP_DS_PAUSED
-                                               : TP_DS_PROCESSING;
+                d->status =
+                        d->open_pauses > 0 ? TP_DS_PAUSED : TP_DS_PROCESSING;
 }
 
 void tp_dossier_apply(struct tp_dossier *d, const struct tp_event *ev,
@@ -249,6 +246,6 @@ void tp_dossier_apply(struct tp_dossier *d, const struct tp_event *ev,
         }
         /* A dossier first seen mid-life (its opening events lost) is open. */
         if (d->status == TP_DS_NONE)
-                d->status = d->open_pauses > 0 ? TP_DS_PAUSED
-                                               : TP_DS_PROCESSING;
+                d->status =
+                        d->open_pauses > 0 ? TP_DS_PAUSED : TP_DS_PROCESSING;
 }

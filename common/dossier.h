@@ -63,8 +63,7 @@ enum tp_seq_check {
 void tp_dossier_init(struct tp_dossier *d, const struct tp_event *ev);
 void tp_dossier_release(struct tp_dossier *d);
 
-enum tp_seq_check tp_dossier_check_seq(const struct tp_dossier *d,
-                                       int32_t seq);
+enum tp_seq_check tp_dossier_check_seq(const struct tp_dossier *d, int32_t seq);
 
 /* Applies ev (whose seq is not a duplicate) and reports counter changes
  * in *fx (zeroed first). */

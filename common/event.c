@@ -6,15 +6,22 @@
 #include <string.h>
 
 static const char *const tp_event_type_names[TP_EV__COUNT] = {
-        "SUBMITTED",           "RECEIVED",      "INTAKE_REFUSED",
-        "TRANSFERRED",         "SUPPLEMENT_REQUESTED",
-        "SUPPLEMENT_RECEIVED", "SUSPENDED",     "RESUMED",
-        "RESOLVED",            "RESULT_RETURNED", "STOPPED",
+        "SUBMITTED",
+        "RECEIVED",
+        "INTAKE_REFUSED",
+        "TRANSFERRED",
+        "SUPPLEMENT_REQUESTED",
+        "SUPPLEMENT_RECEIVED",
+        "SUSPENDED",
+        "RESUMED",
+        "RESOLVED",
+        "RESULT_RETURNED",
+        "STOPPED",
         "WITHDRAWN"};
 static const char *const tp_level_names[TP_LEVEL__COUNT] = {
         "COMMUNE", "PROVINCE", "CENTRAL"};
-static const char *const tp_channel_names[TP_CH__COUNT] = {
-        "IN_PERSON", "ONLINE", "POSTAL"};
+static const char *const tp_channel_names[TP_CH__COUNT] = {"IN_PERSON",
+                                                           "ONLINE", "POSTAL"};
 
 static int tp_lookup(const char *const *names, int n, const char *s)
 {

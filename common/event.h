@@ -24,8 +24,12 @@ enum tp_event_type {
         TP_EV__COUNT
 };
 
-enum tp_level { TP_LEVEL_COMMUNE, TP_LEVEL_PROVINCE, TP_LEVEL_CENTRAL,
-                TP_LEVEL__COUNT };
+enum tp_level {
+        TP_LEVEL_COMMUNE,
+        TP_LEVEL_PROVINCE,
+        TP_LEVEL_CENTRAL,
+        TP_LEVEL__COUNT
+};
 
 enum tp_channel { TP_CH_IN_PERSON, TP_CH_ONLINE, TP_CH_POSTAL, TP_CH__COUNT };
 

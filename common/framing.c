@@ -4,8 +4,8 @@
 #include <stdio.h>
 
 int tp_framing_parse(const void *buf, size_t len, int32_t *schema_id,
-                     const unsigned char **body, size_t *body_len,
-                     char *errstr, size_t errstr_size)
+                     const unsigned char **body, size_t *body_len, char *errstr,
+                     size_t errstr_size)
 {
         const unsigned char *p = buf;
         uint32_t id;
@@ -22,11 +22,12 @@ int tp_framing_parse(const void *buf, size_t len, int32_t *schema_id,
         if (len < TP_FRAMING_HEADER_LEN) {
                 snprintf(errstr, errstr_size,
                          "message of %zu bytes is shorter than the 5-byte "
-                         "header", len);
+                         "header",
+                         len);
                 return -1;
         }
-        id = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
-             (uint32_t)p[3] << 8 | (uint32_t)p[4];
+        id = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
+             (uint32_t)p[4];
         if (id > INT32_MAX) {
                 snprintf(errstr, errstr_size, "negative schema id %d",
                          (int32_t)id);

@@ -12,8 +12,8 @@
  * *body / *body_len (pointing into buf, not copied). On failure returns -1
  * and explains in errstr. */
 int tp_framing_parse(const void *buf, size_t len, int32_t *schema_id,
-                     const unsigned char **body, size_t *body_len,
-                     char *errstr, size_t errstr_size);
+                     const unsigned char **body, size_t *body_len, char *errstr,
+                     size_t errstr_size);
 
 /* Writes the 5-byte header for schema_id into out. */
 void tp_framing_write_header(unsigned char out[TP_FRAMING_HEADER_LEN],

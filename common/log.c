@@ -65,8 +65,9 @@ void tp_log(enum tp_log_level level, const char *fmt, ...)
         va_end(ap);
         tp_format_ts(tp_now_ms(), ts, sizeof(ts));
         if (tp_log_json) {
-                fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"service\":",
-                        ts, tp_log_names[level]);
+                fprintf(stderr,
+                        "{\"ts\":\"%s\",\"level\":\"%s\",\"service\":", ts,
+                        tp_log_names[level]);
                 tp_log_quote(stderr, tp_log_service);
                 fputs(",\"msg\":", stderr);
                 tp_log_quote(stderr, msg);

@@ -103,8 +103,8 @@ done:
         return rc;
 }
 
-int tp_migrate_apply(PGconn *conn, const char *dir, int *applied,
-                     char *errstr, size_t errstr_size)
+int tp_migrate_apply(PGconn *conn, const char *dir, int *applied, char *errstr,
+                     size_t errstr_size)
 {
         char *names[TP_MIGRATE_MAX];
         char err[256];
@@ -131,8 +131,8 @@ int tp_migrate_apply(PGconn *conn, const char *dir, int *applied,
                         goto unlock;
                 if (done)
                         continue;
-                if (tp_migrate_one(conn, dir, names[i], errstr,
-                                   errstr_size) != 0)
+                if (tp_migrate_one(conn, dir, names[i], errstr, errstr_size) !=
+                    0)
                         goto unlock;
                 (*applied)++;
         }
@@ -192,7 +192,8 @@ static int tp_migrate_csv(PGconn *conn, const char *dir,
                 goto done;
         snprintf(sql, sizeof(sql),
                  "COPY tp_ref_load (%s) FROM STDIN WITH (FORMAT csv, HEADER "
-                 "true)", t->columns);
+                 "true)",
+                 t->columns);
         if (tp_copybuf_send(conn, sql, &cb, errstr, errstr_size) != 0)
                 goto done;
         snprintf(sql, sizeof(sql),
@@ -208,14 +209,15 @@ done:
         return rc;
 }
 
-int tp_migrate_reference(PGconn *conn, const char *reference_dir,
-                         char *errstr, size_t errstr_size)
+int tp_migrate_reference(PGconn *conn, const char *reference_dir, char *errstr,
+                         size_t errstr_size)
 {
         char err[256];
         if (tp_pg_exec(conn, "BEGIN", errstr, errstr_size) != 0)
                 return -1;
-        if (tp_pg_exec(conn, "SELECT pg_advisory_xact_lock(" TP_MIGRATE_LOCK
-                             ")", errstr, errstr_size) != 0) {
+        if (tp_pg_exec(conn,
+                       "SELECT pg_advisory_xact_lock(" TP_MIGRATE_LOCK ")",
+                       errstr, errstr_size) != 0) {
                 tp_pg_exec(conn, "ROLLBACK", err, sizeof(err));
                 return -1;
         }

@@ -9,13 +9,13 @@
 #include <stddef.h>
 
 /* Applies pending migrations from dir. *applied gets how many ran. */
-int tp_migrate_apply(PGconn *conn, const char *dir, int *applied,
-                     char *errstr, size_t errstr_size);
+int tp_migrate_apply(PGconn *conn, const char *dir, int *applied, char *errstr,
+                     size_t errstr_size);
 
 /* Upserts reference_dir/{provinces,communes,holidays}.csv (and
  * procedures.csv when present) into tthc.*. Existing rows are updated,
  * none are deleted (events may still point at them). */
-int tp_migrate_reference(PGconn *conn, const char *reference_dir,
-                         char *errstr, size_t errstr_size);
+int tp_migrate_reference(PGconn *conn, const char *reference_dir, char *errstr,
+                         size_t errstr_size);
 
 #endif

@@ -63,8 +63,8 @@ static int tp_offsets_cas_one(PGconn *conn, const char *group,
                                    "WHERE group_id = $1 AND topic = $2 AND "
                                    "partition = $3 AND next_offset = $4",
                                    5, NULL, params, NULL, NULL, 0);
-        rc = tp_pg_check(conn, res, PGRES_COMMAND_OK,
-                         "could not store offsets", errstr, errstr_size);
+        rc = tp_pg_check(conn, res, PGRES_COMMAND_OK, "could not store offsets",
+                         errstr, errstr_size);
         if (rc == 0)
                 *moved = atoi(PQcmdTuples(res)) == 1;
         PQclear(res);

@@ -14,16 +14,16 @@ static void tp_pg_msg(const char *what, const char *msg, char *errstr,
         tp_chomp(errstr);
 }
 
-PGconn *tp_pg_connect(const char *conninfo, const char *app_name,
-                      char *errstr, size_t errstr_size)
+PGconn *tp_pg_connect(const char *conninfo, const char *app_name, char *errstr,
+                      size_t errstr_size)
 {
         const char *keys[] = {"dbname", "application_name", NULL};
         const char *vals[] = {conninfo, app_name, NULL};
         PGconn *conn = PQconnectdbParams(keys, vals, 1);
         if (!conn || PQstatus(conn) != CONNECTION_OK) {
                 tp_pg_msg("could not connect to PostgreSQL",
-                          conn ? PQerrorMessage(conn) : "out of memory",
-                          errstr, errstr_size);
+                          conn ? PQerrorMessage(conn) : "out of memory", errstr,
+                          errstr_size);
                 PQfinish(conn);
                 return NULL;
         }
@@ -35,14 +35,12 @@ int tp_pg_check(PGconn *conn, PGresult *res, ExecStatusType want,
 {
         if (res && PQresultStatus(res) == want)
                 return 0;
-        tp_pg_msg(what,
-                  res ? PQresultErrorMessage(res) : PQerrorMessage(conn),
+        tp_pg_msg(what, res ? PQresultErrorMessage(res) : PQerrorMessage(conn),
                   errstr, errstr_size);
         return -1;
 }
 
-int tp_pg_exec(PGconn *conn, const char *sql, char *errstr,
-               size_t errstr_size)
+int tp_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size)
 {
         PGresult *res = PQexec(conn, sql);
         ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -116,11 +114,20 @@ void tp_copybuf_str(struct tp_copybuf *cb, const char *s)
         for (; *s; s++) {
                 char c = *s, esc = 0;
                 switch (c) {
-                case '\\': esc = '\\'; break;
-                case '\t': esc = 't'; break;
-                case '\n': esc = 'n'; break;
-                case '\r': esc = 'r'; break;
-                default: break;
+                case '\\':
+                        esc = '\\';
+                        break;
+                case '\t':
+                        esc = 't';
+                        break;
+                case '\n':
+                        esc = 'n';
+                        break;
+                case '\r':
+                        esc = 'r';
+                        break;
+                default:
+                        break;
                 }
                 if (esc) {
                         cb->data[cb->len++] = '\\';

@@ -10,12 +10,11 @@
 #include <stdint.h>
 
 /* Connects; on failure returns NULL and fills errstr. */
-PGconn *tp_pg_connect(const char *conninfo, const char *app_name,
-                      char *errstr, size_t errstr_size);
+PGconn *tp_pg_connect(const char *conninfo, const char *app_name, char *errstr,
+                      size_t errstr_size);
 
 /* Runs sql (no parameters) and expects success; returns 0 or -1. */
-int tp_pg_exec(PGconn *conn, const char *sql, char *errstr,
-               size_t errstr_size);
+int tp_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size);
 
 /* Checks a result: returns 0 if its status is want, else fills errstr with
  * "what: message" and returns -1. Does not clear res. */

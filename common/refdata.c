@@ -102,8 +102,8 @@ size_t tp_refdata_commune_count(const struct tp_refdata *rd)
 }
 
 /* Reads the first two comma-separated columns of each data line. */
-static int tp_refdata_csv(const char *path, struct tp_refdata *rd,
-                          int communes, char *errstr, size_t errstr_size)
+static int tp_refdata_csv(const char *path, struct tp_refdata *rd, int communes,
+                          char *errstr, size_t errstr_size)
 {
         FILE *f = fopen(path, "r");
         char line[1024];

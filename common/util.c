@@ -149,22 +149,22 @@ void tp_strlcpy(char *dst, const char *src, size_t size)
 char *tp_chomp(char *s)
 {
         size_t n = strlen(s);
-        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' ||
-                         s[n - 1] == '\r'))
+        while (n > 0 &&
+               (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r'))
                 s[--n] = '\0';
         return s;
 }
 
-char *tp_read_file(const char *path, size_t max, size_t *len_out,
-                   char *errstr, size_t errstr_size)
+char *tp_read_file(const char *path, size_t max, size_t *len_out, char *errstr,
+                   size_t errstr_size)
 {
         FILE *f = fopen(path, "rb");
         char *buf = NULL;
         size_t len = 0, cap = 4096, n;
 
         if (!f) {
-                snprintf(errstr, errstr_size, "could not open \"%s\": %s",
-                         path, strerror(errno));
+                snprintf(errstr, errstr_size, "could not open \"%s\": %s", path,
+                         strerror(errno));
                 return NULL;
         }
         buf = tp_xmalloc(cap);
@@ -182,8 +182,8 @@ char *tp_read_file(const char *path, size_t max, size_t *len_out,
                 }
         }
         if (ferror(f)) {
-                snprintf(errstr, errstr_size, "could not read \"%s\": %s",
-                         path, strerror(errno));
+                snprintf(errstr, errstr_size, "could not read \"%s\": %s", path,
+                         strerror(errno));
                 goto fail;
         }
         fclose(f);

@@ -48,8 +48,8 @@ char *tp_chomp(char *s);
 
 /* Reads a whole file into a NUL-terminated heap buffer. Returns NULL and
  * fills errstr on failure; *len_out gets the length without the NUL. */
-char *tp_read_file(const char *path, size_t max, size_t *len_out,
-                   char *errstr, size_t errstr_size);
+char *tp_read_file(const char *path, size_t max, size_t *len_out, char *errstr,
+                   size_t errstr_size);
 
 /* 64-bit FNV-1a hash of a byte string. */
 uint64_t tp_hash64(const void *data, size_t len, uint64_t seed);

@@ -38,8 +38,8 @@ int tp_uuid_valid(const char *s)
         return 1;
 }
 
-static enum tp_reason tp_check_required(const struct tp_event *ev,
-                                        char *errstr, size_t errstr_size)
+static enum tp_reason tp_check_required(const struct tp_event *ev, char *errstr,
+                                        size_t errstr_size)
 {
         const struct {
                 const char *name;
@@ -100,17 +100,16 @@ static enum tp_reason tp_check_place(const struct tp_refdata *rd,
                 if (!cp || strcmp(cp, ev->province_code) != 0) {
                         snprintf(errstr, errstr_size,
                                  "%s \"%.12s\" is not a commune of province "
-                                 "\"%s\"", names[i], codes[i],
-                                 ev->province_code);
+                                 "\"%s\"",
+                                 names[i], codes[i], ev->province_code);
                         return TP_REASON_UNKNOWN_COMMUNE;
                 }
         }
         return TP_REASON_OK;
 }
 
-static enum tp_reason tp_check_times(const struct tp_event *ev,
-                                     int64_t now_ms, char *errstr,
-                                     size_t errstr_size)
+static enum tp_reason tp_check_times(const struct tp_event *ev, int64_t now_ms,
+                                     char *errstr, size_t errstr_size)
 {
         char ts[32];
         if (ev->occurred_at < TP_VALID_FROM_MS ||
@@ -118,7 +117,8 @@ static enum tp_reason tp_check_times(const struct tp_event *ev,
                 tp_format_ts(ev->occurred_at, ts, sizeof(ts));
                 snprintf(errstr, errstr_size,
                          "occurred_at %s is before 2025-07-01 or more than a "
-                         "day ahead of the clock", ts);
+                         "day ahead of the clock",
+                         ts);
                 return TP_REASON_TIME_OUT_OF_RANGE;
         }
         if (ev->due_at != TP_TS_NONE &&
@@ -131,10 +131,9 @@ static enum tp_reason tp_check_times(const struct tp_event *ev,
         return TP_REASON_OK;
 }
 
-enum tp_reason tp_validate_event(const struct tp_refdata *rd,
-                                 const char *topic, const struct tp_event *ev,
-                                 int64_t now_ms, char *errstr,
-                                 size_t errstr_size)
+enum tp_reason tp_validate_event(const struct tp_refdata *rd, const char *topic,
+                                 const struct tp_event *ev, int64_t now_ms,
+                                 char *errstr, size_t errstr_size)
 {
         enum tp_reason r = tp_check_required(ev, errstr, errstr_size);
         if (r == TP_REASON_OK)

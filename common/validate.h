@@ -15,10 +15,9 @@
 /* Validates ev, consumed from topic (NULL: skip the topic check), against
  * the reference data at wall-clock time now_ms. Returns TP_REASON_OK or
  * the first failing reason, with errstr naming the field and value. */
-enum tp_reason tp_validate_event(const struct tp_refdata *rd,
-                                 const char *topic, const struct tp_event *ev,
-                                 int64_t now_ms, char *errstr,
-                                 size_t errstr_size);
+enum tp_reason tp_validate_event(const struct tp_refdata *rd, const char *topic,
+                                 const struct tp_event *ev, int64_t now_ms,
+                                 char *errstr, size_t errstr_size);
 
 /* Province code of a province topic ("tthc.filings.01" -> "01"), or NULL. */
 const char *tp_topic_province(const char *topic);

@@ -41,7 +41,8 @@ static int tp_cmd_migrate(const struct tp_cfg *cfg)
                 fprintf(stderr, "tthc-admin: could not migrate: %s\n", err);
         else {
                 printf("migrations applied: %d; reference data loaded from "
-                       "%s\n", applied, cfg->reference);
+                       "%s\n",
+                       applied, cfg->reference);
                 rc = 0;
         }
         PQfinish(conn);
@@ -73,12 +74,12 @@ static int tp_redrive_send(rd_kafka_t *rk, PGresult *res)
 {
         for (int r = 0; r < PQntuples(res); r++) {
                 size_t klen = 0, vlen = 0;
-                unsigned char *key = PQgetisnull(res, r, 3)
-                                             ? NULL
-                                             : PQunescapeBytea(
-                                                       (const unsigned char *)
-                                                               PQgetvalue(res, r, 3),
-                                                       &klen);
+                unsigned char *key =
+                        PQgetisnull(res, r, 3)
+                                ? NULL
+                                : PQunescapeBytea((const unsigned char *)
+                                                          PQgetvalue(res, r, 3),
+                                                  &klen);
                 unsigned char *val = PQunescapeBytea(
                         (const unsigned char *)PQgetvalue(res, r, 4), &vlen);
                 rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -90,14 +91,14 @@ static int tp_redrive_send(rd_kafka_t *rk, PGresult *res)
                 PQfreemem(key);
                 PQfreemem(val);
                 if (err) {
-                        fprintf(stderr, "tthc-admin: could not republish dead "
-                                        "letter %s: %s\n",
+                        fprintf(stderr,
+                                "tthc-admin: could not republish dead "
+                                "letter %s: %s\n",
                                 PQgetvalue(res, r, 0), rd_kafka_err2str(err));
                         return -1;
                 }
         }
-        return rd_kafka_flush(rk, 30000) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0
-                                                                       : -1;
+        return rd_kafka_flush(rk, 30000) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
 
 static int tp_cmd_redrive(const struct tp_cfg *cfg,

@@ -160,17 +160,15 @@ static enum tp_reason tp_reason_of_catalog(enum tp_catalog_status st)
 }
 
 /* Decodes e->m into e->ev; returns -1 only on an outage (retry). */
-static int tp_ingest_decode_one(struct tp_ingest *ig,
-                                struct tp_ingest_entry *e)
+static int tp_ingest_decode_one(struct tp_ingest *ig, struct tp_ingest_entry *e)
 {
         const unsigned char *body;
         size_t body_len;
         struct tp_avrodec *dec = NULL;
         enum tp_catalog_status st;
 
-        if (tp_framing_parse(e->m->value, e->m->value_len, &e->schema_id,
-                             &body, &body_len, e->detail,
-                             sizeof(e->detail)) != 0) {
+        if (tp_framing_parse(e->m->value, e->m->value_len, &e->schema_id, &body,
+                             &body_len, e->detail, sizeof(e->detail)) != 0) {
                 e->reason = TP_REASON_BAD_FRAMING;
                 return 0;
         }
@@ -187,18 +185,16 @@ static int tp_ingest_decode_one(struct tp_ingest *ig,
         return 0;
 }
 
-static void tp_ingest_validate(struct tp_ingest *ig,
-                               struct tp_ingest_entry *e)
+static void tp_ingest_validate(struct tp_ingest *ig, struct tp_ingest_entry *e)
 {
         char err[256];
-        e->reason = tp_validate_event(ig->ref, e->m->topic, &e->ev,
-                                      tp_now_ms(), e->detail,
-                                      sizeof(e->detail));
+        e->reason = tp_validate_event(ig->ref, e->m->topic, &e->ev, tp_now_ms(),
+                                      e->detail, sizeof(e->detail));
         /* The reference data may have grown (a commune added as data):
          * reload it, at most every 30 s, before calling a code unknown. */
         if ((e->reason == TP_REASON_UNKNOWN_COMMUNE ||
-             e->reason == TP_REASON_UNKNOWN_PROVINCE) && ig->conn &&
-            tp_mono_ms() - ig->ref_loaded_ms > TP_REF_RELOAD_MS &&
+             e->reason == TP_REASON_UNKNOWN_PROVINCE) &&
+            ig->conn && tp_mono_ms() - ig->ref_loaded_ms > TP_REF_RELOAD_MS &&
             tp_ingest_load_ref(ig, ig->conn, err, sizeof(err)) == 0)
                 e->reason = tp_validate_event(ig->ref, e->m->topic, &e->ev,
                                               tp_now_ms(), e->detail,
@@ -259,8 +255,8 @@ static int tp_ingest_ensure_months(struct tp_ingest *ig, PGconn *conn,
         return 0;
 }
 
-int tp_ingest_prepare(void *ctx, struct tp_batch *b, PGconn *conn,
-                      char *errstr, size_t errstr_size)
+int tp_ingest_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                      size_t errstr_size)
 {
         struct tp_ingest *ig = ctx;
         struct tp_ingest_entry **rej;
@@ -271,8 +267,8 @@ int tp_ingest_prepare(void *ctx, struct tp_batch *b, PGconn *conn,
         tp_ingest_clear_entries(ig);
         if (b->n > ig->cap_entries) {
                 ig->cap_entries = b->n;
-                ig->entries = tp_xrealloc(ig->entries,
-                                          b->n * sizeof(*ig->entries));
+                ig->entries =
+                        tp_xrealloc(ig->entries, b->n * sizeof(*ig->entries));
         }
         for (size_t i = 0; i < b->n; i++) {
                 struct tp_ingest_entry *e = &ig->entries[ig->n_entries++];
@@ -347,7 +343,8 @@ int tp_ingest_dlq_send(struct tp_ingest *ig, struct tp_ingest_entry **rej,
                         return -1;
                 rd_kafka_poll(ig->dlq, 0);
         }
-        if (rd_kafka_flush(ig->dlq, TP_DLQ_FLUSH_MS) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        if (rd_kafka_flush(ig->dlq, TP_DLQ_FLUSH_MS) !=
+                    RD_KAFKA_RESP_ERR_NO_ERROR ||
             ig->dlq_failures > 0) {
                 snprintf(errstr, errstr_size,
                          "could not deliver %zu dead letter(s) to %s", n,

@@ -19,7 +19,7 @@ struct tp_ingest_entry {
         const struct tp_msg *m;
         enum tp_reason reason;
         char detail[256];
-        int32_t schema_id; /* -1 when the framing was unreadable */
+        int32_t schema_id;  /* -1 when the framing was unreadable */
         struct tp_event ev; /* valid when reason == TP_REASON_OK */
         int duplicate;      /* an identical copy was already stored */
 };
@@ -39,8 +39,8 @@ struct tp_ingest *tp_ingest_new(const struct tp_cfg *cfg, PGconn *conn,
 void tp_ingest_destroy(struct tp_ingest *ig);
 
 /* The consumer callbacks (ctx = struct tp_ingest *). */
-int tp_ingest_prepare(void *ctx, struct tp_batch *b, PGconn *conn,
-                      char *errstr, size_t errstr_size);
+int tp_ingest_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                      size_t errstr_size);
 int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                     size_t errstr_size);
 void tp_ingest_done(void *ctx, struct tp_batch *b, int committed);

@@ -16,7 +16,7 @@ struct tp_ingest {
         struct tp_catalog *catalog;
         struct tp_refdata *ref;
         int64_t ref_loaded_ms;
-        PGconn *conn; /* borrowed, for reference reloads */
+        PGconn *conn;    /* borrowed, for reference reloads */
         rd_kafka_t *dlq; /* producer */
         int dlq_failures;
         struct tp_ingest_entry *entries;
@@ -25,9 +25,9 @@ struct tp_ingest {
         size_t n_months;
         struct tp_ingest_counts counts, pending;
         /* write path scratch, reused per batch */
-        struct tp_strmap *dossiers;  /* "prov|id" -> struct tp_dossier* */
-        struct tp_strmap *applied;   /* "prov|id|seq" -> entry */
-        struct tp_strmap *hourly;    /* "prov|commune|hour" -> counters */
+        struct tp_strmap *dossiers; /* "prov|id" -> struct tp_dossier* */
+        struct tp_strmap *applied;  /* "prov|id|seq" -> entry */
+        struct tp_strmap *hourly;   /* "prov|commune|hour" -> counters */
         struct tp_copybuf cb;
 };
 

@@ -18,9 +18,19 @@ struct tp_dslot {
         int dirty;
 };
 
-enum { TP_HC_RECEIVED, TP_HC_EARLY, TP_HC_ON_TIME, TP_HC_LATE, TP_HC_STOPPED,
-       TP_HC_WITHDRAWN, TP_HC_REFUSED, TP_HC_TRANSFERRED,
-       TP_HC_SUPPLEMENT, TP_HC_ONLINE, TP_HC__COUNT };
+enum {
+        TP_HC_RECEIVED,
+        TP_HC_EARLY,
+        TP_HC_ON_TIME,
+        TP_HC_LATE,
+        TP_HC_STOPPED,
+        TP_HC_WITHDRAWN,
+        TP_HC_REFUSED,
+        TP_HC_TRANSFERRED,
+        TP_HC_SUPPLEMENT,
+        TP_HC_ONLINE,
+        TP_HC__COUNT
+};
 
 struct tp_hcount {
         char province[4];
@@ -50,9 +60,9 @@ static void tp_dossier_key(char *buf, size_t size, const char *prov,
 
 static int64_t tp_col_ts(PGresult *res, int r, int c)
 {
-        return PQgetisnull(res, r, c) ? TP_TS_NONE
-                                      : strtoll(PQgetvalue(res, r, c), NULL,
-                                                10);
+        return PQgetisnull(res, r, c)
+                       ? TP_TS_NONE
+                       : strtoll(PQgetvalue(res, r, c), NULL, 10);
 }
 
 static char *tp_col_str(PGresult *res, int r, int c)
@@ -121,19 +131,41 @@ static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
         tp_copybuf_release(&cb);
         if (rc != 0)
                 return -1;
-        res = PQexec(conn,
-                     "SELECT d.province_code, d.dossier_id, d.commune_code, "
-                     "d.procedure_code, d.procedure_level, d.channel, "
-                     TP_MS("d.submitted_at") ", " TP_MS("d.received_at") ", "
-                     TP_MS("d.due_at") ", d.status, " TP_MS("d.closed_at")
-                     ", d.outcome, " TP_MS("d.original_due_at")
-                     ", d.extended, " TP_MS("d.result_returned_at")
-                     ", d.handling_level, d.agency_code, "
-                     "d.handling_commune_code, d.last_seq, d.seq_gaps, "
-                     "d.open_pauses, " TP_MS("d.last_event_at")
-                     " FROM tthc.dossiers d JOIN (SELECT DISTINCT "
-                     "province_code, dossier_id FROM tp_keys) k "
-                     "USING (province_code, dossier_id)");
+        res = PQexec(
+                conn,
+                "SELECT d.province_code, d.dossier_id, d.commune_code, "
+                "d.procedure_code, d.procedure_level, d.channel, " TP_MS("d."
+                                                                         "submi"
+                                                                         "tted_"
+                                                                         "at") ", " TP_MS("d.received_at") ", " TP_MS("d.due_at") ", d.status, " TP_MS(
+                        "d.closed_at") ", d.outcome, " TP_MS("d.original_due_"
+                                                             "at") ", "
+                                                                   "d.extended,"
+                                                                   " " TP_MS("d"
+                                                                             "."
+                                                                             "r"
+                                                                             "e"
+                                                                             "s"
+                                                                             "u"
+                                                                             "l"
+                                                                             "t"
+                                                                             "_"
+                                                                             "r"
+                                                                             "e"
+                                                                             "t"
+                                                                             "u"
+                                                                             "r"
+                                                                             "n"
+                                                                             "e"
+                                                                             "d"
+                                                                             "_"
+                                                                             "a"
+                                                                             "t") ", d.handling_level, d.agency_code, "
+                                                                                  "d.handling_commune_code, d.last_seq, d.seq_gaps, "
+                                                                                  "d.open_pauses, " TP_MS(
+                                                                                          "d.last_event_at") " FROM tthc.dossiers d JOIN (SELECT DISTINCT "
+                                                                                                             "province_code, dossier_id FROM tp_keys) k "
+                                                                                                             "USING (province_code, dossier_id)");
         if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
                         "could not load dossier state", errstr,
                         errstr_size) != 0) {
@@ -151,7 +183,8 @@ static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
         return 0;
 }
 
-static void tp_copy_event(struct tp_copybuf *cb, const struct tp_ingest_entry *e)
+static void tp_copy_event(struct tp_copybuf *cb,
+                          const struct tp_ingest_entry *e)
 {
         const struct tp_event *ev = &e->ev;
         tp_copybuf_str(cb, ev->event_id);
@@ -181,11 +214,16 @@ static void tp_count_hour(struct tp_ingest *ig, const struct tp_dossier *d,
                           const struct tp_event *ev,
                           const struct tp_effects *fx)
 {
-        const int add[TP_HC__COUNT] = {
-                fx->received,        fx->resolved_early, fx->resolved_on_time,
-                fx->resolved_late,   fx->stopped,        fx->withdrawn,
-                fx->intake_refused,  fx->transferred_out,
-                fx->supplement_requested, fx->online_received};
+        const int add[TP_HC__COUNT] = {fx->received,
+                                       fx->resolved_early,
+                                       fx->resolved_on_time,
+                                       fx->resolved_late,
+                                       fx->stopped,
+                                       fx->withdrawn,
+                                       fx->intake_refused,
+                                       fx->transferred_out,
+                                       fx->supplement_requested,
+                                       fx->online_received};
         const char *commune = d->commune_code;
         int64_t hour = tp_hour_floor(ev->occurred_at);
         struct tp_hcount *hc;
@@ -274,8 +312,8 @@ static void tp_event_from_row(struct tp_event *ev, PGresult *res, int r)
 {
         memset(ev, 0, sizeof(*ev));
         ev->event_id = tp_col_str(res, r, 0);
-        ev->event_type = (enum tp_event_type)tp_event_type_parse(
-                PQgetvalue(res, r, 1));
+        ev->event_type =
+                (enum tp_event_type)tp_event_type_parse(PQgetvalue(res, r, 1));
         ev->occurred_at = tp_col_ts(res, r, 2);
         ev->dossier_id = tp_col_str(res, r, 3);
         ev->seq = atoi(PQgetvalue(res, r, 4));
@@ -316,15 +354,16 @@ static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res)
                         e->reason = TP_REASON_CONFLICTING_DUPLICATE;
                         snprintf(e->detail, sizeof(e->detail),
                                  "seq %d of dossier %.100s differs from the "
-                                 "stored event", (int)e->ev.seq,
-                                 e->ev.dossier_id);
+                                 "stored event",
+                                 (int)e->ev.seq, e->ev.dossier_id);
                 }
                 return;
         }
         e->reason = TP_REASON_BAD_SEQ;
         snprintf(e->detail, sizeof(e->detail),
                  "seq %d of dossier %.100s arrived after later events and "
-                 "was never stored", (int)e->ev.seq, e->ev.dossier_id);
+                 "was never stored",
+                 (int)e->ev.seq, e->ev.dossier_id);
 }
 
 /* Compares duplicates of older batches with the stored events. */
@@ -352,15 +391,28 @@ static int tp_check_old_duplicates(struct tp_ingest *ig, PGconn *conn,
         tp_copybuf_release(&cb);
         if (rc != 0)
                 return -1;
-        res = PQexec(conn,
-                     "SELECT f.event_id, f.event_type, " TP_MS("f.occurred_at")
-                     ", f.dossier_id, f.seq, f.province_code, f.commune_code, "
-                     "f.procedure_code, f.procedure_level, f.channel, "
-                     "f.agency_code, f.handling_level, f.to_level, "
-                     "f.to_agency_code, " TP_MS("f.due_at")
-                     ", f.source_system, f.handling_commune_code "
-                     "FROM tthc.filing_events f JOIN tp_keys k "
-                     "USING (province_code, dossier_id, seq)");
+        res = PQexec(
+                conn,
+                "SELECT f.event_id, f.event_type, " TP_MS(
+                        "f.occurred_at") ", f.dossier_id, f.seq, "
+                                         "f.province_code, f.commune_code, "
+                                         "f.procedure_code, f.procedure_level, "
+                                         "f.channel, "
+                                         "f.agency_code, f.handling_level, "
+                                         "f.to_level, "
+                                         "f.to_agency_code, " TP_MS(
+                                                 "f.due_at") ", "
+                                                             "f.source_system, "
+                                                             "f.handling_"
+                                                             "commune_code "
+                                                             "FROM "
+                                                             "tthc.filing_"
+                                                             "events f JOIN "
+                                                             "tp_keys k "
+                                                             "USING "
+                                                             "(province_code, "
+                                                             "dossier_id, "
+                                                             "seq)");
         if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
                         "could not look up earlier events", errstr,
                         errstr_size) != 0) {
@@ -497,8 +549,8 @@ static int tp_store_hourly(struct tp_ingest *ig, PGconn *conn, char *errstr,
                 errstr, errstr_size);
 }
 
-static int tp_store_rejected(struct tp_ingest *ig, PGconn *conn,
-                             char *errstr, size_t errstr_size)
+static int tp_store_rejected(struct tp_ingest *ig, PGconn *conn, char *errstr,
+                             size_t errstr_size)
 {
         struct tp_copybuf cb;
         size_t n = 0;
@@ -515,8 +567,8 @@ static int tp_store_rejected(struct tp_ingest *ig, PGconn *conn,
                 tp_copybuf_int(&cb, e->m->partition);
                 tp_copybuf_int(&cb, e->m->offset);
                 tp_copybuf_bytes(&cb, e->m->key, e->m->key_len);
-                tp_copybuf_bytes(&cb, e->m->value ? e->m->value
-                                                  : (const void *)"",
+                tp_copybuf_bytes(&cb,
+                                 e->m->value ? e->m->value : (const void *)"",
                                  e->m->value_len);
                 if (e->schema_id >= 0)
                         tp_copybuf_int(&cb, e->schema_id);
@@ -550,8 +602,8 @@ static int tp_store_progress(struct tp_ingest *ig, struct tp_batch *b,
                 int64_t maxts = TP_TS_NONE;
                 char part[16], next[24], ts[40];
                 const char *prov = NULL;
-                const char *params[6] = {ig->cfg->group, r->topic, part, NULL,
-                                         NULL, next};
+                const char *params[6] = {ig->cfg->group, r->topic, part,
+                                         NULL,           NULL,     next};
                 PGresult *res;
                 int rc;
                 for (size_t i = 0; i < ig->n_entries; i++) {
@@ -630,8 +682,8 @@ static void tp_write_reset(struct tp_ingest *ig)
 static int tp_late_dead_letters(struct tp_ingest *ig, char *errstr,
                                 size_t errstr_size)
 {
-        struct tp_ingest_entry **rej = tp_xcalloc(ig->n_entries + 1,
-                                                  sizeof(*rej));
+        struct tp_ingest_entry **rej =
+                tp_xcalloc(ig->n_entries + 1, sizeof(*rej));
         size_t n = 0;
         int rc;
         for (size_t i = 0; i < ig->n_entries; i++)

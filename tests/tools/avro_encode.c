@@ -33,9 +33,8 @@ static int tp_set(avro_value_t *v, json_t *j, char *errstr, size_t n)
         case AVRO_UNION:
                 return tp_set_union(v, j, errstr, n);
         case AVRO_STRING:
-                return avro_value_set_string(v, json_string_value(j)
-                                                        ? json_string_value(j)
-                                                        : "");
+                return avro_value_set_string(
+                        v, json_string_value(j) ? json_string_value(j) : "");
         case AVRO_INT32:
                 return avro_value_set_int(v, (int32_t)json_integer_value(j));
         case AVRO_INT64:
@@ -43,9 +42,8 @@ static int tp_set(avro_value_t *v, json_t *j, char *errstr, size_t n)
         case AVRO_NULL:
                 return avro_value_set_null(v);
         case AVRO_ENUM: {
-                int idx = avro_schema_enum_get_by_name(s, json_string_value(j)
-                                                                  ? json_string_value(j)
-                                                                  : "");
+                int idx = avro_schema_enum_get_by_name(
+                        s, json_string_value(j) ? json_string_value(j) : "");
                 if (idx < 0) {
                         snprintf(errstr, n, "unknown enum symbol");
                         return -1;
@@ -79,8 +77,8 @@ unsigned char *tp_test_encode(const char *schema_json, int32_t schema_id,
         avro_generic_value_new(iface, &rec);
         for (size_t i = 0; i < avro_schema_record_size(schema); i++) {
                 avro_value_t f;
-                const char *name = avro_schema_record_field_name(schema,
-                                                                 (int)i);
+                const char *name =
+                        avro_schema_record_field_name(schema, (int)i);
                 avro_value_get_by_index(&rec, i, &f, NULL);
                 if (tp_set(&f, json_object_get(obj, name), errstr,
                            errstr_size) != 0)

@@ -1,6 +1,7 @@
 /* tp-produce: test producer. Reads JSON lines on stdin and produces them:
  *   {"topic": T, "key": K, "partition": P?, "schema_id": N,
- *    "schema_file": PATH, "event": {...}}     Avro-encoded with that schema
+ *    "schema_file": PATH, "event": {...}, "truncate": N?}
+ *                                             Avro-encoded with that schema
  *   {"topic": T, "key": K, "partition": P?, "raw_hex": "00ff.."}  raw bytes
  * Usage: tp-produce BROKERS < lines.jsonl */
 #include "avro_encode.h"
@@ -55,11 +56,16 @@ static unsigned char *line_value(json_t *j, size_t *len, char *err,
                 snprintf(err, errsz, "cannot read schema_file");
                 return NULL;
         }
-        v = tp_test_encode(schema,
-                           (int32_t)json_integer_value(
-                                   json_object_get(j, "schema_id")),
-                           json_object_get(j, "event"), len, err, errsz);
+        v = tp_test_encode(
+                schema,
+                (int32_t)json_integer_value(json_object_get(j, "schema_id")),
+                json_object_get(j, "event"), len, err, errsz);
         free(schema);
+        /* "truncate": N keeps only the first N bytes (poison tests). */
+        if (v && json_integer_value(json_object_get(j, "truncate")) > 0 &&
+            (size_t)json_integer_value(json_object_get(j, "truncate")) < *len)
+                *len = (size_t)json_integer_value(
+                        json_object_get(j, "truncate"));
         return v;
 }
 
@@ -93,8 +99,8 @@ int main(int argc, char **argv)
                         continue;
                 val = line_value(j, &len, err, sizeof(err));
                 if (!val) {
-                        fprintf(stderr, "tp-produce: line %ld: %s\n",
-                                count + 1, err);
+                        fprintf(stderr, "tp-produce: line %ld: %s\n", count + 1,
+                                err);
                         return 1;
                 }
                 key = json_string_value(json_object_get(j, "key"));
@@ -109,8 +115,7 @@ int main(int argc, char **argv)
                                RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
                                RD_KAFKA_V_VALUE(val, len),
                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                               RD_KAFKA_V_END) ==
-                       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                               RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                         rd_kafka_poll(rk, 100);
                 rd_kafka_poll(rk, 0);
                 free(val);

@@ -59,8 +59,8 @@ static enum tp_reason roundtrip(const char *writer, struct tp_event *ev)
         char err[256];
         size_t len = 0;
         json_t *obj = sample();
-        unsigned char *msg = tp_test_encode(writer, 9, obj, &len, err,
-                                            sizeof(err));
+        unsigned char *msg =
+                tp_test_encode(writer, 9, obj, &len, err, sizeof(err));
         struct tp_avrodec *dec;
         enum tp_reason r;
         assert_non_null(msg);
@@ -175,8 +175,7 @@ static void test_avrodec__rejects_writer_without_required_field(void **state)
         char err[256];
         char *bad = without_field("dossier_id");
         (void)state;
-        assert_null(tp_avrodec_new(reader, bad, strlen(bad), err,
-                                   sizeof(err)));
+        assert_null(tp_avrodec_new(reader, bad, strlen(bad), err, sizeof(err)));
         assert_non_null(strstr(err, "dossier_id"));
         free(bad);
 }
@@ -186,23 +185,21 @@ static void test_avrodec__hostile_lengths_are_rejected(void **state)
         char err[256];
         struct tp_event ev;
         /* A string length of 2^40 at the first field. */
-        const unsigned char huge[] = {0x80, 0x80, 0x80, 0x80, 0x80,
-                                      0x80, 0x40, 'a'};
+        const unsigned char huge[] = {0x80, 0x80, 0x80, 0x80,
+                                      0x80, 0x80, 0x40, 'a'};
         const unsigned char neg[] = {0x01, 'a'};
-        struct tp_avrodec *dec = tp_avrodec_new(reader, reader_json,
-                                                strlen(reader_json), err,
-                                                sizeof(err));
+        struct tp_avrodec *dec = tp_avrodec_new(
+                reader, reader_json, strlen(reader_json), err, sizeof(err));
         (void)state;
         memset(&ev, 0, sizeof(ev));
         assert_non_null(dec);
         assert_int_equal(tp_avrodec_decode(dec, huge, sizeof(huge), &ev, err,
                                            sizeof(err)),
                          TP_REASON_BAD_AVRO);
-        assert_int_equal(tp_avrodec_decode(dec, neg, sizeof(neg), &ev, err,
-                                           sizeof(err)),
-                         TP_REASON_BAD_AVRO);
-        assert_int_equal(tp_avrodec_decode(dec, NULL, 0, &ev, err,
-                                           sizeof(err)),
+        assert_int_equal(
+                tp_avrodec_decode(dec, neg, sizeof(neg), &ev, err, sizeof(err)),
+                TP_REASON_BAD_AVRO);
+        assert_int_equal(tp_avrodec_decode(dec, NULL, 0, &ev, err, sizeof(err)),
                          TP_REASON_BAD_AVRO);
         assert_null(ev.event_id);
         tp_avrodec_destroy(dec);
@@ -213,12 +210,11 @@ static void test_avrodec__truncated_and_trailing_bytes(void **state)
         char err[256];
         size_t len = 0;
         json_t *obj = sample();
-        unsigned char *msg = tp_test_encode(reader_json, 1, obj, &len, err,
-                                            sizeof(err));
+        unsigned char *msg =
+                tp_test_encode(reader_json, 1, obj, &len, err, sizeof(err));
         unsigned char *longer = malloc(len + 1);
-        struct tp_avrodec *dec = tp_avrodec_new(reader, reader_json,
-                                                strlen(reader_json), err,
-                                                sizeof(err));
+        struct tp_avrodec *dec = tp_avrodec_new(
+                reader, reader_json, strlen(reader_json), err, sizeof(err));
         struct tp_event ev;
         (void)state;
         memset(&ev, 0, sizeof(ev));

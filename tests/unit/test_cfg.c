@@ -63,9 +63,9 @@ static void test_cfg__precedence_flags_over_env(void **state)
         (void)state;
         setenv("TTHC_BROKERS", "env:1", 1);
         setenv("TTHC_GROUP", "g-env", 1);
-        assert_int_equal(tp_cfg_load(&cfg, "svc", "g", 4, argv, err,
-                                     sizeof(err)),
-                         TP_CFG_OK);
+        assert_int_equal(
+                tp_cfg_load(&cfg, "svc", "g", 4, argv, err, sizeof(err)),
+                TP_CFG_OK);
         assert_string_equal(cfg.brokers, "flag:1");
         assert_string_equal(cfg.group, "g-env");
         assert_int_equal(cfg.exit_when_idle, 1);

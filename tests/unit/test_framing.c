@@ -35,12 +35,12 @@ static void test_framing__rejects_bad_input(void **state)
         size_t len;
         char err[128];
         (void)state;
-        assert_int_equal(tp_framing_parse(NULL, 0, &id, &body, &len, err,
-                                          sizeof(err)),
-                         -1);
+        assert_int_equal(
+                tp_framing_parse(NULL, 0, &id, &body, &len, err, sizeof(err)),
+                -1);
         assert_non_null(strstr(err, "empty"));
-        assert_int_equal(tp_framing_parse(wrong_magic, sizeof(wrong_magic),
-                                          &id, &body, &len, err, sizeof(err)),
+        assert_int_equal(tp_framing_parse(wrong_magic, sizeof(wrong_magic), &id,
+                                          &body, &len, err, sizeof(err)),
                          -1);
         assert_non_null(strstr(err, "magic"));
         assert_int_equal(tp_framing_parse(short_msg, sizeof(short_msg), &id,
