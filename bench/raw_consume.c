@@ -18,8 +18,8 @@ static double now_s(void)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static rd_kafka_topic_partition_list_t *
-province_partitions(rd_kafka_t *rk, const char *prefix)
+static rd_kafka_topic_partition_list_t *province_partitions(rd_kafka_t *rk,
+                                                            const char *prefix)
 {
         const struct rd_kafka_metadata *md;
         rd_kafka_topic_partition_list_t *l =

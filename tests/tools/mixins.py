@@ -71,6 +71,8 @@ poison.append(("bad_framing", {"topic": "tthc.filings.01", "key": "P3", "raw_hex
 poison.append(("unknown_schema", {"topic": "tthc.filings.01", "key": "P4", "raw_hex": "0000001092" + "0a0b0c"}))
 poison.append(("bad_avro", contract_line(ev(10, "RECEIVED", T0, "P5", 1, "00004"), truncate=30)))
 poison.append(("topic_province_mismatch", contract_line(ev(11, "RECEIVED", T0, "P6", 1, None, province_code="79"))))
+# tthc.filings.02 matches the subscription, but 02 is no province since 2025
+poison.append(("unknown_province", contract_line(ev(18, "RECEIVED", T0, "P12", 1, None, province_code="02"), topic="tthc.filings.02")))
 poison.append(("unknown_commune", contract_line(ev(12, "RECEIVED", T0, "P7", 1, "99999"))))
 poison.append(("time_out_of_range", contract_line(ev(13, "RECEIVED", int(time.time() * 1000) + 3 * DAY, "P8", 1, "00004"))))
 poison.append(("time_out_of_range", contract_line(ev(14, "RECEIVED", 1735700000000, "P9", 1, "00004"))))

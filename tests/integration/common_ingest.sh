@@ -1,0 +1,82 @@
+# shellcheck shell=bash
+# common_ingest.sh - shared steps of the tthc-ingest integration tests
+# (sourced after lib.sh).
+
+# tp_ingest_setup: PostgreSQL, broker, migrations, a schema catalog with
+# the evolved writer schemas, and the mixed-in messages. Sets W, CAT.
+tp_ingest_setup() {
+	tp_pg_start
+	tp_broker_start 3
+	# a topic the subscription matches whose code is no province
+	echo "topic tthc.filings.02 1" >"$TTHC_BROKER_CONTROL"
+	W=$(tp_workdir)
+	CAT=$W/cat
+	mkdir -p "$CAT"
+	cp "$TP_ROOT/schemas/avro/1-filing_event.avsc" "$CAT/"
+	"$TTHC_BIN/tthc-admin" migrate --pg "$TTHC_PG" \
+		--migrations "$TP_ROOT/schemas/sql" \
+		--reference "$TP_ROOT/reference" >/dev/null ||
+		tp_die "migrations failed"
+	python3 "$TP_ROOT/tests/tools/mixins.py" "$CAT" "$W/mix.jsonl" \
+		"$W/extra.json" || tp_die "mixins.py failed"
+}
+
+# tp_sim ARGS...: the known stream (deterministic for the seed).
+tp_sim() {
+	"$TTHC_BIN/tthc-sim" --brokers "$TTHC_BROKERS" \
+		--reference "$TP_ROOT/reference" \
+		--schema "$TP_ROOT/schemas/avro/1-filing_event.avsc" \
+		--provinces 01,79,31 --from 2025-10-01 --days 7 \
+		--dossiers-per-day 30000 --seed 5 --duplicate-rate 0.01 "$@" \
+		>>"$W/sim.log" 2>&1 || tp_die "tthc-sim failed (see $W/sim.log)"
+}
+
+tp_produce() {
+	"$TTHC_BIN/tp-produce" "$TTHC_BROKERS" >/dev/null ||
+		tp_die "tp-produce failed"
+}
+
+# tp_ingest ARGS...: runs tthc-ingest in the foreground.
+tp_ingest() {
+	"$TTHC_BIN/tthc-ingest" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
+		--schemas "$CAT" --reference "$TP_ROOT/reference" \
+		--batch-size 2000 --batch-ms 200 \
+		--kafka.session.timeout.ms=6000 \
+		--kafka.topic.metadata.refresh.interval.ms=2000 "$@"
+}
+
+# tp_dump DIR: the figures check_ingest.py compares with the truth.
+tp_dump() {
+	local d=$1 q
+	mkdir -p "$d"
+	q() { psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG" -c "\\copy ($2) TO '$d/$1' CSV HEADER"; }
+	q communes.csv "SELECT province_code, coalesce(commune_code, '') AS commune_code,
+		sum(received) AS received, sum(resolved_early) AS resolved_early,
+		sum(resolved_on_time) AS resolved_on_time, sum(resolved_late) AS resolved_late,
+		sum(stopped) AS stopped, sum(withdrawn) AS withdrawn,
+		sum(intake_refused) AS intake_refused, sum(transferred_out) AS transferred_out,
+		sum(supplement_requested) AS supplement_requested,
+		sum(online_received) AS online_received
+		FROM tthc.commune_throughput_hourly GROUP BY 1, 2"
+	q state.csv "SELECT province_code, coalesce(commune_code, '') AS commune_code,
+		count(*) FILTER (WHERE status IN ('processing', 'paused')) AS open,
+		count(*) FILTER (WHERE status = 'paused') AS paused,
+		count(*) FILTER (WHERE overdue) AS overdue,
+		count(*) FILTER (WHERE status = 'submitted') AS intake_backlog
+		FROM tthc.open_dossiers GROUP BY 1, 2"
+	q provinces.csv "SELECT province_code, count(*) AS events,
+		count(DISTINCT dossier_id) AS dossiers FROM tthc.filing_events GROUP BY 1"
+	q totals.csv "SELECT count(*) AS filing_events FROM tthc.filing_events"
+	q rejected.csv "SELECT reason, count(*) AS n FROM tthc.rejected_messages GROUP BY 1"
+}
+
+# tp_check_truth LABEL: compares the database with the truth.
+tp_check_truth() {
+	local label=$1 out
+	tp_dump "$W/dump-$label"
+	out=$(python3 "$TP_ROOT/tests/tools/check_ingest.py" "$W/truth.json" \
+		"$W/extra.json" "$W/dump-$label")
+	local rc=$?
+	printf '%s\n' "$out" | sed "s/^/[$label] /" | grep -v "passed,"
+	tp_assert_eq 0 "$rc" "$label: every figure equals the truth"
+}
