@@ -6,6 +6,8 @@
 # the evolved writer schemas, and the mixed-in messages. Sets W, CAT.
 tp_ingest_setup() {
 	tp_pg_start
+	# consumers still running when the test ends (it failed) go too
+	tp_on_exit pkill -KILL -P "$$" -f tthc-ingest
 	tp_broker_start 3
 	# a topic the subscription matches whose code is no province
 	echo "topic tthc.filings.02 1" >"$TTHC_BROKER_CONTROL"
@@ -36,9 +38,13 @@ tp_produce() {
 		tp_die "tp-produce failed"
 }
 
-# tp_ingest ARGS...: runs tthc-ingest in the foreground.
+# tp_ingest ARGS...: runs tthc-ingest. Started with `tp_ingest ... &`, the
+# background subshell execs it, so $! is tthc-ingest itself (kill -9 and
+# SIGTERM must reach the consumer, not a shell).
 tp_ingest() {
-	"$TTHC_BIN/tthc-ingest" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
+	local run=()
+	[[ $BASHPID != "$$" ]] && run=(exec)
+	"${run[@]}" "$TTHC_BIN/tthc-ingest" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
 		--schemas "$CAT" --reference "$TP_ROOT/reference" \
 		--batch-size 2000 --batch-ms 200 \
 		--kafka.session.timeout.ms=6000 \
