@@ -132,41 +132,43 @@ static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
         tp_copybuf_release(&cb);
         if (rc != 0)
                 return -1;
-        res = PQexec(
-                conn,
-                "SELECT d.province_code, d.dossier_id, d.commune_code, "
-                "d.procedure_code, d.procedure_level, d.channel, " TP_MS("d."
-                                                                         "submi"
-                                                                         "tted_"
-                                                                         "at") ", " TP_MS("d.received_at") ", " TP_MS("d.due_at") ", d.status, " TP_MS(
-                        "d.closed_at") ", d.outcome, " TP_MS("d.original_due_"
-                                                             "at") ", "
-                                                                   "d.extended,"
-                                                                   " " TP_MS("d"
-                                                                             "."
-                                                                             "r"
-                                                                             "e"
-                                                                             "s"
-                                                                             "u"
-                                                                             "l"
-                                                                             "t"
-                                                                             "_"
-                                                                             "r"
-                                                                             "e"
-                                                                             "t"
-                                                                             "u"
-                                                                             "r"
-                                                                             "n"
-                                                                             "e"
-                                                                             "d"
-                                                                             "_"
-                                                                             "a"
-                                                                             "t") ", d.handling_level, d.agency_code, "
-                                                                                  "d.handling_commune_code, d.last_seq, d.seq_gaps, "
-                                                                                  "d.open_pauses, " TP_MS(
-                                                                                          "d.last_event_at") " FROM tthc.dossiers d JOIN (SELECT DISTINCT "
-                                                                                                             "province_code, dossier_id FROM tp_keys) k "
-                                                                                                             "USING (province_code, dossier_id)");
+        res = PQexec(conn,
+                     "SELECT d.province_code, d.dossier_id, d.commune_code, "
+                     "d.procedure_code, d.procedure_level, d.channel, " TP_MS(
+                             "d."
+                             "submi"
+                             "tted_"
+                             "at") ", " TP_MS("d.received_at") ", " TP_MS("d."
+                                                                          "due_"
+                                                                          "at") ", d.status, " TP_MS("d.closed_at") ", d.outcome, " TP_MS("d.original_due_"
+                                                                                                                                          "at") ", "
+                                                                                                                                                "d.extended,"
+                                                                                                                                                " " TP_MS(
+                                                                                                                                                        "d"
+                                                                                                                                                        "."
+                                                                                                                                                        "r"
+                                                                                                                                                        "e"
+                                                                                                                                                        "s"
+                                                                                                                                                        "u"
+                                                                                                                                                        "l"
+                                                                                                                                                        "t"
+                                                                                                                                                        "_"
+                                                                                                                                                        "r"
+                                                                                                                                                        "e"
+                                                                                                                                                        "t"
+                                                                                                                                                        "u"
+                                                                                                                                                        "r"
+                                                                                                                                                        "n"
+                                                                                                                                                        "e"
+                                                                                                                                                        "d"
+                                                                                                                                                        "_"
+                                                                                                                                                        "a"
+                                                                                                                                                        "t") ", d.handling_level, d.agency_code, "
+                                                                                                                                                             "d.handling_commune_code, d.last_seq, d.seq_gaps, "
+                                                                                                                                                             "d.open_pauses, " TP_MS(
+                                                                                                                                                                     "d.last_event_at") " FROM tthc.dossiers d JOIN (SELECT DISTINCT "
+                                                                                                                                                                                        "province_code, dossier_id FROM tp_keys) k "
+                                                                                                                                                                                        "USING (province_code, dossier_id)");
         if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
                         "could not load dossier state", errstr,
                         errstr_size) != 0) {

@@ -152,7 +152,8 @@ tp_broker_start() {
 	bfile=$dir/bootstrap
 	fifo=$dir/control
 	mkfifo "$fifo" || tp_die "mkfifo $fifo failed"
-	"$TTHC_BIN/tthc-broker" --partitions "$parts" --bootstrap-file "$bfile" \
+	"$TTHC_BIN/tthc-broker" --reference "$TP_ROOT/reference" \
+		--partitions "$parts" --bootstrap-file "$bfile" \
 		--control "$fifo" >"$dir/broker.log" 2>&1 &
 	pid=$!
 	tp_on_exit _tp_kill_wait "$pid"
