@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# bench/run.sh - measures tthc-pulse against the limits of the same
+# machine, in one run: the raw librdkafka consume rate of the same messages
+# (bench/raw_consume, no decoding), the raw COPY rate of the same rows into
+# a table defined like tthc.filing_events, and each consumer end to end
+# (Kafka to committed PostgreSQL rows) with its peak RSS.
+#
+#   bench/run.sh [--days N] [--dossiers-per-day N] [--out FILE] [--small]
+#
+# Defaults: a national stream of 21 days at 20000 dossiers per working day
+# (about 1 million events). --small is the CI smoke size. The Markdown
+# report goes to --out (default docs/benchmarks.md).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DAYS=21
+DPD=20000
+OUT=$ROOT/docs/benchmarks.md
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--days) DAYS=$2; shift 2 ;;
+	--dossiers-per-day) DPD=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--small) DAYS=2; DPD=2000; shift ;;
+	*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+export BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+# shellcheck source=../tests/integration/lib.sh
+source "$ROOT/tests/integration/lib.sh"
+B=$TTHC_BIN
+
+now() { date +%s.%N; }
+rate() { python3 -c "import sys; n, t = float(sys.argv[1]), float(sys.argv[2]); print('%.0f' % (n / t if t > 0 else 0))" "$1" "$2"; }
+
+# run_peak CMD...: runs CMD, prints "seconds peak_rss_kib" on fd 3.
+run_peak() {
+	local t0 t1 pid peak=0 hwm
+	t0=$(now)
+	"$@" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+		[[ -n $hwm && $hwm -gt $peak ]] && peak=$hwm
+		sleep 0.2
+	done
+	wait "$pid"
+	t1=$(now)
+	echo "$(python3 -c "print('%.3f' % ($t1 - $t0))") $peak" >&3
+}
+
+tp_pg_start
+tp_broker_start 3
+W=$(tp_workdir)
+"$B/tthc-admin" migrate --pg "$TTHC_PG" --migrations "$ROOT/schemas/sql" \
+	--reference "$ROOT/reference" >/dev/null
+
+tp_log "producing: national stream, $DAYS days, $DPD dossiers per working day"
+"$B/tthc-sim" --brokers "$TTHC_BROKERS" --reference "$ROOT/reference" \
+	--schema "$ROOT/schemas/avro/1-filing_event.avsc" --from 2025-09-03 \
+	--days "$DAYS" --dossiers-per-day "$DPD" --seed 7 >"$W/sim.log" 2>&1
+read -r MSGS BYTES RAW_S < <("$B/raw_consume" "$TTHC_BROKERS")
+tp_log "raw consume: $MSGS messages, $BYTES bytes in $RAW_S s"
+
+ING() {
+	exec "$B/tthc-ingest" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
+		--schemas "$ROOT/schemas/avro" --reference "$ROOT/reference" \
+		--exit-when-idle --kafka.session.timeout.ms=6000 "$@" \
+		>"$W/ingest.log" 2>&1
+}
+read -r ING_S ING_RSS < <(run_peak ING 3>&1 >/dev/null)
+EVENTS=$(tp_psql_val "SELECT count(*) FROM tthc.filing_events")
+# The group join (about 3 s on the mock broker) is inside ING_S; report it.
+JOIN_S=$(python3 - "$W/ingest.log" <<'PY'
+import re, sys, datetime
+ts = []
+for l in open(sys.argv[1]):
+    m = re.search(r'ts="([^"]+)\+00".*msg="(consuming|assigned)', l)
+    if m:
+        ts.append(datetime.datetime.fromisoformat(m.group(1)))
+print("%.3f" % ((ts[1] - ts[0]).total_seconds() if len(ts) > 1 else 0))
+PY
+)
+
+# Raw COPY of the same rows into a table defined like tthc.filing_events.
+psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG" <<SQL
+\copy (SELECT * FROM tthc.filing_events) TO '$W/rows.copy'
+CREATE TABLE public.bench_copy (LIKE tthc.filing_events INCLUDING DEFAULTS);
+CREATE INDEX ON public.bench_copy (province_code, dossier_id, seq);
+SQL
+t0=$(now)
+psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG" -c "\\copy public.bench_copy FROM '$W/rows.copy'"
+COPY_S=$(python3 -c "print('%.3f' % ($(now) - $t0))")
+
+RAW_RATE=$(rate "$MSGS" "$RAW_S")
+COPY_RATE=$(rate "$EVENTS" "$COPY_S")
+ING_RATE=$(rate "$MSGS" "$(python3 -c "print($ING_S - $JOIN_S)")")
+RATIO=$(python3 -c "print('%.0f %%' % (100.0 * $ING_RATE / $COPY_RATE))")
+
+mkdir -p "$(dirname "$OUT")"
+cat >"$OUT" <<MD
+# Benchmarks
+
+Measured by \`bench/run.sh --days $DAYS --dossiers-per-day $DPD\` on
+$(date -u +%Y-%m-%d), commit $(git -C "$ROOT" rev-parse --short HEAD),
+machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo),
+$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),
+PostgreSQL $(psql -XAtq "$TTHC_PG" -c "SHOW server_version"), librdkafka mock
+cluster (tthc-broker, 3 partitions per province), release build.
+
+Stream: national, $DAYS days from 2025-09-03, $DPD dossiers per working day:
+$MSGS messages ($BYTES bytes), $EVENTS distinct events stored.
+
+| what | time (s) | rate (events/s) | vs limit | peak RSS |
+|---|---|---|---|---|
+| limit: raw consume (librdkafka, no decoding) | $RAW_S | $RAW_RATE | | |
+| limit: raw COPY into a table like filing_events | $COPY_S | $COPY_RATE | | |
+| tthc-ingest end to end (after a ${JOIN_S} s group join) | $ING_S | $ING_RATE | $RATIO of raw COPY | $((ING_RSS / 1024)) MiB |
+
+The ingest rate counts every consumed message (duplicates and dead
+letters included) over the time from partition assignment to the last
+commit and exit.
+MD
+tp_log "report written to $OUT"
+cat "$OUT"
+tp_assert_eq "$MSGS" "$(tp_psql_val "SELECT coalesce(sum(next_offset),0) FROM tthc.consumer_offsets WHERE group_id = 'tthc-ingest'")" "tthc-ingest consumed every message"
+tp_finish

@@ -1,0 +1,44 @@
+/* route_int.h - the internals of struct tp_route, shared by
+ * route_consume.c (decoding, validation) and route_write.c (the
+ * transaction). */
+#ifndef TP_ROUTE_INT_H
+#define TP_ROUTE_INT_H
+
+#include "catalog.h"
+#include "pgutil.h"
+#include "refdata.h"
+#include "route.h"
+#include "strmap.h"
+
+/* One message of the batch after decoding and validation. */
+struct tp_route_entry {
+        const struct tp_msg *m;
+        enum tp_reason reason;
+        char detail[256];   /* why, when reason != TP_REASON_OK */
+        struct tp_event ev; /* valid when reason == TP_REASON_OK */
+};
+
+struct tp_route {
+        const struct tp_cfg *cfg;
+        struct tp_catalog *catalog;
+        struct tp_refdata *ref;
+        int64_t ref_loaded_ms;
+        PGconn *conn; /* borrowed, for reference reloads */
+        struct tp_route_entry *entries;
+        size_t n_entries, cap_entries;
+        struct tp_route_counts counts, pending;
+        /* write path scratch, reused per batch */
+        struct tp_strmap *states;    /* "prov|id" -> struct tp_rslot */
+        struct tp_strmap *levels;    /* procedure_level_daily rows */
+        struct tp_strmap *routes;    /* procedure_routing_daily rows */
+        struct tp_strmap *anomalies; /* routing_anomalies_daily rows */
+};
+
+/* Loads the reference data from PostgreSQL into rt->ref. */
+int tp_route_load_ref(struct tp_route *rt, PGconn *conn, char *errstr,
+                      size_t errstr_size);
+
+/* Frees the write path's per-batch maps (route_write.c). */
+void tp_route_write_reset(struct tp_route *rt);
+
+#endif

@@ -1,0 +1,659 @@
+/* route_write.c - tthc-route's part of the batch transaction: load the
+ * routing state of the dossiers the batch touches, apply the events in
+ * order (duplicates by seq are skipped), then COPY the new state and the
+ * aggregate increments into temporary tables and upsert them. Runs after
+ * the offsets compare-and-set succeeded, so state, aggregates and offsets
+ * commit together. */
+#include "route_int.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One dossier's state in the batch. */
+struct tp_rslot {
+        struct tp_route_state st;
+        int dirty;
+};
+
+enum {
+        TP_RL_RECEIVED,
+        TP_RL_EARLY,
+        TP_RL_ON_TIME,
+        TP_RL_LATE,
+        TP_RL_STOPPED,
+        TP_RL_WITHDRAWN,
+        TP_RL_SUPPLEMENT,
+        TP_RL_STINTS,
+        TP_RL__COUNT
+};
+
+enum {
+        TP_RA_RESOLVED,
+        TP_RA_OFF_LEVEL,
+        TP_RA_TRANSFERRED,
+        TP_RA_MULTI,
+        TP_RA_TRANSFERS,
+        TP_RA_DOWN,
+        TP_RA__COUNT
+};
+
+/* The key shared by the three aggregates: day, province, procedure and
+ * its competent level. */
+struct tp_rkey {
+        int64_t day;
+        char province[4];
+        char *procedure;
+        int procedure_level;
+};
+
+struct tp_rlevel {
+        struct tp_rkey k;
+        int handling_level;
+        int c[TP_RL__COUNT];
+        int64_t stint_ms;
+        int32_t hist[TP_ROUTE_BUCKETS];
+};
+
+struct tp_rroute {
+        struct tp_rkey k;
+        int from_level, to_level;
+        char *to_agency;
+        int transfers;
+};
+
+struct tp_ranom {
+        struct tp_rkey k;
+        int c[TP_RA__COUNT];
+};
+
+static const char tp_route_temp_tables[] =
+        "SET LOCAL client_min_messages = warning;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_r_keys (province_code text, "
+        " dossier_id text) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_r_dossiers "
+        " (LIKE tthc.route_dossiers INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_r_levels "
+        " (LIKE tthc.procedure_level_daily) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_r_routes "
+        " (LIKE tthc.procedure_routing_daily) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_r_anomalies "
+        " (LIKE tthc.routing_anomalies_daily) ON COMMIT DELETE ROWS";
+
+static const char tp_route_state_cols[] =
+        "province_code, dossier_id, commune_code, procedure_code, "
+        "procedure_level, channel, submitted_at, received_at, due_at, status, "
+        "closed_at, outcome, original_due_at, extended, result_returned_at, "
+        "handling_level, agency_code, handling_commune_code, last_seq, "
+        "seq_gaps, open_pauses, last_event_at, stint_level, stint_since, "
+        "stint_paused_ms, pause_since, transfers, down_transfers, stints";
+
+/* Timestamps travel as milliseconds since the epoch. */
+static const char tp_route_state_select[] =
+        "SELECT d.province_code, d.dossier_id, d.commune_code, "
+        "d.procedure_code, d.procedure_level, d.channel, "
+        "tthc.epoch_ms(d.submitted_at), tthc.epoch_ms(d.received_at), "
+        "tthc.epoch_ms(d.due_at), "
+        "d.status, tthc.epoch_ms(d.closed_at), d.outcome, "
+        "tthc.epoch_ms(d.original_due_at), d.extended, "
+        "tthc.epoch_ms(d.result_returned_at), d.handling_level, d.agency_code, "
+        "d.handling_commune_code, d.last_seq, d.seq_gaps, d.open_pauses, "
+        "tthc.epoch_ms(d.last_event_at), d.stint_level, "
+        "tthc.epoch_ms(d.stint_since), "
+        "d.stint_paused_ms, tthc.epoch_ms(d.pause_since), d.transfers, "
+        "d.down_transfers, d.stints "
+        "FROM tthc.route_dossiers d JOIN (SELECT DISTINCT province_code, "
+        "dossier_id FROM tp_r_keys) k USING (province_code, dossier_id)";
+
+static void tp_state_key(char *buf, size_t size, const char *prov,
+                         const char *id)
+{
+        snprintf(buf, size, "%s|%s", prov, id);
+}
+
+static int64_t tp_col_ts(PGresult *res, int r, int c)
+{
+        return PQgetisnull(res, r, c)
+                       ? TP_TS_NONE
+                       : strtoll(PQgetvalue(res, r, c), NULL, 10);
+}
+
+static char *tp_col_str(PGresult *res, int r, int c)
+{
+        return PQgetisnull(res, r, c) ? NULL
+                                      : tp_xstrdup(PQgetvalue(res, r, c));
+}
+
+static int tp_col_level(PGresult *res, int r, int c)
+{
+        return PQgetisnull(res, r, c) ? TP_LEVEL_NONE
+                                      : tp_level_parse(PQgetvalue(res, r, c));
+}
+
+static int tp_col_int(PGresult *res, int r, int c)
+{
+        return atoi(PQgetvalue(res, r, c));
+}
+
+static void tp_dossier_from_row(struct tp_dossier *d, PGresult *res, int r)
+{
+        d->province_code = tp_col_str(res, r, 0);
+        d->dossier_id = tp_col_str(res, r, 1);
+        d->commune_code = tp_col_str(res, r, 2);
+        d->procedure_code = tp_col_str(res, r, 3);
+        d->procedure_level = (enum tp_level)tp_col_level(res, r, 4);
+        d->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 5));
+        d->submitted_at = tp_col_ts(res, r, 6);
+        d->received_at = tp_col_ts(res, r, 7);
+        d->due_at = tp_col_ts(res, r, 8);
+        d->status = (enum tp_dstatus)tp_dstatus_parse(PQgetvalue(res, r, 9));
+        d->closed_at = tp_col_ts(res, r, 10);
+        d->outcome = PQgetisnull(res, r, 11)
+                             ? TP_OUT_NONE
+                             : (enum tp_outcome)tp_outcome_parse(
+                                       PQgetvalue(res, r, 11));
+        d->original_due_at = tp_col_ts(res, r, 12);
+        d->extended = PQgetvalue(res, r, 13)[0] == 't';
+        d->result_returned_at = tp_col_ts(res, r, 14);
+        d->handling_level = (enum tp_level)tp_col_level(res, r, 15);
+        d->agency_code = tp_col_str(res, r, 16);
+        d->handling_commune_code = tp_col_str(res, r, 17);
+        d->last_seq = tp_col_int(res, r, 18);
+        d->seq_gaps = tp_col_int(res, r, 19);
+        d->open_pauses = tp_col_int(res, r, 20);
+        d->last_event_at = tp_col_ts(res, r, 21);
+}
+
+static void tp_state_from_row(struct tp_route_state *st, PGresult *res, int r)
+{
+        memset(st, 0, sizeof(*st));
+        tp_dossier_from_row(&st->d, res, r);
+        st->stint_level = tp_col_level(res, r, 22);
+        st->stint_since = tp_col_ts(res, r, 23);
+        st->stint_paused = strtoll(PQgetvalue(res, r, 24), NULL, 10);
+        st->pause_since = tp_col_ts(res, r, 25);
+        st->transfers = tp_col_int(res, r, 26);
+        st->down_transfers = tp_col_int(res, r, 27);
+        st->stints = tp_col_int(res, r, 28);
+}
+
+/* Loads the stored state of every dossier the batch touches. */
+static int tp_load_states(struct tp_route *rt, PGconn *conn, char *errstr,
+                          size_t errstr_size)
+{
+        struct tp_copybuf cb;
+        PGresult *res;
+        char key[600];
+        int rc;
+
+        tp_copybuf_init(&cb);
+        for (size_t i = 0; i < rt->n_entries; i++) {
+                struct tp_route_entry *e = &rt->entries[i];
+                if (e->reason != TP_REASON_OK)
+                        continue;
+                tp_copybuf_str(&cb, e->ev.province_code);
+                tp_copybuf_str(&cb, e->ev.dossier_id);
+                tp_copybuf_end_row(&cb);
+        }
+        rc = cb.len ? tp_copybuf_send(conn, "COPY tp_r_keys FROM STDIN", &cb,
+                                      errstr, errstr_size)
+                    : 0;
+        tp_copybuf_release(&cb);
+        if (rc != 0)
+                return -1;
+        res = PQexec(conn, tp_route_state_select);
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
+                        "could not load routing state", errstr,
+                        errstr_size) != 0) {
+                PQclear(res);
+                return -1;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                struct tp_rslot *s = tp_xcalloc(1, sizeof(*s));
+                tp_state_from_row(&s->st, res, r);
+                tp_state_key(key, sizeof(key), s->st.d.province_code,
+                             s->st.d.dossier_id);
+                tp_strmap_put(rt->states, key, s);
+        }
+        PQclear(res);
+        return 0;
+}
+
+static struct tp_rslot *tp_slot_for(struct tp_route *rt,
+                                    const struct tp_event *ev)
+{
+        char key[600];
+        struct tp_rslot *s;
+        tp_state_key(key, sizeof(key), ev->province_code, ev->dossier_id);
+        s = tp_strmap_get(rt->states, key);
+        if (!s) {
+                s = tp_xcalloc(1, sizeof(*s));
+                tp_route_state_init(&s->st, ev);
+                tp_strmap_put(rt->states, key, s);
+        }
+        return s;
+}
+
+static void tp_rkey_set(struct tp_rkey *k, const struct tp_event *ev,
+                        int64_t day)
+{
+        k->day = day;
+        tp_strlcpy(k->province, ev->province_code, sizeof(k->province));
+        k->procedure = tp_xstrdup(ev->procedure_code);
+        k->procedure_level = ev->procedure_level;
+}
+
+static int tp_rkey_print(char *buf, size_t size, const struct tp_event *ev,
+                         int64_t day)
+{
+        return snprintf(buf, size, "%lld|%s|%s|%d", (long long)day,
+                        ev->province_code, ev->procedure_code,
+                        (int)ev->procedure_level);
+}
+
+static struct tp_rlevel *tp_level_row(struct tp_route *rt,
+                                      const struct tp_event *ev, int64_t day,
+                                      int level)
+{
+        char key[700];
+        struct tp_rlevel *row;
+        int n = tp_rkey_print(key, sizeof(key), ev, day);
+        snprintf(key + n, sizeof(key) - (size_t)n, "|%d", level);
+        row = tp_strmap_get(rt->levels, key);
+        if (!row) {
+                row = tp_xcalloc(1, sizeof(*row));
+                tp_rkey_set(&row->k, ev, day);
+                row->handling_level = level;
+                tp_strmap_put(rt->levels, key, row);
+        }
+        return row;
+}
+
+static void tp_count_level(struct tp_route *rt, const struct tp_event *ev,
+                           const struct tp_route_fx *fx)
+{
+        const int add[TP_RL__COUNT - 1] = {fx->received,
+                                           fx->resolved_early,
+                                           fx->resolved_on_time,
+                                           fx->resolved_late,
+                                           fx->stopped,
+                                           fx->withdrawn,
+                                           fx->supplement_requested};
+        struct tp_rlevel *row;
+        int any = 0;
+
+        for (size_t i = 0; i < TP_ARRAY_LEN(add); i++)
+                any |= add[i];
+        if (any) {
+                row = tp_level_row(rt, ev, fx->day, fx->level);
+                for (size_t i = 0; i < TP_ARRAY_LEN(add); i++)
+                        row->c[i] += add[i];
+        }
+        if (fx->stint_ended && fx->stint_level != TP_LEVEL_NONE) {
+                row = tp_level_row(rt, ev, fx->day, fx->stint_level);
+                row->c[TP_RL_STINTS]++;
+                row->stint_ms += fx->stint_ms;
+                row->hist[tp_route_bucket(fx->stint_ms)]++;
+        }
+}
+
+static void tp_count_route(struct tp_route *rt, const struct tp_event *ev,
+                           const struct tp_route_fx *fx)
+{
+        char key[1000];
+        struct tp_rroute *row;
+        int n;
+
+        if (!fx->transfer || fx->to_level == TP_LEVEL_NONE)
+                return;
+        n = tp_rkey_print(key, sizeof(key), ev, fx->day);
+        snprintf(key + n, sizeof(key) - (size_t)n, "|%d|%d|%s%.300s",
+                 fx->from_level, fx->to_level, fx->to_agency ? "a:" : "-",
+                 fx->to_agency ? fx->to_agency : "");
+        row = tp_strmap_get(rt->routes, key);
+        if (!row) {
+                row = tp_xcalloc(1, sizeof(*row));
+                tp_rkey_set(&row->k, ev, fx->day);
+                row->from_level = fx->from_level;
+                row->to_level = fx->to_level;
+                row->to_agency = tp_xstrdup(fx->to_agency);
+                tp_strmap_put(rt->routes, key, row);
+        }
+        row->transfers++;
+}
+
+static void tp_count_anomalies(struct tp_route *rt, const struct tp_event *ev,
+                               const struct tp_route_fx *fx,
+                               const struct tp_route_state *st)
+{
+        const int add[TP_RA__COUNT] = {ev->event_type == TP_EV_RESOLVED,
+                                       fx->resolved_off_level,
+                                       fx->transfer && st->transfers == 1,
+                                       fx->multi_transfer,
+                                       fx->transfer,
+                                       fx->down_transfer};
+        struct tp_ranom *row;
+        char key[700];
+        int any = 0;
+
+        for (int i = 0; i < TP_RA__COUNT; i++)
+                any |= add[i];
+        if (!any)
+                return;
+        tp_rkey_print(key, sizeof(key), ev, fx->day);
+        row = tp_strmap_get(rt->anomalies, key);
+        if (!row) {
+                row = tp_xcalloc(1, sizeof(*row));
+                tp_rkey_set(&row->k, ev, fx->day);
+                tp_strmap_put(rt->anomalies, key, row);
+        }
+        for (int i = 0; i < TP_RA__COUNT; i++)
+                row->c[i] += add[i];
+}
+
+/* Applies the batch in order; an event whose seq the dossier has already
+ * seen is a duplicate (or a conflicting copy, which tthc-ingest keeps
+ * out as well): skipped. */
+static void tp_apply_entries(struct tp_route *rt)
+{
+        memset(&rt->pending, 0, sizeof(rt->pending));
+        for (size_t i = 0; i < rt->n_entries; i++) {
+                struct tp_route_entry *e = &rt->entries[i];
+                struct tp_route_fx fx;
+                struct tp_rslot *s;
+                if (e->reason != TP_REASON_OK) {
+                        rt->pending.skipped[e->reason]++;
+                        continue;
+                }
+                s = tp_slot_for(rt, &e->ev);
+                if (tp_dossier_check_seq(&s->st.d, e->ev.seq) ==
+                    TP_SEQ_DUPLICATE) {
+                        rt->pending.duplicates++;
+                        continue;
+                }
+                tp_route_apply(&s->st, &e->ev, &fx);
+                s->dirty = 1;
+                rt->pending.applied++;
+                tp_count_level(rt, &e->ev, &fx);
+                tp_count_route(rt, &e->ev, &fx);
+                tp_count_anomalies(rt, &e->ev, &fx, &s->st);
+        }
+}
+
+static void tp_copy_day(struct tp_copybuf *cb, int64_t day)
+{
+        char buf[16];
+        int y, m, d;
+        tp_civil_from_days(day, &y, &m, &d);
+        snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, d);
+        tp_copybuf_str(cb, buf);
+}
+
+static void tp_copy_rkey(struct tp_copybuf *cb, const struct tp_rkey *k)
+{
+        tp_copy_day(cb, k->day);
+        tp_copybuf_str(cb, k->province);
+        tp_copybuf_str(cb, k->procedure);
+        tp_copybuf_str(cb, tp_level_name(k->procedure_level));
+}
+
+static void tp_copy_state(const char *key, void *value, void *ud)
+{
+        const struct tp_rslot *s = value;
+        const struct tp_route_state *st = &s->st;
+        const struct tp_dossier *d = &st->d;
+        struct tp_copybuf *cb = ud;
+        (void)key;
+        if (!s->dirty)
+                return;
+        tp_copybuf_str(cb, d->province_code);
+        tp_copybuf_str(cb, d->dossier_id);
+        tp_copybuf_str(cb, d->commune_code);
+        tp_copybuf_str(cb, d->procedure_code);
+        tp_copybuf_str(cb, tp_level_name(d->procedure_level));
+        tp_copybuf_str(cb, tp_channel_name(d->channel));
+        tp_copybuf_ts(cb, d->submitted_at);
+        tp_copybuf_ts(cb, d->received_at);
+        tp_copybuf_ts(cb, d->due_at);
+        tp_copybuf_str(cb, tp_dstatus_name(d->status));
+        tp_copybuf_ts(cb, d->closed_at);
+        tp_copybuf_str(cb, tp_outcome_name(d->outcome));
+        tp_copybuf_ts(cb, d->original_due_at);
+        tp_copybuf_bool(cb, d->extended);
+        tp_copybuf_ts(cb, d->result_returned_at);
+        tp_copybuf_str(cb, tp_level_name(d->handling_level));
+        tp_copybuf_str(cb, d->agency_code);
+        tp_copybuf_str(cb, d->handling_commune_code);
+        tp_copybuf_int(cb, d->last_seq);
+        tp_copybuf_int(cb, d->seq_gaps);
+        tp_copybuf_int(cb, d->open_pauses);
+        tp_copybuf_ts(cb, d->last_event_at);
+        tp_copybuf_str(cb, tp_level_name(st->stint_level));
+        tp_copybuf_ts(cb, st->stint_since);
+        tp_copybuf_int(cb, st->stint_paused);
+        tp_copybuf_ts(cb, st->pause_since);
+        tp_copybuf_int(cb, st->transfers);
+        tp_copybuf_int(cb, st->down_transfers);
+        tp_copybuf_int(cb, st->stints);
+        tp_copybuf_end_row(cb);
+}
+
+static void tp_copy_level(const char *key, void *value, void *ud)
+{
+        const struct tp_rlevel *row = value;
+        struct tp_copybuf *cb = ud;
+        char hist[TP_ROUTE_BUCKETS * 12 + 4];
+        size_t n = 0;
+        (void)key;
+        tp_copy_rkey(cb, &row->k);
+        tp_copybuf_str(cb, tp_level_name(row->handling_level));
+        for (int i = 0; i < TP_RL__COUNT; i++)
+                tp_copybuf_int(cb, row->c[i]);
+        tp_copybuf_int(cb, row->stint_ms);
+        hist[n++] = '{';
+        for (int i = 0; i < TP_ROUTE_BUCKETS; i++)
+                n += (size_t)snprintf(hist + n, sizeof(hist) - n, "%s%d",
+                                      i ? "," : "", (int)row->hist[i]);
+        snprintf(hist + n, sizeof(hist) - n, "}");
+        tp_copybuf_str(cb, hist);
+        tp_copybuf_end_row(cb);
+}
+
+static void tp_copy_route(const char *key, void *value, void *ud)
+{
+        const struct tp_rroute *row = value;
+        struct tp_copybuf *cb = ud;
+        (void)key;
+        tp_copy_rkey(cb, &row->k);
+        tp_copybuf_str(cb, tp_level_name(row->from_level));
+        tp_copybuf_str(cb, tp_level_name(row->to_level));
+        tp_copybuf_str(cb, row->to_agency);
+        tp_copybuf_int(cb, row->transfers);
+        tp_copybuf_end_row(cb);
+}
+
+static void tp_copy_anomaly(const char *key, void *value, void *ud)
+{
+        const struct tp_ranom *row = value;
+        struct tp_copybuf *cb = ud;
+        (void)key;
+        tp_copy_rkey(cb, &row->k);
+        for (int i = 0; i < TP_RA__COUNT; i++)
+                tp_copybuf_int(cb, row->c[i]);
+        tp_copybuf_end_row(cb);
+}
+
+/* COPYs the rows of map (written by fn) with copy_sql, then runs
+ * upsert_sql. Nothing to do for an empty map. */
+static int tp_store_map(PGconn *conn, const struct tp_strmap *map,
+                        void (*fn)(const char *, void *, void *),
+                        const char *copy_sql, const char *upsert_sql,
+                        char *errstr, size_t errstr_size)
+{
+        struct tp_copybuf cb;
+        int rc;
+
+        tp_copybuf_init(&cb);
+        tp_strmap_each(map, fn, &cb);
+        rc = cb.len ? tp_copybuf_send(conn, copy_sql, &cb, errstr, errstr_size)
+                    : 0;
+        if (rc == 0 && cb.len)
+                rc = tp_pg_exec(conn, upsert_sql, errstr, errstr_size);
+        tp_copybuf_release(&cb);
+        return rc;
+}
+
+static int tp_store_states(struct tp_route *rt, PGconn *conn, char *errstr,
+                           size_t errstr_size)
+{
+        char copy[1024], upsert[4096];
+        snprintf(copy, sizeof(copy), "COPY tp_r_dossiers (%s) FROM STDIN",
+                 tp_route_state_cols);
+        snprintf(upsert, sizeof(upsert),
+                 "INSERT INTO tthc.route_dossiers AS t (%s) SELECT %s FROM "
+                 "tp_r_dossiers ON CONFLICT (province_code, dossier_id) DO "
+                 "UPDATE SET commune_code = EXCLUDED.commune_code, "
+                 "submitted_at = EXCLUDED.submitted_at, received_at = "
+                 "EXCLUDED.received_at, due_at = EXCLUDED.due_at, status = "
+                 "EXCLUDED.status, closed_at = EXCLUDED.closed_at, outcome = "
+                 "EXCLUDED.outcome, original_due_at = "
+                 "EXCLUDED.original_due_at, extended = EXCLUDED.extended, "
+                 "result_returned_at = EXCLUDED.result_returned_at, "
+                 "handling_level = EXCLUDED.handling_level, agency_code = "
+                 "EXCLUDED.agency_code, handling_commune_code = "
+                 "EXCLUDED.handling_commune_code, last_seq = "
+                 "EXCLUDED.last_seq, seq_gaps = EXCLUDED.seq_gaps, "
+                 "open_pauses = EXCLUDED.open_pauses, last_event_at = "
+                 "EXCLUDED.last_event_at, stint_level = EXCLUDED.stint_level, "
+                 "stint_since = EXCLUDED.stint_since, stint_paused_ms = "
+                 "EXCLUDED.stint_paused_ms, pause_since = "
+                 "EXCLUDED.pause_since, transfers = EXCLUDED.transfers, "
+                 "down_transfers = EXCLUDED.down_transfers, stints = "
+                 "EXCLUDED.stints, updated_at = now()",
+                 tp_route_state_cols, tp_route_state_cols);
+        return tp_store_map(conn, rt->states, tp_copy_state, copy, upsert,
+                            errstr, errstr_size);
+}
+
+static const char tp_levels_upsert[] =
+        "INSERT INTO tthc.procedure_level_daily AS t SELECT * FROM "
+        "tp_r_levels ON CONFLICT (day, province_code, procedure_code, "
+        "procedure_level, handling_level) DO UPDATE SET "
+        "received = t.received + EXCLUDED.received, "
+        "resolved_early = t.resolved_early + EXCLUDED.resolved_early, "
+        "resolved_on_time = t.resolved_on_time + EXCLUDED.resolved_on_time, "
+        "resolved_late = t.resolved_late + EXCLUDED.resolved_late, "
+        "stopped = t.stopped + EXCLUDED.stopped, "
+        "withdrawn = t.withdrawn + EXCLUDED.withdrawn, "
+        "supplement_requested = t.supplement_requested + "
+        "EXCLUDED.supplement_requested, "
+        "stints = t.stints + EXCLUDED.stints, "
+        "stint_ms = t.stint_ms + EXCLUDED.stint_ms, "
+        "hist = tthc.hist_add(t.hist, EXCLUDED.hist)";
+
+static const char tp_routes_upsert[] =
+        "INSERT INTO tthc.procedure_routing_daily AS t SELECT * FROM "
+        "tp_r_routes ON CONFLICT ON CONSTRAINT procedure_routing_daily_key "
+        "DO UPDATE SET transfers = t.transfers + EXCLUDED.transfers";
+
+static const char tp_anomalies_upsert[] =
+        "INSERT INTO tthc.routing_anomalies_daily AS t SELECT * FROM "
+        "tp_r_anomalies ON CONFLICT (day, province_code, procedure_code, "
+        "procedure_level) DO UPDATE SET "
+        "resolved = t.resolved + EXCLUDED.resolved, "
+        "resolved_off_level = t.resolved_off_level + "
+        "EXCLUDED.resolved_off_level, "
+        "transferred_dossiers = t.transferred_dossiers + "
+        "EXCLUDED.transferred_dossiers, "
+        "multi_transfer_dossiers = t.multi_transfer_dossiers + "
+        "EXCLUDED.multi_transfer_dossiers, "
+        "transfers = t.transfers + EXCLUDED.transfers, "
+        "down_transfers = t.down_transfers + EXCLUDED.down_transfers";
+
+static int tp_store_aggregates(struct tp_route *rt, PGconn *conn, char *errstr,
+                               size_t errstr_size)
+{
+        if (tp_store_map(conn, rt->levels, tp_copy_level,
+                         "COPY tp_r_levels FROM STDIN", tp_levels_upsert,
+                         errstr, errstr_size) != 0)
+                return -1;
+        if (tp_store_map(conn, rt->routes, tp_copy_route,
+                         "COPY tp_r_routes FROM STDIN", tp_routes_upsert,
+                         errstr, errstr_size) != 0)
+                return -1;
+        return tp_store_map(conn, rt->anomalies, tp_copy_anomaly,
+                            "COPY tp_r_anomalies FROM STDIN",
+                            tp_anomalies_upsert, errstr, errstr_size);
+}
+
+static void tp_free_slot(const char *key, void *value, void *ud)
+{
+        struct tp_rslot *s = value;
+        (void)key;
+        (void)ud;
+        tp_route_state_release(&s->st);
+        free(s);
+}
+
+static void tp_free_level(const char *key, void *value, void *ud)
+{
+        struct tp_rlevel *row = value;
+        (void)key;
+        (void)ud;
+        free(row->k.procedure);
+        free(row);
+}
+
+static void tp_free_route(const char *key, void *value, void *ud)
+{
+        struct tp_rroute *row = value;
+        (void)key;
+        (void)ud;
+        free(row->k.procedure);
+        free(row->to_agency);
+        free(row);
+}
+
+static void tp_free_anomaly(const char *key, void *value, void *ud)
+{
+        struct tp_ranom *row = value;
+        (void)key;
+        (void)ud;
+        free(row->k.procedure);
+        free(row);
+}
+
+void tp_route_write_reset(struct tp_route *rt)
+{
+        tp_strmap_each(rt->states, tp_free_slot, NULL);
+        tp_strmap_clear(rt->states);
+        tp_strmap_each(rt->levels, tp_free_level, NULL);
+        tp_strmap_clear(rt->levels);
+        tp_strmap_each(rt->routes, tp_free_route, NULL);
+        tp_strmap_clear(rt->routes);
+        tp_strmap_each(rt->anomalies, tp_free_anomaly, NULL);
+        tp_strmap_clear(rt->anomalies);
+}
+
+int tp_route_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                   size_t errstr_size)
+{
+        struct tp_route *rt = ctx;
+        int rc = -1;
+        (void)b;
+
+        /* A failed attempt leaves the pending counts of the next. */
+        tp_route_write_reset(rt);
+        if (tp_pg_exec(conn, tp_route_temp_tables, errstr, errstr_size) != 0 ||
+            tp_load_states(rt, conn, errstr, errstr_size) != 0)
+                goto done;
+        tp_apply_entries(rt);
+        if (tp_store_states(rt, conn, errstr, errstr_size) != 0 ||
+            tp_store_aggregates(rt, conn, errstr, errstr_size) != 0)
+                goto done;
+        rc = 0;
+done:
+        tp_route_write_reset(rt);
+        return rc;
+}
