@@ -11,7 +11,33 @@
 #include <string.h>
 #include <strings.h>
 
-#define TP_MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
+/* Timestamps travel as epoch milliseconds. */
+static const char tp_load_sql[] =
+        "SELECT d.province_code, d.dossier_id, d.commune_code, "
+        "d.procedure_code, d.procedure_level, d.channel, "
+        "(extract(epoch FROM d.submitted_at) * 1000)::bigint, "
+        "(extract(epoch FROM d.received_at) * 1000)::bigint, "
+        "(extract(epoch FROM d.due_at) * 1000)::bigint, d.status, "
+        "(extract(epoch FROM d.closed_at) * 1000)::bigint, d.outcome, "
+        "(extract(epoch FROM d.original_due_at) * 1000)::bigint, "
+        "d.extended, (extract(epoch FROM d.result_returned_at) * "
+        "1000)::bigint, d.handling_level, d.agency_code, "
+        "d.handling_commune_code, d.last_seq, d.seq_gaps, "
+        "d.open_pauses, (extract(epoch FROM d.last_event_at) * "
+        "1000)::bigint FROM tthc.dossiers d JOIN (SELECT DISTINCT "
+        "province_code, dossier_id FROM tp_keys) k USING "
+        "(province_code, dossier_id)";
+
+static const char tp_dup_sql[] =
+        "SELECT f.event_id, f.event_type, (extract(epoch FROM "
+        "f.occurred_at) * 1000)::bigint, f.dossier_id, f.seq, "
+        "f.province_code, f.commune_code, f.procedure_code, "
+        "f.procedure_level, f.channel, f.agency_code, "
+        "f.handling_level, f.to_level, f.to_agency_code, "
+        "(extract(epoch FROM f.due_at) * 1000)::bigint, "
+        "f.source_system, f.handling_commune_code FROM "
+        "tthc.filing_events f JOIN tp_keys k USING (province_code, "
+        "dossier_id, seq)";
 
 struct tp_dslot {
         struct tp_dossier d;
@@ -132,43 +158,7 @@ static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
         tp_copybuf_release(&cb);
         if (rc != 0)
                 return -1;
-        res = PQexec(conn,
-                     "SELECT d.province_code, d.dossier_id, d.commune_code, "
-                     "d.procedure_code, d.procedure_level, d.channel, " TP_MS(
-                             "d."
-                             "submi"
-                             "tted_"
-                             "at") ", " TP_MS("d.received_at") ", " TP_MS("d."
-                                                                          "due_"
-                                                                          "at") ", d.status, " TP_MS("d.closed_at") ", d.outcome, " TP_MS("d.original_due_"
-                                                                                                                                          "at") ", "
-                                                                                                                                                "d.extended,"
-                                                                                                                                                " " TP_MS(
-                                                                                                                                                        "d"
-                                                                                                                                                        "."
-                                                                                                                                                        "r"
-                                                                                                                                                        "e"
-                                                                                                                                                        "s"
-                                                                                                                                                        "u"
-                                                                                                                                                        "l"
-                                                                                                                                                        "t"
-                                                                                                                                                        "_"
-                                                                                                                                                        "r"
-                                                                                                                                                        "e"
-                                                                                                                                                        "t"
-                                                                                                                                                        "u"
-                                                                                                                                                        "r"
-                                                                                                                                                        "n"
-                                                                                                                                                        "e"
-                                                                                                                                                        "d"
-                                                                                                                                                        "_"
-                                                                                                                                                        "a"
-                                                                                                                                                        "t") ", d.handling_level, d.agency_code, "
-                                                                                                                                                             "d.handling_commune_code, d.last_seq, d.seq_gaps, "
-                                                                                                                                                             "d.open_pauses, " TP_MS(
-                                                                                                                                                                     "d.last_event_at") " FROM tthc.dossiers d JOIN (SELECT DISTINCT "
-                                                                                                                                                                                        "province_code, dossier_id FROM tp_keys) k "
-                                                                                                                                                                                        "USING (province_code, dossier_id)");
+        res = PQexec(conn, tp_load_sql);
         if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
                         "could not load dossier state", errstr,
                         errstr_size) != 0) {
@@ -394,28 +384,7 @@ static int tp_check_old_duplicates(struct tp_ingest *ig, PGconn *conn,
         tp_copybuf_release(&cb);
         if (rc != 0)
                 return -1;
-        res = PQexec(
-                conn,
-                "SELECT f.event_id, f.event_type, " TP_MS(
-                        "f.occurred_at") ", f.dossier_id, f.seq, "
-                                         "f.province_code, f.commune_code, "
-                                         "f.procedure_code, f.procedure_level, "
-                                         "f.channel, "
-                                         "f.agency_code, f.handling_level, "
-                                         "f.to_level, "
-                                         "f.to_agency_code, " TP_MS(
-                                                 "f.due_at") ", "
-                                                             "f.source_system, "
-                                                             "f.handling_"
-                                                             "commune_code "
-                                                             "FROM "
-                                                             "tthc.filing_"
-                                                             "events f JOIN "
-                                                             "tp_keys k "
-                                                             "USING "
-                                                             "(province_code, "
-                                                             "dossier_id, "
-                                                             "seq)");
+        res = PQexec(conn, tp_dup_sql);
         if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
                         "could not look up earlier events", errstr,
                         errstr_size) != 0) {

@@ -1,0 +1,68 @@
+/* alert.h - tthc-alert's batch handler: per-partition state (open
+ * dossiers, commune day counters, hourly snapshots, watermarks) written
+ * with the offsets, and the province evaluator that opens, changes and
+ * resolves episodes in tthc.alerts. The sinks (Kafka tthc.alerts,
+ * Alertmanager, province_feed_stale) run on their own thread: sinks.h. */
+#ifndef TP_ALERT_H
+#define TP_ALERT_H
+
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "consumer.h"
+#include "eval.h"
+#include "rules.h"
+
+struct tp_alert_counts {
+        uint64_t events;     /* applied */
+        uint64_t duplicates; /* skipped: seq already applied */
+        uint64_t invalid;    /* failed decoding or validation: skipped */
+        uint64_t fired, changed, resolved;
+        uint64_t ticks; /* province ticks evaluated */
+};
+
+struct tp_alert;
+
+/* Builds the handler: schema catalog, reference data and the holiday
+ * calendar from PostgreSQL (conn). cfg and rules must outlive it. rk is
+ * the consumer's handle (metadata, watermarks); set it before running. */
+struct tp_alert *tp_alert_new(const struct tp_cfg *cfg,
+                              const struct tp_rules *rules, PGconn *conn,
+                              char *errstr, size_t errstr_size);
+void tp_alert_set_rk(struct tp_alert *al, rd_kafka_t *rk);
+void tp_alert_destroy(struct tp_alert *al);
+
+int tp_alert_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                     size_t errstr_size);
+int tp_alert_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                   size_t errstr_size);
+void tp_alert_done(void *ctx, struct tp_batch *b, int committed);
+
+const struct tp_alert_counts *tp_alert_counts(const struct tp_alert *al);
+
+/* Loads tthc.holidays into cal (sealed). */
+int tp_alert_load_calendar(PGconn *conn, struct tp_workcal *cal, char *errstr,
+                           size_t errstr_size);
+
+/* Builds the details JSON (heap string) of an episode change. */
+char *tp_alert_details_json(const char *province, const char *commune,
+                            enum tp_rule rule, enum tp_sev sev,
+                            enum tp_change change, double value,
+                            double threshold, int64_t tick,
+                            const struct tp_commune_fig *fig,
+                            const char *resolution);
+
+/* Records a change of an episode inside the caller's transaction:
+ * tthc.alerts (insert on FIRED, update otherwise), a row in
+ * tthc.alert_outbox and NOTIFY tthc_alerts with the id. commune may be
+ * NULL (province rules); resolution NULL unless resolved. */
+int tp_alert_record(PGconn *conn, const char *id, const char *province,
+                    const char *commune, enum tp_rule rule, enum tp_sev sev,
+                    enum tp_change change, double value, double threshold,
+                    int64_t at, int64_t started, const char *resolution,
+                    const char *details, char *errstr, size_t errstr_size);
+
+#endif

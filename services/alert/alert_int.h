@@ -1,0 +1,98 @@
+/* alert_int.h - the internals of struct tp_alert, shared by state.c (the
+ * per-partition state) and sweep.c (the province evaluator). */
+#ifndef TP_ALERT_INT_H
+#define TP_ALERT_INT_H
+
+#include "alert.h"
+#include "catalog.h"
+#include "dossier.h"
+#include "pgutil.h"
+#include "refdata.h"
+#include "strmap.h"
+
+/* A dossier of a partition. */
+struct tp_adossier {
+        struct tp_dossier d;
+        int dirty; /* changed since the last commit */
+};
+
+/* A commune as one partition sees it. */
+struct tp_acommune {
+        char code[8];
+        /* the last snapshot row written */
+        int open, overdue, intake;
+        int64_t last;
+        int written;
+        /* scratch of the snapshot being taken */
+        int t_open, t_overdue, t_intake;
+        int64_t cur_last; /* latest activity seen */
+};
+
+struct tp_apart {
+        char *topic;
+        int32_t partition;
+        char province[4];
+        int loaded;
+        int64_t next_offset; /* committed, as far as we know */
+        int64_t first_occ, max_occ, next_tick;
+        struct tp_strmap *dossiers; /* id -> struct tp_adossier */
+        struct tp_strmap *communes; /* code -> struct tp_acommune */
+        char **evicted;             /* dossier ids to delete */
+        size_t n_evicted, cap_evicted;
+};
+
+/* Day counter changes of the batch. */
+struct tp_dayacc {
+        struct tp_apart *p;
+        char commune[8];
+        int64_t day;
+        int events, received, resolved, resolved_ok;
+};
+
+struct tp_aentry {
+        const struct tp_msg *m;
+        int ok;
+        struct tp_event ev;
+};
+
+/* The evaluator's cache of final day counters of a province. */
+#define TP_DAY_RING 64
+struct tp_cday {
+        int64_t day_of[TP_DAY_RING];
+        int events[TP_DAY_RING], received[TP_DAY_RING];
+        int resolved[TP_DAY_RING], resolved_ok[TP_DAY_RING];
+};
+
+struct tp_pcache {
+        struct tp_strmap *days; /* commune -> struct tp_cday */
+        int64_t hi;             /* days < hi loaded (from hi - RING) */
+};
+
+struct tp_alert {
+        const struct tp_cfg *cfg;
+        const struct tp_rules *rules;
+        rd_kafka_t *rk; /* borrowed */
+        struct tp_catalog *catalog;
+        struct tp_refdata *ref;
+        struct tp_workcal cal;
+        struct tp_aentry *entries;
+        size_t n_entries, cap_entries;
+        struct tp_strmap *parts;   /* "topic|partition" -> tp_apart */
+        struct tp_strmap *days;    /* batch day counters */
+        struct tp_strmap *topics;  /* topic -> int partition count */
+        struct tp_strmap *pcaches; /* province -> tp_pcache */
+        struct tp_copybuf ticks_cb;
+        int written_uncommitted;
+        struct tp_alert_counts counts, pending;
+};
+
+/* Drops all in-memory state: it is reloaded from PostgreSQL. */
+void tp_alert_forget(struct tp_alert *al);
+void tp_alert_clear_pcaches(struct tp_alert *al);
+struct tp_acommune *tp_part_commune(struct tp_apart *p, const char *code);
+
+/* Evaluates the province of topic up to its watermark (sweep.c). */
+int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
+                      int n_parts, char *errstr, size_t errstr_size);
+
+#endif

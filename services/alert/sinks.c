@@ -1,0 +1,955 @@
+/* sinks.c - see sinks.h. */
+#include "sinks.h"
+#include "alert.h"
+#include "event.h"
+#include "framing.h"
+#include "log.h"
+#include "pgutil.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define TP_MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
+#define TP_SINK_BACKOFF_MIN_MS 500
+#define TP_SINK_BACKOFF_MAX_MS 60000
+#define TP_OUTBOX_BATCH 1000
+
+struct tp_sinks {
+        const struct tp_cfg *cfg;
+        const struct tp_rules *rules;
+        PGconn *conn;
+        rd_kafka_t *producer;
+        int dr_failures;
+        struct tp_workcal cal;
+        int cal_loaded;
+        pthread_t thread;
+        int started;
+        pthread_mutex_t lock;
+        int stop;     /* under lock */
+        int final_ms; /* under lock */
+        int64_t kafka_retry_at, kafka_backoff;
+        int64_t am_next_at, am_backoff;
+        int64_t last_outbox_seen;
+};
+
+/* ---- Avro encoding of vn.tthc.Alert
+ * -------------------------------------------- */
+
+struct tp_buf {
+        unsigned char *p;
+        size_t len, cap;
+};
+
+static void tp_buf_put(struct tp_buf *b, const void *data, size_t n)
+{
+        if (b->len + n > b->cap) {
+                b->cap = (b->len + n) * 2 + 64;
+                b->p = tp_xrealloc(b->p, b->cap);
+        }
+        memcpy(b->p + b->len, data, n);
+        b->len += n;
+}
+
+static void tp_avro_long(struct tp_buf *b, int64_t v)
+{
+        uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+        unsigned char c;
+        do {
+                c = (unsigned char)(z & 0x7f);
+                z >>= 7;
+                if (z)
+                        c |= 0x80;
+                tp_buf_put(b, &c, 1);
+        } while (z);
+}
+
+static void tp_avro_string(struct tp_buf *b, const char *s)
+{
+        size_t n = strlen(s);
+        tp_avro_long(b, (int64_t)n);
+        tp_buf_put(b, s, n);
+}
+
+static void tp_avro_double(struct tp_buf *b, double d)
+{
+        uint64_t u;
+        unsigned char c[8];
+        memcpy(&u, &d, 8);
+        for (int i = 0; i < 8; i++)
+                c[i] = (unsigned char)(u >> (8 * i));
+        tp_buf_put(b, c, 8);
+}
+
+static void tp_avro_opt_string(struct tp_buf *b, const char *s)
+{
+        tp_avro_long(b, s ? 1 : 0);
+        if (s)
+                tp_avro_string(b, s);
+}
+
+static int tp_enum_index(const char *s, const char *const *names, int n)
+{
+        for (int i = 0; i < n; i++)
+                if (s && strcasecmp(s, names[i]) == 0)
+                        return i;
+        return 0;
+}
+
+unsigned char *tp_alert_encode(const struct tp_alert_msg *m, size_t *len)
+{
+        static const char *const changes[] = {"fired", "changed", "resolved"};
+        static const char *const sevs[] = {"warning", "critical"};
+        static const char *const statuses[] = {"firing", "resolved"};
+        struct tp_buf b = {0};
+        unsigned char hdr[TP_FRAMING_HEADER_LEN];
+
+        tp_framing_write_header(hdr, TP_ALERT_SCHEMA_ID);
+        tp_buf_put(&b, hdr, sizeof(hdr));
+        tp_avro_string(&b, m->alert_id);
+        tp_avro_long(&b, tp_enum_index(m->change, changes, 3));
+        tp_avro_string(&b, m->rule);
+        tp_avro_string(&b, m->province);
+        tp_avro_opt_string(&b, m->commune);
+        tp_avro_long(&b, tp_enum_index(m->severity, sevs, 2));
+        tp_avro_long(&b, tp_enum_index(m->status, statuses, 2));
+        tp_avro_double(&b, m->value);
+        tp_avro_double(&b, m->threshold);
+        tp_avro_long(&b, m->started_at);
+        tp_avro_long(&b, m->changed_at);
+        tp_avro_long(&b, m->resolved_at != TP_TS_NONE ? 1 : 0);
+        if (m->resolved_at != TP_TS_NONE)
+                tp_avro_long(&b, m->resolved_at);
+        tp_avro_opt_string(&b, m->resolution);
+        tp_avro_string(&b, m->details ? m->details : "{}");
+        tp_avro_long(&b, m->sequence);
+        *len = b.len;
+        return b.p;
+}
+
+/* ---- construction
+ * ------------------------------------------------------------------- */
+
+static void tp_sinks_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                           void *opaque)
+{
+        struct tp_sinks *s = opaque;
+        (void)rk;
+        if (rkm->err)
+                s->dr_failures++;
+}
+
+static int tp_producer_key_skipped(const char *k)
+{
+        static const char *const skip[] = {
+                "session.timeout", "group.", "auto.offset", "partition.assign",
+                "max.poll",        "fetch.", "enable.auto", "heartbeat"};
+        for (size_t i = 0; i < TP_ARRAY_LEN(skip); i++)
+                if (strstr(k, skip[i]))
+                        return 1;
+        return 0;
+}
+
+struct tp_sinks *tp_sinks_new(const struct tp_cfg *cfg,
+                              const struct tp_rules *rules, char *errstr,
+                              size_t errstr_size)
+{
+        struct tp_sinks *s = tp_xcalloc(1, sizeof(*s));
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        char err[256];
+
+        s->cfg = cfg;
+        s->rules = rules;
+        pthread_mutex_init(&s->lock, NULL);
+        tp_workcal_init(&s->cal);
+        s->kafka_backoff = s->am_backoff = TP_SINK_BACKOFF_MIN_MS;
+        if (rd_kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err,
+                              sizeof(err)) != RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_set(conf, "enable.idempotence", "true", err,
+                              sizeof(err)) != RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_set(conf, "message.timeout.ms", "30000", err,
+                              sizeof(err)) != RD_KAFKA_CONF_OK)
+                goto conf_fail;
+        for (size_t i = 0; i < cfg->n_kafka; i++) {
+                if (tp_producer_key_skipped(cfg->kafka_keys[i]))
+                        continue;
+                if (rd_kafka_conf_set(conf, cfg->kafka_keys[i],
+                                      cfg->kafka_values[i], err,
+                                      sizeof(err)) != RD_KAFKA_CONF_OK)
+                        goto conf_fail;
+        }
+        rd_kafka_conf_set_opaque(conf, s);
+        rd_kafka_conf_set_dr_msg_cb(conf, tp_sinks_dr_cb);
+        s->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+        if (!s->producer) {
+                snprintf(errstr, errstr_size,
+                         "could not create the alert producer: %s", err);
+                tp_sinks_destroy(s);
+                return NULL;
+        }
+        return s;
+conf_fail:
+        snprintf(errstr, errstr_size, "alert producer: %s", err);
+        rd_kafka_conf_destroy(conf);
+        tp_sinks_destroy(s);
+        return NULL;
+}
+
+void tp_sinks_destroy(struct tp_sinks *s)
+{
+        if (!s)
+                return;
+        if (s->started)
+                tp_sinks_stop(s, 0);
+        if (s->producer) {
+                rd_kafka_flush(s->producer, 5000);
+                rd_kafka_destroy(s->producer);
+        }
+        PQfinish(s->conn);
+        tp_workcal_release(&s->cal);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+}
+
+/* ---- PostgreSQL
+ * ---------------------------------------------------------------------- */
+
+static int tp_sinks_pg(struct tp_sinks *s, char *errstr, size_t errstr_size)
+{
+        if (tp_pg_ok(s->conn))
+                return 0;
+        PQfinish(s->conn);
+        s->conn = tp_pg_connect(s->cfg->pg, "tthc-alert-sinks", errstr,
+                                errstr_size);
+        if (!s->conn)
+                return -1;
+        if (!s->cal_loaded) {
+                if (tp_alert_load_calendar(s->conn, &s->cal, errstr,
+                                           errstr_size) != 0)
+                        return -1;
+                s->cal_loaded = 1;
+        }
+        return 0;
+}
+
+static int64_t tp_col_ts(PGresult *res, int r, int c)
+{
+        return PQgetisnull(res, r, c)
+                       ? TP_TS_NONE
+                       : strtoll(PQgetvalue(res, r, c), NULL, 10);
+}
+
+static const char *tp_col(PGresult *res, int r, int c)
+{
+        return PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+}
+
+/* ---- Kafka
+ * ---------------------------------------------------------------------------
+ */
+
+/* Sends pending outbox rows; returns how many, or -1. */
+static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
+{
+        char sql[1024], ids[64];
+        PGresult *res;
+        int n, rc = -1;
+        int64_t max_id = 0;
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT o.id, o.alert_id, o.change, a.rule, "
+                 "a.province_code, a.commune_code, o.severity, o.status, "
+                 "o.value, o.threshold, " TP_MS("a.started_at") ", " TP_MS(
+                         "o.changed_at") ", CASE WHEN o.status = 'resolved' "
+                                         "THEN " TP_MS(
+                                                 "o.changed_at") " END, "
+                                                                 "o.details->>"
+                                                                 "'resolution',"
+                                                                 " o.details::"
+                                                                 "text FROM "
+                                                                 "tthc.alert_"
+                                                                 "outbox o "
+                                                                 "JOIN "
+                                                                 "tthc.alerts "
+                                                                 "a USING "
+                                                                 "(alert_id) "
+                                                                 "WHERE "
+                                                                 "o.kafka_sent_"
+                                                                 "at IS NULL "
+                                                                 "ORDER BY "
+                                                                 "o.id LIMIT "
+                                                                 "%d",
+                 TP_OUTBOX_BATCH);
+        res = PQexec(s->conn, sql);
+        if (tp_pg_check(s->conn, res, PGRES_TUPLES_OK,
+                        "could not read the alert outbox", errstr,
+                        errstr_size) != 0)
+                goto done;
+        n = PQntuples(res);
+        if (n == 0) {
+                rc = 0;
+                goto done;
+        }
+        s->dr_failures = 0;
+        for (int r = 0; r < n; r++) {
+                struct tp_alert_msg m;
+                unsigned char *val;
+                size_t len;
+                const char *key;
+                rd_kafka_resp_err_t err;
+                m.sequence = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+                m.alert_id = PQgetvalue(res, r, 1);
+                m.change = PQgetvalue(res, r, 2);
+                m.rule = PQgetvalue(res, r, 3);
+                m.province = PQgetvalue(res, r, 4);
+                m.commune = tp_col(res, r, 5);
+                m.severity = PQgetvalue(res, r, 6);
+                m.status = PQgetvalue(res, r, 7);
+                m.value = strtod(PQgetvalue(res, r, 8), NULL);
+                m.threshold = strtod(PQgetvalue(res, r, 9), NULL);
+                m.started_at = tp_col_ts(res, r, 10);
+                m.changed_at = tp_col_ts(res, r, 11);
+                m.resolved_at = tp_col_ts(res, r, 12);
+                m.resolution = tp_col(res, r, 13);
+                m.details = PQgetvalue(res, r, 14);
+                if (m.sequence > max_id)
+                        max_id = m.sequence;
+                val = tp_alert_encode(&m, &len);
+                key = m.commune ? m.commune : m.province;
+                do {
+                        err = rd_kafka_producev(
+                                s->producer, RD_KAFKA_V_TOPIC(TP_ALERT_TOPIC),
+                                RD_KAFKA_V_KEY(key, strlen(key)),
+                                RD_KAFKA_V_VALUE(val, len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_END);
+                        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                rd_kafka_poll(s->producer, 100);
+                } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+                free(val);
+                if (err) {
+                        snprintf(errstr, errstr_size,
+                                 "could not produce to %s: %s", TP_ALERT_TOPIC,
+                                 rd_kafka_err2str(err));
+                        goto done;
+                }
+        }
+        if (rd_kafka_flush(s->producer, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            s->dr_failures > 0) {
+                snprintf(errstr, errstr_size,
+                         "could not deliver %d alert message(s) to %s", n,
+                         TP_ALERT_TOPIC);
+                goto done;
+        }
+        PQclear(res);
+        snprintf(ids, sizeof(ids), "%lld", (long long)max_id);
+        {
+                const char *p[1] = {ids};
+                res = PQexecParams(s->conn,
+                                   "UPDATE tthc.alert_outbox SET "
+                                   "kafka_sent_at = now() WHERE kafka_sent_at "
+                                   "IS NULL AND id <= $1",
+                                   1, NULL, p, NULL, NULL, 0);
+        }
+        if (tp_pg_check(s->conn, res, PGRES_COMMAND_OK,
+                        "could not mark alerts as sent", errstr,
+                        errstr_size) != 0)
+                goto done;
+        rc = n;
+done:
+        PQclear(res);
+        return rc;
+}
+
+/* ---- Alertmanager
+ * ------------------------------------------------------------------------ */
+
+static void tp_iso(int64_t ms, char *buf, size_t size)
+{
+        time_t t = (time_t)(ms / 1000);
+        struct tm tm;
+        char day[32];
+        gmtime_r(&t, &tm);
+        strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf, size, "%s.%03dZ", day, (int)(ms % 1000));
+}
+
+static json_t *tp_am_alert(PGresult *res, int r, const char *severity,
+                           int64_t ends_at)
+{
+        json_t *a = json_object(), *labels = json_object(),
+               *ann = json_object();
+        json_t *details = json_loads(PQgetvalue(res, r, 7), 0, NULL);
+        char ts[64];
+        const char *commune = tp_col(res, r, 2);
+
+        json_object_set_new(labels, "alertname",
+                            json_string(PQgetvalue(res, r, 3)));
+        json_object_set_new(labels, "province",
+                            json_string(PQgetvalue(res, r, 1)));
+        json_object_set_new(labels, "commune",
+                            json_string(commune ? commune : ""));
+        json_object_set_new(labels, "severity", json_string(severity));
+        json_object_set_new(labels, "service", json_string("tthc-pulse"));
+        json_object_set_new(ann, "alert_id",
+                            json_string(PQgetvalue(res, r, 0)));
+        json_object_set_new(ann, "value", json_string(PQgetvalue(res, r, 5)));
+        json_object_set_new(ann, "threshold",
+                            json_string(PQgetvalue(res, r, 6)));
+        if (details) {
+                json_t *en = json_object_get(details, "summary_en");
+                json_t *vi = json_object_get(details, "summary_vi");
+                char *fig = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
+                if (en)
+                        json_object_set(ann, "summary", en);
+                if (vi)
+                        json_object_set(ann, "summary_vi", vi);
+                if (fig) {
+                        json_object_set_new(ann, "figures", json_string(fig));
+                        free(fig);
+                }
+                json_decref(details);
+        }
+        json_object_set_new(a, "labels", labels);
+        json_object_set_new(a, "annotations", ann);
+        tp_iso(tp_col_ts(res, r, 8), ts, sizeof(ts));
+        json_object_set_new(a, "startsAt", json_string(ts));
+        if (ends_at != TP_TS_NONE) {
+                tp_iso(ends_at, ts, sizeof(ts));
+                json_object_set_new(a, "endsAt", json_string(ts));
+        }
+        return a;
+}
+
+static size_t tp_curl_discard(char *p, size_t sz, size_t n, void *ud)
+{
+        (void)p;
+        (void)ud;
+        return sz * n;
+}
+
+static int tp_am_post(const char *base, const char *body, char *errstr,
+                      size_t errstr_size)
+{
+        CURL *h = curl_easy_init();
+        struct curl_slist *hdrs = NULL;
+        char url[1024];
+        long code = 0;
+        CURLcode cc;
+
+        if (!h) {
+                snprintf(errstr, errstr_size, "curl_easy_init failed");
+                return -1;
+        }
+        snprintf(url, sizeof(url), "%s%s/api/v2/alerts", base,
+                 base[0] && base[strlen(base) - 1] == '/' ? "." : "");
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, tp_curl_discard);
+        cc = curl_easy_perform(h);
+        if (cc == CURLE_OK)
+                curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        curl_slist_free_all(hdrs);
+        curl_easy_cleanup(h);
+        if (cc != CURLE_OK) {
+                snprintf(errstr, errstr_size, "POST %.200s: %s", url,
+                         curl_easy_strerror(cc));
+                return -1;
+        }
+        if (code < 200 || code >= 300) {
+                snprintf(errstr, errstr_size, "POST %.200s: HTTP %ld", url,
+                         code);
+                return -1;
+        }
+        return 0;
+}
+
+/* Sends the active alerts of caught-up provinces, the resolutions of
+ * alerts sent before, and ends superseded severities. */
+static int tp_sinks_am(struct tp_sinks *s, char *errstr, size_t errstr_size)
+{
+        PGresult *res =
+                PQexec(s->conn,
+                       "SELECT a.alert_id, a.province_code, a.commune_code, "
+                       "a.rule, "
+                       "a.severity, a.value, a.threshold, "
+                       "a.details::text, " TP_MS(
+                               "a.started_at") ", a.status, " TP_MS("a."
+                                                                    "resolved_"
+                                                                    "at") ", "
+                                                                          "d."
+                                                                          "am_"
+                                                                          "seve"
+                                                                          "rity"
+                                                                          ", "
+                                                                          "d."
+                                                                          "am_"
+                                                                          "firs"
+                                                                          "t_"
+                                                                          "sent"
+                                                                          "_at "
+                                                                          "IS "
+                                                                          "NOT "
+                                                                          "NULL"
+                                                                          " "
+                                                                          "FROM"
+                                                                          " tth"
+                                                                          "c."
+                                                                          "aler"
+                                                                          "ts "
+                                                                          "a "
+                                                                          "LEFT"
+                                                                          " JOI"
+                                                                          "N "
+                                                                          "tthc"
+                                                                          ".ale"
+                                                                          "rt_"
+                                                                          "deli"
+                                                                          "very"
+                                                                          " "
+                                                                          "d "
+                                                                          "USIN"
+                                                                          "G "
+                                                                          "(ale"
+                                                                          "rt_"
+                                                                          "id) "
+                                                                          "LEFT"
+                                                                          " JOI"
+                                                                          "N "
+                                                                          "tthc"
+                                                                          ".ale"
+                                                                          "rt_"
+                                                                          "prov"
+                                                                          "ince"
+                                                                          "s "
+                                                                          "p "
+                                                                          "USIN"
+                                                                          "G "
+                                                                          "(pro"
+                                                                          "vinc"
+                                                                          "e_"
+                                                                          "code"
+                                                                          ") "
+                                                                          "WHER"
+                                                                          "E "
+                                                                          "(a."
+                                                                          "stat"
+                                                                          "us "
+                                                                          "= "
+                                                                          "'fir"
+                                                                          "ing'"
+                                                                          " AND"
+                                                                          " (p."
+                                                                          "caug"
+                                                                          "ht_"
+                                                                          "up "
+                                                                          "OR "
+                                                                          "a."
+                                                                          "rule"
+                                                                          " = "
+                                                                          "'pro"
+                                                                          "vinc"
+                                                                          "e_"
+                                                                          "feed"
+                                                                          "_sta"
+                                                                          "le')"
+                                                                          ") "
+                                                                          "OR "
+                                                                          "(a."
+                                                                          "stat"
+                                                                          "us "
+                                                                          "= "
+                                                                          "'res"
+                                                                          "olve"
+                                                                          "d' "
+                                                                          "AND "
+                                                                          "d."
+                                                                          "am_"
+                                                                          "firs"
+                                                                          "t_"
+                                                                          "sent"
+                                                                          "_at "
+                                                                          "IS "
+                                                                          "NOT "
+                                                                          "NULL"
+                                                                          " "
+                                                                          "AND "
+                                                                          "d."
+                                                                          "am_"
+                                                                          "reso"
+                                                                          "lved"
+                                                                          "_sen"
+                                                                          "t_"
+                                                                          "at "
+                                                                          "IS "
+                                                                          "NULL"
+                                                                          ")");
+        json_t *arr = json_array();
+        char *body = NULL;
+        int n, rc = -1;
+        int64_t now = tp_now_ms();
+
+        if (tp_pg_check(s->conn, res, PGRES_TUPLES_OK,
+                        "could not read alerts for Alertmanager", errstr,
+                        errstr_size) != 0)
+                goto done;
+        n = PQntuples(res);
+        for (int r = 0; r < n; r++) {
+                const char *sev = PQgetvalue(res, r, 4);
+                const char *old = tp_col(res, r, 11);
+                int resolved = strcmp(PQgetvalue(res, r, 9), "resolved") == 0;
+                int64_t ends = TP_TS_NONE;
+                if (resolved) {
+                        ends = tp_col_ts(res, r, 10);
+                        if (ends == TP_TS_NONE || ends > now)
+                                ends = now;
+                }
+                json_array_append_new(arr, tp_am_alert(res, r, sev, ends));
+                if (old && strcmp(old, sev) != 0)
+                        json_array_append_new(arr,
+                                              tp_am_alert(res, r, old, now));
+        }
+        if (n == 0) {
+                rc = 0;
+                goto done;
+        }
+        body = json_dumps(arr, JSON_COMPACT);
+        if (!body ||
+            tp_am_post(s->cfg->alertmanager, body, errstr, errstr_size) != 0)
+                goto done;
+        for (int r = 0; r < n; r++) {
+                const char *p[3] = {PQgetvalue(res, r, 0),
+                                    PQgetvalue(res, r, 4),
+                                    PQgetvalue(res, r, 9)};
+                PGresult *u = PQexecParams(
+                        s->conn,
+                        "INSERT INTO tthc.alert_delivery AS d (alert_id, "
+                        "am_first_sent_at, am_last_sent_at, "
+                        "am_resolved_sent_at, am_severity) VALUES ($1, now(), "
+                        "now(), CASE WHEN $3 = 'resolved' THEN now() END, $2) "
+                        "ON CONFLICT (alert_id) DO UPDATE SET am_last_sent_at "
+                        "= now(), am_resolved_sent_at = CASE WHEN $3 = "
+                        "'resolved' THEN now() END, am_severity = $2",
+                        3, NULL, p, NULL, NULL, 0);
+                int bad = tp_pg_check(s->conn, u, PGRES_COMMAND_OK,
+                                      "could not record a delivery", errstr,
+                                      errstr_size);
+                PQclear(u);
+                if (bad)
+                        goto done;
+        }
+        tp_log_debug("sent %d alert(s) to Alertmanager", n);
+        rc = n;
+done:
+        free(body);
+        json_decref(arr);
+        PQclear(res);
+        return rc;
+}
+
+/* ---- province_feed_stale (wall clock)
+ * --------------------------------------------------- */
+
+static int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
+{
+        PGresult *res =
+                PQexec(s->conn,
+                       "SELECT p.province_code, " TP_MS(
+                               "max(p.last_message_at)") ", "
+                                                         "bool_and(p.caught_"
+                                                         "up), "
+                                                         "a.alert_id, "
+                                                         "a.severity, " TP_MS(
+                                                                 "a.started_"
+                                                                 "at") ", "
+                                                                       "(a."
+                                                                       "detail"
+                                                                       "s->>'"
+                                                                       "last_"
+                                                                       "messag"
+                                                                       "e_ms')"
+                                                                       "::"
+                                                                       "bigint"
+                                                                       " "
+                                                                       "FROM "
+                                                                       "tthc."
+                                                                       "alert_"
+                                                                       "partit"
+                                                                       "ion_"
+                                                                       "state "
+                                                                       "p "
+                                                                       "LEFT "
+                                                                       "JOIN "
+                                                                       "tthc."
+                                                                       "alerts"
+                                                                       " a ON "
+                                                                       "a."
+                                                                       "provin"
+                                                                       "ce_"
+                                                                       "code "
+                                                                       "= "
+                                                                       "p."
+                                                                       "provin"
+                                                                       "ce_"
+                                                                       "code "
+                                                                       "AND "
+                                                                       "a."
+                                                                       "rule "
+                                                                       "= "
+                                                                       "'provi"
+                                                                       "nce_"
+                                                                       "feed_"
+                                                                       "stale'"
+                                                                       " AND "
+                                                                       "a."
+                                                                       "status"
+                                                                       " = "
+                                                                       "'firin"
+                                                                       "g' "
+                                                                       "GROUP "
+                                                                       "BY "
+                                                                       "p."
+                                                                       "provin"
+                                                                       "ce_"
+                                                                       "code, "
+                                                                       "a."
+                                                                       "alert_"
+                                                                       "id, "
+                                                                       "a."
+                                                                       "severi"
+                                                                       "ty, "
+                                                                       "a."
+                                                                       "starte"
+                                                                       "d_at, "
+                                                                       "a."
+                                                                       "detail"
+                                                                       "s");
+        int64_t now = tp_now_ms();
+        int rc = -1;
+
+        if (tp_pg_check(s->conn, res, PGRES_TUPLES_OK,
+                        "could not read province feeds", errstr,
+                        errstr_size) != 0)
+                goto done;
+        for (int r = 0; r < PQntuples(res); r++) {
+                const char *prov = PQgetvalue(res, r, 0);
+                const struct tp_rule_params *p = tp_rules_get(
+                        s->rules, prov, TP_RULE_PROVINCE_FEED_STALE);
+                int64_t last = tp_col_ts(res, r, 1);
+                int caught_up = PQgetvalue(res, r, 2)[0] == 't';
+                const char *id = tp_col(res, r, 3);
+                int cur = id ? tp_sev_parse(PQgetvalue(res, r, 4)) : 0;
+                int64_t started = tp_col_ts(res, r, 5);
+                int64_t seen = tp_col_ts(res, r, 6);
+                double hours;
+                enum tp_sev next = TP_SEV_NONE;
+                enum tp_change ch = TP_CHANGE_NONE;
+                char nid[37], *details, buf[64];
+                json_t *j;
+
+                if (last == TP_TS_NONE)
+                        continue;
+                hours = (double)tp_workcal_office_ms(
+                                &s->cal, last, now, s->rules->office_start_hour,
+                                s->rules->office_end_hour) /
+                        (double)TP_HOUR_MS;
+                if (id && (last > seen || !p->enabled)) {
+                        ch = TP_CHANGE_RESOLVED;
+                } else if (id && cur == TP_SEV_WARNING &&
+                           hours >= p->critical) {
+                        ch = TP_CHANGE_CHANGED;
+                        next = TP_SEV_CRITICAL;
+                } else if (!id && p->enabled && caught_up &&
+                           hours >= p->warning) {
+                        ch = TP_CHANGE_FIRED;
+                        next = hours >= p->critical ? TP_SEV_CRITICAL
+                                                    : TP_SEV_WARNING;
+                        started = now;
+                }
+                if (ch == TP_CHANGE_NONE)
+                        continue;
+                if (id)
+                        tp_strlcpy(nid, id, sizeof(nid));
+                else
+                        tp_alert_episode_id(prov, NULL,
+                                            TP_RULE_PROVINCE_FEED_STALE,
+                                            started, nid);
+                details = tp_alert_details_json(
+                        prov, NULL, TP_RULE_PROVINCE_FEED_STALE,
+                        next == TP_SEV_NONE ? (enum tp_sev)cur : next, ch,
+                        hours,
+                        tp_alert_threshold(p, next == TP_SEV_NONE ? TP_SEV_NONE
+                                                                  : next),
+                        now, NULL, ch == TP_CHANGE_RESOLVED ? "cleared" : NULL);
+                j = json_loads(details, 0, NULL);
+                free(details);
+                snprintf(buf, sizeof(buf), "%lld", (long long)last);
+                json_object_set_new(
+                        j, "last_message_ms",
+                        json_integer(ch == TP_CHANGE_RESOLVED ? seen : last));
+                details = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+                json_decref(j);
+                if (tp_pg_exec(s->conn, "BEGIN", errstr, errstr_size) != 0 ||
+                    tp_alert_record(
+                            s->conn, nid, prov, NULL,
+                            TP_RULE_PROVINCE_FEED_STALE,
+                            next == TP_SEV_NONE ? (enum tp_sev)cur : next, ch,
+                            hours, tp_alert_threshold(p, next), now, started,
+                            ch == TP_CHANGE_RESOLVED ? "cleared" : NULL,
+                            details, errstr, errstr_size) != 0 ||
+                    tp_pg_exec(s->conn, "COMMIT", errstr, errstr_size) != 0) {
+                        char e2[64];
+                        free(details);
+                        tp_pg_exec(s->conn, "ROLLBACK", e2, sizeof(e2));
+                        goto done;
+                }
+                free(details);
+                tp_log_info("province %s feed %s (%.1f office hour(s) "
+                            "without a message)",
+                            prov, tp_change_name(ch), hours);
+        }
+        rc = 0;
+done:
+        PQclear(res);
+        return rc;
+}
+
+/* ---- the thread
+ * -------------------------------------------------------------------------- */
+
+static int64_t tp_backoff_next(int64_t cur)
+{
+        return cur * 2 > TP_SINK_BACKOFF_MAX_MS ? TP_SINK_BACKOFF_MAX_MS
+                                                : cur * 2;
+}
+
+static int64_t tp_outbox_max(struct tp_sinks *s)
+{
+        PGresult *res = PQexec(s->conn, "SELECT coalesce(max(id), 0) FROM "
+                                        "tthc.alert_outbox");
+        int64_t v = -1;
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+                v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        return v;
+}
+
+static void tp_sleep_ms(int ms)
+{
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+}
+
+/* One round of deliveries. final: ignore backoff timers. */
+static void tp_sinks_round(struct tp_sinks *s, int final)
+{
+        char err[1024];
+        int64_t now = tp_mono_ms(), max;
+
+        if (tp_sinks_pg(s, err, sizeof(err)) != 0) {
+                tp_log_warn("alert sinks: PostgreSQL unavailable: %s", err);
+                return;
+        }
+        if (!final && tp_sinks_stale(s, err, sizeof(err)) != 0)
+                tp_log_warn("alert sinks: %s", err);
+        if (final || now >= s->kafka_retry_at) {
+                int n = tp_sinks_kafka(s, err, sizeof(err));
+                if (n < 0) {
+                        tp_log_warn("alert sinks: Kafka delivery failed, "
+                                    "retrying in %lld ms: %s",
+                                    (long long)s->kafka_backoff, err);
+                        s->kafka_retry_at = now + s->kafka_backoff;
+                        s->kafka_backoff = tp_backoff_next(s->kafka_backoff);
+                } else {
+                        if (n > 0)
+                                tp_log_info("published %d alert change(s) "
+                                            "to %s",
+                                            n, TP_ALERT_TOPIC);
+                        s->kafka_backoff = TP_SINK_BACKOFF_MIN_MS;
+                }
+        }
+        if (!s->cfg->alertmanager || !*s->cfg->alertmanager)
+                return;
+        max = tp_outbox_max(s);
+        if (max > s->last_outbox_seen &&
+            s->am_backoff == TP_SINK_BACKOFF_MIN_MS)
+                s->am_next_at = 0; /* something changed: send now */
+        if (final || now >= s->am_next_at) {
+                int n = tp_sinks_am(s, err, sizeof(err));
+                if (n < 0) {
+                        tp_log_warn("alert sinks: Alertmanager unavailable, "
+                                    "retrying in %lld ms: %s",
+                                    (long long)s->am_backoff, err);
+                        s->am_next_at = now + s->am_backoff;
+                        s->am_backoff = tp_backoff_next(s->am_backoff);
+                } else {
+                        s->am_backoff = TP_SINK_BACKOFF_MIN_MS;
+                        s->am_next_at = now + s->rules->resend_ms;
+                        if (max >= 0)
+                                s->last_outbox_seen = max;
+                }
+        }
+}
+
+static void *tp_sinks_main(void *arg)
+{
+        struct tp_sinks *s = arg;
+        for (;;) {
+                int stop, final_ms;
+                pthread_mutex_lock(&s->lock);
+                stop = s->stop;
+                final_ms = s->final_ms;
+                pthread_mutex_unlock(&s->lock);
+                if (stop) {
+                        int64_t until = tp_mono_ms() + final_ms;
+                        do {
+                                tp_sinks_round(s, 1);
+                                if (s->kafka_backoff ==
+                                            TP_SINK_BACKOFF_MIN_MS &&
+                                    s->am_backoff == TP_SINK_BACKOFF_MIN_MS)
+                                        break;
+                                tp_sleep_ms(500);
+                        } while (tp_mono_ms() < until);
+                        break;
+                }
+                tp_sinks_round(s, 0);
+                rd_kafka_poll(s->producer, 0);
+                tp_sleep_ms(500);
+        }
+        return NULL;
+}
+
+int tp_sinks_start(struct tp_sinks *s, char *errstr, size_t errstr_size)
+{
+        if (pthread_create(&s->thread, NULL, tp_sinks_main, s) != 0) {
+                snprintf(errstr, errstr_size,
+                         "could not start the alert sink thread");
+                return -1;
+        }
+        s->started = 1;
+        return 0;
+}
+
+void tp_sinks_stop(struct tp_sinks *s, int final_ms)
+{
+        if (!s->started)
+                return;
+        pthread_mutex_lock(&s->lock);
+        s->stop = 1;
+        s->final_ms = final_ms;
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->thread, NULL);
+        s->started = 0;
+}

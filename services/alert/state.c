@@ -1,0 +1,1037 @@
+/* state.c - tthc-alert's per-partition state and its part of the batch
+ * transaction (see alert.h and docs/alerts.md). The province evaluator
+ * lives in sweep.c. */
+#include "alert_int.h"
+#include "dossier.h"
+#include "framing.h"
+#include "log.h"
+#include "pgutil.h"
+#include "util.h"
+#include "validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TP_MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
+#define TP_TOMBSTONE_MS (7 * TP_DAY_MS)
+
+/* ---- construction -----------------------------------------------------------
+ */
+
+static int tp_alert_load_ref(struct tp_alert *al, PGconn *conn, char *errstr,
+                             size_t errstr_size)
+{
+        struct tp_refdata *rd = tp_refdata_new();
+        PGresult *res = PQexec(conn, "SELECT code, NULL FROM tthc.provinces "
+                                     "UNION ALL SELECT code, province_code "
+                                     "FROM tthc.communes");
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
+                        "could not load reference data", errstr,
+                        errstr_size) != 0) {
+                PQclear(res);
+                tp_refdata_destroy(rd);
+                return -1;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                if (PQgetisnull(res, r, 1))
+                        tp_refdata_add_province(rd, PQgetvalue(res, r, 0));
+                else
+                        tp_refdata_add_commune(rd, PQgetvalue(res, r, 0),
+                                               PQgetvalue(res, r, 1));
+        }
+        PQclear(res);
+        tp_refdata_seal(rd);
+        tp_refdata_destroy(al->ref);
+        al->ref = rd;
+        return 0;
+}
+
+int tp_alert_load_calendar(PGconn *conn, struct tp_workcal *cal, char *errstr,
+                           size_t errstr_size)
+{
+        PGresult *res =
+                PQexec(conn, "SELECT (date - DATE '1970-01-01'), kind FROM "
+                             "tthc.holidays");
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
+                        "could not load tthc.holidays", errstr,
+                        errstr_size) != 0) {
+                PQclear(res);
+                return -1;
+        }
+        for (int r = 0; r < PQntuples(res); r++)
+                tp_workcal_add(cal, strtoll(PQgetvalue(res, r, 0), NULL, 10),
+                               PQgetvalue(res, r, 1));
+        PQclear(res);
+        tp_workcal_seal(cal);
+        return 0;
+}
+
+struct tp_alert *tp_alert_new(const struct tp_cfg *cfg,
+                              const struct tp_rules *rules, PGconn *conn,
+                              char *errstr, size_t errstr_size)
+{
+        struct tp_alert *al = tp_xcalloc(1, sizeof(*al));
+        al->cfg = cfg;
+        al->rules = rules;
+        tp_workcal_init(&al->cal);
+        al->parts = tp_strmap_new();
+        al->days = tp_strmap_new();
+        al->topics = tp_strmap_new();
+        al->pcaches = tp_strmap_new();
+        tp_copybuf_init(&al->ticks_cb);
+        al->catalog = tp_catalog_new(cfg->schemas, cfg->registry,
+                                     cfg->reader_schema, errstr, errstr_size);
+        if (!al->catalog)
+                goto fail;
+        if (tp_alert_load_ref(al, conn, errstr, errstr_size) != 0 ||
+            tp_alert_load_calendar(conn, &al->cal, errstr, errstr_size) != 0)
+                goto fail;
+        return al;
+fail:
+        tp_alert_destroy(al);
+        return NULL;
+}
+
+void tp_alert_set_rk(struct tp_alert *al, rd_kafka_t *rk)
+{
+        al->rk = rk;
+}
+
+static void tp_free_dossier(const char *key, void *value, void *ud)
+{
+        struct tp_adossier *s = value;
+        (void)key;
+        (void)ud;
+        tp_dossier_release(&s->d);
+        free(s);
+}
+
+static void tp_free_value(const char *key, void *value, void *ud)
+{
+        (void)key;
+        (void)ud;
+        free(value);
+}
+
+static void tp_part_unload(struct tp_apart *p)
+{
+        tp_strmap_each(p->dossiers, tp_free_dossier, NULL);
+        tp_strmap_clear(p->dossiers);
+        tp_strmap_each(p->communes, tp_free_value, NULL);
+        tp_strmap_clear(p->communes);
+        for (size_t i = 0; i < p->n_evicted; i++)
+                free(p->evicted[i]);
+        p->n_evicted = 0;
+        p->loaded = 0;
+}
+
+static void tp_free_part(const char *key, void *value, void *ud)
+{
+        struct tp_apart *p = value;
+        (void)key;
+        (void)ud;
+        tp_part_unload(p);
+        tp_strmap_destroy(p->dossiers);
+        tp_strmap_destroy(p->communes);
+        free(p->evicted);
+        free(p->topic);
+        free(p);
+}
+
+static void tp_free_pcache(const char *key, void *value, void *ud)
+{
+        struct tp_pcache *pc = value;
+        (void)key;
+        (void)ud;
+        tp_strmap_each(pc->days, tp_free_value, NULL);
+        tp_strmap_destroy(pc->days);
+        free(pc);
+}
+
+void tp_alert_clear_pcaches(struct tp_alert *al)
+{
+        tp_strmap_each(al->pcaches, tp_free_pcache, NULL);
+        tp_strmap_clear(al->pcaches);
+}
+
+static void tp_alert_clear_entries(struct tp_alert *al)
+{
+        for (size_t i = 0; i < al->n_entries; i++)
+                tp_event_release(&al->entries[i].ev);
+        al->n_entries = 0;
+}
+
+static void tp_alert_clear_days(struct tp_alert *al)
+{
+        tp_strmap_each(al->days, tp_free_value, NULL);
+        tp_strmap_clear(al->days);
+}
+
+void tp_alert_destroy(struct tp_alert *al)
+{
+        if (!al)
+                return;
+        tp_alert_clear_entries(al);
+        free(al->entries);
+        if (al->parts) {
+                tp_strmap_each(al->parts, tp_free_part, NULL);
+                tp_strmap_destroy(al->parts);
+        }
+        if (al->days) {
+                tp_alert_clear_days(al);
+                tp_strmap_destroy(al->days);
+        }
+        if (al->topics) {
+                tp_strmap_each(al->topics, tp_free_value, NULL);
+                tp_strmap_destroy(al->topics);
+        }
+        if (al->pcaches) {
+                tp_alert_clear_pcaches(al);
+                tp_strmap_destroy(al->pcaches);
+        }
+        tp_copybuf_release(&al->ticks_cb);
+        tp_workcal_release(&al->cal);
+        tp_refdata_destroy(al->ref);
+        tp_catalog_destroy(al->catalog);
+        free(al);
+}
+
+const struct tp_alert_counts *tp_alert_counts(const struct tp_alert *al)
+{
+        return &al->counts;
+}
+
+/* ---- prepare: decode, validate, topic metadata ------------------------------
+ */
+
+static void tp_alert_decode(struct tp_alert *al, struct tp_aentry *e,
+                            int *outage, char *errstr, size_t errstr_size)
+{
+        const unsigned char *body;
+        size_t body_len;
+        int32_t sid;
+        struct tp_avrodec *dec = NULL;
+        enum tp_catalog_status st;
+        char detail[256];
+
+        e->ok = 0;
+        if (tp_framing_parse(e->m->value, e->m->value_len, &sid, &body,
+                             &body_len, detail, sizeof(detail)) != 0)
+                return;
+        st = tp_catalog_get(al->catalog, sid, &dec, detail, sizeof(detail));
+        if (st == TP_CATALOG_OUTAGE) {
+                snprintf(errstr, errstr_size, "%s", detail);
+                *outage = 1;
+                return;
+        }
+        if (st != TP_CATALOG_OK ||
+            tp_avrodec_decode(dec, body, body_len, &e->ev, detail,
+                              sizeof(detail)) != TP_REASON_OK)
+                return;
+        if (tp_validate_event(al->ref, e->m->topic, &e->ev, tp_now_ms(), detail,
+                              sizeof(detail)) != TP_REASON_OK) {
+                tp_event_release(&e->ev);
+                return;
+        }
+        e->ok = 1;
+}
+
+/* Partition count of a topic, from cached metadata. */
+static int tp_alert_topic_parts(struct tp_alert *al, const char *topic,
+                                char *errstr, size_t errstr_size)
+{
+        int *n = tp_strmap_get(al->topics, topic);
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt;
+        rd_kafka_resp_err_t err;
+        int count = -1;
+
+        if (n)
+                return 0;
+        if (!al->rk) {
+                snprintf(errstr, errstr_size, "no Kafka handle");
+                return -1;
+        }
+        rkt = rd_kafka_topic_new(al->rk, topic, NULL);
+        err = rd_kafka_metadata(al->rk, 0, rkt, &md, 10000);
+        if (!err && md->topic_cnt == 1 && !md->topics[0].err)
+                count = md->topics[0].partition_cnt;
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        if (count <= 0) {
+                snprintf(errstr, errstr_size,
+                         "could not read the partition count of %s: %s", topic,
+                         err ? rd_kafka_err2str(err) : "no metadata");
+                return -1;
+        }
+        n = tp_xmalloc(sizeof(*n));
+        *n = count;
+        tp_strmap_put(al->topics, topic, n);
+        return 0;
+}
+
+int tp_alert_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                     size_t errstr_size)
+{
+        struct tp_alert *al = ctx;
+        int outage = 0;
+        (void)conn;
+
+        /* A previous attempt applied the batch in memory but did not
+         * commit: forget everything and reload from PostgreSQL. */
+        if (al->written_uncommitted)
+                tp_alert_forget(al);
+        tp_alert_clear_entries(al);
+        if (b->n > al->cap_entries) {
+                al->cap_entries = b->n;
+                al->entries =
+                        tp_xrealloc(al->entries, b->n * sizeof(*al->entries));
+        }
+        for (size_t i = 0; i < b->n && !outage; i++) {
+                struct tp_aentry *e = &al->entries[al->n_entries++];
+                memset(e, 0, sizeof(*e));
+                e->m = &b->msgs[i];
+                tp_alert_decode(al, e, &outage, errstr, errstr_size);
+        }
+        if (outage)
+                return -1;
+        for (size_t i = 0; i < b->n_parts; i++)
+                if (tp_alert_topic_parts(al, b->parts[i].topic, errstr,
+                                         errstr_size) != 0)
+                        return -1;
+        return 0;
+}
+
+/* ---- per-partition state
+ * -------------------------------------------------------- */
+
+void tp_alert_forget(struct tp_alert *al)
+{
+        tp_strmap_each(al->parts, tp_free_part, NULL);
+        tp_strmap_clear(al->parts);
+        tp_alert_clear_pcaches(al);
+        al->written_uncommitted = 0;
+}
+
+static struct tp_apart *tp_part_get(struct tp_alert *al, const char *topic,
+                                    int32_t partition)
+{
+        char key[300];
+        struct tp_apart *p;
+        const char *prov = tp_topic_province(topic);
+        snprintf(key, sizeof(key), "%s|%d", topic, partition);
+        p = tp_strmap_get(al->parts, key);
+        if (p)
+                return p;
+        p = tp_xcalloc(1, sizeof(*p));
+        p->topic = tp_xstrdup(topic);
+        p->partition = partition;
+        tp_strlcpy(p->province, prov ? prov : "", sizeof(p->province));
+        p->dossiers = tp_strmap_new();
+        p->communes = tp_strmap_new();
+        p->next_offset = TP_OFFSET_NONE;
+        tp_strmap_put(al->parts, key, p);
+        return p;
+}
+
+struct tp_acommune *tp_part_commune(struct tp_apart *p, const char *code)
+{
+        struct tp_acommune *c = tp_strmap_get(p->communes, code);
+        if (!c) {
+                c = tp_xcalloc(1, sizeof(*c));
+                tp_strlcpy(c->code, code, sizeof(c->code));
+                c->last = c->cur_last = TP_TS_NONE;
+                tp_strmap_put(p->communes, code, c);
+        }
+        return c;
+}
+
+static int64_t tp_col_ts(PGresult *res, int r, int c)
+{
+        return PQgetisnull(res, r, c)
+                       ? TP_TS_NONE
+                       : strtoll(PQgetvalue(res, r, c), NULL, 10);
+}
+
+static char *tp_col_str(PGresult *res, int r, int c)
+{
+        return PQgetisnull(res, r, c) ? NULL
+                                      : tp_xstrdup(PQgetvalue(res, r, c));
+}
+
+static PGresult *tp_part_query(PGconn *conn, const struct tp_apart *p,
+                               const char *sql)
+{
+        char part[16];
+        const char *params[2] = {p->topic, part};
+        snprintf(part, sizeof(part), "%d", p->partition);
+        return PQexecParams(conn, sql, 2, NULL, params, NULL, NULL, 0);
+}
+
+static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
+{
+        struct tp_adossier *s = tp_xcalloc(1, sizeof(*s));
+        struct tp_dossier *d = &s->d;
+        d->province_code = tp_xstrdup(p->province);
+        d->dossier_id = tp_col_str(res, r, 0);
+        d->commune_code = tp_col_str(res, r, 1);
+        d->procedure_code = tp_col_str(res, r, 2);
+        d->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 3));
+        d->status = (enum tp_dstatus)tp_dstatus_parse(PQgetvalue(res, r, 4));
+        d->submitted_at = tp_col_ts(res, r, 5);
+        d->received_at = tp_col_ts(res, r, 6);
+        d->closed_at = tp_col_ts(res, r, 7);
+        d->due_at = tp_col_ts(res, r, 8);
+        d->original_due_at = tp_col_ts(res, r, 9);
+        d->handling_level =
+                PQgetisnull(res, r, 10)
+                        ? TP_LEVEL_COMMUNE
+                        : (enum tp_level)tp_level_parse(PQgetvalue(res, r, 10));
+        d->handling_commune_code = tp_col_str(res, r, 11);
+        d->open_pauses = atoi(PQgetvalue(res, r, 12));
+        d->last_seq = atoi(PQgetvalue(res, r, 13));
+        d->last_event_at = tp_col_ts(res, r, 14);
+        d->result_returned_at = TP_TS_NONE;
+        tp_strmap_put(p->dossiers, d->dossier_id, s);
+}
+
+/* Loads a partition's state as committed (inside the batch transaction,
+ * after the offsets compare-and-set). */
+static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
+                        char *errstr, size_t errstr_size)
+{
+        PGresult *res;
+        tp_part_unload(p);
+        (void)al;
+        res = tp_part_query(
+                conn, p,
+                "SELECT dossier_id, commune_code, procedure_code, "
+                "channel, "
+                "status, " TP_MS("submitted_at") ", " TP_MS(
+                        "receiv"
+                        "ed_at") ", " TP_MS("closed_at") ", " TP_MS("due_"
+                                                                    "at") ","
+                                                                          " " TP_MS(
+                                                                                  "original_due_at") ", "
+                                                                                                     "handli"
+                                                                                                     "ng_"
+                                                                                                     "level,"
+                                                                                                     " "
+                                                                                                     "handli"
+                                                                                                     "ng_"
+                                                                                                     "commun"
+                                                                                                     "e_"
+                                                                                                     "code, "
+                                                                                                     "open_"
+                                                                                                     "pauses"
+                                                                                                     ", "
+                                                                                                     "last_"
+                                                                                                     "seq,"
+                                                                                                     " " TP_MS(
+                                                                                                             "last_event_at") " FROM tthc.alert_dossiers "
+                                                                                                                              "WHERE topic = $1 AND partition = $2");
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
+                        "could not load alert dossiers", errstr,
+                        errstr_size) != 0)
+                goto fail;
+        for (int r = 0; r < PQntuples(res); r++)
+                tp_part_add_dossier_row(p, res, r);
+        PQclear(res);
+        res = tp_part_query(
+                conn, p,
+                "SELECT DISTINCT ON (commune_code) commune_code, open, "
+                "overdue, intake_backlog, " TP_MS(
+                        "last_event_at") " FROM tthc.alert_commune_ticks WHERE "
+                                         "topic = $1 AND partition = $2 "
+                                         "ORDER BY commune_code, tick DESC");
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
+                        "could not load alert snapshots", errstr,
+                        errstr_size) != 0)
+                goto fail;
+        for (int r = 0; r < PQntuples(res); r++) {
+                struct tp_acommune *c =
+                        tp_part_commune(p, PQgetvalue(res, r, 0));
+                c->open = atoi(PQgetvalue(res, r, 1));
+                c->overdue = atoi(PQgetvalue(res, r, 2));
+                c->intake = atoi(PQgetvalue(res, r, 3));
+                c->last = c->cur_last = tp_col_ts(res, r, 4);
+                c->written = 1;
+        }
+        PQclear(res);
+        res = tp_part_query(
+                conn, p,
+                "SELECT " TP_MS("first_occurred_at") ", " TP_MS(
+                        "max_occurred_at") ", " TP_MS("next_tick") " FROM "
+                                                                   "tthc.alert_"
+                                                                   "partition_"
+                                                                   "state "
+                                                                   "WHERE "
+                                                                   "topic = $1 "
+                                                                   "AND "
+                                                                   "partition "
+                                                                   "= $2");
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
+                        "could not load alert partition state", errstr,
+                        errstr_size) != 0)
+                goto fail;
+        p->first_occ = p->max_occ = p->next_tick = TP_TS_NONE;
+        if (PQntuples(res) == 1) {
+                p->first_occ = tp_col_ts(res, 0, 0);
+                p->max_occ = tp_col_ts(res, 0, 1);
+                p->next_tick = tp_col_ts(res, 0, 2);
+        }
+        PQclear(res);
+        p->loaded = 1;
+        return 0;
+fail:
+        PQclear(res);
+        tp_part_unload(p);
+        return -1;
+}
+
+/* ---- applying events
+ * ----------------------------------------------------------------- */
+
+static int tp_workcal_any(const struct tp_workcal *cal, int64_t a, int64_t b)
+{
+        for (int64_t d = a; d < b; d++)
+                if (tp_workcal_is_working(cal, d))
+                        return 1;
+        return 0;
+}
+
+struct tp_snap_ctx {
+        struct tp_alert *al;
+        struct tp_apart *p;
+        int64_t tick, tick_day;
+        size_t evict;
+};
+
+static void tp_snap_dossier(const char *key, void *value, void *ud)
+{
+        struct tp_snap_ctx *sc = ud;
+        struct tp_adossier *s = value;
+        const struct tp_dossier *d = &s->d;
+        (void)key;
+        if (!tp_dossier_is_open(d)) {
+                if (d->closed_at == TP_TS_NONE ||
+                    d->closed_at < sc->tick - TP_TOMBSTONE_MS)
+                        sc->evict++;
+                return;
+        }
+        if (d->status == TP_DS_SUBMITTED) {
+                if (d->channel == TP_CH_ONLINE && d->commune_code &&
+                    d->submitted_at != TP_TS_NONE &&
+                    tp_workcal_any(&sc->al->cal, tp_vn_day(d->submitted_at) + 1,
+                                   sc->tick_day))
+                        tp_part_commune(sc->p, d->commune_code)->t_intake++;
+                return;
+        }
+        if (d->handling_commune_code) {
+                struct tp_acommune *c =
+                        tp_part_commune(sc->p, d->handling_commune_code);
+                c->t_open++;
+                c->t_overdue += tp_dossier_is_overdue(d, sc->tick_day);
+        }
+}
+
+static void tp_snap_reset(const char *key, void *value, void *ud)
+{
+        struct tp_acommune *c = value;
+        (void)key;
+        (void)ud;
+        c->t_open = c->t_overdue = c->t_intake = 0;
+}
+
+static void tp_snap_emit(const char *key, void *value, void *ud)
+{
+        struct tp_snap_ctx *sc = ud;
+        struct tp_acommune *c = value;
+        struct tp_copybuf *cb = &sc->al->ticks_cb;
+        (void)key;
+        if (c->written && c->open == c->t_open && c->overdue == c->t_overdue &&
+            c->intake == c->t_intake && c->last == c->cur_last)
+                return;
+        if (!c->written && !c->t_open && !c->t_intake &&
+            c->cur_last == TP_TS_NONE)
+                return;
+        c->open = c->t_open;
+        c->overdue = c->t_overdue;
+        c->intake = c->t_intake;
+        c->last = c->cur_last;
+        c->written = 1;
+        tp_copybuf_str(cb, sc->p->topic);
+        tp_copybuf_int(cb, sc->p->partition);
+        tp_copybuf_str(cb, sc->p->province);
+        tp_copybuf_str(cb, c->code);
+        tp_copybuf_ts(cb, sc->tick);
+        tp_copybuf_int(cb, c->open);
+        tp_copybuf_int(cb, c->overdue);
+        tp_copybuf_int(cb, c->intake);
+        tp_copybuf_ts(cb, c->last);
+        tp_copybuf_end_row(cb);
+}
+
+struct tp_evict_ctx {
+        struct tp_apart *p;
+        struct tp_strmap *keep;
+        int64_t tick;
+};
+
+static void tp_evict_one(const char *key, void *value, void *ud)
+{
+        struct tp_evict_ctx *ec = ud;
+        struct tp_adossier *s = value;
+        const struct tp_dossier *d = &s->d;
+        struct tp_apart *p = ec->p;
+        if (tp_dossier_is_open(d) ||
+            (d->closed_at != TP_TS_NONE &&
+             d->closed_at >= ec->tick - TP_TOMBSTONE_MS)) {
+                tp_strmap_put(ec->keep, key, s);
+                return;
+        }
+        if (p->n_evicted == p->cap_evicted) {
+                p->cap_evicted = p->cap_evicted ? 2 * p->cap_evicted : 64;
+                p->evicted = tp_xrealloc(p->evicted,
+                                         p->cap_evicted * sizeof(char *));
+        }
+        p->evicted[p->n_evicted++] = tp_xstrdup(key);
+        tp_dossier_release(&s->d);
+        free(s);
+}
+
+/* The partition's watermark passed tick: record each commune's
+ * dossier-state figures as of now (only those that changed). */
+static void tp_part_snapshot(struct tp_alert *al, struct tp_apart *p,
+                             int64_t tick)
+{
+        struct tp_snap_ctx sc = {al, p, tick, tp_vn_day(tick), 0};
+        tp_strmap_each(p->communes, tp_snap_reset, NULL);
+        tp_strmap_each(p->dossiers, tp_snap_dossier, &sc);
+        tp_strmap_each(p->communes, tp_snap_emit, &sc);
+        if (sc.evict > 0) {
+                struct tp_evict_ctx ec = {p, tp_strmap_new(), tick};
+                tp_strmap_each(p->dossiers, tp_evict_one, &ec);
+                tp_strmap_destroy(p->dossiers);
+                p->dossiers = ec.keep;
+        }
+}
+
+static void tp_count_day(struct tp_alert *al, struct tp_apart *p,
+                         const char *commune, int64_t day, int ev, int rcv,
+                         int res, int ok)
+{
+        char key[400];
+        struct tp_dayacc *a;
+        snprintf(key, sizeof(key), "%s|%d|%s|%lld", p->topic, p->partition,
+                 commune, (long long)day);
+        a = tp_strmap_get(al->days, key);
+        if (!a) {
+                a = tp_xcalloc(1, sizeof(*a));
+                a->p = p;
+                tp_strlcpy(a->commune, commune, sizeof(a->commune));
+                a->day = day;
+                tp_strmap_put(al->days, key, a);
+        }
+        a->events += ev;
+        a->received += rcv;
+        a->resolved += res;
+        a->resolved_ok += ok;
+}
+
+static void tp_count_activity(struct tp_alert *al, struct tp_apart *p,
+                              const char *commune, int64_t day, int64_t at)
+{
+        struct tp_acommune *c = tp_part_commune(p, commune);
+        if (c->cur_last == TP_TS_NONE || at > c->cur_last)
+                c->cur_last = at;
+        tp_count_day(al, p, commune, day, 1, 0, 0, 0);
+}
+
+/* The commune whose desk or agency acted in ev (NULL: not a commune). */
+static const char *tp_acting_commune(const struct tp_event *ev)
+{
+        const char *hc =
+                ev->handling_commune_given ? ev->handling_commune_code : NULL;
+        if (ev->handling_level != TP_LEVEL_COMMUNE)
+                return NULL;
+        return hc ? hc : ev->commune_code;
+}
+
+static void tp_alert_apply(struct tp_alert *al, struct tp_apart *p,
+                           const struct tp_event *ev)
+{
+        int64_t occ = ev->occurred_at, newmax, wm, day;
+        struct tp_adossier *s;
+        struct tp_effects fx;
+        const char *acting;
+        int intake, fresh;
+
+        if (p->first_occ == TP_TS_NONE) {
+                p->first_occ = occ;
+                p->next_tick = tp_hour_floor(occ) + TP_HOUR_MS;
+        }
+        newmax =
+                p->max_occ == TP_TS_NONE || occ > p->max_occ ? occ : p->max_occ;
+        wm = newmax - al->rules->lateness_ms;
+        while (p->next_tick <= wm) {
+                tp_part_snapshot(al, p, p->next_tick);
+                p->next_tick += TP_HOUR_MS;
+        }
+        p->max_occ = newmax;
+        s = tp_strmap_get(p->dossiers, ev->dossier_id);
+        if (!s) {
+                s = tp_xcalloc(1, sizeof(*s));
+                tp_dossier_init(&s->d, ev);
+                tp_strmap_put(p->dossiers, ev->dossier_id, s);
+        }
+        if (tp_dossier_check_seq(&s->d, ev->seq) == TP_SEQ_DUPLICATE) {
+                al->pending.duplicates++;
+                return;
+        }
+        /* Late events count in the watermark's day: days before the
+         * province watermark never change. */
+        day = tp_vn_day(occ < wm ? wm : occ);
+        acting = tp_acting_commune(ev);
+        intake = ev->event_type == TP_EV_SUBMITTED ||
+                 ev->event_type == TP_EV_RECEIVED ||
+                 ev->event_type == TP_EV_INTAKE_REFUSED;
+        fresh = s->d.status == TP_DS_NONE;
+        tp_dossier_apply(&s->d, ev, &fx);
+        /* A result handed back after the dossier's tombstone expired:
+         * it was resolved, not reopened. */
+        if (fresh && ev->event_type == TP_EV_RESULT_RETURNED) {
+                s->d.status = TP_DS_RESOLVED;
+                s->d.closed_at = occ;
+        }
+        s->dirty = 1;
+        al->pending.events++;
+        if (acting)
+                tp_count_activity(al, p, acting, day, occ);
+        if (intake && ev->commune_code &&
+            (!acting || strcmp(acting, ev->commune_code) != 0))
+                tp_count_activity(al, p, ev->commune_code, day, occ);
+        if (fx.received && s->d.commune_code)
+                tp_count_day(al, p, s->d.commune_code, day, 0, 1, 0, 0);
+        if (fx.resolved_early || fx.resolved_on_time || fx.resolved_late) {
+                const char *hc = s->d.handling_commune_code
+                                         ? s->d.handling_commune_code
+                                         : acting;
+                if (hc)
+                        tp_count_day(al, p, hc, day, 0, 0, 1,
+                                     fx.resolved_early || fx.resolved_on_time);
+        }
+}
+
+/* ---- storing
+ * ----------------------------------------------------------------------------
+ */
+
+static const char tp_temp_tables[] =
+        "SET LOCAL client_min_messages = warning;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_adossiers (LIKE "
+        " tthc.alert_dossiers) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_akeys (topic text, partition "
+        " integer, dossier_id text) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_adays_n (topic text, partition "
+        " integer, province_code text, commune_code text, day integer, "
+        " events integer, received integer, resolved integer, "
+        " resolved_ok integer) ON COMMIT DELETE ROWS";
+
+struct tp_store_ctx {
+        struct tp_apart *p;
+        struct tp_copybuf *cb;
+};
+
+static void tp_copy_dossier(const char *key, void *value, void *ud)
+{
+        struct tp_store_ctx *st = ud;
+        struct tp_adossier *s = value;
+        const struct tp_dossier *d = &s->d;
+        struct tp_copybuf *cb = st->cb;
+        (void)key;
+        if (!s->dirty)
+                return;
+        tp_copybuf_str(cb, st->p->topic);
+        tp_copybuf_int(cb, st->p->partition);
+        tp_copybuf_str(cb, st->p->province);
+        tp_copybuf_str(cb, d->dossier_id);
+        tp_copybuf_str(cb, d->commune_code);
+        tp_copybuf_str(cb, d->procedure_code);
+        tp_copybuf_str(cb, tp_channel_name(d->channel));
+        tp_copybuf_str(cb, tp_dstatus_name(d->status));
+        tp_copybuf_ts(cb, d->submitted_at);
+        tp_copybuf_ts(cb, d->received_at);
+        tp_copybuf_ts(cb, d->closed_at);
+        tp_copybuf_ts(cb, d->due_at);
+        tp_copybuf_ts(cb, d->original_due_at);
+        tp_copybuf_str(cb, tp_level_name(d->handling_level));
+        tp_copybuf_str(cb, d->handling_commune_code);
+        tp_copybuf_int(cb, d->open_pauses);
+        tp_copybuf_int(cb, d->last_seq);
+        tp_copybuf_ts(cb, d->last_event_at);
+        tp_copybuf_end_row(cb);
+}
+
+static void tp_clean_dossier(const char *key, void *value, void *ud)
+{
+        struct tp_adossier *s = value;
+        (void)key;
+        (void)ud;
+        s->dirty = 0;
+}
+
+static void tp_copy_day(const char *key, void *value, void *ud)
+{
+        struct tp_dayacc *a = value;
+        struct tp_copybuf *cb = ud;
+        (void)key;
+        tp_copybuf_str(cb, a->p->topic);
+        tp_copybuf_int(cb, a->p->partition);
+        tp_copybuf_str(cb, a->p->province);
+        tp_copybuf_str(cb, a->commune);
+        tp_copybuf_int(cb, a->day);
+        tp_copybuf_int(cb, a->events);
+        tp_copybuf_int(cb, a->received);
+        tp_copybuf_int(cb, a->resolved);
+        tp_copybuf_int(cb, a->resolved_ok);
+        tp_copybuf_end_row(cb);
+}
+
+static int tp_store_state(struct tp_alert *al, struct tp_batch *b, PGconn *conn,
+                          char *errstr, size_t errstr_size)
+{
+        struct tp_copybuf cb, keys;
+        int rc = -1;
+
+        tp_copybuf_init(&cb);
+        tp_copybuf_init(&keys);
+        for (size_t i = 0; i < b->n_parts; i++) {
+                struct tp_apart *p = tp_part_get(al, b->parts[i].topic,
+                                                 b->parts[i].partition);
+                struct tp_store_ctx st = {p, &cb};
+                tp_strmap_each(p->dossiers, tp_copy_dossier, &st);
+                for (size_t k = 0; k < p->n_evicted; k++) {
+                        tp_copybuf_str(&keys, p->topic);
+                        tp_copybuf_int(&keys, p->partition);
+                        tp_copybuf_str(&keys, p->evicted[k]);
+                        tp_copybuf_end_row(&keys);
+                }
+        }
+        if (tp_copybuf_send(conn, "COPY tp_adossiers FROM STDIN", &cb, errstr,
+                            errstr_size) != 0 ||
+            tp_pg_exec(conn,
+                       "INSERT INTO tthc.alert_dossiers SELECT * FROM "
+                       "tp_adossiers ON CONFLICT (topic, partition, "
+                       "dossier_id) DO UPDATE SET commune_code = "
+                       "EXCLUDED.commune_code, channel = EXCLUDED.channel, "
+                       "status = EXCLUDED.status, submitted_at = "
+                       "EXCLUDED.submitted_at, received_at = "
+                       "EXCLUDED.received_at, closed_at = EXCLUDED.closed_at, "
+                       "due_at = EXCLUDED.due_at, original_due_at = "
+                       "EXCLUDED.original_due_at, handling_level = "
+                       "EXCLUDED.handling_level, handling_commune_code = "
+                       "EXCLUDED.handling_commune_code, open_pauses = "
+                       "EXCLUDED.open_pauses, last_seq = EXCLUDED.last_seq, "
+                       "last_event_at = EXCLUDED.last_event_at",
+                       errstr, errstr_size) != 0)
+                goto done;
+        if (keys.len > 0 &&
+            (tp_copybuf_send(conn, "COPY tp_akeys FROM STDIN", &keys, errstr,
+                             errstr_size) != 0 ||
+             tp_pg_exec(conn,
+                        "DELETE FROM tthc.alert_dossiers d USING tp_akeys k "
+                        "WHERE d.topic = k.topic AND d.partition = "
+                        "k.partition AND d.dossier_id = k.dossier_id",
+                        errstr, errstr_size) != 0))
+                goto done;
+        tp_copybuf_reset(&cb);
+        tp_strmap_each(al->days, tp_copy_day, &cb);
+        /* day is a day number: COPY it through an int column. */
+        if (cb.len > 0 &&
+            (tp_copybuf_send(conn, "COPY tp_adays_n FROM STDIN", &cb, errstr,
+                             errstr_size) != 0 ||
+             tp_pg_exec(conn,
+                        "INSERT INTO tthc.alert_commune_days AS t SELECT "
+                        "topic, partition, province_code, commune_code, "
+                        "DATE '1970-01-01' + day, events, received, "
+                        "resolved, resolved_ok FROM tp_adays_n ON CONFLICT "
+                        "(topic, partition, commune_code, day) DO UPDATE SET "
+                        "events = t.events + EXCLUDED.events, received = "
+                        "t.received + EXCLUDED.received, resolved = "
+                        "t.resolved + EXCLUDED.resolved, resolved_ok = "
+                        "t.resolved_ok + EXCLUDED.resolved_ok",
+                        errstr, errstr_size) != 0))
+                goto done;
+        if (al->ticks_cb.len > 0 &&
+            tp_copybuf_send(conn,
+                            "COPY tthc.alert_commune_ticks (topic, "
+                            "partition, province_code, commune_code, tick, "
+                            "open, overdue, intake_backlog, last_event_at) "
+                            "FROM STDIN",
+                            &al->ticks_cb, errstr, errstr_size) != 0)
+                goto done;
+        rc = 0;
+done:
+        tp_copybuf_release(&cb);
+        tp_copybuf_release(&keys);
+        return rc;
+}
+
+static int tp_store_progress(struct tp_alert *al, struct tp_batch *b,
+                             PGconn *conn, char *errstr, size_t errstr_size)
+{
+        for (size_t i = 0; i < b->n_parts; i++) {
+                struct tp_part_range *r = &b->parts[i];
+                struct tp_apart *p = tp_part_get(al, r->topic, r->partition);
+                char part[16], next[24], first[40], maxo[40], tick[40];
+                const char *params[8];
+                int64_t lo = -1, hi = -1;
+                int caught_up = 0, rc;
+                PGresult *res;
+
+                if (al->rk &&
+                    rd_kafka_get_watermark_offsets(al->rk, r->topic,
+                                                   r->partition, &lo, &hi) ==
+                            RD_KAFKA_RESP_ERR_NO_ERROR &&
+                    hi >= 0)
+                        caught_up = r->next >= hi;
+                snprintf(part, sizeof(part), "%d", r->partition);
+                snprintf(next, sizeof(next), "%lld", (long long)r->next);
+                if (p->first_occ != TP_TS_NONE) {
+                        tp_format_ts(p->first_occ, first, sizeof(first));
+                        tp_format_ts(p->max_occ, maxo, sizeof(maxo));
+                        tp_format_ts(p->next_tick, tick, sizeof(tick));
+                }
+                params[0] = r->topic;
+                params[1] = part;
+                params[2] = p->province;
+                params[3] = p->first_occ != TP_TS_NONE ? first : NULL;
+                params[4] = p->first_occ != TP_TS_NONE ? maxo : NULL;
+                params[5] = p->first_occ != TP_TS_NONE ? tick : NULL;
+                params[6] = caught_up ? "true" : "false";
+                params[7] = next;
+                res = PQexecParams(
+                        conn,
+                        "INSERT INTO tthc.alert_partition_state (topic, "
+                        "partition, province_code, first_occurred_at, "
+                        "max_occurred_at, next_tick, caught_up, "
+                        "last_message_at, next_offset) VALUES ($1, $2, $3, "
+                        "$4, $5, $6, $7, now(), $8) ON CONFLICT (topic, "
+                        "partition) DO UPDATE SET first_occurred_at = "
+                        "EXCLUDED.first_occurred_at, max_occurred_at = "
+                        "EXCLUDED.max_occurred_at, next_tick = "
+                        "EXCLUDED.next_tick, caught_up = EXCLUDED.caught_up, "
+                        "last_message_at = now(), next_offset = "
+                        "EXCLUDED.next_offset",
+                        8, NULL, params, NULL, NULL, 0);
+                rc = tp_pg_check(conn, res, PGRES_COMMAND_OK,
+                                 "could not store alert partition state",
+                                 errstr, errstr_size);
+                PQclear(res);
+                if (rc != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int tp_cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int tp_alert_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                   size_t errstr_size)
+{
+        struct tp_alert *al = ctx;
+        const char *provs[128];
+        size_t n_provs = 0;
+
+        al->written_uncommitted = 1;
+        memset(&al->pending, 0, sizeof(al->pending));
+        tp_copybuf_reset(&al->ticks_cb);
+        tp_alert_clear_days(al);
+        if (tp_pg_exec(conn, tp_temp_tables, errstr, errstr_size) != 0)
+                return -1;
+        /* Load the partitions we do not hold, or hold stale (another
+         * instance owned them since). */
+        for (size_t i = 0; i < b->n_parts; i++) {
+                struct tp_part_range *r = &b->parts[i];
+                struct tp_apart *p = tp_part_get(al, r->topic, r->partition);
+                if ((!p->loaded || p->next_offset != r->start) &&
+                    tp_part_load(al, p, conn, errstr, errstr_size) != 0)
+                        return -1;
+        }
+        for (size_t i = 0; i < al->n_entries; i++) {
+                struct tp_aentry *e = &al->entries[i];
+                if (!e->ok) {
+                        al->pending.invalid++;
+                        continue;
+                }
+                tp_alert_apply(al,
+                               tp_part_get(al, e->m->topic, e->m->partition),
+                               &e->ev);
+        }
+        if (tp_store_state(al, b, conn, errstr, errstr_size) != 0 ||
+            tp_store_progress(al, b, conn, errstr, errstr_size) != 0)
+                return -1;
+        /* Evaluate every province in the batch, in a fixed order (the
+         * evaluator locks the province's row). */
+        for (size_t i = 0; i < b->n_parts; i++) {
+                const char *prov = tp_topic_province(b->parts[i].topic);
+                int seen = 0;
+                for (size_t k = 0; k < n_provs && prov; k++)
+                        seen |= strcmp(provs[k], b->parts[i].topic) == 0;
+                if (prov && !seen && n_provs < TP_ARRAY_LEN(provs))
+                        provs[n_provs++] = b->parts[i].topic;
+        }
+        qsort(provs, n_provs, sizeof(provs[0]), tp_cmp_str);
+        for (size_t i = 0; i < n_provs; i++) {
+                int *nparts = tp_strmap_get(al->topics, provs[i]);
+                if (tp_alert_evaluate(al, conn, provs[i], nparts ? *nparts : 1,
+                                      errstr, errstr_size) != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static void tp_part_committed(const char *key, void *value, void *ud)
+{
+        struct tp_apart *p = value;
+        struct tp_batch *b = ud;
+        (void)key;
+        for (size_t i = 0; i < b->n_parts; i++) {
+                if (b->parts[i].partition != p->partition ||
+                    strcmp(b->parts[i].topic, p->topic) != 0)
+                        continue;
+                p->next_offset = b->parts[i].next;
+                tp_strmap_each(p->dossiers, tp_clean_dossier, NULL);
+                for (size_t k = 0; k < p->n_evicted; k++)
+                        free(p->evicted[k]);
+                p->n_evicted = 0;
+        }
+}
+
+void tp_alert_done(void *ctx, struct tp_batch *b, int committed)
+{
+        struct tp_alert *al = ctx;
+        if (committed && al->written_uncommitted) {
+                tp_strmap_each(al->parts, tp_part_committed, b);
+                al->counts.events += al->pending.events;
+                al->counts.duplicates += al->pending.duplicates;
+                al->counts.invalid += al->pending.invalid;
+                al->counts.fired += al->pending.fired;
+                al->counts.changed += al->pending.changed;
+                al->counts.resolved += al->pending.resolved;
+                al->counts.ticks += al->pending.ticks;
+                al->written_uncommitted = 0;
+        } else if (al->written_uncommitted) {
+                tp_alert_forget(al);
+        }
+        memset(&al->pending, 0, sizeof(al->pending));
+        tp_alert_clear_entries(al);
+        tp_alert_clear_days(al);
+        tp_copybuf_reset(&al->ticks_cb);
+}

@@ -1,0 +1,863 @@
+/* sweep.c - the province evaluator: at each hourly tick of a province's
+ * watermark, the figures of every commune from the combined state of all
+ * the province's partitions, the rules, and the episodes they open,
+ * change and resolve (tthc.alerts, tthc.alert_outbox, NOTIFY). Runs inside
+ * the batch transaction, under a lock on the province's row, so whichever
+ * instance gets there evaluates, and only from data that is final for the
+ * tick: the result does not depend on who or when. */
+#include "alert_int.h"
+#include "log.h"
+#include "util.h"
+#include "validate.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TP_MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
+
+struct tp_skey {
+        char commune[8];
+        int open, overdue, intake;
+        int64_t last;
+};
+
+struct tp_episode {
+        char id[37];
+        char commune[8];
+        enum tp_rule rule;
+        enum tp_sev sev;
+        int64_t started, volume_lost;
+};
+
+struct tp_sweep {
+        struct tp_alert *al;
+        PGconn *conn;
+        const char *prov;
+        struct tp_strmap *keys; /* "topic|partition|commune" -> tp_skey */
+        struct tp_strmap *figs; /* commune -> tp_commune_fig */
+        struct tp_strmap *eps;  /* "commune|rule" -> tp_episode */
+        struct tp_pcache *pc;
+        int64_t tick, day, first_day;
+        char *errstr;
+        size_t errstr_size;
+        int failed;
+};
+
+static const enum tp_rule tp_commune_rules[] = {
+        TP_RULE_OVERDUE_BACKLOG, TP_RULE_ON_TIME_RATE, TP_RULE_BACKLOG_GROWTH,
+        TP_RULE_COMMUNE_SILENT, TP_RULE_INTAKE_BACKLOG};
+
+static int64_t tp_col_ts(PGresult *res, int r, int c)
+{
+        return PQgetisnull(res, r, c)
+                       ? TP_TS_NONE
+                       : strtoll(PQgetvalue(res, r, c), NULL, 10);
+}
+
+static void tp_free_value(const char *key, void *value, void *ud)
+{
+        (void)key;
+        (void)ud;
+        free(value);
+}
+
+static void tp_fmt_day(int64_t day, char *buf, size_t size)
+{
+        int y, m, d;
+        tp_civil_from_days(day, &y, &m, &d);
+        snprintf(buf, size, "%04d-%02d-%02d", y, m, d);
+}
+
+/* ---- day counters
+ * ------------------------------------------------------------- */
+
+static struct tp_cday *tp_cday_get(struct tp_pcache *pc, const char *commune)
+{
+        struct tp_cday *cd = tp_strmap_get(pc->days, commune);
+        if (!cd) {
+                cd = tp_xcalloc(1, sizeof(*cd));
+                for (int i = 0; i < TP_DAY_RING; i++)
+                        cd->day_of[i] = INT64_MIN;
+                tp_strmap_put(pc->days, commune, cd);
+        }
+        return cd;
+}
+
+struct tp_inval {
+        int64_t lo, hi;
+};
+
+static void tp_cday_invalidate(const char *key, void *value, void *ud)
+{
+        struct tp_cday *cd = value;
+        struct tp_inval *iv = ud;
+        (void)key;
+        for (int64_t d = iv->lo; d < iv->hi; d++) {
+                int s = (int)(d & (TP_DAY_RING - 1));
+                cd->day_of[s] = d;
+                cd->events[s] = cd->received[s] = 0;
+                cd->resolved[s] = cd->resolved_ok[s] = 0;
+        }
+}
+
+/* Makes sure the days before day are cached (they are final). */
+static int tp_pcache_load(struct tp_sweep *sw, int64_t day)
+{
+        struct tp_pcache *pc = sw->pc;
+        struct tp_inval iv;
+        char lo_s[16], hi_s[16];
+        const char *params[3] = {sw->prov, lo_s, hi_s};
+        PGresult *res;
+
+        if (pc->hi >= day)
+                return 0;
+        iv.lo = pc->hi > day - TP_DAY_RING ? pc->hi : day - TP_DAY_RING;
+        iv.hi = day;
+        tp_fmt_day(iv.lo, lo_s, sizeof(lo_s));
+        tp_fmt_day(iv.hi, hi_s, sizeof(hi_s));
+        res = PQexecParams(
+                sw->conn,
+                "SELECT commune_code, (day - DATE '1970-01-01'), "
+                "sum(events), sum(received), sum(resolved), "
+                "sum(resolved_ok) FROM tthc.alert_commune_days WHERE "
+                "province_code = $1 AND day >= $2::date AND day < $3::date "
+                "GROUP BY 1, 2",
+                3, NULL, params, NULL, NULL, 0);
+        if (tp_pg_check(sw->conn, res, PGRES_TUPLES_OK,
+                        "could not load commune day counters", sw->errstr,
+                        sw->errstr_size) != 0) {
+                PQclear(res);
+                return -1;
+        }
+        tp_strmap_each(pc->days, tp_cday_invalidate, &iv);
+        for (int r = 0; r < PQntuples(res); r++) {
+                struct tp_cday *cd = tp_cday_get(pc, PQgetvalue(res, r, 0));
+                int64_t d = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+                int s = (int)(d & (TP_DAY_RING - 1));
+                if (cd->day_of[s] != d)
+                        tp_cday_invalidate(NULL, cd,
+                                           &(struct tp_inval){d, d + 1});
+                cd->events[s] = atoi(PQgetvalue(res, r, 2));
+                cd->received[s] = atoi(PQgetvalue(res, r, 3));
+                cd->resolved[s] = atoi(PQgetvalue(res, r, 4));
+                cd->resolved_ok[s] = atoi(PQgetvalue(res, r, 5));
+        }
+        PQclear(res);
+        pc->hi = day;
+        return 0;
+}
+
+static void tp_cday_sum(const struct tp_cday *cd, int64_t a, int64_t b, int *ev,
+                        int *rcv, int *res, int *ok)
+{
+        *ev = *rcv = *res = *ok = 0;
+        for (int64_t d = a; cd && d < b; d++) {
+                int s = (int)(d & (TP_DAY_RING - 1));
+                if (cd->day_of[s] != d)
+                        continue;
+                *ev += cd->events[s];
+                *rcv += cd->received[s];
+                *res += cd->resolved[s];
+                *ok += cd->resolved_ok[s];
+        }
+}
+
+/* Fills the window figures of fig from the day counters. */
+static void tp_sweep_windows(struct tp_sweep *sw, const char *commune,
+                             struct tp_commune_fig *fig)
+{
+        const struct tp_rules *rules = sw->al->rules;
+        const struct tp_cday *cd = tp_strmap_get(sw->pc->days, commune);
+        int ev, rcv, res, ok, w;
+        int64_t d = sw->day;
+
+        w = tp_rules_get(rules, sw->prov, TP_RULE_ON_TIME_RATE)->window_days;
+        tp_cday_sum(cd, d - w, d, &ev, &rcv, &res, &ok);
+        fig->resolved_w = res;
+        fig->resolved_ok_w = ok;
+        w = tp_rules_get(rules, sw->prov, TP_RULE_BACKLOG_GROWTH)->window_days;
+        tp_cday_sum(cd, d - w, d, &ev, &rcv, &res, &ok);
+        fig->resolved_g = res;
+        fig->received_g = rcv;
+        fig->history_days = (int)(d - sw->first_day);
+        fig->silent_days = 0;
+        fig->baseline = 0;
+        if (fig->last_event_at != TP_TS_NONE) {
+                int64_t last = tp_vn_day(fig->last_event_at);
+                int64_t from = last + 1 > d - 400 ? last + 1 : d - 400;
+                int wd;
+                w = tp_rules_get(rules, sw->prov, TP_RULE_COMMUNE_SILENT)
+                            ->window_days;
+                fig->silent_days = tp_workcal_between(&sw->al->cal, from, d);
+                tp_cday_sum(cd, last - w + 1, last + 1, &ev, &rcv, &res, &ok);
+                /* Only the days the stream covers count. */
+                wd = tp_workcal_between(&sw->al->cal,
+                                        last - w + 1 > sw->first_day
+                                                ? last - w + 1
+                                                : sw->first_day,
+                                        last + 1);
+                fig->baseline = (double)ev / (wd > 0 ? wd : 1);
+        }
+}
+
+/* ---- details and episode writes
+ * --------------------------------------------------- */
+
+static const char *tp_rule_title_en(enum tp_rule rule)
+{
+        static const char *const t[TP_RULE__COUNT] = {
+                "overdue dossiers pile up",  "on-time rate is low",
+                "backlog is growing",        "the desk has gone silent",
+                "the province feed stopped", "online dossiers wait for intake"};
+        return t[rule];
+}
+
+static const char *tp_rule_title_vi(enum tp_rule rule)
+{
+        static const char *const t[TP_RULE__COUNT] = {
+                "hồ sơ quá hạn tồn đọng",
+                "tỷ lệ giải quyết đúng hạn thấp",
+                "hồ sơ tồn đọng tăng",
+                "bộ phận một cửa không phát sinh giao dịch",
+                "dữ liệu của tỉnh ngừng cập nhật",
+                "hồ sơ trực tuyến chờ tiếp nhận"};
+        return t[rule];
+}
+
+char *tp_alert_details_json(const char *province, const char *commune,
+                            enum tp_rule rule, enum tp_sev sev,
+                            enum tp_change change, double value,
+                            double threshold, int64_t tick,
+                            const struct tp_commune_fig *fig,
+                            const char *resolution)
+{
+        json_t *o = json_object();
+        char ts[40], en[512], vi[512];
+        char *out;
+        const char *where = commune ? commune : province;
+        const char *state = change == TP_CHANGE_RESOLVED ? "resolved"
+                            : sev == TP_SEV_CRITICAL     ? "critical"
+                                                         : "warning";
+
+        tp_format_ts(tick, ts, sizeof(ts));
+        json_object_set_new(o, "rule", json_string(tp_rule_name(rule)));
+        json_object_set_new(o, "change", json_string(tp_change_name(change)));
+        json_object_set_new(o, "province_code", json_string(province));
+        if (commune)
+                json_object_set_new(o, "commune_code", json_string(commune));
+        json_object_set_new(o, "at", json_string(ts));
+        json_object_set_new(o, "value", json_real(value));
+        json_object_set_new(o, "threshold", json_real(threshold));
+        if (resolution)
+                json_object_set_new(o, "resolution", json_string(resolution));
+        if (fig) {
+                json_object_set_new(o, "open_dossiers",
+                                    json_integer(fig->open));
+                json_object_set_new(o, "overdue_open",
+                                    json_integer(fig->overdue));
+                json_object_set_new(o, "intake_backlog",
+                                    json_integer(fig->intake_backlog));
+                json_object_set_new(o, "resolved_window",
+                                    json_integer(fig->resolved_w));
+                json_object_set_new(o, "resolved_on_time_window",
+                                    json_integer(fig->resolved_ok_w));
+                json_object_set_new(o, "resolved_growth_window",
+                                    json_integer(fig->resolved_g));
+                json_object_set_new(o, "received_growth_window",
+                                    json_integer(fig->received_g));
+                json_object_set_new(o, "silent_working_days",
+                                    json_integer(fig->silent_days));
+                json_object_set_new(
+                        o, "baseline_events_per_working_day",
+                        json_real(round(fig->baseline * 100) / 100));
+                if (fig->last_event_at != TP_TS_NONE) {
+                        tp_format_ts(fig->last_event_at, ts, sizeof(ts));
+                        json_object_set_new(o, "last_event_at",
+                                            json_string(ts));
+                }
+        }
+        snprintf(en, sizeof(en), "%s %s: %s (%s %.4g, threshold %.4g)",
+                 commune ? "commune" : "province", where,
+                 tp_rule_title_en(rule), tp_rule_name(rule), value, threshold);
+        snprintf(vi, sizeof(vi), "%s %s: %s (%s %.4g, ngưỡng %.4g)",
+                 commune ? "Xã/phường" : "Tỉnh", where, tp_rule_title_vi(rule),
+                 tp_rule_name(rule), value, threshold);
+        json_object_set_new(o, "state", json_string(state));
+        json_object_set_new(o, "summary_en", json_string(en));
+        json_object_set_new(o, "summary_vi", json_string(vi));
+        out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS |
+                                    JSON_REAL_PRECISION(10));
+        json_decref(o);
+        if (!out)
+                abort();
+        return out;
+}
+
+static int tp_exec(PGconn *conn, const char *sql, int n, const char **params,
+                   ExecStatusType want, const char *what, char *errstr,
+                   size_t errstr_size)
+{
+        PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+        int rc = tp_pg_check(conn, res, want, what, errstr, errstr_size);
+        PQclear(res);
+        return rc;
+}
+
+/* Records a change of an episode: tthc.alerts, the outbox, NOTIFY. */
+int tp_alert_record(PGconn *conn, const char *id, const char *province,
+                    const char *commune, enum tp_rule rule, enum tp_sev sev,
+                    enum tp_change change, double value, double threshold,
+                    int64_t at, int64_t started, const char *resolution,
+                    const char *details, char *errstr, size_t errstr_size)
+{
+        char v[40], t[40], at_s[40], st_s[40];
+        const char *sevs = tp_sev_name(sev);
+        const char *status =
+                change == TP_CHANGE_RESOLVED ? "resolved" : "firing";
+        int rc;
+
+        snprintf(v, sizeof(v), "%.17g", value);
+        snprintf(t, sizeof(t), "%.17g", threshold);
+        tp_format_ts(at, at_s, sizeof(at_s));
+        tp_format_ts(started, st_s, sizeof(st_s));
+        if (change == TP_CHANGE_FIRED) {
+                const char *p[9] = {
+                        id, province, commune, tp_rule_name(rule), sevs, v,
+                        t,  st_s,     details};
+                rc = tp_exec(conn,
+                             "INSERT INTO tthc.alerts (alert_id, "
+                             "province_code, commune_code, rule, severity, "
+                             "status, value, threshold, started_at, details, "
+                             "changed_at) VALUES ($1, $2, $3, $4, $5, "
+                             "'firing', $6, $7, $8, $9, $8) ON CONFLICT "
+                             "(alert_id) DO UPDATE SET severity = "
+                             "EXCLUDED.severity, status = 'firing', value = "
+                             "EXCLUDED.value, threshold = EXCLUDED.threshold, "
+                             "details = EXCLUDED.details, resolved_at = "
+                             "NULL, resolution = NULL, volume_lost_at = NULL, "
+                             "changed_at = EXCLUDED.changed_at, updated_at = "
+                             "now()",
+                             9, p, PGRES_COMMAND_OK,
+                             "could not record an alert", errstr, errstr_size);
+        } else {
+                const char *p[8] = {id,   sevs,   v,          t,
+                                    at_s, status, resolution, details};
+                rc = tp_exec(conn,
+                             "UPDATE tthc.alerts SET severity = $2, value = "
+                             "$3, threshold = $4, changed_at = $5, status = "
+                             "$6, resolved_at = CASE WHEN $6 = 'resolved' "
+                             "THEN $5::timestamptz END, resolution = $7, "
+                             "details = $8, volume_lost_at = NULL, "
+                             "updated_at = now() WHERE alert_id = $1",
+                             8, p, PGRES_COMMAND_OK,
+                             "could not update an alert", errstr, errstr_size);
+        }
+        if (rc == 0) {
+                const char *p[8] = {id,   tp_change_name(change),
+                                    sevs, status,
+                                    v,    t,
+                                    at_s, details};
+                rc = tp_exec(conn,
+                             "INSERT INTO tthc.alert_outbox (alert_id, "
+                             "change, severity, status, value, threshold, "
+                             "changed_at, details) VALUES ($1, $2, $3, $4, "
+                             "$5, $6, $7, $8)",
+                             8, p, PGRES_COMMAND_OK, "could not queue an alert",
+                             errstr, errstr_size);
+        }
+        if (rc == 0) {
+                const char *p[1] = {id};
+                rc = tp_exec(conn, "SELECT pg_notify('tthc_alerts', $1)", 1, p,
+                             PGRES_TUPLES_OK, "could not notify", errstr,
+                             errstr_size);
+        }
+        return rc;
+}
+
+static int tp_sweep_volume(struct tp_sweep *sw, struct tp_episode *ep,
+                           int64_t at)
+{
+        char ts[40];
+        const char *p[2] = {ep->id, at == TP_TS_NONE ? NULL : ts};
+        if (at != TP_TS_NONE)
+                tp_format_ts(at, ts, sizeof(ts));
+        ep->volume_lost = at;
+        return tp_exec(sw->conn,
+                       "UPDATE tthc.alerts SET volume_lost_at = $2, "
+                       "updated_at = now() WHERE alert_id = $1",
+                       2, p, PGRES_COMMAND_OK, "could not update an alert",
+                       sw->errstr, sw->errstr_size);
+}
+
+static int tp_sweep_rule(struct tp_sweep *sw, const char *commune,
+                         const struct tp_commune_fig *fig, enum tp_rule rule)
+{
+        const struct tp_rule_params *p =
+                tp_rules_get(sw->al->rules, sw->prov, rule);
+        char key[64], *details;
+        struct tp_episode *ep;
+        enum tp_sev next;
+        enum tp_change ch;
+        const char *resolution = NULL;
+        int can_fire, can_judge, rc;
+        double value;
+
+        snprintf(key, sizeof(key), "%s|%d", commune, (int)rule);
+        ep = tp_strmap_get(sw->eps, key);
+        if (ep && ep->sev == TP_SEV_NONE)
+                ep = NULL;
+        if (!ep && !p->enabled)
+                return 0;
+        value = tp_alert_rule_value(rule, p, fig, &can_fire, &can_judge);
+        ch = tp_alert_step(rule, p, ep ? ep->sev : TP_SEV_NONE, value, can_fire,
+                           can_judge, &next);
+        if (ep && ch == TP_CHANGE_NONE) {
+                if (can_judge && ep->volume_lost != TP_TS_NONE)
+                        return tp_sweep_volume(sw, ep, TP_TS_NONE);
+                if (can_judge)
+                        return 0;
+                if (ep->volume_lost == TP_TS_NONE)
+                        return tp_sweep_volume(sw, ep, sw->tick);
+                if (sw->tick - ep->volume_lost <
+                    p->insufficient_days * TP_DAY_MS)
+                        return 0;
+                ch = TP_CHANGE_RESOLVED;
+                next = TP_SEV_NONE;
+                resolution = "insufficient_data";
+        }
+        if (ch == TP_CHANGE_NONE)
+                return 0;
+        if (ch == TP_CHANGE_RESOLVED && !resolution)
+                resolution = "cleared";
+        if (!ep) {
+                ep = tp_xcalloc(1, sizeof(*ep));
+                tp_strlcpy(ep->commune, commune, sizeof(ep->commune));
+                ep->rule = rule;
+                tp_strmap_put(sw->eps, key, ep);
+        }
+        if (ch == TP_CHANGE_FIRED) {
+                ep->started = sw->tick;
+                ep->volume_lost = TP_TS_NONE;
+                tp_alert_episode_id(sw->prov, commune, rule, sw->tick, ep->id);
+        }
+        {
+                enum tp_sev shown = next == TP_SEV_NONE ? ep->sev : next;
+                double thr = tp_alert_threshold(
+                        p, ch == TP_CHANGE_RESOLVED ? TP_SEV_NONE : next);
+                details = tp_alert_details_json(sw->prov, commune, rule, shown,
+                                                ch, value, thr, sw->tick, fig,
+                                                resolution);
+                rc = tp_alert_record(sw->conn, ep->id, sw->prov, commune, rule,
+                                     shown, ch, value, thr, sw->tick,
+                                     ep->started, resolution, details,
+                                     sw->errstr, sw->errstr_size);
+                free(details);
+        }
+        if (ch == TP_CHANGE_FIRED)
+                sw->al->pending.fired++;
+        else if (ch == TP_CHANGE_CHANGED)
+                sw->al->pending.changed++;
+        else
+                sw->al->pending.resolved++;
+        tp_log_debug("alert %s %s %s commune %s at %lld value %g",
+                     tp_change_name(ch), tp_rule_name(rule), ep->id, commune,
+                     (long long)sw->tick, value);
+        ep->sev = next;
+        return rc;
+}
+
+/* ---- the sweep
+ * ------------------------------------------------------------------------- */
+
+static struct tp_commune_fig *tp_sweep_fig(struct tp_sweep *sw,
+                                           const char *commune)
+{
+        struct tp_commune_fig *f = tp_strmap_get(sw->figs, commune);
+        if (!f) {
+                f = tp_xcalloc(1, sizeof(*f));
+                f->last_event_at = TP_TS_NONE;
+                tp_strmap_put(sw->figs, commune, f);
+        }
+        return f;
+}
+
+static void tp_fig_zero(const char *key, void *value, void *ud)
+{
+        struct tp_commune_fig *f = value;
+        (void)key;
+        (void)ud;
+        memset(f, 0, sizeof(*f));
+        f->last_event_at = TP_TS_NONE;
+}
+
+static void tp_fig_add_key(const char *key, void *value, void *ud)
+{
+        struct tp_sweep *sw = ud;
+        struct tp_skey *k = value;
+        struct tp_commune_fig *f = tp_sweep_fig(sw, k->commune);
+        (void)key;
+        f->open += k->open;
+        f->overdue += k->overdue;
+        f->intake_backlog += k->intake;
+        if (k->last != TP_TS_NONE &&
+            (f->last_event_at == TP_TS_NONE || k->last > f->last_event_at))
+                f->last_event_at = k->last;
+}
+
+static void tp_fig_add_cday(const char *key, void *value, void *ud)
+{
+        (void)value;
+        tp_sweep_fig(ud, key);
+}
+
+static void tp_fig_add_ep(const char *key, void *value, void *ud)
+{
+        struct tp_episode *ep = value;
+        (void)key;
+        tp_sweep_fig(ud, ep->commune);
+}
+
+static void tp_fig_eval(const char *key, void *value, void *ud)
+{
+        struct tp_sweep *sw = ud;
+        struct tp_commune_fig *f = value;
+        if (sw->failed)
+                return;
+        tp_sweep_windows(sw, key, f);
+        for (size_t i = 0; i < TP_ARRAY_LEN(tp_commune_rules); i++)
+                if (tp_sweep_rule(sw, key, f, tp_commune_rules[i]) != 0) {
+                        sw->failed = 1;
+                        return;
+                }
+}
+
+static int tp_sweep_episodes(struct tp_sweep *sw)
+{
+        const char *params[1] = {sw->prov};
+        PGresult *res = PQexecParams(
+                sw->conn,
+                "SELECT alert_id, commune_code, rule, severity, " TP_MS(
+                        "started_at") ", " TP_MS("volume_lost_at") " FROM "
+                                                                   "tthc."
+                                                                   "alerts "
+                                                                   "WHERE "
+                                                                   "province_"
+                                                                   "code = $1 "
+                                                                   "AND status "
+                                                                   "= 'firing' "
+                                                                   "AND "
+                                                                   "commune_"
+                                                                   "code IS "
+                                                                   "NOT NULL",
+                1, NULL, params, NULL, NULL, 0);
+        if (tp_pg_check(sw->conn, res, PGRES_TUPLES_OK,
+                        "could not load open alerts", sw->errstr,
+                        sw->errstr_size) != 0) {
+                PQclear(res);
+                return -1;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                struct tp_episode *ep = tp_xcalloc(1, sizeof(*ep));
+                const char *rn = PQgetvalue(res, r, 2);
+                char key[64];
+                int rule = tp_rule_parse(rn, strlen(rn));
+                int sev = tp_sev_parse(PQgetvalue(res, r, 3));
+                tp_strlcpy(ep->id, PQgetvalue(res, r, 0), sizeof(ep->id));
+                tp_strlcpy(ep->commune, PQgetvalue(res, r, 1),
+                           sizeof(ep->commune));
+                ep->rule = (enum tp_rule)(rule < 0 ? 0 : rule);
+                ep->sev = sev < 0 ? TP_SEV_WARNING : (enum tp_sev)sev;
+                ep->started = tp_col_ts(res, r, 4);
+                ep->volume_lost = tp_col_ts(res, r, 5);
+                snprintf(key, sizeof(key), "%s|%d", ep->commune, rule);
+                if (rule < 0) {
+                        free(ep);
+                        continue;
+                }
+                tp_strmap_put(sw->eps, key, ep);
+        }
+        PQclear(res);
+        return 0;
+}
+
+static struct tp_pcache *tp_pcache_get(struct tp_alert *al, const char *prov)
+{
+        struct tp_pcache *pc = tp_strmap_get(al->pcaches, prov);
+        if (!pc) {
+                pc = tp_xcalloc(1, sizeof(*pc));
+                pc->days = tp_strmap_new();
+                pc->hi = INT64_MIN / 2;
+                tp_strmap_put(al->pcaches, prov, pc);
+        }
+        return pc;
+}
+
+/* Partition states of the topic; returns the count found. */
+static int tp_sweep_parts(struct tp_sweep *sw, const char *topic,
+                          struct tp_part_wm *parts, int n, int64_t *first,
+                          int *all_caught_up)
+{
+        const char *params[1] = {topic};
+        PGresult *res = PQexecParams(
+                sw->conn,
+                "SELECT partition, " TP_MS("first_occurred_at") ", " TP_MS(
+                        "max_occurred_at") ", caught_up FROM "
+                                           "tthc.alert_partition_state WHERE "
+                                           "topic = $1",
+                1, NULL, params, NULL, NULL, 0);
+        *first = TP_TS_NONE;
+        *all_caught_up = 1;
+        if (tp_pg_check(sw->conn, res, PGRES_TUPLES_OK,
+                        "could not load partition states", sw->errstr,
+                        sw->errstr_size) != 0) {
+                PQclear(res);
+                return -1;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                int p = atoi(PQgetvalue(res, r, 0));
+                int64_t f = tp_col_ts(res, r, 1);
+                if (p < 0 || p >= n)
+                        continue;
+                parts[p].present = 1;
+                parts[p].max_occurred_at = tp_col_ts(res, r, 2);
+                parts[p].caught_up = PQgetvalue(res, r, 3)[0] == 't';
+                if (f != TP_TS_NONE && (*first == TP_TS_NONE || f < *first))
+                        *first = f;
+        }
+        PQclear(res);
+        /* A partition we own that has never held a message is drained. */
+        for (int p = 0; p < n; p++) {
+                int64_t lo = -1, hi = -1;
+                if (!parts[p].present && sw->al->rk &&
+                    rd_kafka_get_watermark_offsets(sw->al->rk, topic, p, &lo,
+                                                   &hi) ==
+                            RD_KAFKA_RESP_ERR_NO_ERROR &&
+                    hi >= 0 && hi <= lo) {
+                        parts[p].present = 1;
+                        parts[p].caught_up = 1;
+                }
+                *all_caught_up &= parts[p].caught_up;
+        }
+        return 0;
+}
+
+static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
+{
+        char last_s[40];
+        const char *params[2] = {sw->prov, last_s};
+        PGresult *res;
+        int r = 0, n;
+
+        tp_format_ts(last, last_s, sizeof(last_s));
+        res = PQexecParams(
+                sw->conn,
+                "SELECT topic || '|' || partition || '|' || commune_code, "
+                "commune_code, " TP_MS("tick") ", open, overdue, "
+                                               "intake_backlog, " TP_MS(
+                                                       "last_event_at") " FROM "
+                                                                        "tthc."
+                                                                        "alert_"
+                                                                        "commun"
+                                                                        "e_"
+                                                                        "ticks "
+                                                                        "WHERE "
+                                                                        "provin"
+                                                                        "ce_"
+                                                                        "code "
+                                                                        "= $1 "
+                                                                        "AND "
+                                                                        "tick "
+                                                                        "<= $2 "
+                                                                        "ORDER "
+                                                                        "BY "
+                                                                        "tick",
+                2, NULL, params, NULL, NULL, 0);
+        if (tp_pg_check(sw->conn, res, PGRES_TUPLES_OK,
+                        "could not load commune snapshots", sw->errstr,
+                        sw->errstr_size) != 0) {
+                PQclear(res);
+                return -1;
+        }
+        n = PQntuples(res);
+        if (tp_sweep_episodes(sw) != 0) {
+                PQclear(res);
+                return -1;
+        }
+        for (int64_t t = start; t <= last && !sw->failed; t += TP_HOUR_MS) {
+                for (; r < n && tp_col_ts(res, r, 2) <= t; r++) {
+                        const char *key = PQgetvalue(res, r, 0);
+                        struct tp_skey *k = tp_strmap_get(sw->keys, key);
+                        if (!k) {
+                                k = tp_xcalloc(1, sizeof(*k));
+                                tp_strlcpy(k->commune, PQgetvalue(res, r, 1),
+                                           sizeof(k->commune));
+                                tp_strmap_put(sw->keys, key, k);
+                        }
+                        k->open = atoi(PQgetvalue(res, r, 3));
+                        k->overdue = atoi(PQgetvalue(res, r, 4));
+                        k->intake = atoi(PQgetvalue(res, r, 5));
+                        k->last = tp_col_ts(res, r, 6);
+                }
+                sw->tick = t;
+                sw->day = tp_vn_day(t);
+                if (tp_pcache_load(sw, sw->day) != 0) {
+                        sw->failed = 1;
+                        break;
+                }
+                tp_strmap_each(sw->figs, tp_fig_zero, NULL);
+                tp_strmap_each(sw->keys, tp_fig_add_key, sw);
+                tp_strmap_each(sw->pc->days, tp_fig_add_cday, sw);
+                tp_strmap_each(sw->eps, tp_fig_add_ep, sw);
+                tp_strmap_each(sw->figs, tp_fig_eval, sw);
+                sw->al->pending.ticks++;
+        }
+        PQclear(res);
+        return sw->failed ? -1 : 0;
+}
+
+static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
+                           int64_t next_tick, int64_t wm, int caught_up,
+                           int64_t last)
+{
+        char np[16], nt[40], wm_s[40], last_s[40];
+        const char *p[6] = {sw->prov, topic, np, NULL, NULL, NULL};
+        snprintf(np, sizeof(np), "%d", n_parts);
+        if (next_tick != TP_TS_NONE)
+                tp_format_ts(next_tick, nt, sizeof(nt));
+        if (wm != TP_TS_NONE)
+                tp_format_ts(wm, wm_s, sizeof(wm_s));
+        p[3] = next_tick != TP_TS_NONE ? nt : NULL;
+        p[4] = wm != TP_TS_NONE ? wm_s : NULL;
+        p[5] = caught_up ? "true" : "false";
+        if (tp_exec(sw->conn,
+                    "UPDATE tthc.alert_provinces SET topic = $2, partitions "
+                    "= $3, next_tick = coalesce($4, next_tick), watermark = "
+                    "coalesce($5, watermark), caught_up = $6, caught_up_at = "
+                    "CASE WHEN $6 THEN coalesce(caught_up_at, now()) END, "
+                    "updated_at = now() WHERE province_code = $1",
+                    6, p, PGRES_COMMAND_OK,
+                    "could not update the province state", sw->errstr,
+                    sw->errstr_size) != 0)
+                return -1;
+        if (last == TP_TS_NONE)
+                return 0;
+        /* Keep, per partition and commune, the latest snapshot at or
+         * before the last tick evaluated, and those after it. */
+        tp_format_ts(last, last_s, sizeof(last_s));
+        {
+                const char *q[2] = {sw->prov, last_s};
+                char day_s[16];
+                const char *q2[2] = {sw->prov, day_s};
+                if (tp_exec(sw->conn,
+                            "DELETE FROM tthc.alert_commune_ticks t WHERE "
+                            "t.province_code = $1 AND t.tick < $2 AND EXISTS "
+                            "(SELECT 1 FROM tthc.alert_commune_ticks n WHERE "
+                            "n.topic = t.topic AND n.partition = t.partition "
+                            "AND n.commune_code = t.commune_code AND n.tick > "
+                            "t.tick AND n.tick <= $2)",
+                            2, q, PGRES_COMMAND_OK,
+                            "could not prune commune snapshots", sw->errstr,
+                            sw->errstr_size) != 0)
+                        return -1;
+                tp_fmt_day(tp_vn_day(last) - TP_DAY_RING - 8, day_s,
+                           sizeof(day_s));
+                return tp_exec(sw->conn,
+                               "DELETE FROM tthc.alert_commune_days WHERE "
+                               "province_code = $1 AND day < $2::date",
+                               2, q2, PGRES_COMMAND_OK,
+                               "could not prune commune day counters",
+                               sw->errstr, sw->errstr_size);
+        }
+}
+
+int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
+                      int n_parts, char *errstr, size_t errstr_size)
+{
+        struct tp_sweep sw;
+        const char *prov = tp_topic_province(topic);
+        struct tp_part_wm *parts = NULL;
+        const char *params[3];
+        char np[16];
+        PGresult *res;
+        int64_t next_tick = TP_TS_NONE, wm, first, last = TP_TS_NONE;
+        int all_caught_up = 0, rc = -1, caught_up;
+
+        if (!prov)
+                return 0;
+        memset(&sw, 0, sizeof(sw));
+        sw.al = al;
+        sw.conn = conn;
+        sw.prov = prov;
+        sw.errstr = errstr;
+        sw.errstr_size = errstr_size;
+        snprintf(np, sizeof(np), "%d", n_parts);
+        params[0] = prov;
+        params[1] = topic;
+        params[2] = np;
+        if (tp_exec(conn,
+                    "INSERT INTO tthc.alert_provinces (province_code, topic, "
+                    "partitions) VALUES ($1, $2, $3) ON CONFLICT "
+                    "(province_code) DO NOTHING",
+                    3, params, PGRES_COMMAND_OK,
+                    "could not register the province", errstr,
+                    errstr_size) != 0)
+                return -1;
+        res = PQexecParams(conn,
+                           "SELECT " TP_MS("next_tick") " FROM "
+                                                        "tthc.alert_provinces "
+                                                        "WHERE province_code "
+                                                        "= $1 FOR UPDATE",
+                           1, NULL, params, NULL, NULL, 0);
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
+                        "could not lock the province state", errstr,
+                        errstr_size) != 0) {
+                PQclear(res);
+                return -1;
+        }
+        if (PQntuples(res) == 1)
+                next_tick = tp_col_ts(res, 0, 0);
+        PQclear(res);
+        parts = tp_xcalloc((size_t)n_parts, sizeof(*parts));
+        for (int i = 0; i < n_parts; i++)
+                parts[i].max_occurred_at = TP_TS_NONE;
+        if (tp_sweep_parts(&sw, topic, parts, n_parts, &first,
+                           &all_caught_up) != 0)
+                goto done;
+        if (tp_alert_province_wm(parts, (size_t)n_parts, al->rules->lateness_ms,
+                                 al->rules->idle_ms, &wm) != 0) {
+                rc = tp_sweep_finish(&sw, topic, n_parts, TP_TS_NONE,
+                                     TP_TS_NONE, 0, TP_TS_NONE);
+                goto done;
+        }
+        caught_up =
+                all_caught_up && tp_now_ms() - wm <= al->rules->catchup_lag_ms;
+        if (next_tick == TP_TS_NONE)
+                next_tick = tp_hour_floor(first) + TP_HOUR_MS;
+        if (next_tick <= wm) {
+                last = tp_hour_floor(wm);
+                sw.keys = tp_strmap_new();
+                sw.figs = tp_strmap_new();
+                sw.eps = tp_strmap_new();
+                sw.pc = tp_pcache_get(al, prov);
+                sw.first_day = tp_vn_day(first);
+                if (tp_sweep_ticks(&sw, next_tick, last) != 0)
+                        goto done;
+                next_tick = last + TP_HOUR_MS;
+        }
+        rc = tp_sweep_finish(&sw, topic, n_parts, next_tick, wm, caught_up,
+                             last);
+done:
+        if (sw.keys) {
+                tp_strmap_each(sw.keys, tp_free_value, NULL);
+                tp_strmap_destroy(sw.keys);
+                tp_strmap_each(sw.figs, tp_free_value, NULL);
+                tp_strmap_destroy(sw.figs);
+                tp_strmap_each(sw.eps, tp_free_value, NULL);
+                tp_strmap_destroy(sw.eps);
+        }
+        free(parts);
+        return rc;
+}
