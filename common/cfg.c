@@ -337,6 +337,8 @@ enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg, const char *service,
                                char *errstr, size_t errstr_size)
 {
         const char *file;
+        /* First, so that the caller may release cfg on every result. */
+        tp_cfg_defaults(cfg, default_group);
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--help") == 0 ||
                     strcmp(argv[i], "-h") == 0)
@@ -346,7 +348,6 @@ enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg, const char *service,
                         return TP_CFG_EXIT;
                 }
         }
-        tp_cfg_defaults(cfg, default_group);
         file = tp_find_config(argc, argv);
         if (file && tp_cfg_file(cfg, file, errstr, errstr_size) != 0)
                 return TP_CFG_ERROR;

@@ -76,12 +76,26 @@ static void test_cfg__precedence_flags_over_env(void **state)
         tp_cfg_release(&cfg);
 }
 
+static void test_cfg__help_leaves_cfg_releasable(void **state)
+{
+        struct tp_cfg cfg;
+        char err[256];
+        char *argv[] = {(char *)"svc", (char *)"--help", NULL};
+        (void)state;
+        memset(&cfg, 0xa5, sizeof(cfg)); /* garbage, as on a stack */
+        assert_int_equal(
+                tp_cfg_load(&cfg, "svc", "g", 2, argv, err, sizeof(err)),
+                TP_CFG_HELP);
+        tp_cfg_release(&cfg);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cfg__file_text),
                 cmocka_unit_test(test_cfg__errors_name_file_and_line),
                 cmocka_unit_test(test_cfg__precedence_flags_over_env),
+                cmocka_unit_test(test_cfg__help_leaves_cfg_releasable),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
