@@ -433,10 +433,16 @@ static int tp_sweep_rule(struct tp_sweep *sw, const char *commune,
         if (ch == TP_CHANGE_RESOLVED && !resolution)
                 resolution = "cleared";
         if (!ep) {
-                ep = tp_xcalloc(1, sizeof(*ep));
+                /* A resolved episode of the same commune and rule is
+                 * reused in place: the map owns one struct per key. */
+                ep = tp_strmap_get(sw->eps, key);
+                if (!ep) {
+                        ep = tp_xcalloc(1, sizeof(*ep));
+                        tp_strmap_put(sw->eps, key, ep);
+                }
+                memset(ep, 0, sizeof(*ep));
                 tp_strlcpy(ep->commune, commune, sizeof(ep->commune));
                 ep->rule = rule;
-                tp_strmap_put(sw->eps, key, ep);
         }
         if (ch == TP_CHANGE_FIRED) {
                 ep->started = sw->tick;
