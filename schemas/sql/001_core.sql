@@ -261,4 +261,5 @@ GRANT SELECT, INSERT, UPDATE ON tthc.rejected_messages TO tthc_service;
 GRANT USAGE ON SEQUENCE tthc.rejected_messages_id_seq TO tthc_service;
 GRANT SELECT ON tthc.filing_events, tthc.dossiers, tthc.commune_throughput_hourly,
         tthc.commune_throughput_daily, tthc.freshness, tthc.open_dossiers,
-        tthc.rejected_messages TO tthc_analyst;
+        tthc.rejected_messages, tthc.partition_progress,
+        tthc.consumer_offsets TO tthc_analyst;
