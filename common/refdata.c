@@ -1,5 +1,6 @@
 /* refdata.c - see refdata.h. Sorted arrays with binary search. */
 #include "refdata.h"
+#include "pgutil.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -148,4 +149,30 @@ int tp_refdata_load_csv(struct tp_refdata *rd, const char *dir, char *errstr,
                 return -1;
         tp_refdata_seal(rd);
         return 0;
+}
+
+struct tp_refdata *tp_refdata_load_pg(PGconn *conn, char *errstr,
+                                      size_t errstr_size)
+{
+        struct tp_refdata *rd;
+        PGresult *res = PQexec(conn, "SELECT code, NULL FROM tthc.provinces "
+                                     "UNION ALL SELECT code, province_code "
+                                     "FROM tthc.communes");
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
+                        "could not load reference data", errstr,
+                        errstr_size) != 0) {
+                PQclear(res);
+                return NULL;
+        }
+        rd = tp_refdata_new();
+        for (int r = 0; r < PQntuples(res); r++) {
+                if (PQgetisnull(res, r, 1))
+                        tp_refdata_add_province(rd, PQgetvalue(res, r, 0));
+                else
+                        tp_refdata_add_commune(rd, PQgetvalue(res, r, 0),
+                                               PQgetvalue(res, r, 1));
+        }
+        PQclear(res);
+        tp_refdata_seal(rd);
+        return rd;
 }

@@ -4,6 +4,7 @@
 #ifndef TP_REFDATA_H
 #define TP_REFDATA_H
 
+#include <libpq-fe.h>
 #include <stddef.h>
 
 struct tp_refdata;
@@ -21,6 +22,11 @@ void tp_refdata_seal(struct tp_refdata *rd);
  * column 1, province_code in column 2 of communes). Seals. */
 int tp_refdata_load_csv(struct tp_refdata *rd, const char *dir, char *errstr,
                         size_t errstr_size);
+
+/* Builds reference data from tthc.provinces and tthc.communes (sealed).
+ * Returns NULL and fills errstr on failure; the caller destroys it. */
+struct tp_refdata *tp_refdata_load_pg(PGconn *conn, char *errstr,
+                                      size_t errstr_size);
 
 int tp_refdata_has_province(const struct tp_refdata *rd, const char *code);
 /* Province of a commune, or NULL when the commune is unknown. */

@@ -16,26 +16,9 @@
 int tp_route_load_ref(struct tp_route *rt, PGconn *conn, char *errstr,
                       size_t errstr_size)
 {
-        struct tp_refdata *rd = tp_refdata_new();
-        PGresult *res = PQexec(conn, "SELECT code, NULL FROM tthc.provinces "
-                                     "UNION ALL SELECT code, province_code "
-                                     "FROM tthc.communes");
-        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
-                        "could not load reference data", errstr,
-                        errstr_size) != 0) {
-                PQclear(res);
-                tp_refdata_destroy(rd);
+        struct tp_refdata *rd = tp_refdata_load_pg(conn, errstr, errstr_size);
+        if (!rd)
                 return -1;
-        }
-        for (int r = 0; r < PQntuples(res); r++) {
-                if (PQgetisnull(res, r, 1))
-                        tp_refdata_add_province(rd, PQgetvalue(res, r, 0));
-                else
-                        tp_refdata_add_commune(rd, PQgetvalue(res, r, 0),
-                                               PQgetvalue(res, r, 1));
-        }
-        PQclear(res);
-        tp_refdata_seal(rd);
         tp_refdata_destroy(rt->ref);
         rt->ref = rd;
         rt->ref_loaded_ms = tp_mono_ms();
