@@ -1,15 +1,21 @@
 /* consumer.c - see consumer.h. */
 #include "consumer.h"
+#include "httpd.h"
 #include "log.h"
 #include "pgutil.h"
 #include "util.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TP_BACKOFF_MIN_MS 200
 #define TP_BACKOFF_MAX_MS 30000
+#define TP_LAG_EVERY_MS 5000
+
+struct tp_consumer;
+static void tp_consumer_update_ready(struct tp_consumer *c);
 
 /* What we know of one assigned partition. */
 struct tp_assigned {
@@ -22,6 +28,8 @@ struct tp_assigned {
 };
 
 struct tp_consumer {
+        struct tp_metrics *own_metrics; /* of tp_consumer_serve_http */
+        struct tp_httpd *httpd;
         const struct tp_cfg *cfg;
         char *service;
         struct tp_handler h;
@@ -37,6 +45,13 @@ struct tp_consumer {
         int64_t unassigned_since_ms;
         volatile sig_atomic_t *stop;
         struct tp_consumer_stats stats;
+        atomic_int ready; /* read by the HTTP thread */
+        int64_t lag_at_ms;
+        struct {
+                struct tp_metric *messages, *batches, *batch_size, *commit_s,
+                        *retries, *fenced, *lag, *assigned, *paused, *ready,
+                        *last_commit, *pg_up;
+        } m;
 };
 
 /* ---- batch ----------------------------------------------------------------
@@ -150,19 +165,35 @@ tp_assigned_find(struct tp_consumer *c, const char *topic, int32_t partition)
 
 static void tp_assigned_clear(struct tp_consumer *c)
 {
-        for (size_t i = 0; i < c->n_as; i++)
+        for (size_t i = 0; i < c->n_as; i++) {
+                char p[16];
+                snprintf(p, sizeof(p), "%d", c->as[i].partition);
+                tp_metric_remove(c->m.lag, (const char *[]){c->as[i].topic, p});
                 free(c->as[i].topic);
+        }
         free(c->as);
         c->as = NULL;
         c->n_as = 0;
+        tp_metric_set(c->m.assigned, 0, NULL);
 }
 
 /* ---- PostgreSQL -----------------------------------------------------------
  */
 
 /* Makes sure the connection works, reconnecting if needed. */
+static int tp_consumer_pg_up_(struct tp_consumer *c, char *errstr,
+                              size_t errstr_size);
+
 static int tp_consumer_pg_up(struct tp_consumer *c, char *errstr,
                              size_t errstr_size)
+{
+        int rc = tp_consumer_pg_up_(c, errstr, errstr_size);
+        tp_metric_set(c->m.pg_up, rc == 0, NULL);
+        return rc;
+}
+
+static int tp_consumer_pg_up_(struct tp_consumer *c, char *errstr,
+                              size_t errstr_size)
 {
         if (tp_pg_ok(c->conn))
                 return 0;
@@ -189,6 +220,7 @@ static void tp_consumer_idle_poll(struct tp_consumer *c, int ms)
                 rd_kafka_message_t *rkm = rd_kafka_consumer_poll(c->rk, 100);
                 if (rkm)
                         rd_kafka_message_destroy(rkm);
+                tp_consumer_update_ready(c);
         }
 }
 
@@ -250,6 +282,7 @@ static void tp_consumer_assign(struct tp_consumer *c,
                                                  : stored[i];
         }
         free(stored);
+        tp_metric_set(c->m.assigned, (double)c->n_as, NULL);
         tp_log_info("assigned %d partition(s), resuming from stored offsets",
                     parts->cnt);
         rd_kafka_assign(c->rk, parts);
@@ -419,13 +452,40 @@ void tp_consumer_destroy(struct tp_consumer *c)
 {
         if (!c)
                 return;
+        tp_httpd_stop(c->httpd); /* first: its thread reads the consumer */
         tp_batch_release(&c->batch);
         if (c->rk)
                 rd_kafka_destroy(c->rk);
         tp_assigned_clear(c);
         PQfinish(c->conn);
+        tp_metrics_destroy(c->own_metrics);
         free(c->service);
         free(c);
+}
+
+static int tp_consumer_ready_cb(void *ctx)
+{
+        return tp_consumer_ready(ctx);
+}
+
+int tp_consumer_serve_http(struct tp_consumer *c, int port, char *errstr,
+                           size_t errstr_size)
+{
+        c->own_metrics = tp_metrics_new();
+        if (tp_consumer_set_metrics(c, c->own_metrics, errstr, errstr_size))
+                return -1;
+        c->httpd = tp_httpd_start(port, c->own_metrics, tp_consumer_ready_cb, c,
+                                  errstr, errstr_size);
+        if (!c->httpd)
+                return -1;
+        tp_log_info("serving /metrics, /healthz and /readyz on port %d",
+                    tp_httpd_port(c->httpd));
+        return 0;
+}
+
+struct tp_metrics *tp_consumer_metrics(struct tp_consumer *c)
+{
+        return c->own_metrics;
 }
 
 void tp_consumer_set_handler(struct tp_consumer *c,
@@ -451,7 +511,107 @@ const struct tp_consumer_stats *tp_consumer_stats(struct tp_consumer *c)
 
 int tp_consumer_ready(struct tp_consumer *c)
 {
-        return c->joined && tp_pg_ok(c->conn);
+        return atomic_load(&c->ready);
+}
+
+static void tp_consumer_update_ready(struct tp_consumer *c)
+{
+        int ready = c->joined && tp_pg_ok(c->conn);
+        atomic_store(&c->ready, ready);
+        tp_metric_set(c->m.ready, ready, NULL);
+}
+
+int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *m,
+                            char *errstr, size_t errstr_size)
+{
+        static const double sizes[] = {1,   10,   50,   100,  250,
+                                       500, 1000, 2500, 5000, 10000};
+        if (!m)
+                return 0;
+#define TP_REG(field, call)                                                    \
+        do {                                                                   \
+                c->m.field = call;                                             \
+                if (!c->m.field)                                               \
+                        return -1;                                             \
+        } while (0)
+        TP_REG(messages,
+               tp_metrics_counter(m, "tthc_consumer_messages_total",
+                                  "Messages consumed into committed batches.",
+                                  "topic", errstr, errstr_size));
+        TP_REG(batches, tp_metrics_counter(m, "tthc_consumer_batches_total",
+                                           "Committed batch transactions.",
+                                           NULL, errstr, errstr_size));
+        TP_REG(batch_size, tp_metrics_histogram(
+                                   m, "tthc_consumer_batch_messages",
+                                   "Messages per committed batch.", NULL, sizes,
+                                   TP_ARRAY_LEN(sizes), errstr, errstr_size));
+        TP_REG(commit_s,
+               tp_metrics_histogram(m, "tthc_consumer_commit_seconds",
+                                    "Duration of a batch commit (prepare and "
+                                    "transaction).",
+                                    NULL, tp_metrics_latency_buckets,
+                                    tp_metrics_latency_buckets_n, errstr,
+                                    errstr_size));
+        TP_REG(retries,
+               tp_metrics_counter(m, "tthc_consumer_commit_retries_total",
+                                  "Failed commit attempts that backed off.",
+                                  NULL, errstr, errstr_size));
+        TP_REG(fenced, tp_metrics_counter(m, "tthc_consumer_fenced_total",
+                                          "Batches refused by the offsets "
+                                          "compare-and-set.",
+                                          NULL, errstr, errstr_size));
+        TP_REG(lag, tp_metrics_gauge(m, "tthc_consumer_lag_messages",
+                                     "High watermark minus the stored offset "
+                                     "per assigned partition.",
+                                     "topic,partition", errstr, errstr_size));
+        TP_REG(assigned,
+               tp_metrics_gauge(m, "tthc_consumer_assigned_partitions",
+                                "Partitions assigned to this instance.", NULL,
+                                errstr, errstr_size));
+        TP_REG(paused, tp_metrics_gauge(m, "tthc_consumer_paused",
+                                        "1 while partitions are paused for "
+                                        "back-pressure.",
+                                        NULL, errstr, errstr_size));
+        TP_REG(ready, tp_metrics_gauge(m, "tthc_consumer_ready",
+                                       "1 when joined to the group with a "
+                                       "PostgreSQL connection (/readyz).",
+                                       NULL, errstr, errstr_size));
+        TP_REG(last_commit,
+               tp_metrics_gauge(m,
+                                "tthc_consumer_last_commit_timestamp_seconds",
+                                "Wall time of the last committed batch.", NULL,
+                                errstr, errstr_size));
+        TP_REG(pg_up, tp_metrics_gauge(m, "tthc_postgres_up",
+                                       "1 when the PostgreSQL connection "
+                                       "works.",
+                                       NULL, errstr, errstr_size));
+#undef TP_REG
+        tp_metric_set(c->m.pg_up, tp_pg_ok(c->conn), NULL);
+        return 0;
+}
+
+/* Lag per assigned partition from the cached high watermarks (no broker
+ * round trip), every TP_LAG_EVERY_MS. */
+static void tp_consumer_update_lag(struct tp_consumer *c)
+{
+        int64_t now = tp_mono_ms();
+        if (!c->m.lag || now - c->lag_at_ms < TP_LAG_EVERY_MS)
+                return;
+        c->lag_at_ms = now;
+        for (size_t i = 0; i < c->n_as; i++) {
+                struct tp_assigned *a = &c->as[i];
+                int64_t lo = 0, hi = 0, from;
+                char p[16];
+                if (rd_kafka_get_watermark_offsets(c->rk, a->topic,
+                                                   a->partition, &lo, &hi) !=
+                            RD_KAFKA_RESP_ERR_NO_ERROR ||
+                    hi < 0)
+                        continue;
+                from = a->committed == TP_OFFSET_NONE ? lo : a->committed;
+                snprintf(p, sizeof(p), "%d", a->partition);
+                tp_metric_set(c->m.lag, (double)(hi > from ? hi - from : 0),
+                              (const char *[]){a->topic, p});
+        }
 }
 
 /* ---- committing ------------------------------------------------------------
@@ -503,6 +663,7 @@ static void tp_consumer_set_paused(struct tp_consumer *c, int pause)
                 rd_kafka_resume_partitions(c->rk, l);
         rd_kafka_topic_partition_list_destroy(l);
         c->paused = pause;
+        tp_metric_set(c->m.paused, pause, NULL);
 }
 
 /* Seeks every assigned partition to where we expect to read next. */
@@ -542,6 +703,26 @@ static void tp_consumer_committed(struct tp_consumer *c)
         c->stats.messages += c->batch.n;
         c->stats.batches++;
         c->stats.last_commit_ms = tp_now_ms();
+        if (c->m.messages) {
+                /* Messages per topic: parts are few, messages many. */
+                for (size_t i = 0; i < c->batch.n_parts; i++) {
+                        const char *t = c->batch.parts[i].topic;
+                        size_t n = 0;
+                        int first = 1;
+                        for (size_t j = 0; j < i && first; j++)
+                                first = strcmp(c->batch.parts[j].topic, t) != 0;
+                        if (!first)
+                                continue;
+                        for (size_t j = 0; j < c->batch.n; j++)
+                                n += strcmp(c->batch.msgs[j].topic, t) == 0;
+                        tp_metric_add(c->m.messages, (double)n,
+                                      (const char *[]){t});
+                }
+        }
+        tp_metric_inc(c->m.batches, NULL);
+        tp_metric_observe(c->m.batch_size, (double)c->batch.n, NULL);
+        tp_metric_set(c->m.last_commit,
+                      (double)c->stats.last_commit_ms / 1000.0, NULL);
         if (c->h.done)
                 c->h.done(c->h.ctx, &c->batch, 1);
         tp_batch_reset(&c->batch);
@@ -556,6 +737,7 @@ static void tp_consumer_refence(struct tp_consumer *c, const char *why)
         char err[512];
 
         c->stats.fenced++;
+        tp_metric_inc(c->m.fenced, NULL);
         tp_log_warn("batch not committed, offsets moved by another instance "
                     "(%s): reloading stored offsets",
                     why);
@@ -586,9 +768,14 @@ static int tp_consumer_commit(struct tp_consumer *c)
         int backoff = TP_BACKOFF_MIN_MS;
 
         while (c->batch.n > 0) {
+                int64_t t0 = tp_mono_ms();
                 enum tp_commit_rc rc =
                         tp_consumer_try_commit(c, err, sizeof(err));
                 if (rc == TP_COMMIT_OK) {
+                        tp_metric_set(c->m.pg_up, 1, NULL);
+                        tp_metric_observe(c->m.commit_s,
+                                          (double)(tp_mono_ms() - t0) / 1000.0,
+                                          NULL);
                         tp_consumer_committed(c);
                         break;
                 }
@@ -597,6 +784,8 @@ static int tp_consumer_commit(struct tp_consumer *c)
                         break;
                 }
                 c->stats.retries++;
+                tp_metric_inc(c->m.retries, NULL);
+                tp_metric_set(c->m.pg_up, tp_pg_ok(c->conn), NULL);
                 if (*c->stop) {
                         tp_log_error("giving up on a batch of %zu messages at "
                                      "shutdown (it will be consumed again): "
@@ -704,6 +893,8 @@ int tp_consumer_run(struct tp_consumer *c, volatile sig_atomic_t *stop)
                                                : timeout);
                 if (rkm)
                         tp_consumer_on_message(c, rkm);
+                tp_consumer_update_ready(c);
+                tp_consumer_update_lag(c);
                 age = c->batch.n ? tp_mono_ms() - c->batch_started_ms : 0;
                 if ((c->batch.n >= (size_t)c->cfg->batch_size ||
                      (c->batch.n > 0 && age >= c->cfg->batch_ms)) &&
@@ -717,6 +908,7 @@ int tp_consumer_run(struct tp_consumer *c, volatile sig_atomic_t *stop)
         if (rc == 0 && c->batch.n > 0 && tp_consumer_commit(c) != 0)
                 rc = -1;
         tp_log_info("leaving the consumer group");
+        atomic_store(&c->ready, 0);
         rd_kafka_consumer_close(c->rk);
         return rc == 0 && !c->failed ? 0 : -1;
 }

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "metrics.h"
 #include "offsets.h"
 
 /* A consumed message; borrowed from librdkafka until the batch is reset. */
@@ -91,8 +92,24 @@ void tp_consumer_set_handler(struct tp_consumer *c,
 PGconn *tp_consumer_pg(struct tp_consumer *c);
 rd_kafka_t *tp_consumer_rk(struct tp_consumer *c);
 const struct tp_consumer_stats *tp_consumer_stats(struct tp_consumer *c);
-/* 1 once joined to the group with a PostgreSQL connection. */
+/* 1 once joined to the group with a PostgreSQL connection. Thread-safe
+ * (the HTTP server's thread calls it for /readyz). */
 int tp_consumer_ready(struct tp_consumer *c);
+
+/* Registers the consumer's metrics (tthc_consumer_*, tthc_postgres_up) in
+ * m (borrowed; it must outlive the consumer) and keeps them current. Call
+ * before tp_consumer_run(); m NULL does nothing. */
+int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *m,
+                            char *errstr, size_t errstr_size);
+
+/* Serves /metrics, /healthz and /readyz on port (0: any free port) from
+ * a registry the consumer creates and owns, with the consumer's metrics
+ * registered. Returns 0, or -1 with errstr. */
+int tp_consumer_serve_http(struct tp_consumer *c, int port, char *errstr,
+                           size_t errstr_size);
+/* The registry of tp_consumer_serve_http() (NULL before): services add
+ * their own metrics to it. Owned by the consumer. */
+struct tp_metrics *tp_consumer_metrics(struct tp_consumer *c);
 
 /* Batch bookkeeping (exposed for tests). */
 void tp_batch_init(struct tp_batch *b);

@@ -12,7 +12,7 @@ PACKAGES=(
 	librdkafka-dev libavro-dev libpq-dev libcmocka-dev libcurl4-openssl-dev
 	libjansson-dev libmicrohttpd-dev
 	postgresql postgresql-contrib
-	prometheus-alertmanager
+	prometheus-alertmanager prometheus python3-yaml yamllint
 	python3 curl clang clang-format ca-certificates openssl
 	procps psmisc iproute2
 )

@@ -74,6 +74,8 @@ static const char tp_temp_tables[] =
         " ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_hourly "
         " (LIKE tthc.commune_throughput_hourly) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_events "
+        " (LIKE tthc.filing_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_rejected (consumer_group text, "
         " topic text, partition integer, kafka_offset bigint, "
         " message_key bytea, raw_value bytea, schema_id integer, "
@@ -695,7 +697,7 @@ int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                 goto done;
         if (ig->cb.len > 0 &&
             tp_copybuf_send(conn,
-                            "COPY tthc.filing_events (event_id, event_type, "
+                            "COPY tp_events (event_id, event_type, "
                             "occurred_at, dossier_id, seq, province_code, "
                             "commune_code, procedure_code, procedure_level, "
                             "channel, agency_code, handling_level, to_level, "
@@ -703,6 +705,13 @@ int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                             "handling_commune_code, kafka_topic, "
                             "kafka_partition, kafka_offset) FROM STDIN",
                             &ig->cb, errstr, errstr_size) != 0)
+                goto done;
+        /* Row-level security refuses COPY FROM into filing_events for
+         * tthc_service: stage in a TEMP table, then INSERT ... SELECT. */
+        if (ig->cb.len > 0 &&
+            tp_pg_exec(conn,
+                       "INSERT INTO tthc.filing_events SELECT * FROM tp_events",
+                       errstr, errstr_size) != 0)
                 goto done;
         if (tp_store_dossiers(ig, conn, errstr, errstr_size) != 0 ||
             tp_store_hourly(ig, conn, errstr, errstr_size) != 0 ||

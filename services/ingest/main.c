@@ -4,6 +4,7 @@
 #include "consumer.h"
 #include "ingest.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 #include "pgutil.h"
 
@@ -50,6 +51,88 @@ static int tp_maybe_migrate(const struct tp_cfg *cfg, PGconn *conn)
         return 0;
 }
 
+/* The ingest handler with its metrics: totals since the last batch are
+ * added to the counters when a batch commits. */
+struct tp_ingest_metered {
+        struct tp_ingest *ig;
+        struct tp_metric *stored, *duplicates, *rejected, *event_time;
+        struct tp_ingest_counts last;
+};
+
+static int tp_metered_prepare(void *ctx, struct tp_batch *b, PGconn *conn,
+                              char *errstr, size_t errstr_size)
+{
+        struct tp_ingest_metered *im = ctx;
+        return tp_ingest_prepare(im->ig, b, conn, errstr, errstr_size);
+}
+
+static int tp_metered_write(void *ctx, struct tp_batch *b, PGconn *conn,
+                            char *errstr, size_t errstr_size)
+{
+        struct tp_ingest_metered *im = ctx;
+        return tp_ingest_write(im->ig, b, conn, errstr, errstr_size);
+}
+
+static void tp_metered_done(void *ctx, struct tp_batch *b, int committed)
+{
+        struct tp_ingest_metered *im = ctx;
+        const struct tp_ingest_counts *n;
+        if (committed && im->event_time) {
+                /* Largest occurred_at per partition (the watermark's
+                 * input); entries are cleared by tp_ingest_done. */
+                size_t ne = 0;
+                struct tp_ingest_entry *e = tp_ingest_entries(im->ig, &ne);
+                for (size_t i = 0; i < ne; i++) {
+                        char part[16];
+                        const char *labels[2] = {e[i].ev.province_code, part};
+                        double t;
+                        if (e[i].reason != TP_REASON_OK)
+                                continue;
+                        snprintf(part, sizeof(part), "%d", e[i].m->partition);
+                        t = (double)e[i].ev.occurred_at / 1000.0;
+                        if (t > tp_metric_value(im->event_time, labels))
+                                tp_metric_set(im->event_time, t, labels);
+                }
+        }
+        tp_ingest_done(im->ig, b, committed);
+        n = tp_ingest_counts(im->ig);
+        tp_metric_add(im->stored, (double)(n->accepted - im->last.accepted),
+                      NULL);
+        tp_metric_add(im->duplicates,
+                      (double)(n->duplicates - im->last.duplicates), NULL);
+        for (int r = 1; r < TP_REASON__COUNT; r++)
+                if (n->rejected[r] != im->last.rejected[r])
+                        tp_metric_add(
+                                im->rejected,
+                                (double)(n->rejected[r] - im->last.rejected[r]),
+                                (const char *[]){tp_reason_name(r)});
+        im->last = *n;
+}
+
+static int tp_metered_init(struct tp_ingest_metered *im, struct tp_metrics *m,
+                           char *errstr, size_t errstr_size)
+{
+        if (!m)
+                return 0;
+        im->stored = tp_metrics_counter(m, "tthc_ingest_events_stored_total",
+                                        "Distinct events stored.", NULL, errstr,
+                                        errstr_size);
+        im->duplicates =
+                tp_metrics_counter(m, "tthc_ingest_duplicates_total",
+                                   "Redelivered identical events counted once.",
+                                   NULL, errstr, errstr_size);
+        im->rejected = tp_metrics_counter(m, "tthc_ingest_rejected_total",
+                                          "Dead letters by reason code.",
+                                          "reason", errstr, errstr_size);
+        im->event_time = tp_metrics_gauge(
+                m, "tthc_event_time_seconds",
+                "Largest occurred_at seen per partition (Unix seconds).",
+                "province,partition", errstr, errstr_size);
+        return im->stored && im->duplicates && im->rejected && im->event_time
+                       ? 0
+                       : -1;
+}
+
 static void tp_report(const struct tp_ingest *ig)
 {
         const struct tp_ingest_counts *n = tp_ingest_counts(ig);
@@ -69,6 +152,7 @@ int main(int argc, char **argv)
         struct tp_consumer *c = NULL;
         struct tp_ingest *ig = NULL;
         struct tp_handler h = {0};
+        struct tp_ingest_metered im = {0};
         char err[1024];
         int rc = 1;
         enum tp_cfg_result cr = tp_cfg_load(&cfg, "tthc-ingest", "tthc-ingest",
@@ -97,6 +181,12 @@ int main(int argc, char **argv)
                 tp_log_error("could not start: %s", err);
                 goto out;
         }
+        if (cfg.http_port > 0 &&
+            (tp_consumer_serve_http(c, cfg.http_port, err, sizeof(err)) ||
+             tp_metered_init(&im, tp_consumer_metrics(c), err, sizeof(err)))) {
+                tp_log_error("could not start: %s", err);
+                goto out;
+        }
         if (tp_maybe_migrate(&cfg, tp_consumer_pg(c)) != 0)
                 goto out;
         ig = tp_ingest_new(&cfg, tp_consumer_pg(c), err, sizeof(err));
@@ -104,7 +194,11 @@ int main(int argc, char **argv)
                 tp_log_error("could not start: %s", err);
                 goto out;
         }
-        h.ctx = ig;
+        im.ig = ig;
+        h.ctx = &im;
+        h.prepare = tp_metered_prepare;
+        h.write = tp_metered_write;
+        h.done = tp_metered_done;
         tp_consumer_set_handler(c, &h);
         tp_log_info("consuming %s as group %s", cfg.topics, cfg.group);
         rc = tp_consumer_run(c, &tp_stop) == 0 ? 0 : 1;

@@ -103,6 +103,11 @@ int main(int argc, char **argv)
                 tp_log_error("could not start: %s", err);
                 goto out;
         }
+        if (cfg.http_port > 0 &&
+            tp_consumer_serve_http(c, cfg.http_port, err, sizeof(err)) != 0) {
+                tp_log_error("could not start: %s", err);
+                goto out;
+        }
         if (tp_maybe_migrate(&cfg, tp_consumer_pg(c)) != 0)
                 goto out;
         rt = tp_route_new(&cfg, tp_consumer_pg(c), err, sizeof(err));

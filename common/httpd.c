@@ -1,0 +1,157 @@
+/* httpd.c - see httpd.h. */
+#include "httpd.h"
+#include "util.h"
+
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TP_HTTPD_MAX_CONNECTIONS 32
+#define TP_HTTPD_TIMEOUT_S 10
+
+struct tp_httpd {
+        struct MHD_Daemon *daemon;
+        struct tp_metrics *metrics;
+        tp_httpd_ready_fn ready_cb;
+        void *ready_ctx;
+        int port;
+        /* libmicrohttpd's last message; only read while starting */
+        char last_error[256];
+};
+
+static const char tp_metrics_type[] = "text/plain; version=0.0.4; "
+                                      "charset=utf-8";
+
+/* libmicrohttpd's logger: keep the message, so a failed start can say
+ * why (e.g. the port is in use). common/ never logs. */
+static void tp_httpd_logger(void *cls, const char *fmt, va_list ap)
+{
+        struct tp_httpd *h = cls;
+        vsnprintf(h->last_error, sizeof(h->last_error), fmt, ap);
+        tp_chomp(h->last_error);
+}
+
+static enum MHD_Result tp_httpd_reply(struct MHD_Connection *conn,
+                                      unsigned int status, const char *type,
+                                      char *body, size_t len, int owned)
+{
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+
+        resp = MHD_create_response_from_buffer(len, body,
+                                               owned ? MHD_RESPMEM_MUST_FREE
+                                                     : MHD_RESPMEM_PERSISTENT);
+        if (!resp) {
+                if (owned)
+                        free(body);
+                return MHD_NO;
+        }
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                "no-store");
+        ret = MHD_queue_response(conn, status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+static enum MHD_Result tp_httpd_text(struct MHD_Connection *conn,
+                                     unsigned int status, const char *text)
+{
+        return tp_httpd_reply(conn, status, "text/plain; charset=utf-8",
+                              (char *)text, strlen(text), 0);
+}
+
+static enum MHD_Result tp_httpd_handle(void *cls, struct MHD_Connection *conn,
+                                       const char *url, const char *method,
+                                       const char *version,
+                                       const char *upload_data,
+                                       size_t *upload_data_size, void **state)
+{
+        struct tp_httpd *h = cls;
+        (void)version;
+        (void)upload_data;
+        (void)state;
+
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+            strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+                *upload_data_size = 0; /* ignore any body */
+                return tp_httpd_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                     "method not allowed\n");
+        }
+        if (strcmp(url, "/metrics") == 0) {
+                size_t len = 0;
+                char *body = tp_metrics_render(h->metrics, &len);
+                return tp_httpd_reply(conn, MHD_HTTP_OK, tp_metrics_type, body,
+                                      len, 1);
+        }
+        if (strcmp(url, "/healthz") == 0)
+                return tp_httpd_text(conn, MHD_HTTP_OK, "ok\n");
+        if (strcmp(url, "/readyz") == 0) {
+                if (!h->ready_cb || h->ready_cb(h->ready_ctx) == 1)
+                        return tp_httpd_text(conn, MHD_HTTP_OK, "ready\n");
+                return tp_httpd_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                     "not ready\n");
+        }
+        return tp_httpd_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+static struct MHD_Daemon *tp_httpd_daemon(struct tp_httpd *h, int port,
+                                          unsigned int extra_flags)
+{
+        return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+                                        MHD_USE_ERROR_LOG | extra_flags,
+                                (uint16_t)port, NULL, NULL, tp_httpd_handle, h,
+                                MHD_OPTION_EXTERNAL_LOGGER, tp_httpd_logger, h,
+                                MHD_OPTION_CONNECTION_LIMIT,
+                                (unsigned int)TP_HTTPD_MAX_CONNECTIONS,
+                                MHD_OPTION_CONNECTION_TIMEOUT,
+                                (unsigned int)TP_HTTPD_TIMEOUT_S,
+                                MHD_OPTION_END);
+}
+
+struct tp_httpd *tp_httpd_start(int port, struct tp_metrics *metrics,
+                                tp_httpd_ready_fn ready_cb, void *ready_ctx,
+                                char *errstr, size_t errstr_size)
+{
+        struct tp_httpd *h;
+        const union MHD_DaemonInfo *info;
+
+        if (port < 0 || port > 65535) {
+                snprintf(errstr, errstr_size, "invalid HTTP port %d", port);
+                return NULL;
+        }
+        h = tp_xcalloc(1, sizeof(*h));
+        h->metrics = metrics;
+        h->ready_cb = ready_cb;
+        h->ready_ctx = ready_ctx;
+        /* Both address families where the host has IPv6, else IPv4. */
+        h->daemon = tp_httpd_daemon(h, port, MHD_USE_DUAL_STACK);
+        if (!h->daemon)
+                h->daemon = tp_httpd_daemon(h, port, 0);
+        if (!h->daemon) {
+                snprintf(errstr, errstr_size,
+                         "could not serve HTTP on port %d: %s", port,
+                         h->last_error[0] ? h->last_error : "unknown error");
+                free(h);
+                return NULL;
+        }
+        info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        h->port = info && info->port ? info->port : port;
+        return h;
+}
+
+int tp_httpd_port(const struct tp_httpd *h)
+{
+        return h->port;
+}
+
+void tp_httpd_stop(struct tp_httpd *h)
+{
+        if (!h)
+                return;
+        if (h->daemon)
+                MHD_stop_daemon(h->daemon);
+        free(h);
+}
