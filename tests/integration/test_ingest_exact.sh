@@ -17,13 +17,17 @@ tp_produce <"$W/mix.jsonl"
 # that a kill lands between many commits.
 total=$("$TTHC_BIN/raw_consume" "$TTHC_BROKERS" | cut -d' ' -f1)
 midway=0
+offsets() { tp_psql_val "SELECT coalesce(sum(next_offset), 0) FROM tthc.consumer_offsets"; }
 for i in 1 2 3 4; do
+	before=$(offsets)
 	tp_ingest --batch-size 300 >"$W/ingest-$i.log" 2>&1 &
 	pid=$!
-	sleep "$((RANDOM % 3 + 3)).$((RANDOM % 10))"
+	# once this life has committed something, kill it a random moment later
+	tp_wait_for "(( \$(offsets) > $before ))" 90
+	sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	stored=$(tp_psql_val "SELECT coalesce(sum(next_offset), 0) FROM tthc.consumer_offsets")
+	stored=$(offsets)
 	tp_log "kill -9 #$i: $stored of $total messages committed"
 	((stored > 0 && stored < total)) && midway=$((midway + 1))
 done
