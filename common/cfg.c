@@ -293,6 +293,12 @@ static int tp_cfg_argv(struct tp_cfg *cfg, int argc, char **argv, char *errstr,
                 tp_strlcpy(name, arg,
                            eq ? (size_t)(eq - arg) + 1 : sizeof(name));
                 o = tp_opt_find(name);
+                if (!o && strncmp(name, "kafka.", 6) != 0 &&
+                    strcmp(name, "config") != 0) {
+                        snprintf(errstr, errstr_size,
+                                 "unknown option --%s (try --help)", name);
+                        return -1;
+                }
                 if (eq) {
                         val = eq + 1;
                 } else if (o && o->type == TP_OPT_BOOL) {

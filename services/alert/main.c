@@ -5,7 +5,7 @@
 #include "cfg.h"
 #include "consumer.h"
 #include "log.h"
-#include "migrate.h"
+#include "service.h"
 #include "pgutil.h"
 #include "rules.h"
 #include "sinks.h"
@@ -16,44 +16,6 @@
 #include <string.h>
 
 #define TP_FINAL_DELIVERY_MS 20000
-
-static volatile sig_atomic_t tp_stop;
-
-static void tp_on_signal(int sig)
-{
-        (void)sig;
-        tp_stop = 1;
-}
-
-static int tp_setup_logging(const struct tp_cfg *cfg)
-{
-        int level = tp_log_level_parse(cfg->log_level);
-        if (level < 0) {
-                fprintf(stderr, "tthc-alert: unknown log level \"%s\"\n",
-                        cfg->log_level);
-                return -1;
-        }
-        tp_log_set_service("tthc-alert");
-        tp_log_set_level((enum tp_log_level)level);
-        tp_log_set_json(strcmp(cfg->log_format, "json") == 0);
-        return 0;
-}
-
-static int tp_maybe_migrate(const struct tp_cfg *cfg, PGconn *conn)
-{
-        char err[1024];
-        int applied = 0;
-        if (!cfg->migrate)
-                return 0;
-        if (tp_migrate_apply(conn, cfg->migrations, &applied, err,
-                             sizeof(err)) != 0 ||
-            tp_migrate_reference(conn, cfg->reference, err, sizeof(err)) != 0) {
-                tp_log_error("could not migrate the database: %s", err);
-                return -1;
-        }
-        tp_log_info("database ready (%d migration(s) applied)", applied);
-        return 0;
-}
 
 static void tp_report(const struct tp_alert *al)
 {
@@ -79,32 +41,24 @@ int main(int argc, char **argv)
         struct tp_handler h = {0};
         char err[1024];
         int rc = 1;
-        enum tp_cfg_result cr = tp_cfg_load(&cfg, "tthc-alert", "tthc-alert",
-                                            argc, argv, err, sizeof(err));
 
         tp_rules_defaults(&rules);
-        if (cr == TP_CFG_HELP)
-                tp_cfg_print_help("tthc-alert",
-                                  "Evaluates commune health from the province "
-                                  "topics and delivers alert episodes to "
-                                  "PostgreSQL, Kafka and Alertmanager.");
-        if (cr != TP_CFG_OK) {
-                if (cr == TP_CFG_ERROR)
-                        fprintf(stderr, "tthc-alert: %s\n", err);
+        if (!tp_service_start("tthc-alert",
+                              "Evaluates commune health from the province "
+                              "topics and delivers alert episodes to "
+                              "PostgreSQL, Kafka and Alertmanager.",
+                              argc, argv, &cfg, &rc)) {
                 tp_cfg_release(&cfg);
-                return cr == TP_CFG_ERROR ? 2 : 0;
+                return rc;
         }
+        rc = 1;
         if (tp_rules_load(&rules, cfg.rules, err, sizeof(err)) != 0) {
                 fprintf(stderr, "tthc-alert: %s\n", err);
                 tp_rules_release(&rules);
                 tp_cfg_release(&cfg);
                 return 2;
         }
-        if (tp_setup_logging(&cfg) != 0)
-                goto out;
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        signal(SIGTERM, tp_on_signal);
-        signal(SIGINT, tp_on_signal);
         h.prepare = tp_alert_prepare;
         h.write = tp_alert_write;
         h.done = tp_alert_done;
@@ -118,7 +72,7 @@ int main(int argc, char **argv)
                 tp_log_error("could not start: %s", err);
                 goto out;
         }
-        if (tp_maybe_migrate(&cfg, tp_consumer_pg(c)) != 0)
+        if (tp_service_migrate(&cfg, tp_consumer_pg(c)) != 0)
                 goto out;
         al = tp_alert_new(&cfg, &rules, tp_consumer_pg(c), err, sizeof(err));
         if (!al) {
@@ -136,7 +90,7 @@ int main(int argc, char **argv)
         tp_log_info("consuming %s as group %s%s%s", cfg.topics, cfg.group,
                     *cfg.alertmanager ? ", Alertmanager at " : "",
                     cfg.alertmanager);
-        rc = tp_consumer_run(c, &tp_stop) == 0 ? 0 : 1;
+        rc = tp_consumer_run(c, &tp_service_stop) == 0 ? 0 : 1;
         tp_report(al);
 out:
         /* Deliver what the last batches recorded before leaving. */

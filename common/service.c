@@ -1,0 +1,75 @@
+/* service.c - see service.h. */
+#include "service.h"
+#include "log.h"
+#include "migrate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+volatile sig_atomic_t tp_service_stop;
+
+static void tp_service_on_signal(int sig)
+{
+        (void)sig;
+        tp_service_stop = 1;
+}
+
+static int tp_service_logging(const char *service, const struct tp_cfg *cfg)
+{
+        int level = tp_log_level_parse(cfg->log_level);
+        if (level < 0) {
+                fprintf(stderr, "%s: unknown log level \"%s\"\n", service,
+                        cfg->log_level);
+                return -1;
+        }
+        if (strcmp(cfg->log_format, "json") != 0 &&
+            strcmp(cfg->log_format, "logfmt") != 0) {
+                fprintf(stderr, "%s: unknown log format \"%s\"\n", service,
+                        cfg->log_format);
+                return -1;
+        }
+        tp_log_set_service(service);
+        tp_log_set_level((enum tp_log_level)level);
+        tp_log_set_json(strcmp(cfg->log_format, "json") == 0);
+        return 0;
+}
+
+int tp_service_start(const char *service, const char *summary, int argc,
+                     char **argv, struct tp_cfg *cfg, int *exit_code)
+{
+        char err[1024];
+        enum tp_cfg_result cr = tp_cfg_load(cfg, service, service, argc, argv,
+                                            err, sizeof(err));
+        *exit_code = 0;
+        if (cr == TP_CFG_HELP)
+                tp_cfg_print_help(service, summary);
+        if (cr == TP_CFG_ERROR) {
+                fprintf(stderr, "%s: %s\n", service, err);
+                *exit_code = 2;
+        }
+        if (cr != TP_CFG_OK)
+                return 0;
+        if (tp_service_logging(service, cfg) != 0) {
+                *exit_code = 2;
+                return 0;
+        }
+        signal(SIGTERM, tp_service_on_signal);
+        signal(SIGINT, tp_service_on_signal);
+        return 1;
+}
+
+int tp_service_migrate(const struct tp_cfg *cfg, PGconn *conn)
+{
+        char err[1024];
+        int applied = 0;
+        if (!cfg->migrate)
+                return 0;
+        if (tp_migrate_apply(conn, cfg->migrations, &applied, err,
+                             sizeof(err)) != 0 ||
+            tp_migrate_reference(conn, cfg->reference, err, sizeof(err)) != 0) {
+                tp_log_error("could not migrate the database: %s", err);
+                return -1;
+        }
+        tp_log_info("database ready (%d migration(s) applied)", applied);
+        return 0;
+}
