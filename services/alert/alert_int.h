@@ -4,7 +4,7 @@
 #define TP_ALERT_INT_H
 
 #include "alert.h"
-#include "catalog.h"
+#include "filing.h"
 #include "dossier.h"
 #include "pgutil.h"
 #include "refdata.h"
@@ -72,8 +72,7 @@ struct tp_alert {
         const struct tp_cfg *cfg;
         const struct tp_rules *rules;
         rd_kafka_t *rk; /* borrowed */
-        struct tp_catalog *catalog;
-        struct tp_refdata *ref;
+        struct tp_filing_reader *reader;
         struct tp_workcal cal;
         struct tp_aentry *entries;
         size_t n_entries, cap_entries;

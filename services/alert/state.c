@@ -19,17 +19,6 @@
 /* ---- construction -----------------------------------------------------------
  */
 
-static int tp_alert_load_ref(struct tp_alert *al, PGconn *conn, char *errstr,
-                             size_t errstr_size)
-{
-        struct tp_refdata *rd = tp_refdata_load_pg(conn, errstr, errstr_size);
-        if (!rd)
-                return -1;
-        tp_refdata_destroy(al->ref);
-        al->ref = rd;
-        return 0;
-}
-
 int tp_alert_load_calendar(PGconn *conn, struct tp_workcal *cal, char *errstr,
                            size_t errstr_size)
 {
@@ -63,11 +52,8 @@ struct tp_alert *tp_alert_new(const struct tp_cfg *cfg,
         al->topics = tp_strmap_new();
         al->pcaches = tp_strmap_new();
         tp_copybuf_init(&al->ticks_cb);
-        al->catalog = tp_catalog_new(cfg->schemas, cfg->registry,
-                                     cfg->reader_schema, errstr, errstr_size);
-        if (!al->catalog)
-                goto fail;
-        if (tp_alert_load_ref(al, conn, errstr, errstr_size) != 0 ||
+        al->reader = tp_filing_reader_new(cfg, conn, errstr, errstr_size);
+        if (!al->reader ||
             tp_alert_load_calendar(conn, &al->cal, errstr, errstr_size) != 0)
                 goto fail;
         return al;
@@ -175,8 +161,7 @@ void tp_alert_destroy(struct tp_alert *al)
         }
         tp_copybuf_release(&al->ticks_cb);
         tp_workcal_release(&al->cal);
-        tp_refdata_destroy(al->ref);
-        tp_catalog_destroy(al->catalog);
+        tp_filing_reader_destroy(al->reader);
         free(al);
 }
 
@@ -188,36 +173,25 @@ const struct tp_alert_counts *tp_alert_counts(const struct tp_alert *al)
 /* ---- prepare: decode, validate, topic metadata ------------------------------
  */
 
-static void tp_alert_decode(struct tp_alert *al, struct tp_aentry *e,
-                            int *outage, char *errstr, size_t errstr_size)
+/* Decodes and validates; invalid messages are skipped (tthc-ingest owns
+ * the dead letters). Sets *outage when the registry is down. */
+static void tp_alert_decode(struct tp_alert *al, PGconn *conn,
+                            struct tp_aentry *e, int *outage, char *errstr,
+                            size_t errstr_size)
 {
-        const unsigned char *body;
-        size_t body_len;
-        int32_t sid;
-        struct tp_avrodec *dec = NULL;
-        enum tp_catalog_status st;
         char detail[256];
+        int32_t sid;
+        enum tp_reason reason;
 
         e->ok = 0;
-        if (tp_framing_parse(e->m->value, e->m->value_len, &sid, &body,
-                             &body_len, detail, sizeof(detail)) != 0)
-                return;
-        st = tp_catalog_get(al->catalog, sid, &dec, detail, sizeof(detail));
-        if (st == TP_CATALOG_OUTAGE) {
+        if (tp_filing_read(al->reader, conn, e->m->topic, e->m->value,
+                           e->m->value_len, &e->ev, &sid, &reason, detail,
+                           sizeof(detail)) != 0) {
                 snprintf(errstr, errstr_size, "%s", detail);
                 *outage = 1;
                 return;
         }
-        if (st != TP_CATALOG_OK ||
-            tp_avrodec_decode(dec, body, body_len, &e->ev, detail,
-                              sizeof(detail)) != TP_REASON_OK)
-                return;
-        if (tp_validate_event(al->ref, e->m->topic, &e->ev, tp_now_ms(), detail,
-                              sizeof(detail)) != TP_REASON_OK) {
-                tp_event_release(&e->ev);
-                return;
-        }
-        e->ok = 1;
+        e->ok = reason == TP_REASON_OK;
 }
 
 /* Partition count of a topic, from cached metadata. */
@@ -276,7 +250,7 @@ int tp_alert_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                 struct tp_aentry *e = &al->entries[al->n_entries++];
                 memset(e, 0, sizeof(*e));
                 e->m = &b->msgs[i];
-                tp_alert_decode(al, e, &outage, errstr, errstr_size);
+                tp_alert_decode(al, conn, e, &outage, errstr, errstr_size);
         }
         if (outage)
                 return -1;

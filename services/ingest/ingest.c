@@ -1,7 +1,6 @@
 /* ingest.c - decoding, validation and dead letters for tthc-ingest. */
 #include "ingest_int.h"
 #include "dossier.h"
-#include "framing.h"
 #include "util.h"
 #include "validate.h"
 
@@ -9,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TP_REF_RELOAD_MS 30000
 #define TP_DLQ_FLUSH_MS 30000
 
 static void tp_dlq_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
@@ -62,29 +60,14 @@ fail:
         return NULL;
 }
 
-int tp_ingest_load_ref(struct tp_ingest *ig, PGconn *conn, char *errstr,
-                       size_t errstr_size)
-{
-        struct tp_refdata *rd = tp_refdata_load_pg(conn, errstr, errstr_size);
-        if (!rd)
-                return -1;
-        tp_refdata_destroy(ig->ref);
-        ig->ref = rd;
-        ig->ref_loaded_ms = tp_mono_ms();
-        return 0;
-}
-
 struct tp_ingest *tp_ingest_new(const struct tp_cfg *cfg, PGconn *conn,
                                 char *errstr, size_t errstr_size)
 {
         struct tp_ingest *ig = tp_xcalloc(1, sizeof(*ig));
         ig->cfg = cfg;
         ig->conn = conn;
-        ig->catalog = tp_catalog_new(cfg->schemas, cfg->registry,
-                                     cfg->reader_schema, errstr, errstr_size);
-        if (!ig->catalog)
-                goto fail;
-        if (tp_ingest_load_ref(ig, conn, errstr, errstr_size) != 0)
+        ig->reader = tp_filing_reader_new(cfg, conn, errstr, errstr_size);
+        if (!ig->reader)
                 goto fail;
         ig->dlq = tp_dlq_producer(ig, errstr, errstr_size);
         if (!ig->dlq)
@@ -120,8 +103,7 @@ void tp_ingest_destroy(struct tp_ingest *ig)
         tp_strmap_destroy(ig->applied);
         tp_strmap_destroy(ig->hourly);
         tp_copybuf_release(&ig->cb);
-        tp_refdata_destroy(ig->ref);
-        tp_catalog_destroy(ig->catalog);
+        tp_filing_reader_destroy(ig->reader);
         free(ig);
 }
 
@@ -136,54 +118,12 @@ struct tp_ingest_entry *tp_ingest_entries(struct tp_ingest *ig, size_t *n)
         return ig->entries;
 }
 
-static enum tp_reason tp_reason_of_catalog(enum tp_catalog_status st)
+/* Decodes and validates e->m; returns -1 only on an outage (retry). */
+static int tp_ingest_read(struct tp_ingest *ig, struct tp_ingest_entry *e)
 {
-        return st == TP_CATALOG_UNKNOWN ? TP_REASON_UNKNOWN_SCHEMA
-                                        : TP_REASON_BAD_AVRO;
-}
-
-/* Decodes e->m into e->ev; returns -1 only on an outage (retry). */
-static int tp_ingest_decode_one(struct tp_ingest *ig, struct tp_ingest_entry *e)
-{
-        const unsigned char *body;
-        size_t body_len;
-        struct tp_avrodec *dec = NULL;
-        enum tp_catalog_status st;
-
-        if (tp_framing_parse(e->m->value, e->m->value_len, &e->schema_id, &body,
-                             &body_len, e->detail, sizeof(e->detail)) != 0) {
-                e->reason = TP_REASON_BAD_FRAMING;
-                return 0;
-        }
-        st = tp_catalog_get(ig->catalog, e->schema_id, &dec, e->detail,
-                            sizeof(e->detail));
-        if (st == TP_CATALOG_OUTAGE)
-                return -1;
-        if (st != TP_CATALOG_OK) {
-                e->reason = tp_reason_of_catalog(st);
-                return 0;
-        }
-        e->reason = tp_avrodec_decode(dec, body, body_len, &e->ev, e->detail,
-                                      sizeof(e->detail));
-        return 0;
-}
-
-static void tp_ingest_validate(struct tp_ingest *ig, struct tp_ingest_entry *e)
-{
-        char err[256];
-        e->reason = tp_validate_event(ig->ref, e->m->topic, &e->ev, tp_now_ms(),
-                                      e->detail, sizeof(e->detail));
-        /* The reference data may have grown (a commune added as data):
-         * reload it, at most every 30 s, before calling a code unknown. */
-        if ((e->reason == TP_REASON_UNKNOWN_COMMUNE ||
-             e->reason == TP_REASON_UNKNOWN_PROVINCE) &&
-            ig->conn && tp_mono_ms() - ig->ref_loaded_ms > TP_REF_RELOAD_MS &&
-            tp_ingest_load_ref(ig, ig->conn, err, sizeof(err)) == 0)
-                e->reason = tp_validate_event(ig->ref, e->m->topic, &e->ev,
-                                              tp_now_ms(), e->detail,
-                                              sizeof(e->detail));
-        if (e->reason != TP_REASON_OK)
-                tp_event_release(&e->ev);
+        return tp_filing_read(ig->reader, ig->conn, e->m->topic, e->m->value,
+                              e->m->value_len, &e->ev, &e->schema_id,
+                              &e->reason, e->detail, sizeof(e->detail));
 }
 
 void tp_ingest_decode(struct tp_ingest *ig, const struct tp_msg *m,
@@ -191,13 +131,8 @@ void tp_ingest_decode(struct tp_ingest *ig, const struct tp_msg *m,
 {
         memset(e, 0, sizeof(*e));
         e->m = m;
-        e->schema_id = -1;
-        if (tp_ingest_decode_one(ig, e) != 0) {
+        if (tp_ingest_read(ig, e) != 0)
                 e->reason = TP_REASON_UNKNOWN_SCHEMA; /* caller: outage */
-                return;
-        }
-        if (e->reason == TP_REASON_OK)
-                tp_ingest_validate(ig, e);
 }
 
 /* Creates the month partitions the accepted events need (outside the
@@ -257,13 +192,10 @@ int tp_ingest_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                 struct tp_ingest_entry *e = &ig->entries[ig->n_entries++];
                 memset(e, 0, sizeof(*e));
                 e->m = &b->msgs[i];
-                e->schema_id = -1;
-                if (tp_ingest_decode_one(ig, e) != 0) {
+                if (tp_ingest_read(ig, e) != 0) {
                         snprintf(errstr, errstr_size, "%s", e->detail);
                         return -1; /* registry outage: back off */
                 }
-                if (e->reason == TP_REASON_OK)
-                        tp_ingest_validate(ig, e);
         }
         if (tp_ingest_ensure_months(ig, conn, errstr, errstr_size) != 0)
                 return -1;

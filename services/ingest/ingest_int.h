@@ -3,7 +3,7 @@
 #ifndef TP_INGEST_INT_H
 #define TP_INGEST_INT_H
 
-#include "catalog.h"
+#include "filing.h"
 #include "ingest.h"
 #include "pgutil.h"
 #include "refdata.h"
@@ -13,9 +13,7 @@
 
 struct tp_ingest {
         const struct tp_cfg *cfg;
-        struct tp_catalog *catalog;
-        struct tp_refdata *ref;
-        int64_t ref_loaded_ms;
+        struct tp_filing_reader *reader;
         PGconn *conn;    /* borrowed, for reference reloads */
         rd_kafka_t *dlq; /* producer */
         int dlq_failures;
@@ -31,8 +29,6 @@ struct tp_ingest {
         struct tp_copybuf cb;
 };
 
-/* Loads the reference data from PostgreSQL into ig->ref. */
-int tp_ingest_load_ref(struct tp_ingest *ig, PGconn *conn, char *errstr,
-                       size_t errstr_size);
+
 
 #endif

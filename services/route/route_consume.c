@@ -2,7 +2,6 @@
  * messages are skipped and counted by reason: tthc-ingest, which runs the
  * same checks, records them as dead letters. */
 #include "route_int.h"
-#include "framing.h"
 #include "log.h"
 #include "util.h"
 #include "validate.h"
@@ -10,20 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define TP_REF_RELOAD_MS 30000
-
-int tp_route_load_ref(struct tp_route *rt, PGconn *conn, char *errstr,
-                      size_t errstr_size)
-{
-        struct tp_refdata *rd = tp_refdata_load_pg(conn, errstr, errstr_size);
-        if (!rd)
-                return -1;
-        tp_refdata_destroy(rt->ref);
-        rt->ref = rd;
-        rt->ref_loaded_ms = tp_mono_ms();
-        return 0;
-}
 
 struct tp_route *tp_route_new(const struct tp_cfg *cfg, PGconn *conn,
                               char *errstr, size_t errstr_size)
@@ -35,11 +20,8 @@ struct tp_route *tp_route_new(const struct tp_cfg *cfg, PGconn *conn,
         rt->levels = tp_strmap_new();
         rt->routes = tp_strmap_new();
         rt->anomalies = tp_strmap_new();
-        rt->catalog = tp_catalog_new(cfg->schemas, cfg->registry,
-                                     cfg->reader_schema, errstr, errstr_size);
-        if (!rt->catalog)
-                goto fail;
-        if (tp_route_load_ref(rt, conn, errstr, errstr_size) != 0)
+        rt->reader = tp_filing_reader_new(cfg, conn, errstr, errstr_size);
+        if (!rt->reader)
                 goto fail;
         return rt;
 fail:
@@ -65,64 +47,13 @@ void tp_route_destroy(struct tp_route *rt)
         tp_strmap_destroy(rt->levels);
         tp_strmap_destroy(rt->routes);
         tp_strmap_destroy(rt->anomalies);
-        tp_refdata_destroy(rt->ref);
-        tp_catalog_destroy(rt->catalog);
+        tp_filing_reader_destroy(rt->reader);
         free(rt);
 }
 
 const struct tp_route_counts *tp_route_counts(const struct tp_route *rt)
 {
         return &rt->counts;
-}
-
-/* Decodes e->m into e->ev; returns -1 only on a registry outage (retry),
- * with errstr saying why. */
-static int tp_route_decode(struct tp_route *rt, struct tp_route_entry *e,
-                           char *errstr, size_t errstr_size)
-{
-        const unsigned char *body;
-        size_t body_len;
-        struct tp_avrodec *dec = NULL;
-        enum tp_catalog_status st;
-        int32_t schema_id;
-
-        if (tp_framing_parse(e->m->value, e->m->value_len, &schema_id, &body,
-                             &body_len, e->detail, sizeof(e->detail)) != 0) {
-                e->reason = TP_REASON_BAD_FRAMING;
-                return 0;
-        }
-        st = tp_catalog_get(rt->catalog, schema_id, &dec, e->detail,
-                            sizeof(e->detail));
-        if (st == TP_CATALOG_OUTAGE) {
-                snprintf(errstr, errstr_size, "%s", e->detail);
-                return -1;
-        }
-        if (st != TP_CATALOG_OK) {
-                e->reason = st == TP_CATALOG_UNKNOWN ? TP_REASON_UNKNOWN_SCHEMA
-                                                     : TP_REASON_BAD_AVRO;
-                return 0;
-        }
-        e->reason = tp_avrodec_decode(dec, body, body_len, &e->ev, e->detail,
-                                      sizeof(e->detail));
-        return 0;
-}
-
-static void tp_route_validate(struct tp_route *rt, struct tp_route_entry *e)
-{
-        char err[256];
-        e->reason = tp_validate_event(rt->ref, e->m->topic, &e->ev, tp_now_ms(),
-                                      e->detail, sizeof(e->detail));
-        /* A commune added as data: reload, at most every 30 s, before
-         * calling a code unknown (as tthc-ingest does). */
-        if ((e->reason == TP_REASON_UNKNOWN_COMMUNE ||
-             e->reason == TP_REASON_UNKNOWN_PROVINCE) &&
-            rt->conn && tp_mono_ms() - rt->ref_loaded_ms > TP_REF_RELOAD_MS &&
-            tp_route_load_ref(rt, rt->conn, err, sizeof(err)) == 0)
-                e->reason = tp_validate_event(rt->ref, e->m->topic, &e->ev,
-                                              tp_now_ms(), e->detail,
-                                              sizeof(e->detail));
-        if (e->reason != TP_REASON_OK)
-                tp_event_release(&e->ev);
 }
 
 int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
@@ -140,11 +71,15 @@ int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         for (size_t i = 0; i < b->n; i++) {
                 struct tp_route_entry *e = &rt->entries[rt->n_entries++];
                 memset(e, 0, sizeof(*e));
+                int32_t schema_id;
                 e->m = &b->msgs[i];
-                if (tp_route_decode(rt, e, errstr, errstr_size) != 0)
+                if (tp_filing_read(rt->reader, conn, e->m->topic, e->m->value,
+                                   e->m->value_len, &e->ev, &schema_id,
+                                   &e->reason, e->detail,
+                                   sizeof(e->detail)) != 0) {
+                        snprintf(errstr, errstr_size, "%s", e->detail);
                         return -1; /* registry outage: back off */
-                if (e->reason == TP_REASON_OK)
-                        tp_route_validate(rt, e);
+                }
                 if (e->reason != TP_REASON_OK)
                         tp_log_debug("skipping the message at %s [%d] offset "
                                      "%lld: %s: %s",

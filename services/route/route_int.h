@@ -4,7 +4,7 @@
 #ifndef TP_ROUTE_INT_H
 #define TP_ROUTE_INT_H
 
-#include "catalog.h"
+#include "filing.h"
 #include "pgutil.h"
 #include "refdata.h"
 #include "route.h"
@@ -20,9 +20,7 @@ struct tp_route_entry {
 
 struct tp_route {
         const struct tp_cfg *cfg;
-        struct tp_catalog *catalog;
-        struct tp_refdata *ref;
-        int64_t ref_loaded_ms;
+        struct tp_filing_reader *reader;
         PGconn *conn; /* borrowed, for reference reloads */
         struct tp_route_entry *entries;
         size_t n_entries, cap_entries;
@@ -33,10 +31,6 @@ struct tp_route {
         struct tp_strmap *routes;    /* procedure_routing_daily rows */
         struct tp_strmap *anomalies; /* routing_anomalies_daily rows */
 };
-
-/* Loads the reference data from PostgreSQL into rt->ref. */
-int tp_route_load_ref(struct tp_route *rt, PGconn *conn, char *errstr,
-                      size_t errstr_size);
 
 /* Frees the write path's per-batch maps (route_write.c). */
 void tp_route_write_reset(struct tp_route *rt);

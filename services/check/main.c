@@ -1,0 +1,318 @@
+/* tthc-check: the dry-run checker for provincial integrators. Validates
+ * message values against the contract exactly as the consumers do
+ * (framing, schema id, Avro resolution, validation) and prints a reason
+ * code for every message that would be a dead letter, plus contract
+ * warnings the consumers tolerate (key != dossier_id, seq gaps, seq going
+ * backwards within a dossier). Nothing is written anywhere.
+ *
+ *   tthc-check --file MSG.bin [--file ...] [--topic-name tthc.filings.01]
+ *   tthc-check --brokers HOST:PORT [--topics REGEX|LIST]   (reads the
+ *              topics from the beginning to their current end, no group)
+ *
+ * Uses --schemas, --registry, --reader-schema and --reference (the CSV
+ * reference data) like the services. Exit 0: every message valid; 1: some
+ * would be rejected; 2: usage error.
+ */
+#include "cfg.h"
+#include "filing.h"
+#include "log.h"
+#include "refdata.h"
+#include "strmap.h"
+#include "util.h"
+
+#include <librdkafka/rdkafka.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TP_CHECK_MAX_FILES 256
+
+struct tp_check {
+        struct tp_filing_reader *reader;
+        struct tp_strmap *last_seq; /* "prov|dossier" -> (intptr_t) seq */
+        unsigned long total, bad, warnings;
+        unsigned long by_reason[TP_REASON__COUNT];
+};
+
+static void tp_check_seq(struct tp_check *ck, const char *where,
+                         const struct tp_event *ev)
+{
+        char key[600];
+        intptr_t last;
+        snprintf(key, sizeof(key), "%s|%s", ev->province_code, ev->dossier_id);
+        last = (intptr_t)tp_strmap_get(ck->last_seq, key);
+        if (last && ev->seq <= last) {
+                printf("%s: warning: seq %d of dossier %s after seq %d "
+                       "(a duplicate, or out of order)\n",
+                       where, (int)ev->seq, ev->dossier_id, (int)last);
+                ck->warnings++;
+        } else if (last && ev->seq > last + 1) {
+                printf("%s: warning: dossier %s jumps from seq %d to %d\n",
+                       where, ev->dossier_id, (int)last, (int)ev->seq);
+                ck->warnings++;
+        }
+        if (ev->seq > last)
+                tp_strmap_put(ck->last_seq, key, (void *)(intptr_t)ev->seq);
+}
+
+/* Checks one message; where names it in the output. */
+static int tp_check_one(struct tp_check *ck, const char *where,
+                        const char *topic, const void *key, size_t key_len,
+                        const void *value, size_t len)
+{
+        struct tp_event ev;
+        enum tp_reason reason;
+        int32_t sid;
+        char detail[256];
+
+        memset(&ev, 0, sizeof(ev));
+        ck->total++;
+        if (tp_filing_read(ck->reader, NULL, topic, value, len, &ev, &sid,
+                           &reason, detail, sizeof(detail)) != 0) {
+                fprintf(stderr, "tthc-check: %s: %s\n", where, detail);
+                return -1;
+        }
+        if (reason != TP_REASON_OK) {
+                printf("%s: %s: %s\n", where, tp_reason_name(reason), detail);
+                ck->bad++;
+                ck->by_reason[reason]++;
+                return 0;
+        }
+        if (key && (key_len != strlen(ev.dossier_id) ||
+                    memcmp(key, ev.dossier_id, key_len) != 0)) {
+                printf("%s: warning: message key is not the dossier_id "
+                       "\"%s\"\n",
+                       where, ev.dossier_id);
+                ck->warnings++;
+        }
+        tp_check_seq(ck, where, &ev);
+        tp_event_release(&ev);
+        return 0;
+}
+
+static int tp_check_files(struct tp_check *ck, char **files, int n,
+                          const char *topic)
+{
+        for (int i = 0; i < n; i++) {
+                char err[256];
+                size_t len;
+                char *buf = tp_read_file(files[i], 16 << 20, &len, err,
+                                         sizeof(err));
+                int rc;
+                if (!buf) {
+                        fprintf(stderr, "tthc-check: %s\n", err);
+                        return -1;
+                }
+                rc = tp_check_one(ck, files[i], topic, NULL, 0, buf, len);
+                free(buf);
+                if (rc != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* 1 when topic is selected by spec (a regex with a leading ^, or a
+ * comma-separated list). */
+static int tp_topic_selected(const char *spec, const regex_t *re,
+                             const char *topic)
+{
+        size_t n = strlen(topic);
+        const char *p = spec;
+        if (spec[0] == '^')
+                return regexec(re, topic, 0, NULL, 0) == 0;
+        while ((p = strstr(p, topic)) != NULL) {
+                if ((p == spec || p[-1] == ',') &&
+                    (p[n] == '\0' || p[n] == ','))
+                        return 1;
+                p += n;
+        }
+        return 0;
+}
+
+static rd_kafka_topic_partition_list_t *tp_check_partitions(rd_kafka_t *rk,
+                                                            const char *spec)
+{
+        const struct rd_kafka_metadata *md;
+        rd_kafka_topic_partition_list_t *l =
+                rd_kafka_topic_partition_list_new(64);
+        regex_t re;
+        int have_re = spec[0] == '^' &&
+                      regcomp(&re, spec, REG_EXTENDED | REG_NOSUB) == 0;
+
+        if (spec[0] == '^' && !have_re) {
+                fprintf(stderr, "tthc-check: invalid topic regex \"%s\"\n",
+                        spec);
+                return l;
+        }
+        if (rd_kafka_metadata(rk, 1, NULL, &md, 10000) != 0) {
+                fprintf(stderr, "tthc-check: could not read topic metadata\n");
+                goto out;
+        }
+        for (int t = 0; t < md->topic_cnt; t++) {
+                if (!tp_topic_selected(spec, &re, md->topics[t].topic))
+                        continue;
+                for (int p = 0; p < md->topics[t].partition_cnt; p++)
+                        rd_kafka_topic_partition_list_add(
+                                l, md->topics[t].topic, p)
+                                ->offset = RD_KAFKA_OFFSET_BEGINNING;
+        }
+        rd_kafka_metadata_destroy(md);
+out:
+        if (have_re)
+                regfree(&re);
+        return l;
+}
+
+static rd_kafka_t *tp_check_consumer(const struct tp_cfg *cfg)
+{
+        char err[256];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_t *rk;
+        rd_kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err,
+                          sizeof(err));
+        rd_kafka_conf_set(conf, "group.id", "tthc-check", err, sizeof(err));
+        rd_kafka_conf_set(conf, "enable.partition.eof", "true", err,
+                          sizeof(err));
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err,
+                          sizeof(err));
+        for (size_t i = 0; i < cfg->n_kafka; i++)
+                if (rd_kafka_conf_set(conf, cfg->kafka_keys[i],
+                                      cfg->kafka_values[i], err,
+                                      sizeof(err)) != RD_KAFKA_CONF_OK)
+                        fprintf(stderr, "tthc-check: %s\n", err);
+        rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+        if (!rk)
+                fprintf(stderr, "tthc-check: %s\n", err);
+        else
+                rd_kafka_poll_set_consumer(rk);
+        return rk;
+}
+
+static int tp_check_topics(struct tp_check *ck, const struct tp_cfg *cfg)
+{
+        rd_kafka_t *rk = tp_check_consumer(cfg);
+        rd_kafka_topic_partition_list_t *parts;
+        int eofs = 0, rc = 0;
+
+        if (!rk)
+                return -1;
+        parts = tp_check_partitions(rk, cfg->topics);
+        rd_kafka_assign(rk, parts);
+        while (eofs < parts->cnt && rc == 0) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
+                char where[300];
+                if (!m)
+                        continue;
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                        eofs++;
+                } else if (m->err) {
+                        fprintf(stderr, "tthc-check: %s\n",
+                                rd_kafka_message_errstr(m));
+                } else {
+                        snprintf(where, sizeof(where), "%s [%d] @%lld",
+                                 rd_kafka_topic_name(m->rkt), m->partition,
+                                 (long long)m->offset);
+                        rc = tp_check_one(ck, where,
+                                          rd_kafka_topic_name(m->rkt), m->key,
+                                          m->key_len, m->payload, m->len);
+                }
+                rd_kafka_message_destroy(m);
+        }
+        rd_kafka_topic_partition_list_destroy(parts);
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+        return rc;
+}
+
+/* Takes --file and --topic-name out of argv. */
+static int tp_check_args(int *argc, char **argv, char **files, int *n_files,
+                         const char **topic_name)
+{
+        int j = 1;
+        for (int i = 1; i < *argc; i++) {
+                int is_file = strcmp(argv[i], "--file") == 0;
+                if (is_file || strcmp(argv[i], "--topic-name") == 0) {
+                        if (i + 1 >= *argc ||
+                            (is_file && *n_files >= TP_CHECK_MAX_FILES))
+                                return -1;
+                        if (is_file)
+                                files[(*n_files)++] = argv[++i];
+                        else
+                                *topic_name = argv[++i];
+                        continue;
+                }
+                argv[j++] = argv[i];
+        }
+        *argc = j;
+        return 0;
+}
+
+static void tp_check_summary(const struct tp_check *ck)
+{
+        printf("\n%lu message(s) checked: %lu valid, %lu would be dead "
+               "letters, %lu warning(s)\n",
+               ck->total, ck->total - ck->bad, ck->bad, ck->warnings);
+        for (int r = 1; r < TP_REASON__COUNT; r++)
+                if (ck->by_reason[r])
+                        printf("  %-24s %lu\n", tp_reason_name(r),
+                               ck->by_reason[r]);
+}
+
+int main(int argc, char **argv)
+{
+        struct tp_cfg cfg;
+        struct tp_check ck = {0};
+        struct tp_refdata *ref = tp_refdata_new();
+        char *files[TP_CHECK_MAX_FILES], err[1024];
+        const char *topic_name = NULL;
+        int n_files = 0, rc = 2;
+        enum tp_cfg_result cr;
+
+        if (tp_check_args(&argc, argv, files, &n_files, &topic_name) != 0) {
+                fprintf(stderr, "tthc-check: --file and --topic-name need "
+                                "a value\n");
+                tp_refdata_destroy(ref);
+                return 2;
+        }
+        cr = tp_cfg_load(&cfg, "tthc-check", "tthc-check", argc, argv, err,
+                         sizeof(err));
+        if (cr == TP_CFG_HELP)
+                tp_cfg_print_help("tthc-check",
+                                  "Dry-run checker: validates messages "
+                                  "against the contract and prints reason "
+                                  "codes. --file MSG (repeatable) checks "
+                                  "message values from files (--topic-name "
+                                  "T for the topic check); without files, "
+                                  "reads --topics from --brokers.");
+        if (cr != TP_CFG_OK) {
+                if (cr == TP_CFG_ERROR)
+                        fprintf(stderr, "tthc-check: %s\n", err);
+                rc = cr == TP_CFG_ERROR ? 2 : 0;
+                goto out;
+        }
+        if (tp_refdata_load_csv(ref, cfg.reference, err, sizeof(err)) != 0) {
+                fprintf(stderr, "tthc-check: %s\n", err);
+                goto out;
+        }
+        ck.reader = tp_filing_reader_new_static(cfg.schemas, cfg.registry,
+                                                cfg.reader_schema, ref, err,
+                                                sizeof(err));
+        ref = NULL; /* owned by the reader, even on failure */
+        if (!ck.reader) {
+                fprintf(stderr, "tthc-check: %s\n", err);
+                goto out;
+        }
+        ck.last_seq = tp_strmap_new();
+        if ((n_files ? tp_check_files(&ck, files, n_files, topic_name)
+                     : tp_check_topics(&ck, &cfg)) != 0)
+                goto out;
+        tp_check_summary(&ck);
+        rc = ck.bad ? 1 : 0;
+out:
+        tp_strmap_destroy(ck.last_seq);
+        tp_filing_reader_destroy(ck.reader);
+        tp_refdata_destroy(ref);
+        tp_cfg_release(&cfg);
+        return rc;
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# tthc-check, the integrators' dry-run checker: on a topic holding valid
+# events and a poison message of every kind it names each poison message
+# with its reason code (as tthc-ingest would), warns about the duplicate,
+# exits 1; a message value in a file is checked the same way.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
+
+tp_ingest_setup
+tp_produce <"$W/mix.jsonl"
+"$TTHC_BIN/tthc-check" --brokers "$TTHC_BROKERS" --schemas "$CAT" \
+	--reference "$TP_ROOT/reference" >"$W/check.out" 2>"$W/check.err"
+tp_assert_eq 1 $? "exit 1 when some messages would be dead letters"
+for reason in bad_framing unknown_schema bad_avro missing_field \
+	topic_province_mismatch unknown_province unknown_commune \
+	time_out_of_range bad_seq bad_transfer; do
+	want=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['rejected'].get(sys.argv[2], 0))" "$W/extra.json" "$reason")
+	got=$(grep -c ": $reason: " "$W/check.out")
+	tp_assert_eq "$want" "$got" "reason $reason reported per message"
+done
+grep -q "warning: seq 1 of dossier MIX-EVO-1" "$W/check.out"
+tp_assert_eq 0 $? "a repeated seq is a warning"
+grep -q "would be dead letters" "$W/check.out"
+tp_assert_eq 0 $? "summary printed"
+
+# a message value from a file
+printf '\x7fnot avro' >"$W/bad.bin"
+"$TTHC_BIN/tthc-check" --file "$W/bad.bin" --schemas "$CAT" \
+	--reference "$TP_ROOT/reference" >"$W/file.out" 2>&1
+tp_assert_eq 1 $? "a bad file message exits 1"
+grep -q "bad.bin: bad_framing: wrong magic byte 0x7f" "$W/file.out"
+tp_assert_eq 0 $? "the file is named with its reason"
+tp_finish
