@@ -28,6 +28,9 @@ struct tp_assigned {
 };
 
 struct tp_consumer {
+        volatile sig_atomic_t *reload_flag;
+        void (*reload_fn)(void *ctx);
+        void *reload_ctx;
         struct tp_metrics *own_metrics; /* of tp_consumer_serve_http */
         struct tp_httpd *httpd;
         const struct tp_cfg *cfg;
@@ -483,6 +486,14 @@ int tp_consumer_serve_http(struct tp_consumer *c, int port, char *errstr,
         return 0;
 }
 
+void tp_consumer_set_reload(struct tp_consumer *c, volatile sig_atomic_t *flag,
+                            void (*fn)(void *ctx), void *ctx)
+{
+        c->reload_flag = flag;
+        c->reload_fn = fn;
+        c->reload_ctx = ctx;
+}
+
 struct tp_metrics *tp_consumer_metrics(struct tp_consumer *c)
 {
         return c->own_metrics;
@@ -904,6 +915,10 @@ int tp_consumer_run(struct tp_consumer *c, volatile sig_atomic_t *stop)
                 }
                 if (c->cfg->exit_when_idle && tp_consumer_drained(c))
                         break;
+                if (c->reload_flag && *c->reload_flag) {
+                        *c->reload_flag = 0;
+                        c->reload_fn(c->reload_ctx);
+                }
         }
         if (rc == 0 && c->batch.n > 0 && tp_consumer_commit(c) != 0)
                 rc = -1;

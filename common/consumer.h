@@ -102,6 +102,11 @@ int tp_consumer_ready(struct tp_consumer *c);
 int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *m,
                             char *errstr, size_t errstr_size);
 
+/* While running, when *flag is set: clear it and call fn(ctx) on the
+ * consumer's thread, between batches (SIGHUP reloads). */
+void tp_consumer_set_reload(struct tp_consumer *c, volatile sig_atomic_t *flag,
+                            void (*fn)(void *ctx), void *ctx);
+
 /* Serves /metrics, /healthz and /readyz on port (0: any free port) from
  * a registry the consumer creates and owns, with the consumer's metrics
  * registered. Returns 0, or -1 with errstr. */

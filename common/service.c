@@ -7,11 +7,14 @@
 #include <string.h>
 
 volatile sig_atomic_t tp_service_stop;
+volatile sig_atomic_t tp_service_hup;
 
 static void tp_service_on_signal(int sig)
 {
-        (void)sig;
-        tp_service_stop = 1;
+        if (sig == SIGHUP)
+                tp_service_hup = 1;
+        else
+                tp_service_stop = 1;
 }
 
 static int tp_service_logging(const char *service, const struct tp_cfg *cfg)
@@ -55,7 +58,33 @@ int tp_service_start(const char *service, const char *summary, int argc,
         }
         signal(SIGTERM, tp_service_on_signal);
         signal(SIGINT, tp_service_on_signal);
+        signal(SIGHUP, tp_service_on_signal);
         return 1;
+}
+
+int tp_service_reload(const struct tp_service *svc, struct tp_cfg *fresh)
+{
+        char err[1024];
+        if (tp_cfg_load(fresh, svc->name, svc->name, svc->argc, svc->argv, err,
+                        sizeof(err)) != TP_CFG_OK) {
+                tp_log_error("SIGHUP: configuration not reloaded: %s", err);
+                return -1;
+        }
+        if (tp_service_logging(svc->name, fresh) != 0) {
+                tp_log_error("SIGHUP: configuration not reloaded: bad log "
+                             "level or format");
+                return -1;
+        }
+        tp_log_info("SIGHUP: reloaded (log level %s, format %s)",
+                    fresh->log_level, fresh->log_format);
+        return 0;
+}
+
+void tp_service_reload_cb(void *ctx)
+{
+        struct tp_cfg fresh;
+        tp_service_reload(ctx, &fresh);
+        tp_cfg_release(&fresh);
 }
 
 int tp_service_migrate(const struct tp_cfg *cfg, PGconn *conn)

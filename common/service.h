@@ -13,6 +13,15 @@
 
 /* Set by SIGTERM/SIGINT: finish the batch, commit, leave, exit. */
 extern volatile sig_atomic_t tp_service_stop;
+/* Set by SIGHUP: reload what can be reloaded (see tp_service_reload). */
+extern volatile sig_atomic_t tp_service_hup;
+
+/* What a service needs to read its configuration again. */
+struct tp_service {
+        const char *name;
+        int argc;
+        char **argv;
+};
 
 /* Loads cfg for service (default group = service) and prepares logging
  * and signals. Returns 1 to go on; 0 when the process should exit now
@@ -20,6 +29,16 @@ extern volatile sig_atomic_t tp_service_stop;
  * always initialised: release it in every case. */
 int tp_service_start(const char *service, const char *summary, int argc,
                      char **argv, struct tp_cfg *cfg, int *exit_code);
+
+/* Reads the configuration again (file, environment, flags, as at start)
+ * into *fresh and applies the log level and format. Returns 0 (the caller
+ * releases fresh and may take more from it, e.g. a rules file path) or -1
+ * after logging why, keeping the old settings. */
+int tp_service_reload(const struct tp_service *svc, struct tp_cfg *fresh);
+
+/* A reload callback for tp_consumer_set_reload(): ctx is the struct
+ * tp_service; reloads the log level and format. */
+void tp_service_reload_cb(void *ctx);
 
 /* Applies migrations and reference data if cfg->migrate (local runs).
  * Returns 0, or -1 after logging why. */

@@ -110,6 +110,7 @@ static void tp_report(const struct tp_ingest *ig)
 int main(int argc, char **argv)
 {
         struct tp_cfg cfg;
+        struct tp_service svc = {"tthc-ingest", argc, argv};
         struct tp_consumer *c = NULL;
         struct tp_ingest *ig = NULL;
         struct tp_handler h = {0};
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
         h.write = tp_metered_write;
         h.done = tp_metered_done;
         tp_consumer_set_handler(c, &h);
+        tp_consumer_set_reload(c, &tp_service_hup, tp_service_reload_cb, &svc);
         tp_log_info("consuming %s as group %s", cfg.topics, cfg.group);
         rc = tp_consumer_run(c, &tp_service_stop) == 0 ? 0 : 1;
         tp_report(ig);

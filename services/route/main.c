@@ -32,6 +32,7 @@ static void tp_report(const struct tp_route *rt)
 int main(int argc, char **argv)
 {
         struct tp_cfg cfg;
+        struct tp_service svc = {"tthc-route", argc, argv};
         struct tp_consumer *c = NULL;
         struct tp_route *rt = NULL;
         struct tp_handler h = {0};
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
         }
         h.ctx = rt;
         tp_consumer_set_handler(c, &h);
+        tp_consumer_set_reload(c, &tp_service_hup, tp_service_reload_cb, &svc);
         tp_log_info("consuming %s as group %s", cfg.topics, cfg.group);
         rc = tp_consumer_run(c, &tp_service_stop) == 0 ? 0 : 1;
         tp_report(rt);

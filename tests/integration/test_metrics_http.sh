@@ -2,7 +2,8 @@
 # Operations endpoints of tthc-ingest under real traffic: /healthz, /readyz
 # (ready once joined with a PostgreSQL connection), and /metrics whose
 # counters move with the messages (stored, duplicates, dead letters by
-# reason, committed messages); SIGTERM finishes, commits and exits 0.
+# reason, committed messages); SIGHUP reloads the log level; SIGTERM
+# finishes, commits and exits 0.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
@@ -10,7 +11,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
 tp_ingest_setup
 PORT=$(tp_free_port)
 URL=http://127.0.0.1:$PORT
-tp_ingest --http-port "$PORT" >"$W/ingest.log" 2>&1 &
+echo "log-level = info" >"$W/ingest.conf"
+tp_ingest --http-port "$PORT" --config "$W/ingest.conf" >"$W/ingest.log" 2>&1 &
 pid=$!
 tp_wait_for "curl -fs $URL/healthz" 20
 tp_assert_eq 0 $? "/healthz answers while the process runs"
@@ -35,6 +37,10 @@ grep -q '^tthc_postgres_up 1' "$W/m1"
 tp_assert_eq 0 $? "tthc_postgres_up is 1"
 grep -q '^# TYPE tthc_consumer_commit_seconds histogram' "$W/m1"
 tp_assert_eq 0 $? "commit latency histogram exposed"
+echo "log-level = debug" >"$W/ingest.conf"
+kill -HUP "$pid"
+tp_wait_for "grep -q 'SIGHUP: reloaded (log level debug' '$W/ingest.log'" 20
+tp_assert_eq 0 $? "SIGHUP reloads the log level from the config file"
 kill -TERM "$pid"
 wait "$pid"
 tp_assert_eq 0 $? "SIGTERM: finish, commit, leave, exit 0"
