@@ -171,6 +171,17 @@ static const struct tp_ref_table tp_ref_tables[] = {
          "EXCLUDED.basis"},
 };
 
+/* CRLF to LF in place: COPY wants one kind of line ending, and an
+ * operator appending a line with another editor must not break loading. */
+static void tp_lf_only(char *data, size_t *len)
+{
+        size_t j = 0;
+        for (size_t i = 0; i < *len; i++)
+                if (!(data[i] == '\r' && i + 1 < *len && data[i + 1] == '\n'))
+                        data[j++] = data[i];
+        *len = j;
+}
+
 static int tp_migrate_csv(PGconn *conn, const char *dir,
                           const struct tp_ref_table *t, char *errstr,
                           size_t errstr_size)
@@ -184,6 +195,7 @@ static int tp_migrate_csv(PGconn *conn, const char *dir,
         cb.data = tp_read_file(path, 64 << 20, &cb.len, errstr, errstr_size);
         if (!cb.data)
                 return -1;
+        tp_lf_only(cb.data, &cb.len);
         snprintf(sql, sizeof(sql),
                  "CREATE TEMP TABLE tp_ref_load ON COMMIT DROP AS "
                  "SELECT %s FROM %s WITH NO DATA",
