@@ -1,6 +1,7 @@
 /* offsets.c - see offsets.h. */
 #include "offsets.h"
 #include "pgutil.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,58 +38,82 @@ int tp_offsets_load(PGconn *conn, const char *group, const char **topics,
         return 0;
 }
 
-static int tp_offsets_cas_one(PGconn *conn, const char *group,
-                              const struct tp_part_range *r, int *moved,
-                              char *errstr, size_t errstr_size)
+/* Appends a Postgres array literal element list for the ranges. */
+static void tp_offsets_arrays(const struct tp_part_range *ranges, size_t n,
+                              struct tp_copybuf *topics, char **parts,
+                              char **starts, char **nexts)
 {
-        char part[16], start[24], next[24];
-        const char *params[5] = {group, r->topic, part, start, next};
-        PGresult *res;
-        int rc;
+        size_t cap = n * 24 + 3;
+        char *p = tp_xmalloc(cap), *s = tp_xmalloc(cap), *x = tp_xmalloc(cap);
+        size_t lp = 0, ls = 0, lx = 0;
 
-        snprintf(part, sizeof(part), "%d", r->partition);
-        snprintf(start, sizeof(start), "%lld", (long long)r->start);
-        snprintf(next, sizeof(next), "%lld", (long long)r->next);
-        if (r->start == TP_OFFSET_NONE)
-                res = PQexecParams(conn,
-                                   "INSERT INTO tthc.consumer_offsets "
-                                   "(group_id, topic, partition, next_offset) "
-                                   "SELECT $1, $2, $3, $5 WHERE $4::bigint < 0 "
-                                   "ON CONFLICT DO NOTHING",
-                                   5, NULL, params, NULL, NULL, 0);
-        else
-                res = PQexecParams(conn,
-                                   "UPDATE tthc.consumer_offsets "
-                                   "SET next_offset = $5, updated_at = now() "
-                                   "WHERE group_id = $1 AND topic = $2 AND "
-                                   "partition = $3 AND next_offset = $4",
-                                   5, NULL, params, NULL, NULL, 0);
-        rc = tp_pg_check(conn, res, PGRES_COMMAND_OK, "could not store offsets",
-                         errstr, errstr_size);
-        if (rc == 0)
-                *moved = atoi(PQcmdTuples(res)) == 1;
-        PQclear(res);
-        return rc;
+        tp_copybuf_reset(topics);
+        p[lp++] = s[ls++] = x[lx++] = '{';
+        for (size_t i = 0; i < n; i++) {
+                const char *sep = i ? "," : "";
+                tp_pgarray_add(topics, ranges[i].topic, i == 0);
+                lp += (size_t)snprintf(p + lp, cap - lp, "%s%d", sep,
+                                       ranges[i].partition);
+                ls += (size_t)snprintf(s + ls, cap - ls, "%s%lld", sep,
+                                       (long long)ranges[i].start);
+                lx += (size_t)snprintf(x + lx, cap - lx, "%s%lld", sep,
+                                       (long long)ranges[i].next);
+        }
+        tp_pgarray_end(topics);
+        p[lp++] = '}', s[ls++] = '}', x[lx++] = '}';
+        p[lp] = s[ls] = x[lx] = '\0';
+        *parts = p, *starts = s, *nexts = x;
 }
+
+/* One statement for all partitions: rows whose stored offset equals the
+ * range's start move to its end; partitions with nothing stored are
+ * inserted. The count of rows moved tells whether we were fenced. */
+static const char tp_cas_sql[] =
+        "WITH v AS (SELECT * FROM unnest($2::text[], $3::int[], "
+        "$4::bigint[], $5::bigint[]) AS v(topic, part, start, next)), "
+        "upd AS (UPDATE tthc.consumer_offsets o SET next_offset = v.next, "
+        "updated_at = now() FROM v WHERE o.group_id = $1 AND "
+        "o.topic = v.topic AND o.partition = v.part AND v.start >= 0 AND "
+        "o.next_offset = v.start RETURNING 1), "
+        "ins AS (INSERT INTO tthc.consumer_offsets (group_id, topic, "
+        "partition, next_offset) SELECT $1, topic, part, next FROM v "
+        "WHERE start < 0 ON CONFLICT DO NOTHING RETURNING 1) "
+        "SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins)";
 
 int tp_offsets_cas(PGconn *conn, const char *group,
                    const struct tp_part_range *ranges, size_t n, int *fenced,
                    char *errstr, size_t errstr_size)
 {
+        struct tp_copybuf topics;
+        char *parts, *starts, *nexts;
+        const char *params[5];
+        PGresult *res;
+        int rc;
+
         *fenced = 0;
-        for (size_t i = 0; i < n; i++) {
-                int moved = 0;
-                if (tp_offsets_cas_one(conn, group, &ranges[i], &moved, errstr,
-                                       errstr_size) != 0)
-                        return -1;
-                if (!moved) {
-                        snprintf(errstr, errstr_size,
-                                 "stored offset of %s [%d] is no longer %lld",
-                                 ranges[i].topic, ranges[i].partition,
-                                 (long long)ranges[i].start);
-                        *fenced = 1;
-                        return 0;
-                }
+        if (n == 0)
+                return 0;
+        tp_copybuf_init(&topics);
+        tp_offsets_arrays(ranges, n, &topics, &parts, &starts, &nexts);
+        params[0] = group;
+        params[1] = topics.data;
+        params[2] = parts;
+        params[3] = starts;
+        params[4] = nexts;
+        res = PQexecParams(conn, tp_cas_sql, 5, NULL, params, NULL, NULL, 0);
+        rc = tp_pg_check(conn, res, PGRES_TUPLES_OK, "could not store offsets",
+                         errstr, errstr_size);
+        if (rc == 0 && strtoull(PQgetvalue(res, 0, 0), NULL, 10) != n) {
+                snprintf(errstr, errstr_size,
+                         "stored offsets of %zu partition(s) no longer match "
+                         "this batch's start",
+                         n);
+                *fenced = 1;
         }
-        return 0;
+        PQclear(res);
+        tp_copybuf_release(&topics);
+        free(parts);
+        free(starts);
+        free(nexts);
+        return rc;
 }

@@ -188,6 +188,28 @@ void tp_copybuf_end_row(struct tp_copybuf *cb)
         cb->fields_in_row = 0;
 }
 
+void tp_pgarray_add(struct tp_copybuf *cb, const char *s, int first)
+{
+        tp_copybuf_reserve(cb, strlen(s) * 2 + 4);
+        cb->data[cb->len++] = first ? '{' : ',';
+        cb->data[cb->len++] = '"';
+        for (; *s; s++) {
+                if (*s == '"' || *s == '\\')
+                        cb->data[cb->len++] = '\\';
+                cb->data[cb->len++] = *s;
+        }
+        cb->data[cb->len++] = '"';
+}
+
+void tp_pgarray_end(struct tp_copybuf *cb)
+{
+        tp_copybuf_reserve(cb, 3);
+        if (cb->len == 0)
+                cb->data[cb->len++] = '{';
+        cb->data[cb->len++] = '}';
+        cb->data[cb->len] = '\0';
+}
+
 int tp_copybuf_send(PGconn *conn, const char *copy_sql,
                     const struct tp_copybuf *cb, char *errstr,
                     size_t errstr_size)

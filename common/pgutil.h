@@ -43,6 +43,12 @@ void tp_copybuf_bool(struct tp_copybuf *cb, int v);
 void tp_copybuf_bytes(struct tp_copybuf *cb, const void *p, size_t n);
 void tp_copybuf_end_row(struct tp_copybuf *cb);
 
+/* Builds a PostgreSQL array literal of strings in cb (reset it first):
+ * tp_pgarray_add() for each element (first = 1 for the first), then
+ * tp_pgarray_end(); cb->data is then a NUL-terminated '{"a","b"}'. */
+void tp_pgarray_add(struct tp_copybuf *cb, const char *s, int first);
+void tp_pgarray_end(struct tp_copybuf *cb);
+
 /* Sends the buffer with "COPY ... FROM STDIN" (copy_sql). */
 int tp_copybuf_send(PGconn *conn, const char *copy_sql,
                     const struct tp_copybuf *cb, char *errstr,

@@ -14,6 +14,7 @@
 struct tp_ingest {
         const struct tp_cfg *cfg;
         struct tp_filing_reader *reader;
+        int copy_direct; /* row-level security does not apply to us */
         PGconn *conn;    /* borrowed, for reference reloads */
         rd_kafka_t *dlq; /* producer */
         int dlq_failures;
@@ -28,7 +29,5 @@ struct tp_ingest {
         struct tp_strmap *hourly;   /* "prov|commune|hour" -> counters */
         struct tp_copybuf cb;
 };
-
-
 
 #endif

@@ -76,6 +76,10 @@ static const char tp_temp_tables[] =
         " (LIKE tthc.commune_throughput_hourly) ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_events "
         " (LIKE tthc.filing_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_progress (group_id text, "
+        " topic text, partition integer, province_code text, "
+        " max_occurred_at timestamptz, next_offset bigint) "
+        " ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_rejected (consumer_group text, "
         " topic text, partition integer, kafka_offset bigint, "
         " message_key bytea, raw_value bytea, schema_id integer, "
@@ -567,58 +571,63 @@ static int tp_store_rejected(struct tp_ingest *ig, PGconn *conn, char *errstr,
                           errstr, errstr_size);
 }
 
-/* Event-time progress per partition, for tthc.freshness. */
+/* Event-time progress per partition, for tthc.freshness: one COPY and
+ * one upsert for all the batch's partitions. */
+static void tp_copy_progress(struct tp_ingest *ig,
+                             const struct tp_part_range *r,
+                             struct tp_copybuf *cb)
+{
+        int64_t maxts = TP_TS_NONE;
+        const char *prov = NULL;
+        for (size_t i = 0; i < ig->n_entries; i++) {
+                struct tp_ingest_entry *e = &ig->entries[i];
+                if (e->reason != TP_REASON_OK ||
+                    e->m->partition != r->partition ||
+                    strcmp(e->m->topic, r->topic) != 0)
+                        continue;
+                prov = e->ev.province_code;
+                if (e->ev.occurred_at > maxts)
+                        maxts = e->ev.occurred_at;
+        }
+        if (!prov)
+                prov = tp_topic_province(r->topic);
+        tp_copybuf_str(cb, ig->cfg->group);
+        tp_copybuf_str(cb, r->topic);
+        tp_copybuf_int(cb, r->partition);
+        tp_copybuf_str(cb, prov ? prov : "");
+        tp_copybuf_ts(cb, maxts);
+        tp_copybuf_int(cb, r->next);
+        tp_copybuf_end_row(cb);
+}
+
 static int tp_store_progress(struct tp_ingest *ig, struct tp_batch *b,
                              PGconn *conn, char *errstr, size_t errstr_size)
 {
-        for (size_t p = 0; p < b->n_parts; p++) {
-                struct tp_part_range *r = &b->parts[p];
-                int64_t maxts = TP_TS_NONE;
-                char part[16], next[24], ts[40];
-                const char *prov = NULL;
-                const char *params[6] = {ig->cfg->group, r->topic, part,
-                                         NULL,           NULL,     next};
-                PGresult *res;
-                int rc;
-                for (size_t i = 0; i < ig->n_entries; i++) {
-                        struct tp_ingest_entry *e = &ig->entries[i];
-                        if (e->reason != TP_REASON_OK ||
-                            e->m->partition != r->partition ||
-                            strcmp(e->m->topic, r->topic) != 0)
-                                continue;
-                        prov = e->ev.province_code;
-                        if (e->ev.occurred_at > maxts)
-                                maxts = e->ev.occurred_at;
-                }
-                if (!prov)
-                        prov = tp_topic_province(r->topic);
-                if (!prov)
-                        prov = "";
-                snprintf(part, sizeof(part), "%d", r->partition);
-                snprintf(next, sizeof(next), "%lld", (long long)r->next);
-                if (maxts != TP_TS_NONE)
-                        tp_format_ts(maxts, ts, sizeof(ts));
-                params[3] = prov;
-                params[4] = maxts != TP_TS_NONE ? ts : NULL;
-                res = PQexecParams(
-                        conn,
-                        "INSERT INTO tthc.partition_progress AS p (group_id, "
-                        "topic, partition, province_code, max_occurred_at, "
-                        "last_message_at, next_offset) VALUES ($1, $2, $3, "
-                        "$4, $5, now(), $6) ON CONFLICT (group_id, topic, "
-                        "partition) DO UPDATE SET max_occurred_at = "
-                        "greatest(p.max_occurred_at, EXCLUDED.max_occurred_at),"
-                        " last_message_at = now(), next_offset = "
-                        "EXCLUDED.next_offset",
-                        6, NULL, params, NULL, NULL, 0);
-                rc = tp_pg_check(conn, res, PGRES_COMMAND_OK,
-                                 "could not store partition progress", errstr,
-                                 errstr_size);
-                PQclear(res);
-                if (rc != 0)
-                        return -1;
-        }
-        return 0;
+        struct tp_copybuf cb;
+        int rc;
+
+        tp_copybuf_init(&cb);
+        for (size_t p = 0; p < b->n_parts; p++)
+                tp_copy_progress(ig, &b->parts[p], &cb);
+        rc = tp_copybuf_send(conn,
+                             "COPY tp_progress (group_id, topic, partition, "
+                             "province_code, max_occurred_at, next_offset) "
+                             "FROM STDIN",
+                             &cb, errstr, errstr_size);
+        tp_copybuf_release(&cb);
+        if (rc != 0)
+                return -1;
+        return tp_pg_exec(
+                conn,
+                "INSERT INTO tthc.partition_progress AS p (group_id, topic, "
+                "partition, province_code, max_occurred_at, last_message_at, "
+                "next_offset) SELECT group_id, topic, partition, "
+                "province_code, max_occurred_at, now(), next_offset FROM "
+                "tp_progress ON CONFLICT (group_id, topic, partition) DO "
+                "UPDATE SET max_occurred_at = greatest(p.max_occurred_at, "
+                "EXCLUDED.max_occurred_at), last_message_at = now(), "
+                "next_offset = EXCLUDED.next_offset",
+                errstr, errstr_size);
 }
 
 static void tp_free_dslot(const char *key, void *value, void *ud)
@@ -683,6 +692,33 @@ static void tp_tally(struct tp_ingest *ig)
         }
 }
 
+#define TP_EVENT_COLS                                                          \
+        "(event_id, event_type, occurred_at, dossier_id, seq, province_code, " \
+        "commune_code, procedure_code, procedure_level, channel, "             \
+        "agency_code, handling_level, to_level, to_agency_code, due_at, "      \
+        "source_system, handling_commune_code, kafka_topic, kafka_partition, " \
+        "kafka_offset)"
+
+/* New events: COPY straight into tthc.filing_events when row-level
+ * security does not apply to us (it refuses COPY FROM otherwise), else
+ * stage in a TEMP table and INSERT ... SELECT. */
+static int tp_store_events(struct tp_ingest *ig, PGconn *conn, char *errstr,
+                           size_t errstr_size)
+{
+        if (ig->copy_direct)
+                return tp_copybuf_send(conn,
+                                       "COPY tthc.filing_events " TP_EVENT_COLS
+                                       " FROM STDIN",
+                                       &ig->cb, errstr, errstr_size);
+        if (tp_copybuf_send(conn, "COPY tp_events " TP_EVENT_COLS " FROM STDIN",
+                            &ig->cb, errstr, errstr_size) != 0)
+                return -1;
+        return tp_pg_exec(conn,
+                          "INSERT INTO tthc.filing_events SELECT * FROM "
+                          "tp_events",
+                          errstr, errstr_size);
+}
+
 int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                     size_t errstr_size)
 {
@@ -695,23 +731,7 @@ int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         if (tp_apply_entries(ig) > 0 &&
             tp_check_old_duplicates(ig, conn, errstr, errstr_size) != 0)
                 goto done;
-        if (ig->cb.len > 0 &&
-            tp_copybuf_send(conn,
-                            "COPY tp_events (event_id, event_type, "
-                            "occurred_at, dossier_id, seq, province_code, "
-                            "commune_code, procedure_code, procedure_level, "
-                            "channel, agency_code, handling_level, to_level, "
-                            "to_agency_code, due_at, source_system, "
-                            "handling_commune_code, kafka_topic, "
-                            "kafka_partition, kafka_offset) FROM STDIN",
-                            &ig->cb, errstr, errstr_size) != 0)
-                goto done;
-        /* Row-level security refuses COPY FROM into filing_events for
-         * tthc_service: stage in a TEMP table, then INSERT ... SELECT. */
-        if (ig->cb.len > 0 &&
-            tp_pg_exec(conn,
-                       "INSERT INTO tthc.filing_events SELECT * FROM tp_events",
-                       errstr, errstr_size) != 0)
+        if (ig->cb.len > 0 && tp_store_events(ig, conn, errstr, errstr_size))
                 goto done;
         if (tp_store_dossiers(ig, conn, errstr, errstr_size) != 0 ||
             tp_store_hourly(ig, conn, errstr, errstr_size) != 0 ||
