@@ -81,6 +81,20 @@ print("%.3f" % ((ts[1] - ts[0]).total_seconds() if len(ts) > 1 else 0))
 PY
 )
 
+# tthc-route and tthc-alert on the same stream, each in its own group.
+ROUTE() {
+	exec "$B/tthc-route" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
+		--schemas "$ROOT/schemas/avro" --exit-when-idle \
+		--kafka.session.timeout.ms=6000 >"$W/route.log" 2>&1
+}
+ALERT() {
+	exec "$B/tthc-alert" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
+		--schemas "$ROOT/schemas/avro" --exit-when-idle \
+		--kafka.session.timeout.ms=6000 >"$W/alert.log" 2>&1
+}
+read -r ROUTE_S ROUTE_RSS < <(run_peak ROUTE 3>&1 >/dev/null)
+read -r ALERT_S ALERT_RSS < <(run_peak ALERT 3>&1 >/dev/null)
+
 # Raw COPY of the same rows into a table defined like tthc.filing_events.
 psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG" <<SQL
 \copy (SELECT * FROM tthc.filing_events) TO '$W/rows.copy'
@@ -95,6 +109,11 @@ RAW_RATE=$(rate "$MSGS" "$RAW_S")
 COPY_RATE=$(rate "$EVENTS" "$COPY_S")
 ING_RATE=$(rate "$MSGS" "$(python3 -c "print($ING_S - $JOIN_S)")")
 RATIO=$(python3 -c "print('%.0f %%' % (100.0 * $ING_RATE / $COPY_RATE))")
+# route and alert: the same group-join allowance as ingest
+ROUTE_RATE=$(rate "$MSGS" "$(python3 -c "print($ROUTE_S - $JOIN_S)")")
+ALERT_RATE=$(rate "$MSGS" "$(python3 -c "print($ALERT_S - $JOIN_S)")")
+RRATIO=$(python3 -c "print('%.0f %%' % (100.0 * $ROUTE_RATE / $RAW_RATE))")
+ARATIO=$(python3 -c "print('%.0f %%' % (100.0 * $ALERT_RATE / $RAW_RATE))")
 
 mkdir -p "$(dirname "$OUT")"
 cat >"$OUT" <<MD
@@ -115,10 +134,13 @@ $MSGS messages ($BYTES bytes), $EVENTS distinct events stored.
 | limit: raw consume (librdkafka, no decoding) | $RAW_S | $RAW_RATE | | |
 | limit: raw COPY into a table like filing_events | $COPY_S | $COPY_RATE | | |
 | tthc-ingest end to end (after a ${JOIN_S} s group join) | $ING_S | $ING_RATE | $RATIO of raw COPY | $((ING_RSS / 1024)) MiB |
+| tthc-route end to end | $ROUTE_S | $ROUTE_RATE | $RRATIO of raw consume | $((ROUTE_RSS / 1024)) MiB |
+| tthc-alert end to end | $ALERT_S | $ALERT_RATE | $ARATIO of raw consume | $((ALERT_RSS / 1024)) MiB |
 
-The ingest rate counts every consumed message (duplicates and dead
-letters included) over the time from partition assignment to the last
-commit and exit.
+Rates count every consumed message (duplicates and dead letters included)
+over the time from partition assignment (the ~3 s group join on the mock
+broker is subtracted) to the last commit and exit. Consumers run one after
+the other, each alone with PostgreSQL on the 2 cores.
 MD
 tp_log "report written to $OUT"
 cat "$OUT"
