@@ -17,6 +17,21 @@ static void tp_service_on_signal(int sig)
                 tp_service_stop = 1;
 }
 
+/* sigaction, not signal(): under _POSIX_C_SOURCE signal() has System V
+ * semantics (the handler resets on delivery), and a second SIGHUP or
+ * SIGTERM would kill the process. */
+static void tp_service_signals(void)
+{
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = tp_service_on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+}
+
 static int tp_service_logging(const char *service, const struct tp_cfg *cfg)
 {
         int level = tp_log_level_parse(cfg->log_level);
@@ -56,9 +71,7 @@ int tp_service_start(const char *service, const char *summary, int argc,
                 *exit_code = 2;
                 return 0;
         }
-        signal(SIGTERM, tp_service_on_signal);
-        signal(SIGINT, tp_service_on_signal);
-        signal(SIGHUP, tp_service_on_signal);
+        tp_service_signals();
         return 1;
 }
 

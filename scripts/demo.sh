@@ -36,7 +36,7 @@ done
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 [[ $INSTALL == 1 ]] && { say "installing packages"; bash scripts/install-deps.sh; }
 say "building (release)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTTHC_TESTS=OFF >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 >/dev/null
 B=$ROOT/build/bin
 

@@ -33,6 +33,9 @@ struct tp_alert *tp_alert_new(const struct tp_cfg *cfg,
                               const struct tp_rules *rules, PGconn *conn,
                               char *errstr, size_t errstr_size);
 void tp_alert_set_rk(struct tp_alert *al, rd_kafka_t *rk);
+/* Evaluates with rules from now on (a reload between batches; rules
+ * must outlive it). */
+void tp_alert_set_rules(struct tp_alert *al, const struct tp_rules *rules);
 void tp_alert_destroy(struct tp_alert *al);
 
 int tp_alert_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,

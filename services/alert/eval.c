@@ -82,7 +82,7 @@ int64_t tp_workcal_office_ms(const struct tp_workcal *cal, int64_t from,
                 int64_t base = d * TP_DAY_MS - TP_VN_OFFSET_MS;
                 int64_t lo = base + start_hour * TP_HOUR_MS;
                 int64_t hi = base + end_hour * TP_HOUR_MS;
-                if (!tp_workcal_is_working(cal, d))
+                if (cal && !tp_workcal_is_working(cal, d))
                         continue;
                 if (lo < from)
                         lo = from;

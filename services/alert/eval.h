@@ -27,7 +27,7 @@ int tp_workcal_is_working(const struct tp_workcal *cal, int64_t day);
 /* Working days in [a, b) (0 when b <= a). */
 int tp_workcal_between(const struct tp_workcal *cal, int64_t a, int64_t b);
 /* Office time (ms) in [from, to) of Vietnam working days between
- * start_hour and end_hour local time. */
+ * start_hour and end_hour local time; cal NULL counts every day. */
 int64_t tp_workcal_office_ms(const struct tp_workcal *cal, int64_t from,
                              int64_t to, int start_hour, int end_hour);
 

@@ -9,13 +9,101 @@
 #include "pgutil.h"
 #include "rules.h"
 #include "sinks.h"
+#include "util.h"
 
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TP_FINAL_DELIVERY_MS 20000
+
+/* The service around the handler: rules (swapped on SIGHUP), the sinks
+ * and the metrics of the batches. */
+struct tp_alert_app {
+        struct tp_service svc;
+        struct tp_rules *rules;
+        struct tp_alert *al;
+        struct tp_sinks *sinks;
+        struct tp_alert_metrics m;
+        struct tp_alert_counts last;
+};
+
+static int tp_app_prepare(void *ctx, struct tp_batch *b, PGconn *conn,
+                          char *errstr, size_t errstr_size)
+{
+        struct tp_alert_app *app = ctx;
+        return tp_alert_prepare(app->al, b, conn, errstr, errstr_size);
+}
+
+static int tp_app_write(void *ctx, struct tp_batch *b, PGconn *conn,
+                        char *errstr, size_t errstr_size)
+{
+        struct tp_alert_app *app = ctx;
+        return tp_alert_write(app->al, b, conn, errstr, errstr_size);
+}
+
+/* After a commit: count the episode changes and wake the sinks. */
+static void tp_app_done(void *ctx, struct tp_batch *b, int committed)
+{
+        struct tp_alert_app *app = ctx;
+        const struct tp_alert_counts *n;
+        uint64_t fired, changed, resolved;
+
+        tp_alert_done(app->al, b, committed);
+        n = tp_alert_counts(app->al);
+        fired = n->fired - app->last.fired;
+        changed = n->changed - app->last.changed;
+        resolved = n->resolved - app->last.resolved;
+        tp_metric_add(app->m.transitions, (double)fired,
+                      (const char *[]){"fired"});
+        tp_metric_add(app->m.transitions, (double)changed,
+                      (const char *[]){"changed"});
+        tp_metric_add(app->m.transitions, (double)resolved,
+                      (const char *[]){"resolved"});
+        if (fired + changed + resolved > 0 && app->sinks)
+                tp_sinks_kick(app->sinks);
+        app->last = *n;
+}
+
+/* SIGHUP, on the consumer's thread between batches: the log level and
+ * format, then the rules file. Invalid rules are logged and the old
+ * ones kept. */
+static void tp_app_reload(void *ctx)
+{
+        struct tp_alert_app *app = ctx;
+        struct tp_cfg fresh;
+        struct tp_rules *next = tp_xcalloc(1, sizeof(*next));
+        char err[1024];
+
+        tp_rules_defaults(next);
+        if (tp_service_reload(&app->svc, &fresh) != 0) {
+                tp_log_error("SIGHUP: rules not reloaded either");
+                goto cleanup;
+        }
+        if (tp_rules_load(next, fresh.rules, err, sizeof(err)) != 0) {
+                tp_log_error("SIGHUP: rules not reloaded, keeping the "
+                             "previous rules: %s",
+                             err);
+                goto cleanup;
+        }
+        tp_alert_set_rules(app->al, next);
+        tp_sinks_set_rules(app->sinks, next);
+        tp_log_info("SIGHUP: rules reloaded%s%s",
+                    *fresh.rules ? " from " : " (defaults)", fresh.rules);
+        /* The evaluator only ran on this thread; the sinks have a copy. */
+        tp_rules_release(app->rules);
+        free(app->rules);
+        app->rules = next;
+        next = NULL;
+cleanup:
+        if (next) {
+                tp_rules_release(next);
+                free(next);
+        }
+        tp_cfg_release(&fresh);
+}
 
 static void tp_report(const struct tp_alert *al)
 {
@@ -31,18 +119,47 @@ static void tp_report(const struct tp_alert *al)
                     (unsigned long long)n->resolved);
 }
 
+/* Metrics (with --http-port), the handler and the sinks. */
+static int tp_app_setup(struct tp_alert_app *app, const struct tp_cfg *cfg,
+                        struct tp_consumer *c, char *err, size_t err_size)
+{
+        struct tp_handler h = {0};
+        if (cfg->http_port > 0 &&
+            (tp_consumer_serve_http(c, cfg->http_port, err, err_size) != 0 ||
+             tp_alert_metrics_init(&app->m, tp_consumer_metrics(c), err,
+                                   err_size) != 0))
+                return -1;
+        if (tp_service_migrate(cfg, tp_consumer_pg(c)) != 0) {
+                snprintf(err, err_size, "migrations failed");
+                return -1;
+        }
+        app->al =
+                tp_alert_new(cfg, app->rules, tp_consumer_pg(c), err, err_size);
+        if (!app->al)
+                return -1;
+        tp_alert_set_rk(app->al, tp_consumer_rk(c));
+        app->sinks = tp_sinks_new(cfg, app->rules, err, err_size);
+        if (!app->sinks)
+                return -1;
+        tp_sinks_set_metrics(app->sinks, &app->m);
+        h.ctx = app;
+        h.prepare = tp_app_prepare;
+        h.write = tp_app_write;
+        h.done = tp_app_done;
+        tp_consumer_set_handler(c, &h);
+        tp_consumer_set_reload(c, &tp_service_hup, tp_app_reload, app);
+        return tp_sinks_start(app->sinks, err, err_size);
+}
+
 int main(int argc, char **argv)
 {
         struct tp_cfg cfg;
-        struct tp_rules rules;
+        struct tp_alert_app app;
         struct tp_consumer *c = NULL;
-        struct tp_alert *al = NULL;
-        struct tp_sinks *sinks = NULL;
         struct tp_handler h = {0};
         char err[1024];
         int rc = 1;
 
-        tp_rules_defaults(&rules);
         if (!tp_service_start("tthc-alert",
                               "Evaluates commune health from the province "
                               "topics and delivers alert episodes to "
@@ -51,56 +168,42 @@ int main(int argc, char **argv)
                 tp_cfg_release(&cfg);
                 return rc;
         }
+        memset(&app, 0, sizeof(app));
+        app.svc.name = "tthc-alert";
+        app.svc.argc = argc;
+        app.svc.argv = argv;
+        app.rules = tp_xcalloc(1, sizeof(*app.rules));
+        tp_rules_defaults(app.rules);
         rc = 1;
-        if (tp_rules_load(&rules, cfg.rules, err, sizeof(err)) != 0) {
+        if (tp_rules_load(app.rules, cfg.rules, err, sizeof(err)) != 0) {
                 fprintf(stderr, "tthc-alert: %s\n", err);
-                tp_rules_release(&rules);
-                tp_cfg_release(&cfg);
-                return 2;
+                rc = 2;
+                goto out;
         }
         curl_global_init(CURL_GLOBAL_DEFAULT);
         h.prepare = tp_alert_prepare;
         h.write = tp_alert_write;
         h.done = tp_alert_done;
         c = tp_consumer_new(&cfg, "tthc-alert", &h, err, sizeof(err));
-        if (!c) {
+        if (!c || tp_app_setup(&app, &cfg, c, err, sizeof(err)) != 0) {
                 tp_log_error("could not start: %s", err);
                 goto out;
         }
-        if (cfg.http_port > 0 &&
-            tp_consumer_serve_http(c, cfg.http_port, err, sizeof(err)) != 0) {
-                tp_log_error("could not start: %s", err);
-                goto out;
-        }
-        if (tp_service_migrate(&cfg, tp_consumer_pg(c)) != 0)
-                goto out;
-        al = tp_alert_new(&cfg, &rules, tp_consumer_pg(c), err, sizeof(err));
-        if (!al) {
-                tp_log_error("could not start: %s", err);
-                goto out;
-        }
-        tp_alert_set_rk(al, tp_consumer_rk(c));
-        h.ctx = al;
-        tp_consumer_set_handler(c, &h);
-        sinks = tp_sinks_new(&cfg, &rules, err, sizeof(err));
-        if (!sinks || tp_sinks_start(sinks, err, sizeof(err)) != 0) {
-                tp_log_error("could not start: %s", err);
-                goto out;
-        }
-        tp_log_info("consuming %s as group %s%s%s", cfg.topics, cfg.group,
-                    *cfg.alertmanager ? ", Alertmanager at " : "",
-                    cfg.alertmanager);
+        tp_log_info("consuming %s as group %s%s", cfg.topics, cfg.group,
+                    *cfg.alertmanager ? ", with Alertmanager" : "");
         rc = tp_consumer_run(c, &tp_service_stop) == 0 ? 0 : 1;
-        tp_report(al);
+        tp_report(app.al);
 out:
         /* Deliver what the last batches recorded before leaving. */
-        if (sinks)
-                tp_sinks_stop(sinks, TP_FINAL_DELIVERY_MS);
-        tp_sinks_destroy(sinks);
+        if (app.sinks)
+                tp_sinks_stop(app.sinks, TP_FINAL_DELIVERY_MS);
+        tp_sinks_destroy(app.sinks);
         tp_consumer_destroy(c);
-        tp_alert_destroy(al);
-        curl_global_cleanup();
-        tp_rules_release(&rules);
+        tp_alert_destroy(app.al);
+        if (rc != 2)
+                curl_global_cleanup();
+        tp_rules_release(app.rules);
+        free(app.rules);
         tp_cfg_release(&cfg);
         return rc;
 }

@@ -110,6 +110,22 @@ void tp_rules_release(struct tp_rules *r)
         r->n_provs = r->n_ovr = 0;
 }
 
+void tp_rules_copy(struct tp_rules *dst, const struct tp_rules *src)
+{
+        *dst = *src;
+        dst->provs = NULL;
+        dst->ovr = NULL;
+        if (src->n_provs > 0) {
+                dst->provs = tp_xmalloc(src->n_provs * sizeof(*src->provs));
+                memcpy(dst->provs, src->provs,
+                       src->n_provs * sizeof(*src->provs));
+        }
+        if (src->n_ovr > 0) {
+                dst->ovr = tp_xmalloc(src->n_ovr * sizeof(*src->ovr));
+                memcpy(dst->ovr, src->ovr, src->n_ovr * sizeof(*src->ovr));
+        }
+}
+
 static char *tp_trim(char *s)
 {
         char *e;
@@ -226,6 +242,14 @@ static int tp_rules_global(struct tp_rules *r, const char *key, double v,
                 }
                 *(int64_t *)((char *)r + g[i].off) =
                         (int64_t)(v * (double)g[i].unit);
+                return 0;
+        }
+        if (strcmp(key, "office.every_day") == 0) {
+                if (v != 0 && v != 1) {
+                        snprintf(msg, size, "%s must be 0 or 1", key);
+                        return -1;
+                }
+                r->office_every_day = (int)v;
                 return 0;
         }
         if (strcmp(key, "office.start_hour") == 0 ||
@@ -459,7 +483,9 @@ int tp_rules_parse_text(struct tp_rules *r, const char *text,
                 }
                 *eq = '\0';
                 key = tp_trim(key);
-                val = tp_trim(eq + 1);
+                val = eq + 1;
+                val[strcspn(val, "#")] = '\0'; /* a trailing comment */
+                val = tp_trim(val);
                 if (tp_rules_line(r, key, val, lineno, msg, sizeof(msg)) != 0) {
                         snprintf(errstr, errstr_size, "%s:%d: %s", origin,
                                  lineno, msg);

@@ -48,6 +48,7 @@ struct tp_rules {
         int64_t resend_ms;      /* Alertmanager re-send interval */
         int office_start_hour;  /* province_feed_stale office hours */
         int office_end_hour;
+        int office_every_day; /* 1: every day has office hours (tests) */
         /* Parse-time bookkeeping (overrides in file order). */
         struct tp_rules_override *ovr;
         size_t n_ovr;
@@ -57,6 +58,9 @@ struct tp_rules {
 /* Fills the defaults of design.md. */
 void tp_rules_defaults(struct tp_rules *r);
 void tp_rules_release(struct tp_rules *r);
+/* Makes dst an independent copy of src (dst is overwritten, not
+ * released). */
+void tp_rules_copy(struct tp_rules *dst, const struct tp_rules *src);
 
 /* Parses rules text; origin names it in "origin:line: message" errors.
  * Calls tp_rules_finish() (validation). Returns 0 or -1. */

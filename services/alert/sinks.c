@@ -5,6 +5,7 @@
 #include "framing.h"
 #include "log.h"
 #include "pgutil.h"
+#include "schema_reg.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -17,14 +18,14 @@
 #include <strings.h>
 #include <time.h>
 
-#define TP_MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
 #define TP_SINK_BACKOFF_MIN_MS 500
 #define TP_SINK_BACKOFF_MAX_MS 60000
 #define TP_OUTBOX_BATCH 1000
 
 struct tp_sinks {
         const struct tp_cfg *cfg;
-        const struct tp_rules *rules;
+        struct tp_rules rules; /* the thread's own copy */
+        struct tp_alert_metrics m;
         PGconn *conn;
         rd_kafka_t *producer;
         int dr_failures;
@@ -33,8 +34,15 @@ struct tp_sinks {
         pthread_t thread;
         int started;
         pthread_mutex_t lock;
-        int stop;     /* under lock */
-        int final_ms; /* under lock */
+        pthread_cond_t wake;        /* under lock: kicked or stop */
+        int stop;                   /* under lock */
+        int final_ms;               /* under lock */
+        int kicked;                 /* under lock */
+        struct tp_rules next_rules; /* under lock: a reload to take */
+        int has_next_rules;         /* under lock */
+        int32_t schema_id;          /* 0: not registered yet */
+        int64_t reg_retry_at, reg_backoff;
+        int64_t gauges_at;
         int64_t kafka_retry_at, kafka_backoff;
         int64_t am_next_at, am_backoff;
         int64_t last_outbox_seen;
@@ -105,13 +113,19 @@ static int tp_enum_index(const char *s, const char *const *names, int n)
 
 unsigned char *tp_alert_encode(const struct tp_alert_msg *m, size_t *len)
 {
+        return tp_alert_encode_id(m, TP_ALERT_SCHEMA_ID, len);
+}
+
+unsigned char *tp_alert_encode_id(const struct tp_alert_msg *m,
+                                  int32_t schema_id, size_t *len)
+{
         static const char *const changes[] = {"fired", "changed", "resolved"};
         static const char *const sevs[] = {"warning", "critical"};
         static const char *const statuses[] = {"firing", "resolved"};
         struct tp_buf b = {0};
         unsigned char hdr[TP_FRAMING_HEADER_LEN];
 
-        tp_framing_write_header(hdr, TP_ALERT_SCHEMA_ID);
+        tp_framing_write_header(hdr, schema_id);
         tp_buf_put(&b, hdr, sizeof(hdr));
         tp_avro_string(&b, m->alert_id);
         tp_avro_long(&b, tp_enum_index(m->change, changes, 3));
@@ -157,6 +171,16 @@ static int tp_producer_key_skipped(const char *k)
         return 0;
 }
 
+static void tp_sinks_sync_init(struct tp_sinks *s)
+{
+        pthread_condattr_t ca;
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&s->wake, &ca);
+        pthread_condattr_destroy(&ca);
+}
+
 struct tp_sinks *tp_sinks_new(const struct tp_cfg *cfg,
                               const struct tp_rules *rules, char *errstr,
                               size_t errstr_size)
@@ -166,10 +190,12 @@ struct tp_sinks *tp_sinks_new(const struct tp_cfg *cfg,
         char err[256];
 
         s->cfg = cfg;
-        s->rules = rules;
-        pthread_mutex_init(&s->lock, NULL);
+        tp_rules_copy(&s->rules, rules);
+        tp_sinks_sync_init(s);
         tp_workcal_init(&s->cal);
         s->kafka_backoff = s->am_backoff = TP_SINK_BACKOFF_MIN_MS;
+        s->reg_backoff = TP_SINK_BACKOFF_MIN_MS;
+        s->schema_id = cfg->registry && *cfg->registry ? 0 : TP_ALERT_SCHEMA_ID;
         if (rd_kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err,
                               sizeof(err)) != RD_KAFKA_CONF_OK ||
             rd_kafka_conf_set(conf, "enable.idempotence", "true", err,
@@ -214,6 +240,9 @@ void tp_sinks_destroy(struct tp_sinks *s)
         }
         PQfinish(s->conn);
         tp_workcal_release(&s->cal);
+        tp_rules_release(&s->rules);
+        tp_rules_release(&s->next_rules);
+        pthread_cond_destroy(&s->wake);
         pthread_mutex_destroy(&s->lock);
         free(s);
 }
@@ -260,32 +289,21 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
 {
         char sql[1024], ids[64];
         PGresult *res;
-        int n, rc = -1;
+        int n = 0, rc = -1;
         int64_t max_id = 0;
 
         snprintf(sql, sizeof(sql),
                  "SELECT o.id, o.alert_id, o.change, a.rule, "
                  "a.province_code, a.commune_code, o.severity, o.status, "
-                 "o.value, o.threshold, " TP_MS("a.started_at") ", " TP_MS(
-                         "o.changed_at") ", CASE WHEN o.status = 'resolved' "
-                                         "THEN " TP_MS(
-                                                 "o.changed_at") " END, "
-                                                                 "o.details->>"
-                                                                 "'resolution',"
-                                                                 " o.details::"
-                                                                 "text FROM "
-                                                                 "tthc.alert_"
-                                                                 "outbox o "
-                                                                 "JOIN "
-                                                                 "tthc.alerts "
-                                                                 "a USING "
-                                                                 "(alert_id) "
-                                                                 "WHERE "
-                                                                 "o.kafka_sent_"
-                                                                 "at IS NULL "
-                                                                 "ORDER BY "
-                                                                 "o.id LIMIT "
-                                                                 "%d",
+                 "o.value, o.threshold, tthc.epoch_ms(a.started_at), "
+                 "tthc.epoch_ms(o.changed_at), "
+                 "CASE WHEN o.status = 'resolved' "
+                 "THEN tthc.epoch_ms(o.changed_at) END, "
+                 "o.details->>'resolution', o.details::text "
+                 "FROM tthc.alert_outbox o "
+                 "JOIN tthc.alerts a USING (alert_id) "
+                 "WHERE o.kafka_sent_at IS NULL "
+                 "ORDER BY o.id LIMIT %d",
                  TP_OUTBOX_BATCH);
         res = PQexec(s->conn, sql);
         if (tp_pg_check(s->conn, res, PGRES_TUPLES_OK,
@@ -321,7 +339,7 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 m.details = PQgetvalue(res, r, 14);
                 if (m.sequence > max_id)
                         max_id = m.sequence;
-                val = tp_alert_encode(&m, &len);
+                val = tp_alert_encode_id(&m, s->schema_id, &len);
                 key = m.commune ? m.commune : m.province;
                 do {
                         err = rd_kafka_producev(
@@ -364,6 +382,8 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 goto done;
         rc = n;
 done:
+        tp_metric_add(s->m.deliveries, n,
+                      (const char *[]){"kafka", rc < 0 ? "error" : "ok"});
         PQclear(res);
         return rc;
 }
@@ -480,125 +500,24 @@ static int tp_am_post(const char *base, const char *body, char *errstr,
  * alerts sent before, and ends superseded severities. */
 static int tp_sinks_am(struct tp_sinks *s, char *errstr, size_t errstr_size)
 {
-        PGresult *res =
-                PQexec(s->conn,
-                       "SELECT a.alert_id, a.province_code, a.commune_code, "
-                       "a.rule, "
-                       "a.severity, a.value, a.threshold, "
-                       "a.details::text, " TP_MS(
-                               "a.started_at") ", a.status, " TP_MS("a."
-                                                                    "resolved_"
-                                                                    "at") ", "
-                                                                          "d."
-                                                                          "am_"
-                                                                          "seve"
-                                                                          "rity"
-                                                                          ", "
-                                                                          "d."
-                                                                          "am_"
-                                                                          "firs"
-                                                                          "t_"
-                                                                          "sent"
-                                                                          "_at "
-                                                                          "IS "
-                                                                          "NOT "
-                                                                          "NULL"
-                                                                          " "
-                                                                          "FROM"
-                                                                          " tth"
-                                                                          "c."
-                                                                          "aler"
-                                                                          "ts "
-                                                                          "a "
-                                                                          "LEFT"
-                                                                          " JOI"
-                                                                          "N "
-                                                                          "tthc"
-                                                                          ".ale"
-                                                                          "rt_"
-                                                                          "deli"
-                                                                          "very"
-                                                                          " "
-                                                                          "d "
-                                                                          "USIN"
-                                                                          "G "
-                                                                          "(ale"
-                                                                          "rt_"
-                                                                          "id) "
-                                                                          "LEFT"
-                                                                          " JOI"
-                                                                          "N "
-                                                                          "tthc"
-                                                                          ".ale"
-                                                                          "rt_"
-                                                                          "prov"
-                                                                          "ince"
-                                                                          "s "
-                                                                          "p "
-                                                                          "USIN"
-                                                                          "G "
-                                                                          "(pro"
-                                                                          "vinc"
-                                                                          "e_"
-                                                                          "code"
-                                                                          ") "
-                                                                          "WHER"
-                                                                          "E "
-                                                                          "(a."
-                                                                          "stat"
-                                                                          "us "
-                                                                          "= "
-                                                                          "'fir"
-                                                                          "ing'"
-                                                                          " AND"
-                                                                          " (p."
-                                                                          "caug"
-                                                                          "ht_"
-                                                                          "up "
-                                                                          "OR "
-                                                                          "a."
-                                                                          "rule"
-                                                                          " = "
-                                                                          "'pro"
-                                                                          "vinc"
-                                                                          "e_"
-                                                                          "feed"
-                                                                          "_sta"
-                                                                          "le')"
-                                                                          ") "
-                                                                          "OR "
-                                                                          "(a."
-                                                                          "stat"
-                                                                          "us "
-                                                                          "= "
-                                                                          "'res"
-                                                                          "olve"
-                                                                          "d' "
-                                                                          "AND "
-                                                                          "d."
-                                                                          "am_"
-                                                                          "firs"
-                                                                          "t_"
-                                                                          "sent"
-                                                                          "_at "
-                                                                          "IS "
-                                                                          "NOT "
-                                                                          "NULL"
-                                                                          " "
-                                                                          "AND "
-                                                                          "d."
-                                                                          "am_"
-                                                                          "reso"
-                                                                          "lved"
-                                                                          "_sen"
-                                                                          "t_"
-                                                                          "at "
-                                                                          "IS "
-                                                                          "NULL"
-                                                                          ")");
+        PGresult *res = PQexec(
+                s->conn, "SELECT a.alert_id, a.province_code, a.commune_code, "
+                         "a.rule, a.severity, a.value, a.threshold, "
+                         "a.details::text, tthc.epoch_ms(a.started_at), "
+                         "a.status, tthc.epoch_ms(a.resolved_at), "
+                         "d.am_severity, d.am_first_sent_at IS NOT NULL "
+                         "FROM tthc.alerts a "
+                         "LEFT JOIN tthc.alert_delivery d USING (alert_id) "
+                         "LEFT JOIN tthc.alert_provinces p "
+                         "USING (province_code) "
+                         "WHERE (a.status = 'firing' "
+                         "AND (p.caught_up OR a.rule = 'province_feed_stale')) "
+                         "OR (a.status = 'resolved' "
+                         "AND d.am_first_sent_at IS NOT NULL "
+                         "AND d.am_resolved_sent_at IS NULL)");
         json_t *arr = json_array();
         char *body = NULL;
-        int n, rc = -1;
+        int n = 0, rc = -1;
         int64_t now = tp_now_ms();
 
         if (tp_pg_check(s->conn, res, PGRES_TUPLES_OK,
@@ -653,6 +572,10 @@ static int tp_sinks_am(struct tp_sinks *s, char *errstr, size_t errstr_size)
         tp_log_debug("sent %d alert(s) to Alertmanager", n);
         rc = n;
 done:
+        if (body)
+                tp_metric_add(s->m.deliveries, n,
+                              (const char *[]){"alertmanager",
+                                               rc < 0 ? "error" : "ok"});
         free(body);
         json_decref(arr);
         PQclear(res);
@@ -664,78 +587,19 @@ done:
 
 static int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
 {
-        PGresult *res =
-                PQexec(s->conn,
-                       "SELECT p.province_code, " TP_MS(
-                               "max(p.last_message_at)") ", "
-                                                         "bool_and(p.caught_"
-                                                         "up), "
-                                                         "a.alert_id, "
-                                                         "a.severity, " TP_MS(
-                                                                 "a.started_"
-                                                                 "at") ", "
-                                                                       "(a."
-                                                                       "detail"
-                                                                       "s->>'"
-                                                                       "last_"
-                                                                       "messag"
-                                                                       "e_ms')"
-                                                                       "::"
-                                                                       "bigint"
-                                                                       " "
-                                                                       "FROM "
-                                                                       "tthc."
-                                                                       "alert_"
-                                                                       "partit"
-                                                                       "ion_"
-                                                                       "state "
-                                                                       "p "
-                                                                       "LEFT "
-                                                                       "JOIN "
-                                                                       "tthc."
-                                                                       "alerts"
-                                                                       " a ON "
-                                                                       "a."
-                                                                       "provin"
-                                                                       "ce_"
-                                                                       "code "
-                                                                       "= "
-                                                                       "p."
-                                                                       "provin"
-                                                                       "ce_"
-                                                                       "code "
-                                                                       "AND "
-                                                                       "a."
-                                                                       "rule "
-                                                                       "= "
-                                                                       "'provi"
-                                                                       "nce_"
-                                                                       "feed_"
-                                                                       "stale'"
-                                                                       " AND "
-                                                                       "a."
-                                                                       "status"
-                                                                       " = "
-                                                                       "'firin"
-                                                                       "g' "
-                                                                       "GROUP "
-                                                                       "BY "
-                                                                       "p."
-                                                                       "provin"
-                                                                       "ce_"
-                                                                       "code, "
-                                                                       "a."
-                                                                       "alert_"
-                                                                       "id, "
-                                                                       "a."
-                                                                       "severi"
-                                                                       "ty, "
-                                                                       "a."
-                                                                       "starte"
-                                                                       "d_at, "
-                                                                       "a."
-                                                                       "detail"
-                                                                       "s");
+        PGresult *res = PQexec(
+                s->conn, "SELECT p.province_code, "
+                         "tthc.epoch_ms(max(p.last_message_at)), "
+                         "bool_and(p.caught_up), a.alert_id, a.severity, "
+                         "tthc.epoch_ms(a.started_at), "
+                         "(a.details->>'last_message_ms')::bigint "
+                         "FROM tthc.alert_partition_state p "
+                         "LEFT JOIN tthc.alerts a "
+                         "ON a.province_code = p.province_code "
+                         "AND a.rule = 'province_feed_stale' "
+                         "AND a.status = 'firing' "
+                         "GROUP BY p.province_code, a.alert_id, a.severity, "
+                         "a.started_at, a.details");
         int64_t now = tp_now_ms();
         int rc = -1;
 
@@ -746,7 +610,7 @@ static int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
         for (int r = 0; r < PQntuples(res); r++) {
                 const char *prov = PQgetvalue(res, r, 0);
                 const struct tp_rule_params *p = tp_rules_get(
-                        s->rules, prov, TP_RULE_PROVINCE_FEED_STALE);
+                        &s->rules, prov, TP_RULE_PROVINCE_FEED_STALE);
                 int64_t last = tp_col_ts(res, r, 1);
                 int caught_up = PQgetvalue(res, r, 2)[0] == 't';
                 const char *id = tp_col(res, r, 3);
@@ -762,8 +626,9 @@ static int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 if (last == TP_TS_NONE)
                         continue;
                 hours = (double)tp_workcal_office_ms(
-                                &s->cal, last, now, s->rules->office_start_hour,
-                                s->rules->office_end_hour) /
+                                s->rules.office_every_day ? NULL : &s->cal,
+                                last, now, s->rules.office_start_hour,
+                                s->rules.office_end_hour) /
                         (double)TP_HOUR_MS;
                 if (id && (last > seen || !p->enabled)) {
                         ch = TP_CHANGE_RESOLVED;
@@ -816,6 +681,8 @@ static int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
                         goto done;
                 }
                 free(details);
+                tp_metric_inc(s->m.transitions,
+                              (const char *[]){tp_change_name(ch)});
                 tp_log_info("province %s feed %s (%.1f office hour(s) "
                             "without a message)",
                             prov, tp_change_name(ch), hours);
@@ -826,19 +693,161 @@ done:
         return rc;
 }
 
-/* ---- the thread
- * -------------------------------------------------------------------------- */
-
 static int64_t tp_backoff_next(int64_t cur)
 {
         return cur * 2 > TP_SINK_BACKOFF_MAX_MS ? TP_SINK_BACKOFF_MAX_MS
                                                 : cur * 2;
 }
 
+/* ---- gauges
+ * ----------------------------------------------------------------------- */
+
+static void tp_gauge_active(struct tp_sinks *s)
+{
+        PGresult *res = PQexec(s->conn, "SELECT rule, severity, count(*) "
+                                        "FROM tthc.alerts "
+                                        "WHERE status = 'firing' "
+                                        "GROUP BY rule, severity");
+        double n[TP_RULE__COUNT][2] = {{0}};
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                PQclear(res);
+                return;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                const char *rn = PQgetvalue(res, r, 0);
+                int rule = tp_rule_parse(rn, strlen(rn));
+                int sev = tp_sev_parse(PQgetvalue(res, r, 1));
+                if (rule >= 0 &&
+                    (sev == TP_SEV_WARNING || sev == TP_SEV_CRITICAL))
+                        n[rule][sev - TP_SEV_WARNING] =
+                                strtod(PQgetvalue(res, r, 2), NULL);
+        }
+        PQclear(res);
+        for (int rule = 0; rule < TP_RULE__COUNT; rule++)
+                for (int k = 0; k < 2; k++)
+                        tp_metric_set(s->m.active, n[rule][k],
+                                      (const char *[]){
+                                              tp_rule_name((enum tp_rule)rule),
+                                              tp_sev_name((enum tp_sev)(
+                                                      TP_SEV_WARNING + k))});
+}
+
+static void tp_gauge_outbox(struct tp_sinks *s)
+{
+        PGresult *res = PQexec(s->conn, "SELECT count(*) "
+                                        "FROM tthc.alert_outbox "
+                                        "WHERE kafka_sent_at IS NULL");
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+                tp_metric_set(s->m.outbox_pending,
+                              strtod(PQgetvalue(res, 0, 0), NULL), NULL);
+        PQclear(res);
+}
+
+static void tp_gauge_watermarks(struct tp_sinks *s)
+{
+        PGresult *res = PQexec(s->conn, "SELECT province_code, "
+                                        "tthc.epoch_ms(watermark) "
+                                        "FROM tthc.alert_provinces "
+                                        "WHERE watermark IS NOT NULL");
+        int64_t now = tp_now_ms();
+        if (PQresultStatus(res) == PGRES_TUPLES_OK)
+                for (int r = 0; r < PQntuples(res); r++)
+                        tp_metric_set(s->m.watermark_age,
+                                      (double)(now - tp_col_ts(res, r, 1)) /
+                                              1000.0,
+                                      (const char *[]){PQgetvalue(res, r, 0)});
+        PQclear(res);
+}
+
+/* Refreshes the gauges, at most once a second. */
+static void tp_sinks_gauges(struct tp_sinks *s)
+{
+        int64_t now = tp_mono_ms();
+        if (!s->m.active || now < s->gauges_at)
+                return;
+        s->gauges_at = now + 1000;
+        tp_gauge_active(s);
+        tp_gauge_outbox(s);
+        tp_gauge_watermarks(s);
+}
+
+int tp_alert_metrics_init(struct tp_alert_metrics *am, struct tp_metrics *m,
+                          char *errstr, size_t errstr_size)
+{
+        memset(am, 0, sizeof(*am));
+        if (!m)
+                return 0;
+        am->active = tp_metrics_gauge(m, "tthc_alerts_active",
+                                      "Firing alert episodes.", "rule,severity",
+                                      errstr, errstr_size);
+        am->transitions = tp_metrics_counter(
+                m, "tthc_alert_transitions_total",
+                "Episode changes recorded (fired, changed, resolved).",
+                "change", errstr, errstr_size);
+        am->deliveries = tp_metrics_counter(
+                m, "tthc_alert_deliveries_total",
+                "Alert messages delivered or failed, by sink (kafka, "
+                "alertmanager) and result; registry: registrations.",
+                "sink,result", errstr, errstr_size);
+        am->outbox_pending =
+                tp_metrics_gauge(m, "tthc_alert_outbox_pending",
+                                 "Alert changes not yet published to Kafka.",
+                                 NULL, errstr, errstr_size);
+        am->watermark_age =
+                tp_metrics_gauge(m, "tthc_watermark_age_seconds",
+                                 "Wall clock minus the province watermark.",
+                                 "province", errstr, errstr_size);
+        return am->active && am->transitions && am->deliveries &&
+                               am->outbox_pending && am->watermark_age
+                       ? 0
+                       : -1;
+}
+
+void tp_sinks_set_metrics(struct tp_sinks *s, const struct tp_alert_metrics *am)
+{
+        s->m = *am;
+}
+
+/* ---- schema registration
+ * ------------------------------------------------------------ */
+
+/* 0 once the alert schema has an id; -1 while the registry is down (the
+ * Kafka sink waits: alerts stay in the outbox). */
+static int tp_sinks_schema(struct tp_sinks *s, int64_t now, int final)
+{
+        char path[1024], err[1024];
+        int32_t id = 0;
+        if (s->schema_id > 0)
+                return 0;
+        if (!final && now < s->reg_retry_at)
+                return -1;
+        snprintf(path, sizeof(path), "%s/2-alert.avsc", s->cfg->schemas);
+        if (tp_schema_register(s->cfg->registry, TP_ALERT_SUBJECT, path, &id,
+                               err, sizeof(err)) == 0) {
+                tp_log_info("registered the alert schema under %s: id %d",
+                            TP_ALERT_SUBJECT, (int)id);
+                tp_metric_inc(s->m.deliveries,
+                              (const char *[]){"registry", "ok"});
+                s->schema_id = id;
+                s->reg_backoff = TP_SINK_BACKOFF_MIN_MS;
+                return 0;
+        }
+        tp_log_warn("alert sinks: schema registration failed, alerts wait "
+                    "in the outbox; retrying in %lld ms: %s",
+                    (long long)s->reg_backoff, err);
+        tp_metric_inc(s->m.deliveries, (const char *[]){"registry", "error"});
+        s->reg_retry_at = now + s->reg_backoff;
+        s->reg_backoff = tp_backoff_next(s->reg_backoff);
+        return -1;
+}
+
+/* ---- the thread
+ * -------------------------------------------------------------------------- */
+
 static int64_t tp_outbox_max(struct tp_sinks *s)
 {
-        PGresult *res = PQexec(s->conn, "SELECT coalesce(max(id), 0) FROM "
-                                        "tthc.alert_outbox");
+        PGresult *res = PQexec(s->conn, "SELECT coalesce(max(id), 0) "
+                                        "FROM tthc.alert_outbox");
         int64_t v = -1;
         if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
                 v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -846,88 +855,144 @@ static int64_t tp_outbox_max(struct tp_sinks *s)
         return v;
 }
 
-static void tp_sleep_ms(int ms)
+/* Takes rules handed over by tp_sinks_set_rules(). */
+static void tp_sinks_take_rules(struct tp_sinks *s)
 {
-        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
+        struct tp_rules old;
+        int took = 0;
+        pthread_mutex_lock(&s->lock);
+        if (s->has_next_rules) {
+                old = s->rules;
+                s->rules = s->next_rules;
+                memset(&s->next_rules, 0, sizeof(s->next_rules));
+                s->has_next_rules = 0;
+                took = 1;
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (took)
+                tp_rules_release(&old);
+}
+
+static void tp_sinks_kafka_round(struct tp_sinks *s, int64_t now, int final)
+{
+        char err[1024];
+        int n;
+        if (!final && now < s->kafka_retry_at)
+                return;
+        if (tp_sinks_schema(s, now, final) != 0)
+                return;
+        n = tp_sinks_kafka(s, err, sizeof(err));
+        if (n < 0) {
+                tp_log_warn("alert sinks: Kafka delivery failed, "
+                            "retrying in %lld ms: %s",
+                            (long long)s->kafka_backoff, err);
+                s->kafka_retry_at = now + s->kafka_backoff;
+                s->kafka_backoff = tp_backoff_next(s->kafka_backoff);
+                return;
+        }
+        if (n > 0)
+                tp_log_info("published %d alert change(s) to %s", n,
+                            TP_ALERT_TOPIC);
+        s->kafka_backoff = TP_SINK_BACKOFF_MIN_MS;
+}
+
+static void tp_sinks_am_round(struct tp_sinks *s, int64_t now, int final)
+{
+        char err[1024];
+        int64_t max = tp_outbox_max(s);
+        int n;
+        if (max > s->last_outbox_seen &&
+            s->am_backoff == TP_SINK_BACKOFF_MIN_MS)
+                s->am_next_at = 0; /* something changed: send now */
+        if (!final && now < s->am_next_at)
+                return;
+        n = tp_sinks_am(s, err, sizeof(err));
+        if (n < 0) {
+                tp_log_warn("alert sinks: Alertmanager unavailable, "
+                            "retrying in %lld ms: %s",
+                            (long long)s->am_backoff, err);
+                s->am_next_at = now + s->am_backoff;
+                s->am_backoff = tp_backoff_next(s->am_backoff);
+                return;
+        }
+        s->am_backoff = TP_SINK_BACKOFF_MIN_MS;
+        s->am_next_at = now + s->rules.resend_ms;
+        if (max >= 0)
+                s->last_outbox_seen = max;
 }
 
 /* One round of deliveries. final: ignore backoff timers. */
 static void tp_sinks_round(struct tp_sinks *s, int final)
 {
         char err[1024];
-        int64_t now = tp_mono_ms(), max;
+        int64_t now = tp_mono_ms();
 
+        tp_sinks_take_rules(s);
         if (tp_sinks_pg(s, err, sizeof(err)) != 0) {
                 tp_log_warn("alert sinks: PostgreSQL unavailable: %s", err);
                 return;
         }
         if (!final && tp_sinks_stale(s, err, sizeof(err)) != 0)
                 tp_log_warn("alert sinks: %s", err);
-        if (final || now >= s->kafka_retry_at) {
-                int n = tp_sinks_kafka(s, err, sizeof(err));
-                if (n < 0) {
-                        tp_log_warn("alert sinks: Kafka delivery failed, "
-                                    "retrying in %lld ms: %s",
-                                    (long long)s->kafka_backoff, err);
-                        s->kafka_retry_at = now + s->kafka_backoff;
-                        s->kafka_backoff = tp_backoff_next(s->kafka_backoff);
-                } else {
-                        if (n > 0)
-                                tp_log_info("published %d alert change(s) "
-                                            "to %s",
-                                            n, TP_ALERT_TOPIC);
-                        s->kafka_backoff = TP_SINK_BACKOFF_MIN_MS;
-                }
+        tp_sinks_kafka_round(s, now, final);
+        if (s->cfg->alertmanager && *s->cfg->alertmanager)
+                tp_sinks_am_round(s, now, final);
+        tp_sinks_gauges(s);
+}
+
+/* Waits up to ms for a kick or a stop; returns the stop flag. */
+static int tp_sinks_wait(struct tp_sinks *s, int ms, int *final_ms)
+{
+        struct timespec ts;
+        int stop;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += ms / 1000;
+        ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
         }
-        if (!s->cfg->alertmanager || !*s->cfg->alertmanager)
-                return;
-        max = tp_outbox_max(s);
-        if (max > s->last_outbox_seen &&
-            s->am_backoff == TP_SINK_BACKOFF_MIN_MS)
-                s->am_next_at = 0; /* something changed: send now */
-        if (final || now >= s->am_next_at) {
-                int n = tp_sinks_am(s, err, sizeof(err));
-                if (n < 0) {
-                        tp_log_warn("alert sinks: Alertmanager unavailable, "
-                                    "retrying in %lld ms: %s",
-                                    (long long)s->am_backoff, err);
-                        s->am_next_at = now + s->am_backoff;
-                        s->am_backoff = tp_backoff_next(s->am_backoff);
-                } else {
-                        s->am_backoff = TP_SINK_BACKOFF_MIN_MS;
-                        s->am_next_at = now + s->rules->resend_ms;
-                        if (max >= 0)
-                                s->last_outbox_seen = max;
-                }
-        }
+        pthread_mutex_lock(&s->lock);
+        while (!s->stop && !s->kicked && ms > 0)
+                if (pthread_cond_timedwait(&s->wake, &s->lock, &ts) != 0)
+                        break;
+        s->kicked = 0;
+        stop = s->stop;
+        *final_ms = s->final_ms;
+        pthread_mutex_unlock(&s->lock);
+        return stop;
+}
+
+static int tp_sinks_settled(const struct tp_sinks *s)
+{
+        return s->kafka_backoff == TP_SINK_BACKOFF_MIN_MS &&
+               s->am_backoff == TP_SINK_BACKOFF_MIN_MS && s->schema_id > 0;
+}
+
+/* The last deliveries before leaving, for at most final_ms. */
+static void tp_sinks_final(struct tp_sinks *s, int final_ms)
+{
+        int64_t until = tp_mono_ms() + final_ms;
+        struct timespec half = {0, 500 * 1000000L};
+        do {
+                tp_sinks_round(s, 1);
+                if (tp_sinks_settled(s))
+                        break;
+                nanosleep(&half, NULL);
+        } while (tp_mono_ms() < until);
 }
 
 static void *tp_sinks_main(void *arg)
 {
         struct tp_sinks *s = arg;
-        for (;;) {
-                int stop, final_ms;
-                pthread_mutex_lock(&s->lock);
-                stop = s->stop;
-                final_ms = s->final_ms;
-                pthread_mutex_unlock(&s->lock);
-                if (stop) {
-                        int64_t until = tp_mono_ms() + final_ms;
-                        do {
-                                tp_sinks_round(s, 1);
-                                if (s->kafka_backoff ==
-                                            TP_SINK_BACKOFF_MIN_MS &&
-                                    s->am_backoff == TP_SINK_BACKOFF_MIN_MS)
-                                        break;
-                                tp_sleep_ms(500);
-                        } while (tp_mono_ms() < until);
-                        break;
-                }
+        int final_ms = 0;
+        while (!tp_sinks_wait(s, 0, &final_ms)) {
                 tp_sinks_round(s, 0);
                 rd_kafka_poll(s->producer, 0);
-                tp_sleep_ms(500);
+                if (tp_sinks_wait(s, 500, &final_ms))
+                        break;
         }
+        tp_sinks_final(s, final_ms);
         return NULL;
 }
 
@@ -942,6 +1007,28 @@ int tp_sinks_start(struct tp_sinks *s, char *errstr, size_t errstr_size)
         return 0;
 }
 
+void tp_sinks_set_rules(struct tp_sinks *s, const struct tp_rules *rules)
+{
+        struct tp_rules copy, stale;
+        tp_rules_copy(&copy, rules);
+        pthread_mutex_lock(&s->lock);
+        stale = s->next_rules;
+        s->next_rules = copy;
+        s->has_next_rules = 1;
+        s->kicked = 1;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+        tp_rules_release(&stale);
+}
+
+void tp_sinks_kick(struct tp_sinks *s)
+{
+        pthread_mutex_lock(&s->lock);
+        s->kicked = 1;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+}
+
 void tp_sinks_stop(struct tp_sinks *s, int final_ms)
 {
         if (!s->started)
@@ -949,6 +1036,7 @@ void tp_sinks_stop(struct tp_sinks *s, int final_ms)
         pthread_mutex_lock(&s->lock);
         s->stop = 1;
         s->final_ms = final_ms;
+        pthread_cond_signal(&s->wake);
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->thread, NULL);
         s->started = 0;

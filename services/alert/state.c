@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TP_MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
 #define TP_TOMBSTONE_MS (7 * TP_DAY_MS)
 
 /* ---- construction -----------------------------------------------------------
@@ -65,6 +64,11 @@ fail:
 void tp_alert_set_rk(struct tp_alert *al, rd_kafka_t *rk)
 {
         al->rk = rk;
+}
+
+void tp_alert_set_rules(struct tp_alert *al, const struct tp_rules *rules)
+{
+        al->rules = rules;
 }
 
 static void tp_free_dossier(const char *key, void *value, void *ud)
@@ -362,33 +366,16 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
         PGresult *res;
         tp_part_unload(p);
         (void)al;
-        res = tp_part_query(
-                conn, p,
-                "SELECT dossier_id, commune_code, procedure_code, "
-                "channel, "
-                "status, " TP_MS("submitted_at") ", " TP_MS(
-                        "receiv"
-                        "ed_at") ", " TP_MS("closed_at") ", " TP_MS("due_"
-                                                                    "at") ","
-                                                                          " " TP_MS(
-                                                                                  "original_due_at") ", "
-                                                                                                     "handli"
-                                                                                                     "ng_"
-                                                                                                     "level,"
-                                                                                                     " "
-                                                                                                     "handli"
-                                                                                                     "ng_"
-                                                                                                     "commun"
-                                                                                                     "e_"
-                                                                                                     "code, "
-                                                                                                     "open_"
-                                                                                                     "pauses"
-                                                                                                     ", "
-                                                                                                     "last_"
-                                                                                                     "seq,"
-                                                                                                     " " TP_MS(
-                                                                                                             "last_event_at") " FROM tthc.alert_dossiers "
-                                                                                                                              "WHERE topic = $1 AND partition = $2");
+        res = tp_part_query(conn, p,
+                            "SELECT dossier_id, commune_code, procedure_code, "
+                            "channel, status, tthc.epoch_ms(submitted_at), "
+                            "tthc.epoch_ms(received_at), "
+                            "tthc.epoch_ms(closed_at), tthc.epoch_ms(due_at), "
+                            "tthc.epoch_ms(original_due_at), handling_level, "
+                            "handling_commune_code, open_pauses, last_seq, "
+                            "tthc.epoch_ms(last_event_at) "
+                            "FROM tthc.alert_dossiers "
+                            "WHERE topic = $1 AND partition = $2");
         if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
                         "could not load alert dossiers", errstr,
                         errstr_size) != 0)
@@ -396,13 +383,13 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
         for (int r = 0; r < PQntuples(res); r++)
                 tp_part_add_dossier_row(p, res, r);
         PQclear(res);
-        res = tp_part_query(
-                conn, p,
-                "SELECT DISTINCT ON (commune_code) commune_code, open, "
-                "overdue, intake_backlog, " TP_MS(
-                        "last_event_at") " FROM tthc.alert_commune_ticks WHERE "
-                                         "topic = $1 AND partition = $2 "
-                                         "ORDER BY commune_code, tick DESC");
+        res = tp_part_query(conn, p,
+                            "SELECT DISTINCT ON (commune_code) commune_code, "
+                            "open, overdue, intake_backlog, "
+                            "tthc.epoch_ms(last_event_at) "
+                            "FROM tthc.alert_commune_ticks "
+                            "WHERE topic = $1 AND partition = $2 "
+                            "ORDER BY commune_code, tick DESC");
         if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
                         "could not load alert snapshots", errstr,
                         errstr_size) != 0)
@@ -417,18 +404,12 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
                 c->written = 1;
         }
         PQclear(res);
-        res = tp_part_query(
-                conn, p,
-                "SELECT " TP_MS("first_occurred_at") ", " TP_MS(
-                        "max_occurred_at") ", " TP_MS("next_tick") " FROM "
-                                                                   "tthc.alert_"
-                                                                   "partition_"
-                                                                   "state "
-                                                                   "WHERE "
-                                                                   "topic = $1 "
-                                                                   "AND "
-                                                                   "partition "
-                                                                   "= $2");
+        res = tp_part_query(conn, p,
+                            "SELECT tthc.epoch_ms(first_occurred_at), "
+                            "tthc.epoch_ms(max_occurred_at), "
+                            "tthc.epoch_ms(next_tick) "
+                            "FROM tthc.alert_partition_state "
+                            "WHERE topic = $1 AND partition = $2");
         if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
                         "could not load alert partition state", errstr,
                         errstr_size) != 0)

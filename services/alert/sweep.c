@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TP_MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
-
 struct tp_skey {
         char commune[8];
         int open, overdue, intake;
@@ -543,22 +541,15 @@ static void tp_fig_eval(const char *key, void *value, void *ud)
 static int tp_sweep_episodes(struct tp_sweep *sw)
 {
         const char *params[1] = {sw->prov};
-        PGresult *res = PQexecParams(
-                sw->conn,
-                "SELECT alert_id, commune_code, rule, severity, " TP_MS(
-                        "started_at") ", " TP_MS("volume_lost_at") " FROM "
-                                                                   "tthc."
-                                                                   "alerts "
-                                                                   "WHERE "
-                                                                   "province_"
-                                                                   "code = $1 "
-                                                                   "AND status "
-                                                                   "= 'firing' "
-                                                                   "AND "
-                                                                   "commune_"
-                                                                   "code IS "
-                                                                   "NOT NULL",
-                1, NULL, params, NULL, NULL, 0);
+        PGresult *res = PQexecParams(sw->conn,
+                                     "SELECT alert_id, commune_code, rule, "
+                                     "severity, tthc.epoch_ms(started_at), "
+                                     "tthc.epoch_ms(volume_lost_at) "
+                                     "FROM tthc.alerts "
+                                     "WHERE province_code = $1 "
+                                     "AND status = 'firing' "
+                                     "AND commune_code IS NOT NULL",
+                                     1, NULL, params, NULL, NULL, 0);
         if (tp_pg_check(sw->conn, res, PGRES_TUPLES_OK,
                         "could not load open alerts", sw->errstr,
                         sw->errstr_size) != 0) {
@@ -607,13 +598,14 @@ static int tp_sweep_parts(struct tp_sweep *sw, const char *topic,
                           int *all_caught_up)
 {
         const char *params[1] = {topic};
-        PGresult *res = PQexecParams(
-                sw->conn,
-                "SELECT partition, " TP_MS("first_occurred_at") ", " TP_MS(
-                        "max_occurred_at") ", caught_up FROM "
-                                           "tthc.alert_partition_state WHERE "
-                                           "topic = $1",
-                1, NULL, params, NULL, NULL, 0);
+        PGresult *res = PQexecParams(sw->conn,
+                                     "SELECT partition, "
+                                     "tthc.epoch_ms(first_occurred_at), "
+                                     "tthc.epoch_ms(max_occurred_at), "
+                                     "caught_up "
+                                     "FROM tthc.alert_partition_state "
+                                     "WHERE topic = $1",
+                                     1, NULL, params, NULL, NULL, 0);
         *first = TP_TS_NONE;
         *all_caught_up = 1;
         if (tp_pg_check(sw->conn, res, PGRES_TUPLES_OK,
@@ -658,29 +650,15 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
         int r = 0, n;
 
         tp_format_ts(last, last_s, sizeof(last_s));
-        res = PQexecParams(
-                sw->conn,
-                "SELECT topic || '|' || partition || '|' || commune_code, "
-                "commune_code, " TP_MS("tick") ", open, overdue, "
-                                               "intake_backlog, " TP_MS(
-                                                       "last_event_at") " FROM "
-                                                                        "tthc."
-                                                                        "alert_"
-                                                                        "commun"
-                                                                        "e_"
-                                                                        "ticks "
-                                                                        "WHERE "
-                                                                        "provin"
-                                                                        "ce_"
-                                                                        "code "
-                                                                        "= $1 "
-                                                                        "AND "
-                                                                        "tick "
-                                                                        "<= $2 "
-                                                                        "ORDER "
-                                                                        "BY "
-                                                                        "tick",
-                2, NULL, params, NULL, NULL, 0);
+        res = PQexecParams(sw->conn,
+                           "SELECT topic || '|' || partition || '|' || "
+                           "commune_code, commune_code, tthc.epoch_ms(tick), "
+                           "open, overdue, intake_backlog, "
+                           "tthc.epoch_ms(last_event_at) "
+                           "FROM tthc.alert_commune_ticks "
+                           "WHERE province_code = $1 AND tick <= $2 "
+                           "ORDER BY tick",
+                           2, NULL, params, NULL, NULL, 0);
         if (tp_pg_check(sw->conn, res, PGRES_TUPLES_OK,
                         "could not load commune snapshots", sw->errstr,
                         sw->errstr_size) != 0) {
@@ -812,10 +790,9 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
                     errstr_size) != 0)
                 return -1;
         res = PQexecParams(conn,
-                           "SELECT " TP_MS("next_tick") " FROM "
-                                                        "tthc.alert_provinces "
-                                                        "WHERE province_code "
-                                                        "= $1 FOR UPDATE",
+                           "SELECT tthc.epoch_ms(next_tick) "
+                           "FROM tthc.alert_provinces "
+                           "WHERE province_code = $1 FOR UPDATE",
                            1, NULL, params, NULL, NULL, 0);
         if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
                         "could not lock the province state", errstr,

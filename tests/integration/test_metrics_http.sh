@@ -41,6 +41,10 @@ echo "log-level = debug" >"$W/ingest.conf"
 kill -HUP "$pid"
 tp_wait_for "grep -q 'SIGHUP: reloaded (log level debug' '$W/ingest.log'" 20
 tp_assert_eq 0 $? "SIGHUP reloads the log level from the config file"
+echo "log-level = info" >"$W/ingest.conf"
+kill -HUP "$pid"
+tp_wait_for "grep -q 'SIGHUP: reloaded (log level info' '$W/ingest.log'" 20
+tp_assert_eq 0 $? "a second SIGHUP reloads again (the handler stays installed)"
 kill -TERM "$pid"
 wait "$pid"
 tp_assert_eq 0 $? "SIGTERM: finish, commit, leave, exit 0"

@@ -394,6 +394,15 @@ static void test_alert__avro_encoding_reads_with_shipped_schema(void **state)
         assert_int_equal(avro_schema_from_json_length(json, n, &schema), 0);
         assert_int_equal(buf[0], 0);
         assert_int_equal(buf[4], 2);
+        {
+                /* The registry's id frames the same body. */
+                size_t len2;
+                unsigned char *b2 = tp_alert_encode_id(&m, 0x01020304, &len2);
+                assert_int_equal(len2, len);
+                assert_memory_equal(b2, "\0\x01\x02\x03\x04", 5);
+                assert_memory_equal(b2 + 5, buf + 5, len - 5);
+                free(b2);
+        }
         iface = avro_generic_class_from_schema(schema);
         avro_generic_value_new(iface, &rec);
         rd = avro_reader_memory((const char *)buf + 5, (int64_t)len - 5);

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "eval.h"
 #include "rules.h"
 #include "util.h"
 
@@ -100,12 +101,54 @@ static void test_alert__rules_errors_name_file_and_line(void **state)
                      "on_time_rate: critical (95) must be lower");
 }
 
+/* Trailing comments, round-the-clock office hours (for tests and 24/7
+ * feeds) and copies that outlive the original (SIGHUP hands the sinks
+ * thread a copy). */
+static void test_alert__rules_office_and_copy(void **state)
+{
+        struct tp_rules r, c;
+        char err[256];
+        (void)state;
+        tp_rules_defaults(&r);
+        assert_int_equal(
+                tp_rules_parse_text(&r,
+                                    "province_feed_stale.warning = 0.002 # s\n"
+                                    "office.start_hour = 0\n"
+                                    "office.end_hour = 24\n"
+                                    "office.every_day = 1\n"
+                                    "province.79.overdue_backlog.warning = 8\n",
+                                    "r.conf", err, sizeof(err)),
+                0);
+        assert_true(r.dflt[TP_RULE_PROVINCE_FEED_STALE].warning == 0.002);
+        assert_int_equal(r.office_every_day, 1);
+        tp_rules_copy(&c, &r);
+        tp_rules_release(&r);
+        assert_true(tp_rules_get(&c, "79", TP_RULE_OVERDUE_BACKLOG)->warning ==
+                    8);
+        assert_int_equal(c.office_end_hour, 24);
+        tp_rules_release(&c);
+        expect_error("office.every_day = 2\n", "r.conf:1: office.every_day");
+        /* 2025-09-06 is a Saturday: no office hours unless every day. */
+        {
+                struct tp_workcal cal;
+                int64_t sat = 1757116800000LL; /* 00:00 UTC */
+                tp_workcal_init(&cal);
+                tp_workcal_seal(&cal);
+                assert_true(tp_workcal_office_ms(&cal, sat, sat + 3600000, 0,
+                                                 24) == 0);
+                assert_true(tp_workcal_office_ms(NULL, sat, sat + 3600000, 0,
+                                                 24) == 3600000);
+                tp_workcal_release(&cal);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_alert__rules_defaults_follow_design),
                 cmocka_unit_test(test_alert__rules_province_override),
                 cmocka_unit_test(test_alert__rules_errors_name_file_and_line),
+                cmocka_unit_test(test_alert__rules_office_and_copy),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
