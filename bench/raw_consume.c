@@ -74,9 +74,18 @@ int main(int argc, char **argv)
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
                 if (!m)
                         continue;
-                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                        eofs++;
-                else if (!m->err) {
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                        /* count each partition once: a partition reports
+                         * EOF again after new messages */
+                        rd_kafka_topic_partition_t *tp =
+                                rd_kafka_topic_partition_list_find(
+                                        parts, rd_kafka_topic_name(m->rkt),
+                                        m->partition);
+                        if (tp && tp->offset != -1000) {
+                                tp->offset = -1000;
+                                eofs++;
+                        }
+                } else if (!m->err) {
                         msgs++;
                         bytes += (long long)m->len;
                 }

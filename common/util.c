@@ -125,8 +125,12 @@ int tp_parse_date(const char *s, int64_t *days_out)
 
 void tp_format_ts(int64_t ts_ms, char *buf, size_t size)
 {
+        /* No days * TP_DAY_MS: it overflows for timestamps near INT64_MIN
+         * (hostile input reaches here through error messages). */
         int64_t days = tp_floor_div(ts_ms, TP_DAY_MS);
-        int64_t rem = ts_ms - days * TP_DAY_MS;
+        int64_t rem = ts_ms % TP_DAY_MS;
+        if (rem < 0)
+                rem += TP_DAY_MS;
         int y, m, d;
         tp_civil_from_days(days, &y, &m, &d);
         snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00", y, m, d,

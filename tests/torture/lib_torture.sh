@@ -1,0 +1,150 @@
+# shellcheck shell=bash
+# tests/torture/lib_torture.sh - helpers for the torture scripts (bash),
+# sourced after tests/integration/lib.sh and common_ingest.sh.
+#
+#   tt_args "$@"            parse --small (default) / --full; sets TT_FULL
+#   tt_size SMALL FULL      print SMALL, or FULL with --full
+#   tt_sim_bg ARGS...       start tthc-sim in the background (seed 5, the
+#                           provinces 01,79,31, from 2025-10-01, 1 %
+#                           duplicates; ARGS add/override: --days, --rate,
+#                           --dossiers-per-day, --truth ...); sets TT_SIM_PID
+#   tt_sim_wait             wait for it; tp_die if it failed
+#   tt_sim_running          exit 0 while it runs
+#   tt_ingest_bg LOG ARGS.. start tthc-ingest in the background (the pid is
+#                           tthc-ingest itself); prints nothing, sets TT_PID
+#   tt_stop PID             SIGTERM, wait; returns its exit status
+#   tt_committed            messages committed by group tthc-ingest
+#   tt_total                messages produced to the province topics
+#   tt_produce_mix          produce mixins.py's messages (counted in tt_total)
+#   tt_wait_caught_up SECS  wait until every message is committed
+#   tt_pg_stop / tt_pg_start  stop / start the test PostgreSQL (same dir
+#                           and port: TP_PG_DIR, TP_PG_PORT from lib.sh)
+#   tt_metric PORT NAME     sum of a metric's samples on /metrics
+#   tt_exact LABEL          tp_check_truth + no duplicate event rows; prints
+#                           "figures LABEL: events checked N, lost L,
+#                           duplicated D" (collected by run.sh)
+#   tt_control CMD          write a line to the broker's control FIFO and
+#                           wait until the broker logged it
+
+TT_FULL=0
+tt_args() {
+	local a
+	for a in "$@"; do
+		case $a in
+		--full) TT_FULL=1 ;;
+		--small) TT_FULL=0 ;;
+		*) tp_die "usage: $0 [--small|--full]" ;;
+		esac
+	done
+	tp_log "size: $( ((TT_FULL)) && echo full || echo small)"
+}
+
+tt_size() {
+	if ((TT_FULL)); then echo "$2"; else echo "$1"; fi
+}
+
+tt_sim_bg() {
+	"$TTHC_BIN/tthc-sim" --brokers "$TTHC_BROKERS" \
+		--reference "$TP_ROOT/reference" \
+		--schema "$TP_ROOT/schemas/avro/1-filing_event.avsc" \
+		--provinces 01,79,31 --from 2025-10-01 --days 7 \
+		--dossiers-per-day 30000 --seed 5 --duplicate-rate 0.01 \
+		--flush-timeout 600 "$@" >>"$W/sim.log" 2>&1 &
+	TT_SIM_PID=$!
+	tp_on_exit kill -KILL "$TT_SIM_PID"
+}
+
+tt_sim_running() {
+	kill -0 "$TT_SIM_PID" 2>/dev/null
+}
+
+tt_sim_wait() {
+	wait "$TT_SIM_PID" || {
+		tail -n 20 "$W/sim.log" >&2
+		tp_die "tthc-sim failed (see $W/sim.log)"
+	}
+	tp_log "sim: $(grep 'events produced' "$W/sim.log" | tail -n 1)"
+}
+
+# Started as `tt_ingest_bg LOG ARGS...` in the test's shell (not in $(...)).
+tt_ingest_bg() {
+	local log=$1
+	shift
+	tp_ingest "$@" >>"$log" 2>&1 &
+	TT_PID=$!
+	tp_on_exit kill -KILL "$TT_PID"
+}
+
+tt_stop() {
+	local pid=$1
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+}
+
+tt_committed() {
+	tp_psql_val "SELECT coalesce(sum(next_offset), 0) FROM tthc.consumer_offsets
+		WHERE group_id = 'tthc-ingest' AND topic <> 'tthc.filings.dlq'"
+}
+
+# What was produced to the province topics: tthc-sim's "events produced: N"
+# lines (messages, duplicates included; printed once delivered) plus the
+# mixed-in lines (tt_produce_mix). Not bench/raw_consume: it stops early
+# on large streams (it counts EOF events, not distinct partitions).
+tt_total() {
+	local sim
+	sim=$(grep -ho 'events produced: [0-9]*' "$W/sim.log" 2>/dev/null |
+		awk '{ s += $3 } END { print s + 0 }')
+	echo $((sim + ${TT_MIX_SENT:-0}))
+}
+
+# tt_produce_mix: the evolved-schema events and the poison of mixins.py
+tt_produce_mix() {
+	tp_produce <"$W/mix.jsonl"
+	TT_MIX_SENT=$(wc -l <"$W/mix.jsonl")
+}
+
+tt_wait_caught_up() {
+	local secs=${1:-120} total
+	total=$(tt_total)
+	tp_wait_for "[[ \$(tt_committed 2>/dev/null) == $total ]]" "$secs"
+}
+
+tt_pg_stop() {
+	"$TP_ROOT/scripts/pg-local.sh" stop "$TP_PG_DIR" >/dev/null 2>&1 ||
+		tp_die "could not stop PostgreSQL"
+}
+
+tt_pg_start() {
+	"$TP_ROOT/scripts/pg-local.sh" start "$TP_PG_DIR" "$TP_PG_PORT" \
+		>/dev/null 2>&1 || tp_die "could not start PostgreSQL again"
+}
+
+tt_metric() {
+	local port=$1 name=$2
+	curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null |
+		awk -v n="$name" '$1 == n || index($1, n "{") == 1 { s += $2; f = 1 }
+			END { if (f) printf "%d\n", s; else print "absent" }'
+}
+
+tt_control() {
+	local before
+	before=$(grep -c 'control command' "$TP_BROKER_LOG")
+	echo "$1" >"$TTHC_BROKER_CONTROL"
+	tp_wait_for "(( \$(grep -c 'control command' '$TP_BROKER_LOG') > $before ))" 10 ||
+		tp_log "broker did not confirm '$1'"
+}
+
+tt_exact() {
+	local label=$1 expected rows distinct lost dup
+	tp_check_truth "$label"
+	expected=$(python3 -c 'import json, sys
+t = json.load(open(sys.argv[1])); e = json.load(open(sys.argv[2]))
+print(t["events"] + e.get("events", 0))' "$W/truth.json" "$W/extra.json")
+	rows=$(tp_psql_val "SELECT count(*) FROM tthc.filing_events")
+	distinct=$(tp_psql_val "SELECT count(DISTINCT event_id) FROM tthc.filing_events")
+	lost=$((expected - distinct))
+	dup=$((rows - distinct))
+	tp_assert_eq "0 0" "$lost $dup" "$label: lost 0, duplicated 0 ($rows rows, $distinct distinct event_id, $expected expected)"
+	printf 'figures %s: events checked %d, lost %d, duplicated %d\n' \
+		"$label" "$expected" "$lost" "$dup"
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Torture: a long run. About 300k events (--small) or 10 million (--full)
+# through one tthc-ingest process, sampling its resident memory (VmRSS)
+# and open file descriptors every few seconds: both must stay flat once it
+# is warm (no growth with the number of events or dossiers), and the end
+# must be exact: lost 0, duplicated 0. The samples are printed as
+# "sample T_s committed rss_kb fds" lines.
+#
+#   BUILD_DIR=build-rel tests/torture/torture_soak.sh [--small|--full]
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../integration/common_ingest.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib_torture.sh"
+tt_args "$@"
+
+if ((TT_FULL)); then
+	# all 34 provinces, 28 days at 190,000 dossiers per working day:
+	# about 10 million events
+	sim_args=(--provinces "$(tail -n +2 "$TP_ROOT/reference/provinces.csv" | cut -d, -f1 | paste -sd,)"
+		--days 28 --dossiers-per-day 190000 --rate 6000)
+	every=10
+else
+	sim_args=(--days 24 --rate 6000)
+	every=2
+fi
+# --rate: the librdkafka mock broker keeps at most 5 MiB (and 100,000
+# message sets) per partition and drops the oldest beyond that, so the
+# stream is paced for tthc-ingest to read every message before the mock
+# evicts it (a real broker's retention is days). Unpaced, a consumer that
+# starts late finds the oldest messages gone.
+
+tp_ingest_setup
+tt_produce_mix
+tt_sim_bg "${sim_args[@]}" --truth "$W/truth.json"
+tt_ingest_bg "$W/ingest.log" --batch-size 2000
+pid=$TT_PID
+samples=$W/samples.txt
+t0=$SECONDS
+limit=$(tt_size 600 14400)
+while kill -0 "$pid" 2>/dev/null; do
+	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+	fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+	done_n=$(tt_committed 2>/dev/null || echo 0)
+	[[ -n "$rss" ]] && printf 'sample %d %d %d %d\n' "$((SECONDS - t0))" "$done_n" "$rss" "$fds" | tee -a "$samples"
+	if ! tt_sim_running && [[ -z "${total:-}" ]]; then
+		tt_sim_wait
+		total=$(tt_total)
+	fi
+	[[ -n "${total:-}" && "$done_n" == "$total" ]] && break
+	((SECONDS - t0 < limit)) || tp_die "not done after ${limit}s ($done_n of ${total:-?} committed)"
+	sleep "$every"
+done
+tt_stop "$pid"
+tp_assert_eq 0 $? "tthc-ingest ran through the whole stream and exits 0 on SIGTERM"
+
+# Flat: after warm-up (the first quarter of the committed messages), the
+# largest RSS is within 10 % + 8 MB of the RSS at the end of the warm-up,
+# and the fd count varies by at most 2.
+read -r verdict detail < <(awk -v total="$total" '
+	$3 >= total / 4 { n++; if (n == 1) { base = $4; lo = $5; hi = $5 }
+		if ($4 > max) max = $4; if ($5 < lo) lo = $5; if ($5 > hi) hi = $5 }
+	END { ok = (n >= 3 && max <= base * 1.10 + 8192 && hi - lo <= 2)
+		printf "%s samples=%d rss_after_warmup_kb=%d rss_max_kb=%d fds=%d..%d\n",
+			ok ? "flat" : "growing", n, base, max, lo, hi }' "$samples")
+tp_log "memory and fds after warm-up: $detail"
+tp_assert_eq flat "$verdict" "RSS and open fds stay flat ($detail)"
+tt_exact "long run of $total messages"
+tp_finish
