@@ -58,6 +58,32 @@ int tp_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size)
         return rc;
 }
 
+int64_t tp_pg_col_ts(const PGresult *res, int row, int col)
+{
+        return PQgetisnull(res, row, col)
+                       ? TP_TS_NONE
+                       : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+char *tp_pg_col_str(const PGresult *res, int row, int col)
+{
+        return PQgetisnull(res, row, col)
+                       ? NULL
+                       : tp_xstrdup(PQgetvalue(res, row, col));
+}
+
+int tp_pg_col_level(const PGresult *res, int row, int col)
+{
+        return PQgetisnull(res, row, col)
+                       ? TP_LEVEL_NONE
+                       : tp_level_parse(PQgetvalue(res, row, col));
+}
+
+int tp_pg_col_int(const PGresult *res, int row, int col)
+{
+        return PQgetisnull(res, row, col) ? 0 : atoi(PQgetvalue(res, row, col));
+}
+
 int tp_pg_ok(PGconn *conn)
 {
         return conn && PQstatus(conn) == CONNECTION_OK;

@@ -268,13 +268,6 @@ static int tp_sinks_pg(struct tp_sinks *s, char *errstr, size_t errstr_size)
         return 0;
 }
 
-static int64_t tp_col_ts(PGresult *res, int r, int c)
-{
-        return PQgetisnull(res, r, c)
-                       ? TP_TS_NONE
-                       : strtoll(PQgetvalue(res, r, c), NULL, 10);
-}
-
 static const char *tp_col(PGresult *res, int r, int c)
 {
         return PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
@@ -332,9 +325,9 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 m.status = PQgetvalue(res, r, 7);
                 m.value = strtod(PQgetvalue(res, r, 8), NULL);
                 m.threshold = strtod(PQgetvalue(res, r, 9), NULL);
-                m.started_at = tp_col_ts(res, r, 10);
-                m.changed_at = tp_col_ts(res, r, 11);
-                m.resolved_at = tp_col_ts(res, r, 12);
+                m.started_at = tp_pg_col_ts(res, r, 10);
+                m.changed_at = tp_pg_col_ts(res, r, 11);
+                m.resolved_at = tp_pg_col_ts(res, r, 12);
                 m.resolution = tp_col(res, r, 13);
                 m.details = PQgetvalue(res, r, 14);
                 if (m.sequence > max_id)
@@ -439,7 +432,7 @@ static json_t *tp_am_alert(PGresult *res, int r, const char *severity,
         }
         json_object_set_new(a, "labels", labels);
         json_object_set_new(a, "annotations", ann);
-        tp_iso(tp_col_ts(res, r, 8), ts, sizeof(ts));
+        tp_iso(tp_pg_col_ts(res, r, 8), ts, sizeof(ts));
         json_object_set_new(a, "startsAt", json_string(ts));
         if (ends_at != TP_TS_NONE) {
                 tp_iso(ends_at, ts, sizeof(ts));
@@ -531,7 +524,7 @@ static int tp_sinks_am(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 int resolved = strcmp(PQgetvalue(res, r, 9), "resolved") == 0;
                 int64_t ends = TP_TS_NONE;
                 if (resolved) {
-                        ends = tp_col_ts(res, r, 10);
+                        ends = tp_pg_col_ts(res, r, 10);
                         if (ends == TP_TS_NONE || ends > now)
                                 ends = now;
                 }
@@ -611,12 +604,12 @@ static int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 const char *prov = PQgetvalue(res, r, 0);
                 const struct tp_rule_params *p = tp_rules_get(
                         &s->rules, prov, TP_RULE_PROVINCE_FEED_STALE);
-                int64_t last = tp_col_ts(res, r, 1);
+                int64_t last = tp_pg_col_ts(res, r, 1);
                 int caught_up = PQgetvalue(res, r, 2)[0] == 't';
                 const char *id = tp_col(res, r, 3);
                 int cur = id ? tp_sev_parse(PQgetvalue(res, r, 4)) : 0;
-                int64_t started = tp_col_ts(res, r, 5);
-                int64_t seen = tp_col_ts(res, r, 6);
+                int64_t started = tp_pg_col_ts(res, r, 5);
+                int64_t seen = tp_pg_col_ts(res, r, 6);
                 double hours;
                 enum tp_sev next = TP_SEV_NONE;
                 enum tp_change ch = TP_CHANGE_NONE;
@@ -753,7 +746,7 @@ static void tp_gauge_watermarks(struct tp_sinks *s)
         if (PQresultStatus(res) == PGRES_TUPLES_OK)
                 for (int r = 0; r < PQntuples(res); r++)
                         tp_metric_set(s->m.watermark_age,
-                                      (double)(now - tp_col_ts(res, r, 1)) /
+                                      (double)(now - tp_pg_col_ts(res, r, 1)) /
                                               1000.0,
                                       (const char *[]){PQgetvalue(res, r, 0)});
         PQclear(res);

@@ -309,19 +309,6 @@ struct tp_acommune *tp_part_commune(struct tp_apart *p, const char *code)
         return c;
 }
 
-static int64_t tp_col_ts(PGresult *res, int r, int c)
-{
-        return PQgetisnull(res, r, c)
-                       ? TP_TS_NONE
-                       : strtoll(PQgetvalue(res, r, c), NULL, 10);
-}
-
-static char *tp_col_str(PGresult *res, int r, int c)
-{
-        return PQgetisnull(res, r, c) ? NULL
-                                      : tp_xstrdup(PQgetvalue(res, r, c));
-}
-
 static PGresult *tp_part_query(PGconn *conn, const struct tp_apart *p,
                                const char *sql)
 {
@@ -336,24 +323,24 @@ static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
         struct tp_adossier *s = tp_xcalloc(1, sizeof(*s));
         struct tp_dossier *d = &s->d;
         d->province_code = tp_xstrdup(p->province);
-        d->dossier_id = tp_col_str(res, r, 0);
-        d->commune_code = tp_col_str(res, r, 1);
-        d->procedure_code = tp_col_str(res, r, 2);
+        d->dossier_id = tp_pg_col_str(res, r, 0);
+        d->commune_code = tp_pg_col_str(res, r, 1);
+        d->procedure_code = tp_pg_col_str(res, r, 2);
         d->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 3));
         d->status = (enum tp_dstatus)tp_dstatus_parse(PQgetvalue(res, r, 4));
-        d->submitted_at = tp_col_ts(res, r, 5);
-        d->received_at = tp_col_ts(res, r, 6);
-        d->closed_at = tp_col_ts(res, r, 7);
-        d->due_at = tp_col_ts(res, r, 8);
-        d->original_due_at = tp_col_ts(res, r, 9);
+        d->submitted_at = tp_pg_col_ts(res, r, 5);
+        d->received_at = tp_pg_col_ts(res, r, 6);
+        d->closed_at = tp_pg_col_ts(res, r, 7);
+        d->due_at = tp_pg_col_ts(res, r, 8);
+        d->original_due_at = tp_pg_col_ts(res, r, 9);
         d->handling_level =
                 PQgetisnull(res, r, 10)
                         ? TP_LEVEL_COMMUNE
                         : (enum tp_level)tp_level_parse(PQgetvalue(res, r, 10));
-        d->handling_commune_code = tp_col_str(res, r, 11);
+        d->handling_commune_code = tp_pg_col_str(res, r, 11);
         d->open_pauses = atoi(PQgetvalue(res, r, 12));
         d->last_seq = atoi(PQgetvalue(res, r, 13));
-        d->last_event_at = tp_col_ts(res, r, 14);
+        d->last_event_at = tp_pg_col_ts(res, r, 14);
         d->result_returned_at = TP_TS_NONE;
         tp_strmap_put(p->dossiers, d->dossier_id, s);
 }
@@ -400,7 +387,7 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
                 c->open = atoi(PQgetvalue(res, r, 1));
                 c->overdue = atoi(PQgetvalue(res, r, 2));
                 c->intake = atoi(PQgetvalue(res, r, 3));
-                c->last = c->cur_last = tp_col_ts(res, r, 4);
+                c->last = c->cur_last = tp_pg_col_ts(res, r, 4);
                 c->written = 1;
         }
         PQclear(res);
@@ -416,9 +403,9 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
                 goto fail;
         p->first_occ = p->max_occ = p->next_tick = TP_TS_NONE;
         if (PQntuples(res) == 1) {
-                p->first_occ = tp_col_ts(res, 0, 0);
-                p->max_occ = tp_col_ts(res, 0, 1);
-                p->next_tick = tp_col_ts(res, 0, 2);
+                p->first_occ = tp_pg_col_ts(res, 0, 0);
+                p->max_occ = tp_pg_col_ts(res, 0, 1);
+                p->next_tick = tp_pg_col_ts(res, 0, 2);
         }
         PQclear(res);
         p->loaded = 1;

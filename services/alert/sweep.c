@@ -48,13 +48,6 @@ static const enum tp_rule tp_commune_rules[] = {
         TP_RULE_OVERDUE_BACKLOG, TP_RULE_ON_TIME_RATE, TP_RULE_BACKLOG_GROWTH,
         TP_RULE_COMMUNE_SILENT, TP_RULE_INTAKE_BACKLOG};
 
-static int64_t tp_col_ts(PGresult *res, int r, int c)
-{
-        return PQgetisnull(res, r, c)
-                       ? TP_TS_NONE
-                       : strtoll(PQgetvalue(res, r, c), NULL, 10);
-}
-
 static void tp_free_value(const char *key, void *value, void *ud)
 {
         (void)key;
@@ -567,8 +560,8 @@ static int tp_sweep_episodes(struct tp_sweep *sw)
                            sizeof(ep->commune));
                 ep->rule = (enum tp_rule)(rule < 0 ? 0 : rule);
                 ep->sev = sev < 0 ? TP_SEV_WARNING : (enum tp_sev)sev;
-                ep->started = tp_col_ts(res, r, 4);
-                ep->volume_lost = tp_col_ts(res, r, 5);
+                ep->started = tp_pg_col_ts(res, r, 4);
+                ep->volume_lost = tp_pg_col_ts(res, r, 5);
                 snprintf(key, sizeof(key), "%s|%d", ep->commune, rule);
                 if (rule < 0) {
                         free(ep);
@@ -616,11 +609,11 @@ static int tp_sweep_parts(struct tp_sweep *sw, const char *topic,
         }
         for (int r = 0; r < PQntuples(res); r++) {
                 int p = atoi(PQgetvalue(res, r, 0));
-                int64_t f = tp_col_ts(res, r, 1);
+                int64_t f = tp_pg_col_ts(res, r, 1);
                 if (p < 0 || p >= n)
                         continue;
                 parts[p].present = 1;
-                parts[p].max_occurred_at = tp_col_ts(res, r, 2);
+                parts[p].max_occurred_at = tp_pg_col_ts(res, r, 2);
                 parts[p].caught_up = PQgetvalue(res, r, 3)[0] == 't';
                 if (f != TP_TS_NONE && (*first == TP_TS_NONE || f < *first))
                         *first = f;
@@ -671,7 +664,7 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
                 return -1;
         }
         for (int64_t t = start; t <= last && !sw->failed; t += TP_HOUR_MS) {
-                for (; r < n && tp_col_ts(res, r, 2) <= t; r++) {
+                for (; r < n && tp_pg_col_ts(res, r, 2) <= t; r++) {
                         const char *key = PQgetvalue(res, r, 0);
                         struct tp_skey *k = tp_strmap_get(sw->keys, key);
                         if (!k) {
@@ -683,7 +676,7 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
                         k->open = atoi(PQgetvalue(res, r, 3));
                         k->overdue = atoi(PQgetvalue(res, r, 4));
                         k->intake = atoi(PQgetvalue(res, r, 5));
-                        k->last = tp_col_ts(res, r, 6);
+                        k->last = tp_pg_col_ts(res, r, 6);
                 }
                 sw->tick = t;
                 sw->day = tp_vn_day(t);
@@ -801,7 +794,7 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
                 return -1;
         }
         if (PQntuples(res) == 1)
-                next_tick = tp_col_ts(res, 0, 0);
+                next_tick = tp_pg_col_ts(res, 0, 0);
         PQclear(res);
         parts = tp_xcalloc((size_t)n_parts, sizeof(*parts));
         for (int i = 0; i < n_parts; i++)

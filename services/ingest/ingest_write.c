@@ -91,53 +91,34 @@ static void tp_dossier_key(char *buf, size_t size, const char *prov,
         snprintf(buf, size, "%s|%s", prov, id);
 }
 
-static int64_t tp_col_ts(PGresult *res, int r, int c)
-{
-        return PQgetisnull(res, r, c)
-                       ? TP_TS_NONE
-                       : strtoll(PQgetvalue(res, r, c), NULL, 10);
-}
-
-static char *tp_col_str(PGresult *res, int r, int c)
-{
-        return PQgetisnull(res, r, c) ? NULL
-                                      : tp_xstrdup(PQgetvalue(res, r, c));
-}
-
-static int tp_col_level(PGresult *res, int r, int c)
-{
-        return PQgetisnull(res, r, c) ? TP_LEVEL_NONE
-                                      : tp_level_parse(PQgetvalue(res, r, c));
-}
-
 static void tp_dossier_from_row(struct tp_dossier *d, PGresult *res, int r)
 {
         memset(d, 0, sizeof(*d));
-        d->province_code = tp_col_str(res, r, 0);
-        d->dossier_id = tp_col_str(res, r, 1);
-        d->commune_code = tp_col_str(res, r, 2);
-        d->procedure_code = tp_col_str(res, r, 3);
-        d->procedure_level = (enum tp_level)tp_col_level(res, r, 4);
+        d->province_code = tp_pg_col_str(res, r, 0);
+        d->dossier_id = tp_pg_col_str(res, r, 1);
+        d->commune_code = tp_pg_col_str(res, r, 2);
+        d->procedure_code = tp_pg_col_str(res, r, 3);
+        d->procedure_level = (enum tp_level)tp_pg_col_level(res, r, 4);
         d->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 5));
-        d->submitted_at = tp_col_ts(res, r, 6);
-        d->received_at = tp_col_ts(res, r, 7);
-        d->due_at = tp_col_ts(res, r, 8);
+        d->submitted_at = tp_pg_col_ts(res, r, 6);
+        d->received_at = tp_pg_col_ts(res, r, 7);
+        d->due_at = tp_pg_col_ts(res, r, 8);
         d->status = (enum tp_dstatus)tp_dstatus_parse(PQgetvalue(res, r, 9));
-        d->closed_at = tp_col_ts(res, r, 10);
+        d->closed_at = tp_pg_col_ts(res, r, 10);
         d->outcome = PQgetisnull(res, r, 11)
                              ? TP_OUT_NONE
                              : (enum tp_outcome)tp_outcome_parse(
                                        PQgetvalue(res, r, 11));
-        d->original_due_at = tp_col_ts(res, r, 12);
+        d->original_due_at = tp_pg_col_ts(res, r, 12);
         d->extended = PQgetvalue(res, r, 13)[0] == 't';
-        d->result_returned_at = tp_col_ts(res, r, 14);
-        d->handling_level = (enum tp_level)tp_col_level(res, r, 15);
-        d->agency_code = tp_col_str(res, r, 16);
-        d->handling_commune_code = tp_col_str(res, r, 17);
+        d->result_returned_at = tp_pg_col_ts(res, r, 14);
+        d->handling_level = (enum tp_level)tp_pg_col_level(res, r, 15);
+        d->agency_code = tp_pg_col_str(res, r, 16);
+        d->handling_commune_code = tp_pg_col_str(res, r, 17);
         d->last_seq = atoi(PQgetvalue(res, r, 18));
         d->seq_gaps = atoi(PQgetvalue(res, r, 19));
         d->open_pauses = atoi(PQgetvalue(res, r, 20));
-        d->last_event_at = tp_col_ts(res, r, 21);
+        d->last_event_at = tp_pg_col_ts(res, r, 21);
 }
 
 /* Loads the stored state of every dossier the batch touches. */
@@ -310,24 +291,24 @@ static size_t tp_apply_entries(struct tp_ingest *ig)
 static void tp_event_from_row(struct tp_event *ev, PGresult *res, int r)
 {
         memset(ev, 0, sizeof(*ev));
-        ev->event_id = tp_col_str(res, r, 0);
+        ev->event_id = tp_pg_col_str(res, r, 0);
         ev->event_type =
                 (enum tp_event_type)tp_event_type_parse(PQgetvalue(res, r, 1));
-        ev->occurred_at = tp_col_ts(res, r, 2);
-        ev->dossier_id = tp_col_str(res, r, 3);
+        ev->occurred_at = tp_pg_col_ts(res, r, 2);
+        ev->dossier_id = tp_pg_col_str(res, r, 3);
         ev->seq = atoi(PQgetvalue(res, r, 4));
-        ev->province_code = tp_col_str(res, r, 5);
-        ev->commune_code = tp_col_str(res, r, 6);
-        ev->procedure_code = tp_col_str(res, r, 7);
-        ev->procedure_level = (enum tp_level)tp_col_level(res, r, 8);
+        ev->province_code = tp_pg_col_str(res, r, 5);
+        ev->commune_code = tp_pg_col_str(res, r, 6);
+        ev->procedure_code = tp_pg_col_str(res, r, 7);
+        ev->procedure_level = (enum tp_level)tp_pg_col_level(res, r, 8);
         ev->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 9));
-        ev->agency_code = tp_col_str(res, r, 10);
-        ev->handling_level = (enum tp_level)tp_col_level(res, r, 11);
-        ev->to_level = tp_col_level(res, r, 12);
-        ev->to_agency_code = tp_col_str(res, r, 13);
-        ev->due_at = tp_col_ts(res, r, 14);
-        ev->source_system = tp_col_str(res, r, 15);
-        ev->handling_commune_code = tp_col_str(res, r, 16);
+        ev->agency_code = tp_pg_col_str(res, r, 10);
+        ev->handling_level = (enum tp_level)tp_pg_col_level(res, r, 11);
+        ev->to_level = tp_pg_col_level(res, r, 12);
+        ev->to_agency_code = tp_pg_col_str(res, r, 13);
+        ev->due_at = tp_pg_col_ts(res, r, 14);
+        ev->source_system = tp_pg_col_str(res, r, 15);
+        ev->handling_commune_code = tp_pg_col_str(res, r, 16);
 }
 
 static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res)

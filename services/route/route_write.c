@@ -112,70 +112,46 @@ static void tp_state_key(char *buf, size_t size, const char *prov,
         snprintf(buf, size, "%s|%s", prov, id);
 }
 
-static int64_t tp_col_ts(PGresult *res, int r, int c)
-{
-        return PQgetisnull(res, r, c)
-                       ? TP_TS_NONE
-                       : strtoll(PQgetvalue(res, r, c), NULL, 10);
-}
-
-static char *tp_col_str(PGresult *res, int r, int c)
-{
-        return PQgetisnull(res, r, c) ? NULL
-                                      : tp_xstrdup(PQgetvalue(res, r, c));
-}
-
-static int tp_col_level(PGresult *res, int r, int c)
-{
-        return PQgetisnull(res, r, c) ? TP_LEVEL_NONE
-                                      : tp_level_parse(PQgetvalue(res, r, c));
-}
-
-static int tp_col_int(PGresult *res, int r, int c)
-{
-        return atoi(PQgetvalue(res, r, c));
-}
-
 static void tp_dossier_from_row(struct tp_dossier *d, PGresult *res, int r)
 {
-        d->province_code = tp_col_str(res, r, 0);
-        d->dossier_id = tp_col_str(res, r, 1);
-        d->commune_code = tp_col_str(res, r, 2);
-        d->procedure_code = tp_col_str(res, r, 3);
-        d->procedure_level = (enum tp_level)tp_col_level(res, r, 4);
+        d->province_code = tp_pg_col_str(res, r, 0);
+        d->dossier_id = tp_pg_col_str(res, r, 1);
+        d->commune_code = tp_pg_col_str(res, r, 2);
+        d->procedure_code = tp_pg_col_str(res, r, 3);
+        d->procedure_level = (enum tp_level)tp_pg_col_level(res, r, 4);
         d->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 5));
-        d->submitted_at = tp_col_ts(res, r, 6);
-        d->received_at = tp_col_ts(res, r, 7);
-        d->due_at = tp_col_ts(res, r, 8);
+        d->submitted_at = tp_pg_col_ts(res, r, 6);
+        d->received_at = tp_pg_col_ts(res, r, 7);
+        d->due_at = tp_pg_col_ts(res, r, 8);
         d->status = (enum tp_dstatus)tp_dstatus_parse(PQgetvalue(res, r, 9));
-        d->closed_at = tp_col_ts(res, r, 10);
+        d->closed_at = tp_pg_col_ts(res, r, 10);
         d->outcome = PQgetisnull(res, r, 11)
                              ? TP_OUT_NONE
                              : (enum tp_outcome)tp_outcome_parse(
                                        PQgetvalue(res, r, 11));
-        d->original_due_at = tp_col_ts(res, r, 12);
+        d->original_due_at = tp_pg_col_ts(res, r, 12);
         d->extended = PQgetvalue(res, r, 13)[0] == 't';
-        d->result_returned_at = tp_col_ts(res, r, 14);
-        d->handling_level = (enum tp_level)tp_col_level(res, r, 15);
-        d->agency_code = tp_col_str(res, r, 16);
-        d->handling_commune_code = tp_col_str(res, r, 17);
-        d->last_seq = tp_col_int(res, r, 18);
-        d->seq_gaps = tp_col_int(res, r, 19);
-        d->open_pauses = tp_col_int(res, r, 20);
-        d->last_event_at = tp_col_ts(res, r, 21);
+        d->result_returned_at = tp_pg_col_ts(res, r, 14);
+        d->handling_level = (enum tp_level)tp_pg_col_level(res, r, 15);
+        d->agency_code = tp_pg_col_str(res, r, 16);
+        d->handling_commune_code = tp_pg_col_str(res, r, 17);
+        d->last_seq = tp_pg_col_int(res, r, 18);
+        d->seq_gaps = tp_pg_col_int(res, r, 19);
+        d->open_pauses = tp_pg_col_int(res, r, 20);
+        d->last_event_at = tp_pg_col_ts(res, r, 21);
 }
 
 static void tp_state_from_row(struct tp_route_state *st, PGresult *res, int r)
 {
         memset(st, 0, sizeof(*st));
         tp_dossier_from_row(&st->d, res, r);
-        st->stint_level = tp_col_level(res, r, 22);
-        st->stint_since = tp_col_ts(res, r, 23);
+        st->stint_level = tp_pg_col_level(res, r, 22);
+        st->stint_since = tp_pg_col_ts(res, r, 23);
         st->stint_paused = strtoll(PQgetvalue(res, r, 24), NULL, 10);
-        st->pause_since = tp_col_ts(res, r, 25);
-        st->transfers = tp_col_int(res, r, 26);
-        st->down_transfers = tp_col_int(res, r, 27);
-        st->stints = tp_col_int(res, r, 28);
+        st->pause_since = tp_pg_col_ts(res, r, 25);
+        st->transfers = tp_pg_col_int(res, r, 26);
+        st->down_transfers = tp_pg_col_int(res, r, 27);
+        st->stints = tp_pg_col_int(res, r, 28);
 }
 
 /* Loads the stored state of every dossier the batch touches. */
