@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DAYS=60
 DPD=21000
-PARTS=9
+PARTS=24
 OUT=/dev/stdout
 while [[ $# -gt 0 ]]; do
 	case $1 in
