@@ -2,7 +2,7 @@
  * state, duplicates, raw events (COPY), hourly counters, dead letters and
  * partition progress. Runs after the offsets compare-and-set succeeded. */
 #include "ingest_int.h"
-#include "dossier.h"
+#include "dossier_pg.h"
 #include "util.h"
 #include "validate.h"
 
@@ -91,36 +91,6 @@ static void tp_dossier_key(char *buf, size_t size, const char *prov,
         snprintf(buf, size, "%s|%s", prov, id);
 }
 
-static void tp_dossier_from_row(struct tp_dossier *d, PGresult *res, int r)
-{
-        memset(d, 0, sizeof(*d));
-        d->province_code = tp_pg_col_str(res, r, 0);
-        d->dossier_id = tp_pg_col_str(res, r, 1);
-        d->commune_code = tp_pg_col_str(res, r, 2);
-        d->procedure_code = tp_pg_col_str(res, r, 3);
-        d->procedure_level = (enum tp_level)tp_pg_col_level(res, r, 4);
-        d->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 5));
-        d->submitted_at = tp_pg_col_ts(res, r, 6);
-        d->received_at = tp_pg_col_ts(res, r, 7);
-        d->due_at = tp_pg_col_ts(res, r, 8);
-        d->status = (enum tp_dstatus)tp_dstatus_parse(PQgetvalue(res, r, 9));
-        d->closed_at = tp_pg_col_ts(res, r, 10);
-        d->outcome = PQgetisnull(res, r, 11)
-                             ? TP_OUT_NONE
-                             : (enum tp_outcome)tp_outcome_parse(
-                                       PQgetvalue(res, r, 11));
-        d->original_due_at = tp_pg_col_ts(res, r, 12);
-        d->extended = PQgetvalue(res, r, 13)[0] == 't';
-        d->result_returned_at = tp_pg_col_ts(res, r, 14);
-        d->handling_level = (enum tp_level)tp_pg_col_level(res, r, 15);
-        d->agency_code = tp_pg_col_str(res, r, 16);
-        d->handling_commune_code = tp_pg_col_str(res, r, 17);
-        d->last_seq = atoi(PQgetvalue(res, r, 18));
-        d->seq_gaps = atoi(PQgetvalue(res, r, 19));
-        d->open_pauses = atoi(PQgetvalue(res, r, 20));
-        d->last_event_at = tp_pg_col_ts(res, r, 21);
-}
-
 /* Loads the stored state of every dossier the batch touches. */
 static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
                             size_t errstr_size)
@@ -154,7 +124,7 @@ static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
         }
         for (int r = 0; r < PQntuples(res); r++) {
                 struct tp_dslot *s = tp_xcalloc(1, sizeof(*s));
-                tp_dossier_from_row(&s->d, res, r);
+                tp_dossier_pg_read(&s->d, res, r);
                 tp_dossier_key(key, sizeof(key), s->d.province_code,
                                s->d.dossier_id);
                 tp_strmap_put(ig->dossiers, key, s);
@@ -395,37 +365,9 @@ static void tp_copy_dossier(const char *key, void *value, void *ud)
         (void)key;
         if (!s->dirty)
                 return;
-        tp_copybuf_str(cb, d->province_code);
-        tp_copybuf_str(cb, d->dossier_id);
-        tp_copybuf_str(cb, d->commune_code);
-        tp_copybuf_str(cb, d->procedure_code);
-        tp_copybuf_str(cb, tp_level_name(d->procedure_level));
-        tp_copybuf_str(cb, tp_channel_name(d->channel));
-        tp_copybuf_ts(cb, d->submitted_at);
-        tp_copybuf_ts(cb, d->received_at);
-        tp_copybuf_ts(cb, d->due_at);
-        tp_copybuf_str(cb, tp_dstatus_name(d->status));
-        tp_copybuf_ts(cb, d->closed_at);
-        tp_copybuf_str(cb, tp_outcome_name(d->outcome));
-        tp_copybuf_ts(cb, d->original_due_at);
-        tp_copybuf_bool(cb, d->extended);
-        tp_copybuf_ts(cb, d->result_returned_at);
-        tp_copybuf_str(cb, tp_level_name(d->handling_level));
-        tp_copybuf_str(cb, d->agency_code);
-        tp_copybuf_str(cb, d->handling_commune_code);
-        tp_copybuf_int(cb, d->last_seq);
-        tp_copybuf_int(cb, d->seq_gaps);
-        tp_copybuf_int(cb, d->open_pauses);
-        tp_copybuf_ts(cb, d->last_event_at);
+        tp_dossier_pg_copy(cb, d);
         tp_copybuf_end_row(cb);
 }
-
-static const char tp_dossier_cols[] =
-        "province_code, dossier_id, commune_code, procedure_code, "
-        "procedure_level, channel, submitted_at, received_at, due_at, status, "
-        "closed_at, outcome, original_due_at, extended, result_returned_at, "
-        "handling_level, agency_code, handling_commune_code, last_seq, "
-        "seq_gaps, open_pauses, last_event_at";
 
 static int tp_store_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
                              size_t errstr_size)
@@ -437,7 +379,7 @@ static int tp_store_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
         tp_copybuf_init(&cb);
         tp_strmap_each(ig->dossiers, tp_copy_dossier, &cb);
         snprintf(sql, sizeof(sql), "COPY tp_dossiers (%s) FROM STDIN",
-                 tp_dossier_cols);
+                 tp_dossier_pg_cols);
         rc = tp_copybuf_send(conn, sql, &cb, errstr, errstr_size);
         tp_copybuf_release(&cb);
         if (rc != 0)
@@ -457,7 +399,7 @@ static int tp_store_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
                  "last_seq = EXCLUDED.last_seq, seq_gaps = EXCLUDED.seq_gaps, "
                  "open_pauses = EXCLUDED.open_pauses, last_event_at = "
                  "EXCLUDED.last_event_at, updated_at = now()",
-                 tp_dossier_cols, tp_dossier_cols);
+                 tp_dossier_pg_cols, tp_dossier_pg_cols);
         return tp_pg_exec(conn, sql, errstr, errstr_size);
 }
 

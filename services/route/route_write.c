@@ -5,6 +5,7 @@
  * the offsets compare-and-set succeeded, so state, aggregates and offsets
  * commit together. */
 #include "route_int.h"
+#include "dossier_pg.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -112,39 +113,10 @@ static void tp_state_key(char *buf, size_t size, const char *prov,
         snprintf(buf, size, "%s|%s", prov, id);
 }
 
-static void tp_dossier_from_row(struct tp_dossier *d, PGresult *res, int r)
-{
-        d->province_code = tp_pg_col_str(res, r, 0);
-        d->dossier_id = tp_pg_col_str(res, r, 1);
-        d->commune_code = tp_pg_col_str(res, r, 2);
-        d->procedure_code = tp_pg_col_str(res, r, 3);
-        d->procedure_level = (enum tp_level)tp_pg_col_level(res, r, 4);
-        d->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 5));
-        d->submitted_at = tp_pg_col_ts(res, r, 6);
-        d->received_at = tp_pg_col_ts(res, r, 7);
-        d->due_at = tp_pg_col_ts(res, r, 8);
-        d->status = (enum tp_dstatus)tp_dstatus_parse(PQgetvalue(res, r, 9));
-        d->closed_at = tp_pg_col_ts(res, r, 10);
-        d->outcome = PQgetisnull(res, r, 11)
-                             ? TP_OUT_NONE
-                             : (enum tp_outcome)tp_outcome_parse(
-                                       PQgetvalue(res, r, 11));
-        d->original_due_at = tp_pg_col_ts(res, r, 12);
-        d->extended = PQgetvalue(res, r, 13)[0] == 't';
-        d->result_returned_at = tp_pg_col_ts(res, r, 14);
-        d->handling_level = (enum tp_level)tp_pg_col_level(res, r, 15);
-        d->agency_code = tp_pg_col_str(res, r, 16);
-        d->handling_commune_code = tp_pg_col_str(res, r, 17);
-        d->last_seq = tp_pg_col_int(res, r, 18);
-        d->seq_gaps = tp_pg_col_int(res, r, 19);
-        d->open_pauses = tp_pg_col_int(res, r, 20);
-        d->last_event_at = tp_pg_col_ts(res, r, 21);
-}
-
 static void tp_state_from_row(struct tp_route_state *st, PGresult *res, int r)
 {
         memset(st, 0, sizeof(*st));
-        tp_dossier_from_row(&st->d, res, r);
+        tp_dossier_pg_read(&st->d, res, r);
         st->stint_level = tp_pg_col_level(res, r, 22);
         st->stint_since = tp_pg_col_ts(res, r, 23);
         st->stint_paused = strtoll(PQgetvalue(res, r, 24), NULL, 10);
@@ -383,28 +355,7 @@ static void tp_copy_state(const char *key, void *value, void *ud)
         (void)key;
         if (!s->dirty)
                 return;
-        tp_copybuf_str(cb, d->province_code);
-        tp_copybuf_str(cb, d->dossier_id);
-        tp_copybuf_str(cb, d->commune_code);
-        tp_copybuf_str(cb, d->procedure_code);
-        tp_copybuf_str(cb, tp_level_name(d->procedure_level));
-        tp_copybuf_str(cb, tp_channel_name(d->channel));
-        tp_copybuf_ts(cb, d->submitted_at);
-        tp_copybuf_ts(cb, d->received_at);
-        tp_copybuf_ts(cb, d->due_at);
-        tp_copybuf_str(cb, tp_dstatus_name(d->status));
-        tp_copybuf_ts(cb, d->closed_at);
-        tp_copybuf_str(cb, tp_outcome_name(d->outcome));
-        tp_copybuf_ts(cb, d->original_due_at);
-        tp_copybuf_bool(cb, d->extended);
-        tp_copybuf_ts(cb, d->result_returned_at);
-        tp_copybuf_str(cb, tp_level_name(d->handling_level));
-        tp_copybuf_str(cb, d->agency_code);
-        tp_copybuf_str(cb, d->handling_commune_code);
-        tp_copybuf_int(cb, d->last_seq);
-        tp_copybuf_int(cb, d->seq_gaps);
-        tp_copybuf_int(cb, d->open_pauses);
-        tp_copybuf_ts(cb, d->last_event_at);
+        tp_dossier_pg_copy(cb, d);
         tp_copybuf_str(cb, tp_level_name(st->stint_level));
         tp_copybuf_ts(cb, st->stint_since);
         tp_copybuf_int(cb, st->stint_paused);
