@@ -63,6 +63,16 @@ read -r verdict detail < <(awk -v total="$total" '
 		printf "%s samples=%d rss_after_warmup_kb=%d rss_max_kb=%d fds=%d..%d\n",
 			ok ? "flat" : "growing", n, base, max, lo, hi }' "$samples")
 tp_log "memory and fds after warm-up: $detail"
-tp_assert_eq flat "$verdict" "RSS and open fds stay flat ($detail)"
+fds_flat=$(awk -v total="$total" '$3 >= total / 4 { n++; if (n == 1) { lo = $5; hi = $5 }
+	if ($5 < lo) lo = $5; if ($5 > hi) hi = $5 } END { print (n >= 3 && hi - lo <= 2) ? "flat" : "growing" }' "$samples")
+tp_assert_eq flat "$fds_flat" "open fds stay flat ($detail)"
+if ldd "$TTHC_BIN/tthc-ingest" | grep -q libasan; then
+	# AddressSanitizer keeps freed memory in quarantine (up to 256 MiB) and
+	# adds shadow memory, so RSS does not measure the program here; the
+	# release-build measurement is bench/rss_long.sh (docs/benchmarks.md).
+	tp_log "sanitizer build: RSS reported above, asserted only on release builds"
+else
+	tp_assert_eq flat "$verdict" "RSS and open fds stay flat ($detail)"
+fi
 tt_exact "long run of $total messages"
 tp_finish
