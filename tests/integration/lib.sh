@@ -76,7 +76,12 @@ _tp_run_cleanups() {
 	if [[ -f "$TP_CLEANUP_FILE" ]]; then
 		while IFS= read -r line; do
 			[[ -n "$line" ]] || continue
-			eval "$line" >&2
+			# A process already gone is not news.
+			if [[ $line == kill\ * ]]; then
+				eval "$line" 2>/dev/null
+			else
+				eval "$line" >&2
+			fi
 		done < <(tac "$TP_CLEANUP_FILE")
 		rm -f "$TP_CLEANUP_FILE"
 	fi

@@ -22,12 +22,15 @@ tt_sim_bg --days "$days" --rate "$rate" --truth "$W/truth.json"
 mid=0 prev=0 advanced=0
 for ((i = 1; i <= kills; i++)); do
 	tt_ingest_bg "$W/ingest-$i.log" --batch-size 300
-	# A random moment 0.0 .. 3.9 s into its work: after the group gave it
-	# its partitions (a restart waits for the killed member's session to
-	# time out first), so each kill lands among batches and commits.
-	tp_wait_for "grep -q 'assigned' '$W/ingest-$i.log'" 30 ||
-		tp_log "instance $i got no assignment within 30 s"
-	sleep "$((RANDOM % 4)).$((RANDOM % 10))"
+	# A random moment 0.0 .. 2.9 s after this instance's first commit: a
+	# restart waits for the killed member's session to time out and for
+	# the group to settle (the first "assigned" can be followed by another
+	# rebalance, and a slow sanitized build needs seconds before its first
+	# batch), so waiting for "assigned" alone let kills land before any
+	# work. Waiting for progress makes each kill land among batches.
+	tp_wait_for "(( \$(tt_committed 2>/dev/null || echo 0) > $prev ))" 90 ||
+		tp_log "instance $i committed nothing within 90 s"
+	sleep "$((RANDOM % 3)).$((RANDOM % 10))"
 	live=0
 	tt_sim_running && live=1
 	kill -9 "$TT_PID" 2>/dev/null
