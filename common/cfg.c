@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* POSIX: the application declares it. */
+extern char **environ;
+
 enum tp_opt_type { TP_OPT_STR, TP_OPT_INT, TP_OPT_BOOL };
 
 struct tp_opt {
@@ -252,6 +255,69 @@ static int tp_cfg_env(struct tp_cfg *cfg, char *errstr, size_t errstr_size)
         return 0;
 }
 
+/* "TTHC_KAFKA_SASL_PASSWORD" -> "kafka.sasl.password" (librdkafka's
+ * property names have dots, never underscores). */
+static void tp_env_kafka_prop(const char *rest, size_t len, char *buf,
+                              size_t size)
+{
+        size_t n = (size_t)snprintf(buf, size, "kafka.");
+        for (size_t i = 0; i < len && n + 1 < size; i++)
+                buf[n++] = rest[i] == '_'
+                                   ? '.'
+                                   : (char)tolower((unsigned char)rest[i]);
+        buf[n] = '\0';
+}
+
+/* One TTHC_KAFKA_<PROP>[_FILE]=value entry of the environment. A plain
+ * variable wins over its _FILE twin, as for the other options. */
+static int tp_cfg_env_kafka_one(struct tp_cfg *cfg, const char *entry,
+                                char *errstr, size_t errstr_size)
+{
+        const char *eq = strchr(entry, '='), *rest = entry + 11;
+        char name[160], err[512], *file = NULL;
+        size_t len = eq ? (size_t)(eq - rest) : 0;
+        int is_file = len > 5 && memcmp(rest + len - 5, "_FILE", 5) == 0;
+        const char *v = eq ? eq + 1 : "";
+        int rc;
+
+        if (len == 0)
+                return 0;
+        if (is_file) {
+                char plain[160];
+                snprintf(plain, sizeof(plain), "%.*s", (int)(eq - entry - 5),
+                         entry);
+                if (getenv(plain))
+                        return 0;
+                len -= 5;
+                file = tp_read_file(v, 65536, NULL, err, sizeof(err));
+                if (!file) {
+                        snprintf(errstr, errstr_size, "%.*s: %s",
+                                 (int)(eq - entry), entry, err);
+                        return -1;
+                }
+                v = tp_chomp(file);
+        }
+        tp_env_kafka_prop(rest, len, name, sizeof(name));
+        rc = tp_cfg_set(cfg, name, v, err, sizeof(err));
+        free(file);
+        if (rc != 0)
+                snprintf(errstr, errstr_size, "%.*s: %s", (int)(eq - entry),
+                         entry, err);
+        return rc;
+}
+
+/* TTHC_KAFKA_<PROP> and TTHC_KAFKA_<PROP>_FILE: librdkafka properties
+ * (secrets such as sasl.password) from the environment or a file. */
+static int tp_cfg_env_kafka(struct tp_cfg *cfg, char *errstr,
+                            size_t errstr_size)
+{
+        for (char **e = environ; e && *e; e++)
+                if (strncmp(*e, "TTHC_KAFKA_", 11) == 0 &&
+                    tp_cfg_env_kafka_one(cfg, *e, errstr, errstr_size) != 0)
+                        return -1;
+        return 0;
+}
+
 static const char *tp_find_config(int argc, char **argv)
 {
         for (int i = 1; i < argc; i++) {
@@ -335,7 +401,9 @@ void tp_cfg_print_help(const char *service, const char *summary)
         }
         printf("  --kafka.<prop>=VALUE   any librdkafka property\n"
                "  --help, --version\n\nEvery variable X also reads X_FILE "
-               "(a file holding the value) for secrets.\n");
+               "(a file holding the value) for secrets.\n"
+               "TTHC_KAFKA_<PROP> (dots as underscores, e.g. "
+               "TTHC_KAFKA_SASL_PASSWORD_FILE) sets kafka.<prop>.\n");
 }
 
 enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg, const char *service,
@@ -357,7 +425,8 @@ enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg, const char *service,
         file = tp_find_config(argc, argv);
         if (file && tp_cfg_file(cfg, file, errstr, errstr_size) != 0)
                 return TP_CFG_ERROR;
-        if (tp_cfg_env(cfg, errstr, errstr_size) != 0)
+        if (tp_cfg_env(cfg, errstr, errstr_size) != 0 ||
+            tp_cfg_env_kafka(cfg, errstr, errstr_size) != 0)
                 return TP_CFG_ERROR;
         if (tp_cfg_argv(cfg, argc, argv, errstr, errstr_size) != 0)
                 return TP_CFG_ERROR;

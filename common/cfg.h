@@ -5,7 +5,8 @@
  * Every option NAME has the flag --NAME and the variable TTHC_NAME
  * (uppercase, '-' -> '_'); TTHC_NAME_FILE reads the value from a file (for
  * secrets). "kafka.<property> = value" lines (or --kafka.<property>=value)
- * go to librdkafka unchanged.
+ * go to librdkafka unchanged; so do TTHC_KAFKA_<PROP> variables (dots as
+ * underscores: TTHC_KAFKA_SASL_PASSWORD) and their _FILE twins.
  */
 #ifndef TP_CFG_H
 #define TP_CFG_H

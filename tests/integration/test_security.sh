@@ -264,9 +264,13 @@ kafka.sasl.username = tthc-ingest
 kafka.sasl.password = $SASL_SECRET
 kafka.debug = conf,security,broker,generic
 EOF
-run_secret() { # run_secret NAME PGFILE: run tthc-ingest ~4 s, stderr to NAME.log
+# The same, with the SASL password from TTHC_KAFKA_SASL_PASSWORD_FILE.
+grep -v 'sasl.password' "$W/ingest.conf" >"$W/ingest-env.conf"
+printf '%s\n' "$SASL_SECRET" >"$W/sasl.secret"
+chmod 0600 "$W/sasl.secret"
+run_secret() { # run_secret NAME PGFILE CONF [VAR=VALUE]: run tthc-ingest ~4 s, output to NAME.log
 	local pid
-	env -u TTHC_PG TTHC_PG_FILE="$2" "$TTHC_BIN/tthc-ingest" --config "$W/ingest.conf" \
+	env -u TTHC_PG TTHC_PG_FILE="$2" "${@:4}" "$TTHC_BIN/tthc-ingest" --config "$3" \
 		--log-level debug >"$W/$1.log" 2>&1 &
 	pid=$!
 	sleep 4
@@ -275,16 +279,17 @@ run_secret() { # run_secret NAME PGFILE: run tthc-ingest ~4 s, stderr to NAME.lo
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
-run_secret secret-pg-up "$W/pg.secret"
-run_secret secret-pg-down "$W/pg-down.secret"
+run_secret secret-pg-up "$W/pg.secret" "$W/ingest-env.conf" \
+	TTHC_KAFKA_SASL_PASSWORD_FILE="$W/sasl.secret"
+run_secret secret-pg-down "$W/pg-down.secret" "$W/ingest.conf"
 for f in secret-pg-up secret-pg-down; do
 	tp_assert_eq yes "$([[ $(wc -l <"$W/$f.log") -gt 0 ]] && echo yes || echo no)" \
 		"tthc-ingest logged something ($f)"
 	tp_assert_eq 0 "$(grep -c -e "$PG_SECRET" -e "$SASL_SECRET" "$W/$f.log" || true)" \
 		"no password in tthc-ingest's debug log ($f)"
 done
-tp_assert_eq yes "$(grep -q 'sasl.password' "$W/secret-pg-up.log" && echo yes || echo no)" \
-	"librdkafka's configuration dump ran (and redacted sasl.password)"
+tp_assert_eq yes "$(grep -q 'sasl.password = \[redacted\]' "$W/secret-pg-up.log" && echo yes || echo no)" \
+	"librdkafka got sasl.password from TTHC_KAFKA_SASL_PASSWORD_FILE (its dump redacts it)"
 rc=0
 "$TTHC_BIN/tthc-admin" migrate --pg "$(cat "$W/pg-down.secret")" >"$W/admin-secret.log" 2>&1 || rc=$?
 tp_assert_eq "1 0" "$rc $(grep -c -e "$PG_SECRET" "$W/admin-secret.log" || true)" \

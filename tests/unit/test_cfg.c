@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 
@@ -76,6 +77,58 @@ static void test_cfg__precedence_flags_over_env(void **state)
         tp_cfg_release(&cfg);
 }
 
+/* The value librdkafka would get for key (the last one set wins). */
+static const char *kafka_value(const struct tp_cfg *cfg, const char *key)
+{
+        const char *v = NULL;
+        for (size_t i = 0; i < cfg->n_kafka; i++)
+                if (strcmp(cfg->kafka_keys[i], key) == 0)
+                        v = cfg->kafka_values[i];
+        return v;
+}
+
+static void test_cfg__kafka_from_env_and_file(void **state)
+{
+        struct tp_cfg cfg;
+        char err[256], path[] = "/tmp/tthc-test-cfg-XXXXXX";
+        char *argv[] = {(char *)"svc", (char *)"--kafka.client.id=flag", NULL};
+        int fd = mkstemp(path);
+        (void)state;
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "s3cret\n", 7), 7);
+        close(fd);
+        setenv("TTHC_KAFKA_SASL_PASSWORD_FILE", path, 1);
+        setenv("TTHC_KAFKA_SASL_USERNAME", "ingest", 1);
+        setenv("TTHC_KAFKA_CLIENT_ID", "env", 1);
+        assert_int_equal(
+                tp_cfg_load(&cfg, "svc", "g", 2, argv, err, sizeof(err)),
+                TP_CFG_OK);
+        assert_string_equal(kafka_value(&cfg, "sasl.password"), "s3cret");
+        assert_string_equal(kafka_value(&cfg, "sasl.username"), "ingest");
+        assert_string_equal(kafka_value(&cfg, "client.id"), "flag");
+        tp_cfg_release(&cfg);
+
+        /* The plain variable wins over its _FILE twin. */
+        setenv("TTHC_KAFKA_SASL_PASSWORD", "plain", 1);
+        assert_int_equal(
+                tp_cfg_load(&cfg, "svc", "g", 1, argv, err, sizeof(err)),
+                TP_CFG_OK);
+        assert_string_equal(kafka_value(&cfg, "sasl.password"), "plain");
+        tp_cfg_release(&cfg);
+        unsetenv("TTHC_KAFKA_SASL_PASSWORD");
+
+        /* An unreadable file names the variable, never the value. */
+        unlink(path);
+        assert_int_equal(
+                tp_cfg_load(&cfg, "svc", "g", 1, argv, err, sizeof(err)),
+                TP_CFG_ERROR);
+        assert_non_null(strstr(err, "TTHC_KAFKA_SASL_PASSWORD_FILE: "));
+        tp_cfg_release(&cfg);
+        unsetenv("TTHC_KAFKA_SASL_PASSWORD_FILE");
+        unsetenv("TTHC_KAFKA_SASL_USERNAME");
+        unsetenv("TTHC_KAFKA_CLIENT_ID");
+}
+
 static void test_cfg__help_leaves_cfg_releasable(void **state)
 {
         struct tp_cfg cfg;
@@ -96,6 +149,7 @@ int main(void)
                 cmocka_unit_test(test_cfg__errors_name_file_and_line),
                 cmocka_unit_test(test_cfg__precedence_flags_over_env),
                 cmocka_unit_test(test_cfg__help_leaves_cfg_releasable),
+                cmocka_unit_test(test_cfg__kafka_from_env_and_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
