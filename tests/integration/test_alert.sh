@@ -6,6 +6,7 @@
 # mid-stream gives the same episodes as an uninterrupted run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/common_alert.sh"
 cd "$TP_ROOT"
 
 W=$(tp_workdir)
@@ -33,21 +34,6 @@ AM_PORT=$(tp_free_port)
 AM_URL=http://127.0.0.1:$AM_PORT
 COMMON=(--brokers "$TTHC_BROKERS" --pg "$TTHC_PG" --rules "$W/rules.conf"
 	--kafka.session.timeout.ms=6000)
-
-snapshot() {
-	tp_psql_val "SELECT alert_id, province_code, commune_code, rule,
-		severity, status, round(value::numeric, 6), started_at,
-		resolved_at, resolution FROM tthc.alerts ORDER BY alert_id"
-}
-
-reset_alert_state() {
-	tp_psql_val "TRUNCATE tthc.alerts, tthc.alert_outbox,
-		tthc.alert_delivery, tthc.alert_dossiers, tthc.alert_commune_days,
-		tthc.alert_commune_ticks, tthc.alert_partition_state,
-		tthc.alert_provinces;
-		DELETE FROM tthc.consumer_offsets WHERE group_id = 'tthc-alert'" \
-		>/dev/null
-}
 
 # ---- 1. a live instance with Alertmanager down, then up -------------------
 "$TTHC_BIN/tthc-alert" "${COMMON[@]}" --alertmanager "$AM_URL" \
@@ -94,7 +80,7 @@ LABELS=$(curl -sf "$AM_URL/api/v2/alerts" | jq -r '[.[0].labels | has("alertname
 tp_assert_eq true "$LABELS" "Alertmanager labels alertname, province, commune, severity"
 kill -TERM "$APID"
 wait "$APID" || true
-snapshot >"$W/a.txt"
+tp_alert_snapshot >"$W/a.txt"
 
 for c in "${LAGGARDS[@]}"; do
 	tp_assert_eq 1 "$(tp_psql_val "SELECT (count(*) > 0)::int FROM tthc.alerts
@@ -132,15 +118,15 @@ tp_assert_eq 0 "$(tp_psql_val "SELECT count(*) FROM tthc.rejected_messages r
 	"alert messages are keyed by commune code"
 
 # ---- 2. a replay gives the same episodes ------------------------------------
-reset_alert_state
+tp_alert_reset
 "$TTHC_BIN/tthc-alert" "${COMMON[@]}" --exit-when-idle >"$W/alert2.log" 2>&1 ||
 	{ tail -20 "$W/alert2.log" >&2; tp_die "replay failed"; }
-snapshot >"$W/b.txt"
+tp_alert_snapshot >"$W/b.txt"
 tp_assert_eq "$(md5sum <"$W/a.txt")" "$(md5sum <"$W/b.txt")" \
 	"a replay gives identical episodes ($(wc -l <"$W/a.txt") episodes)"
 
 # ---- 3. kill -9 mid-stream, restart -----------------------------------------
-reset_alert_state
+tp_alert_reset
 "$TTHC_BIN/tthc-alert" "${COMMON[@]}" --batch-size 300 --batch-ms 50 \
 	>"$W/alert3.log" 2>&1 &
 KPID=$!
@@ -154,7 +140,7 @@ tp_log "killed at $(tp_psql_val "SELECT sum(next_offset) FROM
 "$TTHC_BIN/tthc-alert" "${COMMON[@]}" --exit-when-idle --batch-size 700 \
 	>"$W/alert4.log" 2>&1 ||
 	{ tail -20 "$W/alert4.log" >&2; tp_die "restart failed"; }
-snapshot >"$W/c.txt"
+tp_alert_snapshot >"$W/c.txt"
 tp_assert_eq "$(md5sum <"$W/a.txt")" "$(md5sum <"$W/c.txt")" \
 	"kill -9 and restart give the same episodes"
 diff "$W/a.txt" "$W/c.txt" >&2 || true

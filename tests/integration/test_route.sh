@@ -229,107 +229,13 @@ tp_assert_eq 0 "$(cat "$W"/route-a2.log "$W"/route-b.log |
 	"the restarted instances logged no error (sanitizers included)"
 
 # ---- checks ------------------------------------------------------------------
-# Each check counts the rows of a symmetric difference: 0 means equal.
-diff_count() { # diff_count "SQL A" "SQL B"
-	tp_psql_val "WITH a AS ($1), b AS ($2) SELECT count(*) FROM
-		((TABLE a EXCEPT ALL TABLE b) UNION ALL
-		 (TABLE b EXCEPT ALL TABLE a)) x"
-}
-VN="AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
+source "$(dirname "${BASH_SOURCE[0]}")/common_route.sh"
+diff_count() { tp_diff_count "$@"; }
+VN=$TP_VN
 
 tp_assert_eq "$N_EVENTS" "$(tp_psql_val 'SELECT count(*) FROM tthc.filing_events')" \
 	"tthc-ingest stored each distinct event once"
-tp_assert_eq 0 "$(tp_psql_val "SELECT count(*) FROM tthc.dossiers d
-	FULL JOIN tthc.route_dossiers r USING (province_code, dossier_id)
-	WHERE r.last_seq IS DISTINCT FROM d.last_seq
-	   OR r.status IS DISTINCT FROM d.status
-	   OR r.outcome IS DISTINCT FROM d.outcome
-	   OR r.original_due_at IS DISTINCT FROM d.original_due_at")" \
-	"route_dossiers agrees with tthc.dossiers (last_seq, status, outcome)"
-
-tp_assert_eq 0 "$(diff_count \
-	"SELECT day, province_code, procedure_code, procedure_level,
-	        from_level, to_level, to_agency_code, sum(transfers)::bigint
-	 FROM tthc.procedure_routing_daily GROUP BY 1, 2, 3, 4, 5, 6, 7" \
-	"SELECT (occurred_at $VN, province_code, procedure_code,
-	        procedure_level, handling_level, to_level, to_agency_code,
-	        count(*)
-	 FROM tthc.filing_events WHERE event_type = 'TRANSFERRED'
-	 GROUP BY 1, 2, 3, 4, 5, 6, 7")" \
-	"transfers per day, procedure, from/to level and agency are exact"
-tp_assert_eq 0 "$(tp_psql_val "SELECT count(*) FROM tthc.procedure_routing_daily
-	WHERE transfers <= 0")" "no empty routing rows"
-
-tp_assert_eq 0 "$(diff_count \
-	"SELECT day, province_code, procedure_code, procedure_level,
-	        handling_level, received, resolved_early, resolved_on_time,
-	        resolved_late, stopped, withdrawn, supplement_requested
-	 FROM tthc.procedure_level_daily
-	 WHERE received + resolved_early + resolved_on_time + resolved_late
-	       + stopped + withdrawn + supplement_requested > 0" \
-	"SELECT (e.occurred_at $VN, e.province_code, e.procedure_code,
-	        e.procedure_level, e.handling_level,
-	        count(*) FILTER (WHERE event_type = 'RECEIVED')::int,
-	        count(*) FILTER (WHERE event_type = 'RESOLVED'
-	                         AND d.outcome = 'early')::int,
-	        count(*) FILTER (WHERE event_type = 'RESOLVED'
-	                         AND d.outcome = 'on_time')::int,
-	        count(*) FILTER (WHERE event_type = 'RESOLVED'
-	                         AND d.outcome = 'late')::int,
-	        count(*) FILTER (WHERE event_type = 'STOPPED')::int,
-	        count(*) FILTER (WHERE event_type = 'WITHDRAWN')::int,
-	        count(*) FILTER (WHERE event_type = 'SUPPLEMENT_REQUESTED')::int
-	 FROM tthc.filing_events e JOIN tthc.dossiers d
-	      USING (province_code, dossier_id)
-	 WHERE event_type IN ('RECEIVED', 'RESOLVED', 'STOPPED', 'WITHDRAWN',
-	                      'SUPPLEMENT_REQUESTED')
-	 GROUP BY 1, 2, 3, 4, 5")" \
-	"received / resolved (early, on time, late) / stopped / withdrawn / supplements per procedure and level are exact"
-
-# Exact time at each level, from the raw events: a stint starts at
-# RECEIVED or TRANSFERRED (at to_level) and ends at the next TRANSFERRED,
-# RESOLVED, STOPPED or WITHDRAWN; the intervals after an event that
-# leaves a pause open are subtracted.
-tp_psql_val "CREATE TABLE tthc.test_stints AS
-WITH e AS (
-	SELECT *, sum(CASE WHEN event_type IN ('SUPPLEMENT_REQUESTED', 'SUSPENDED') THEN 1
-	                   WHEN event_type IN ('SUPPLEMENT_RECEIVED', 'RESUMED') THEN -1
-	                   ELSE 0 END) OVER w AS depth,
-	       lead(occurred_at) OVER w AS next_at
-	FROM tthc.filing_events
-	WINDOW w AS (PARTITION BY province_code, dossier_id ORDER BY seq)
-), b AS (
-	SELECT province_code, dossier_id, procedure_code, procedure_level,
-	       seq AS s0, occurred_at AS t0,
-	       CASE WHEN event_type = 'RECEIVED' THEN handling_level ELSE to_level END AS lvl
-	FROM e WHERE event_type IN ('RECEIVED', 'TRANSFERRED')
-), x AS (
-	SELECT b.*, (SELECT min(seq) FROM e WHERE e.province_code = b.province_code
-	              AND e.dossier_id = b.dossier_id AND e.seq > b.s0
-	              AND e.event_type IN ('TRANSFERRED', 'RESOLVED', 'STOPPED', 'WITHDRAWN')) AS s1
-	FROM b
-)
-SELECT x.province_code, x.procedure_code, x.procedure_level, x.lvl,
-       (e1.occurred_at $VN AS day,
-       (extract(epoch FROM e1.occurred_at - x.t0)
-        - (SELECT coalesce(sum(extract(epoch FROM p.next_at - p.occurred_at)), 0)
-           FROM e p WHERE p.province_code = x.province_code
-             AND p.dossier_id = x.dossier_id AND p.seq >= x.s0
-             AND p.seq < x.s1 AND p.depth > 0)) / 3600.0 AS hours
-FROM x JOIN e e1 ON e1.province_code = x.province_code
-     AND e1.dossier_id = x.dossier_id AND e1.seq = x.s1" >/dev/null
-
-tp_assert_eq 0 "$(diff_count \
-	"SELECT day, province_code, procedure_code, procedure_level,
-	        handling_level, stints, hist
-	 FROM tthc.procedure_level_daily WHERE stints > 0" \
-	"SELECT day, province_code, procedure_code, procedure_level, lvl,
-	        count(*)::int,
-	        tthc.hist_sum(array_fill(0, ARRAY[tthc.hist_bucket(hours) - 1])
-	                      || 1
-	                      || array_fill(0, ARRAY[27 - tthc.hist_bucket(hours)]))
-	 FROM tthc.test_stints GROUP BY 1, 2, 3, 4, 5")" \
-	"time-at-level histograms per day, procedure and level are exact"
+tp_route_exact route
 
 read -r NGROUPS FAR < <(tp_psql_val "WITH ex AS (
 	SELECT province_code, procedure_code, lvl, p,
@@ -354,31 +260,6 @@ tp_assert_eq 0 "$(tp_psql_val "SELECT count(*) FROM tthc.procedure_level_times
 	WHERE stints > 0 AND NOT (p50_hours <= p90_hours AND p90_hours <= p99_hours)")" \
 	"p50 <= p90 <= p99 in the view"
 
-tp_assert_eq 0 "$(diff_count \
-	"SELECT day, province_code, procedure_code, procedure_level, resolved,
-	        resolved_off_level, transferred_dossiers,
-	        multi_transfer_dossiers, transfers, down_transfers
-	 FROM tthc.routing_anomalies_daily" \
-	"WITH e AS (SELECT *, (occurred_at $VN AS day,
-	        row_number() OVER (PARTITION BY province_code, dossier_id,
-	                           event_type ORDER BY seq) AS nth,
-	        CASE handling_level WHEN 'COMMUNE' THEN 0 WHEN 'PROVINCE' THEN 1
-	             ELSE 2 END AS from_rank,
-	        CASE to_level WHEN 'COMMUNE' THEN 0 WHEN 'PROVINCE' THEN 1
-	             ELSE 2 END AS to_rank
-	      FROM tthc.filing_events
-	      WHERE event_type IN ('RESOLVED', 'TRANSFERRED'))
-	 SELECT day, province_code, procedure_code, procedure_level,
-	        count(*) FILTER (WHERE event_type = 'RESOLVED')::int,
-	        count(*) FILTER (WHERE event_type = 'RESOLVED'
-	                         AND handling_level <> procedure_level)::int,
-	        count(*) FILTER (WHERE event_type = 'TRANSFERRED' AND nth = 1)::int,
-	        count(*) FILTER (WHERE event_type = 'TRANSFERRED' AND nth = 2)::int,
-	        count(*) FILTER (WHERE event_type = 'TRANSFERRED')::int,
-	        count(*) FILTER (WHERE event_type = 'TRANSFERRED'
-	                         AND to_rank < from_rank)::int
-	 FROM e GROUP BY 1, 2, 3, 4")" \
-	"routing anomalies per day and procedure are exact"
 tp_assert_eq 1 "$(tp_psql_val "SELECT (count(*) > 0)::int FROM
 	tthc.routing_anomalies_worst WHERE rank = 1")" "the worst anomalies are listed"
 

@@ -13,7 +13,9 @@
 #   tt_ingest_bg LOG ARGS.. start tthc-ingest in the background (the pid is
 #                           tthc-ingest itself); prints nothing, sets TT_PID
 #   tt_stop PID             SIGTERM, wait; returns its exit status
-#   tt_committed            messages committed by group tthc-ingest
+#   tt_committed [NAME]     messages committed by group tthc-NAME (ingest)
+#   tt_consumer NAME ARGS.. run tthc-NAME with the test's settings
+#   tt_kill_loop NAME N ..  N x (start tthc-NAME, first commit, kill -9)
 #   tt_total                messages produced to the province topics
 #   tt_produce_mix          produce mixins.py's messages (counted in tt_total)
 #   tt_wait_caught_up SECS  wait until every message is committed
@@ -83,7 +85,54 @@ tt_stop() {
 
 tt_committed() {
 	tp_psql_val "SELECT coalesce(sum(next_offset), 0) FROM tthc.consumer_offsets
-		WHERE group_id = 'tthc-ingest' AND topic <> 'tthc.filings.dlq'"
+		WHERE group_id = 'tthc-${1:-ingest}' AND topic <> 'tthc.filings.dlq'"
+}
+
+# tt_consumer NAME ARGS...: runs tthc-NAME (ingest, route, alert) with the
+# test's settings; `tt_consumer ... &` execs it, so $! is the consumer.
+tt_consumer() {
+	local name=$1 run=()
+	shift
+	[[ $BASHPID != "$$" ]] && run=(exec)
+	"${run[@]}" "$TTHC_BIN/tthc-$name" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
+		--schemas "$CAT" --reference "$TP_ROOT/reference" \
+		--batch-size 300 --batch-ms 200 \
+		--kafka.session.timeout.ms=6000 \
+		--kafka.topic.metadata.refresh.interval.ms=2000 "$@"
+}
+
+# tt_kill_loop NAME KILLS [ARGS...]: KILLS times, start tthc-NAME in the
+# background, wait for its first commit, kill -9 it a random 0.0-2.9 s
+# later (so each kill lands among batches and commits). A restart waits
+# for the killed member's session to time out and for the group to settle
+# (the first "assigned" can be followed by another rebalance, and a slow
+# sanitized build needs seconds before its first batch), hence the wait
+# for progress rather than for "assigned". Asserts that most kills landed
+# while the stream was live and that the instances made progress.
+tt_kill_loop() {
+	local name=$1 kills=$2 i live stored prev=0 mid=0 advanced=0 pid
+	shift 2
+	for ((i = 1; i <= kills; i++)); do
+		tt_consumer "$name" "$@" >>"$W/$name-$i.log" 2>&1 &
+		pid=$!
+		tp_on_exit kill -KILL "$pid"
+		tp_wait_for "(( \$(tt_committed $name 2>/dev/null || echo 0) > $prev ))" 90 ||
+			tp_log "tthc-$name instance $i committed nothing within 90 s"
+		sleep "$((RANDOM % 3)).$((RANDOM % 10))"
+		live=0
+		tt_sim_running && live=1
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		stored=$(tt_committed "$name")
+		((stored > prev)) && advanced=$((advanced + 1))
+		((live)) && mid=$((mid + 1))
+		tp_log "kill -9 #$i of tthc-$name (stream live: $live): $stored messages committed"
+		prev=$stored
+	done
+	[[ $mid -ge $((kills / 2 + 1)) ]]
+	tp_assert_eq 0 $? "most kill -9 of tthc-$name landed while the stream was live ($mid of $kills)"
+	[[ $advanced -ge $((kills / 2 + 1)) ]]
+	tp_assert_eq 0 $? "tthc-$name instances between kills made progress ($advanced of $kills)"
 }
 
 # What was produced to the province topics: tthc-sim's "events produced: N"

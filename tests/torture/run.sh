@@ -5,9 +5,9 @@
 #
 #   BUILD_DIR=build-rel tests/torture/run.sh [--small|--full] [NAME...]
 #
-# NAME: kill, pg, broker, churn, replay, soak (default: all). Logs go to
-# $TT_LOG_DIR (default: a new /tmp/tthc-torture-XXXXXX). Exit 1 if any
-# script failed.
+# NAME: kill, kill_route, kill_alert, pg, broker, churn, replay, soak
+# (default: all). Logs go to $TT_LOG_DIR (default: a new
+# /tmp/tthc-torture-XXXXXX). Exit 1 if any script failed.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 size=--small
@@ -19,7 +19,7 @@ for a in "$@"; do
 	*) names+=("$a") ;;
 	esac
 done
-((${#names[@]})) || names=(kill pg broker churn replay soak)
+((${#names[@]})) || names=(kill kill_route kill_alert pg broker churn replay soak)
 : "${TT_LOG_DIR:=$(mktemp -d /tmp/tthc-torture-XXXXXX)}"
 mkdir -p "$TT_LOG_DIR"
 failed=0

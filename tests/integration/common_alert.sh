@@ -1,0 +1,24 @@
+# shellcheck shell=bash
+# common_alert.sh - shared steps of the tthc-alert tests (sourced after
+# lib.sh, with TTHC_PG set).
+#
+#   tp_alert_snapshot   every episode, one line each, in id order: what must
+#                       be identical between a replay, a kill -9 run and an
+#                       uninterrupted run
+#   tp_alert_reset      forget tthc-alert's state and offsets (a replay
+#                       from the beginning follows)
+
+tp_alert_snapshot() {
+	tp_psql_val "SELECT alert_id, province_code, commune_code, rule,
+		severity, status, round(value::numeric, 6), started_at,
+		resolved_at, resolution FROM tthc.alerts ORDER BY alert_id"
+}
+
+tp_alert_reset() {
+	tp_psql_val "TRUNCATE tthc.alerts, tthc.alert_outbox,
+		tthc.alert_delivery, tthc.alert_dossiers, tthc.alert_commune_days,
+		tthc.alert_commune_ticks, tthc.alert_partition_state,
+		tthc.alert_provinces;
+		DELETE FROM tthc.consumer_offsets WHERE group_id = 'tthc-alert'" \
+		>/dev/null
+}
