@@ -43,6 +43,6 @@ tp_assert_eq "$(md5sum <"$W/once.txt")" "$(md5sum <"$W/killed.txt")" \
 diff "$W/once.txt" "$W/killed.txt" >&2 || true
 lost=$(comm -23 <(sort "$W/once.txt") <(sort "$W/killed.txt") | wc -l)
 extra=$(comm -13 <(sort "$W/once.txt") <(sort "$W/killed.txt") | wc -l)
-printf 'figures alert kill-9 x%d: events checked %d, episodes %d, lost %d, duplicated or different %d\n' \
+printf 'figures alert kill-9 x%d: messages checked %d, episodes %d, lost %d, duplicated or different %d\n' \
 	"$kills" "$(tt_total)" "$episodes" "$lost" "$extra"
 tp_finish
