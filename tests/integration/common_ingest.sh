@@ -38,17 +38,25 @@ tp_produce() {
 		tp_die "tp-produce failed"
 }
 
-# tp_ingest ARGS...: runs tthc-ingest. Started with `tp_ingest ... &`, the
-# background subshell execs it, so $! is tthc-ingest itself (kill -9 and
-# SIGTERM must reach the consumer, not a shell).
-tp_ingest() {
-	local run=()
+# tp_consumer NAME ARGS...: runs tthc-NAME (ingest, route, alert) against
+# the test's broker, database, catalog and reference data. Started with
+# `tp_consumer ... &`, the background subshell execs it, so $! is the
+# consumer itself (kill -9 and SIGTERM must reach it, not a shell).
+# Later flags win, so ARGS may override the batch settings.
+tp_consumer() {
+	local name=$1 run=()
+	shift
 	[[ $BASHPID != "$$" ]] && run=(exec)
-	"${run[@]}" "$TTHC_BIN/tthc-ingest" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
+	"${run[@]}" "$TTHC_BIN/tthc-$name" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
 		--schemas "$CAT" --reference "$TP_ROOT/reference" \
 		--batch-size 2000 --batch-ms 200 \
 		--kafka.session.timeout.ms=6000 \
 		--kafka.topic.metadata.refresh.interval.ms=2000 "$@"
+}
+
+# tp_ingest ARGS...: tp_consumer ingest ARGS...
+tp_ingest() {
+	tp_consumer ingest "$@"
 }
 
 # tp_dump DIR: the figures check_ingest.py compares with the truth.

@@ -16,6 +16,7 @@
 #   tt_committed [NAME]     messages committed by group tthc-NAME (ingest)
 #   tt_consumer NAME ARGS.. run tthc-NAME with the test's settings
 #   tt_kill_loop NAME N ..  N x (start tthc-NAME, first commit, kill -9)
+#   tt_kill_sizes           set kills, days, rate for --small / --full
 #   tt_total                messages produced to the province topics
 #   tt_produce_mix          produce mixins.py's messages (counted in tt_total)
 #   tt_wait_caught_up SECS  wait until every message is committed
@@ -88,17 +89,21 @@ tt_committed() {
 		WHERE group_id = 'tthc-${1:-ingest}' AND topic <> 'tthc.filings.dlq'"
 }
 
-# tt_consumer NAME ARGS...: runs tthc-NAME (ingest, route, alert) with the
-# test's settings; `tt_consumer ... &` execs it, so $! is the consumer.
+# tt_consumer NAME ARGS...: tp_consumer with small batches (300), so kills
+# land among many commits.
 tt_consumer() {
-	local name=$1 run=()
+	local name=$1
 	shift
-	[[ $BASHPID != "$$" ]] && run=(exec)
-	"${run[@]}" "$TTHC_BIN/tthc-$name" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
-		--schemas "$CAT" --reference "$TP_ROOT/reference" \
-		--batch-size 300 --batch-ms 200 \
-		--kafka.session.timeout.ms=6000 \
-		--kafka.topic.metadata.refresh.interval.ms=2000 "$@"
+	tp_consumer "$name" --batch-size 300 "$@"
+}
+
+# tt_kill_sizes: the kill scripts' sizes: kills (5, --full 20; TT_KILLS
+# overrides the small size), days of stream (10, 28) and tthc-sim's --rate
+# (1200, 800 events/s; about twice that in all).
+tt_kill_sizes() {
+	kills=$(tt_size "${TT_KILLS:-5}" 20)
+	days=$(tt_size 10 28)
+	rate=$(tt_size 1200 800)
 }
 
 # tt_kill_loop NAME KILLS [ARGS...]: KILLS times, start tthc-NAME in the

@@ -11,9 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../integration/common_ingest.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib_torture.sh"
 tt_args "$@"
 
-kills=$(tt_size "${TT_KILLS:-5}" 20)
-days=$(tt_size 10 28)
-rate=$(tt_size 1200 800) # events/s per tthc-sim's --rate (about 2x that in all)
+tt_kill_sizes
 
 tp_ingest_setup
 tt_produce_mix

@@ -14,9 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../integration/common_alert.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib_torture.sh"
 tt_args "$@"
 
-kills=$(tt_size "${TT_KILLS:-5}" 20)
-days=$(tt_size 10 28)
-rate=$(tt_size 1200 800)
+tt_kill_sizes
 
 tp_ingest_setup
 tp_on_exit pkill -KILL -P "$$" -f tthc-alert
