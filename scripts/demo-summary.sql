@@ -23,7 +23,7 @@ GROUP BY p.name ORDER BY received DESC LIMIT 5;
 \echo Communes behind (alert episodes; * = seeded by the simulator)
 SELECT CASE WHEN a.commune_code = ANY (string_to_array(:'seeded', ',')) THEN '*' ELSE '' END AS s,
        c.full_name AS commune, p.name AS province, a.rule, a.severity, a.status,
-       a.value, a.threshold, (a.started_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS since
+       round(a.value::numeric, 1) AS value, a.threshold, (a.started_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS since
 FROM tthc.alerts a
 LEFT JOIN tthc.communes c ON c.code = a.commune_code
 LEFT JOIN tthc.provinces p ON p.code = a.province_code

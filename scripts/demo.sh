@@ -102,6 +102,14 @@ psql -XAq "$TTHC_PG" -v elapsed="$(python3 -c "print($t1 - $t0)")" \
 	-v seeded="$(cat "$RUN/laggards.txt")" -f scripts/demo-summary.sql
 echo
 echo "Seeded by the simulator: laggards and the silent commune $(cat "$RUN/laggards.txt")"
+bash "$ROOT/tests/tools/dump_ingest.sh" "$TTHC_PG" "$RUN/dump"
+if check=$(python3 "$ROOT/tests/tools/check_ingest.py" "$RUN/truth.json" - "$RUN/dump"); then
+	echo "Checked against tthc-sim --truth: $(tail -n 1 <<<"$check") (every commune's counters and open state, every province's events and dossiers)"
+else
+	grep '^not ok' <<<"$check" | head -n 5
+	echo "tthc-ingest's figures differ from tthc-sim's truth: $(tail -n 1 <<<"$check")"
+	exit 1
+fi
 echo "Explore:  psql \"$TTHC_PG\"    (docs/analysts.md has queries)"
 if [[ $KEEP == 1 ]]; then
 	echo "PostgreSQL keeps running (--keep); stop it with: scripts/pg-local.sh stop $PGDIR"
