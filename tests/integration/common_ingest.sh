@@ -2,13 +2,14 @@
 # common_ingest.sh - shared steps of the tthc-ingest integration tests
 # (sourced after lib.sh).
 
-# tp_ingest_setup: PostgreSQL, broker, migrations, a schema catalog with
+# tp_ingest_setup: PostgreSQL, broker (TP_PARTITIONS partitions per topic,
+# default 3), migrations, a schema catalog with
 # the evolved writer schemas, and the mixed-in messages. Sets W, CAT.
 tp_ingest_setup() {
 	tp_pg_start
 	# consumers still running when the test ends (it failed) go too
 	tp_on_exit pkill -KILL -P "$$" -f tthc-ingest
-	tp_broker_start 3
+	tp_broker_start "${TP_PARTITIONS:-3}"
 	# a topic the subscription matches whose code is no province
 	echo "topic tthc.filings.02 1" >"$TTHC_BROKER_CONTROL"
 	W=$(tp_workdir)

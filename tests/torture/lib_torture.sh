@@ -3,6 +3,7 @@
 # sourced after tests/integration/lib.sh and common_ingest.sh.
 #
 #   tt_args "$@"            parse --small (default) / --full; sets TT_FULL
+#                           (--full: 16 partitions per topic, TP_PARTITIONS)
 #   tt_size SMALL FULL      print SMALL, or FULL with --full
 #   tt_sim_bg ARGS...       start tthc-sim in the background (seed 5, the
 #                           provinces 01,79,31, from 2025-10-01, 1 %
@@ -34,7 +35,14 @@ tt_args() {
 	local a
 	for a in "$@"; do
 		case $a in
-		--full) TT_FULL=1 ;;
+		--full)
+			TT_FULL=1
+			# 16 partitions per province topic (tp_ingest_setup): the mock
+			# broker keeps ~5 MiB per partition and evicts beyond it, and
+			# a consumer killed 20 times falls minutes behind a long
+			# stream; 3 partitions let it evict unread messages
+			export TP_PARTITIONS=16
+			;;
 		--small) TT_FULL=0 ;;
 		*) tp_die "usage: $0 [--small|--full]" ;;
 		esac

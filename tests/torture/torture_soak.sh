@@ -18,6 +18,7 @@ if ((TT_FULL)); then
 	# about 10 million events
 	sim_args=(--provinces "$(tail -n +2 "$TP_ROOT/reference/provinces.csv" | cut -d, -f1 | paste -sd,)"
 		--days 28 --dossiers-per-day 190000 --rate 6000)
+	export TP_PARTITIONS=32 # ~5 MiB kept per partition by the mock broker
 	every=10
 else
 	sim_args=(--days 24 --rate 6000)
