@@ -16,8 +16,8 @@
 #   tt_stop PID             SIGTERM, wait; returns its exit status
 #   tt_committed [NAME]     messages committed by group tthc-NAME (ingest)
 #   tt_consumer NAME ARGS.. run tthc-NAME with the test's settings
+#   tt_kill_setup NAME "$@" sizes and setup of a kill script
 #   tt_kill_loop NAME N ..  N x (start tthc-NAME, first commit, kill -9)
-#   tt_kill_sizes           set kills, days, rate for --small / --full
 #   tt_total                messages produced to the province topics
 #   tt_produce_mix          produce mixins.py's messages (counted in tt_total)
 #   tt_wait_caught_up SECS  wait until every message is committed
@@ -105,13 +105,22 @@ tt_consumer() {
 	tp_consumer "$name" --batch-size 300 "$@"
 }
 
-# tt_kill_sizes: the kill scripts' sizes: kills (5, --full 20; TT_KILLS
+# tt_kill_setup NAME "$@": the start of a kill script for tthc-NAME:
+# parses --small/--full, sets its sizes: kills (5, --full 20; TT_KILLS
 # overrides the small size), days of stream (10, 28) and tthc-sim's --rate
-# (1200, 800 events/s; about twice that in all).
-tt_kill_sizes() {
+# (1200, 800 events/s; about twice that in all); PostgreSQL, broker and
+# migrations (tp_ingest_setup), tthc-NAME killed when the script ends, the
+# mixed-in messages produced.
+tt_kill_setup() {
+	local name=$1
+	shift
+	tt_args "$@"
 	kills=$(tt_size "${TT_KILLS:-5}" 20)
 	days=$(tt_size 10 28)
 	rate=$(tt_size 1200 800)
+	tp_ingest_setup
+	tp_on_exit pkill -KILL -P "$$" -f "tthc-$name"
+	tt_produce_mix
 }
 
 # tt_kill_loop NAME KILLS [ARGS...]: KILLS times, start tthc-NAME in the

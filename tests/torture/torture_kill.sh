@@ -9,12 +9,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/common_ingest.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib_torture.sh"
-tt_args "$@"
-
-tt_kill_sizes
-
-tp_ingest_setup
-tt_produce_mix
+tt_kill_setup ingest "$@"
 tt_sim_bg --days "$days" --rate "$rate" --truth "$W/truth.json"
 
 tt_kill_loop ingest "$kills"

@@ -12,13 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/common_ingest.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/common_alert.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib_torture.sh"
-tt_args "$@"
-
-tt_kill_sizes
-
-tp_ingest_setup
-tp_on_exit pkill -KILL -P "$$" -f tthc-alert
-tt_produce_mix
+tt_kill_setup alert "$@"
 tt_sim_bg --days "$days" --rate "$rate" --laggards 4 --truth "$W/truth.json"
 
 tt_kill_loop alert "$kills"

@@ -12,13 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/common_ingest.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/common_route.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib_torture.sh"
-tt_args "$@"
-
-tt_kill_sizes
-
-tp_ingest_setup
-tp_on_exit pkill -KILL -P "$$" -f tthc-route
-tt_produce_mix
+tt_kill_setup route "$@"
 tt_sim_bg --days "$days" --rate "$rate" --truth "$W/truth.json"
 tt_ingest_bg "$W/ingest.log"
 INGEST_PID=$TT_PID
