@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Torture: a long run. About 300k events (--small) or 10 million (--full)
+# Torture: a long run. About 300k events (--small) or 13.7 million (--full)
 # through one tthc-ingest process, sampling its resident memory (VmRSS)
 # and open file descriptors every few seconds: both must stay flat once it
 # is warm (no growth with the number of events or dossiers), and the end
@@ -15,7 +15,7 @@ tt_args "$@"
 
 if ((TT_FULL)); then
 	# all 34 provinces, 28 days at 190,000 dossiers per working day:
-	# about 10 million events
+	# 13.65 million messages (13.5 million distinct events)
 	sim_args=(--provinces "$(tail -n +2 "$TP_ROOT/reference/provinces.csv" | cut -d, -f1 | paste -sd,)"
 		--days 28 --dossiers-per-day 190000 --rate 6000)
 	export TP_PARTITIONS=32 # ~5 MiB kept per partition by the mock broker
