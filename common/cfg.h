@@ -28,12 +28,20 @@ struct tp_cfg {
         char *log_format;
         char *rules;
         char *alertmanager;
+        char *http_address;
+        char *registry_ca_file;
+        char *registry_user;
+        char *registry_password;
         int exit_when_idle;
         int migrate;
         int batch_size;
         int batch_ms;
         int http_port;
         int idle_exit_ms;
+        int batch_bytes;
+        int unready_after_ms;
+        int http_max_per_ip;
+        int http_timeout_s;
         /* kafka.* pass-through, in order of appearance */
         char **kafka_keys;
         char **kafka_values;

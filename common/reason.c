@@ -15,7 +15,9 @@ static const char *const tp_reason_names[TP_REASON__COUNT] = {
         "time_out_of_range",
         "bad_seq",
         "bad_transfer",
-        "conflicting_duplicate"};
+        "conflicting_duplicate",
+        "bad_schema",
+        "db_rejected"};
 
 const char *tp_reason_name(enum tp_reason r)
 {
