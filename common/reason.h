@@ -17,7 +17,7 @@ enum tp_reason {
         TP_REASON_BAD_SEQ,
         TP_REASON_BAD_TRANSFER,
         TP_REASON_CONFLICTING_DUPLICATE,
-        TP_REASON_BAD_SCHEMA, /* writer schema refused (recursion, caps) */
+        TP_REASON_BAD_SCHEMA,  /* writer schema refused (recursion, caps) */
         TP_REASON_DB_REJECTED, /* PostgreSQL refused the row as data */
         TP_REASON__COUNT
 };
