@@ -23,6 +23,7 @@ struct tp_assigned {
         int32_t partition;
         int64_t committed; /* stored next_offset, or TP_OFFSET_NONE */
         int64_t position;  /* next offset we expect, or TP_OFFSET_NONE */
+        int64_t gap_at;    /* first offset after a gap, re-sought once */
         int eof;           /* reached the end since the last message */
         int broken;        /* stopped loudly (offset out of range) */
 };
@@ -50,10 +51,14 @@ struct tp_consumer {
         struct tp_consumer_stats stats;
         atomic_int ready; /* read by the HTTP thread */
         int64_t lag_at_ms;
+        int64_t failing_since_ms; /* first failed attempt, 0: none */
+        int64_t retry_at_ms;      /* a deferred batch waits until then */
+        int defer_ms;
+        size_t allfail_n; /* batch size when every message failed alone */
         struct {
                 struct tp_metric *messages, *batches, *batch_size, *commit_s,
                         *retries, *fenced, *lag, *assigned, *paused, *ready,
-                        *last_commit, *pg_up;
+                        *last_commit, *pg_up, *failures, *db_rejected;
         } m;
 };
 
@@ -94,7 +99,45 @@ void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *m, int64_t start)
                 b->cap = b->cap ? b->cap * 2 : 256;
                 b->msgs = tp_xrealloc(b->msgs, b->cap * sizeof(*m));
         }
-        b->msgs[b->n++] = *m;
+        b->msgs[b->n] = *m;
+        b->msgs[b->n].db_error = NULL;
+        b->msgs[b->n].trial_out = 0;
+        b->n++;
+        b->bytes += m->key_len + m->value_len;
+}
+
+/* Cuts s back to the last whole UTF-8 character (snprintf cuts bytes). */
+static void tp_consumer_utf8_tail(char *s)
+{
+        size_t n = strlen(s), k = n, want;
+        while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+                k--;
+        if (k == 0)
+                return;
+        want = (unsigned char)s[k - 1] >= 0xF0   ? 4
+               : (unsigned char)s[k - 1] >= 0xE0 ? 3
+               : (unsigned char)s[k - 1] >= 0xC0 ? 2
+                                                 : 1;
+        if (n - (k - 1) < want)
+                s[k - 1] = '\0';
+}
+
+int tp_msg_db_rejected(const struct tp_msg *m, char *detail, size_t detail_size)
+{
+        char code[6];
+        if (m->db_error) {
+                if (tp_pg_sqlstate(m->db_error, code) != 0)
+                        tp_strlcpy(code, "?", sizeof(code));
+                /* The SQLSTATE first: the message may be cut. */
+                snprintf(detail, detail_size,
+                         "PostgreSQL refused it as data (SQLSTATE %s): %s",
+                         code, m->db_error);
+                tp_consumer_utf8_tail(detail);
+        } else if (m->trial_out)
+                snprintf(detail, detail_size, "left out of a trial write");
+        else
+                return 0;
+        return 1;
 }
 
 void tp_batch_add(struct tp_batch *b, rd_kafka_message_t *rkm, int64_t start)
@@ -115,11 +158,14 @@ void tp_batch_add(struct tp_batch *b, rd_kafka_message_t *rkm, int64_t start)
 
 void tp_batch_reset(struct tp_batch *b)
 {
-        for (size_t i = 0; i < b->n; i++)
+        for (size_t i = 0; i < b->n; i++) {
                 if (b->msgs[i].rkm)
                         rd_kafka_message_destroy(b->msgs[i].rkm);
+                free(b->msgs[i].db_error);
+        }
         b->n = 0;
         b->n_parts = 0;
+        b->bytes = 0;
 }
 
 void tp_batch_release(struct tp_batch *b)
@@ -139,6 +185,8 @@ void tp_batch_drop_partition(struct tp_batch *b, const char *topic,
                 if (m->partition == partition && strcmp(m->topic, topic) == 0) {
                         if (m->rkm)
                                 rd_kafka_message_destroy(m->rkm);
+                        free(m->db_error);
+                        b->bytes -= m->key_len + m->value_len;
                         continue;
                 }
                 b->msgs[j++] = *m;
@@ -280,6 +328,7 @@ static void tp_consumer_assign(struct tp_consumer *c,
                 a->topic = tp_xstrdup(parts->elems[i].topic);
                 a->partition = parts->elems[i].partition;
                 a->committed = a->position = stored[i];
+                a->gap_at = TP_OFFSET_NONE;
                 parts->elems[i].offset = stored[i] == TP_OFFSET_NONE
                                                  ? RD_KAFKA_OFFSET_BEGINNING
                                                  : stored[i];
@@ -527,7 +576,10 @@ int tp_consumer_ready(struct tp_consumer *c)
 
 static void tp_consumer_update_ready(struct tp_consumer *c)
 {
-        int ready = c->joined && tp_pg_ok(c->conn);
+        int failing =
+                c->failing_since_ms != 0 &&
+                tp_mono_ms() - c->failing_since_ms >= c->cfg->unready_after_ms;
+        int ready = c->joined && tp_pg_ok(c->conn) && !failing;
         atomic_store(&c->ready, ready);
         tp_metric_set(c->m.ready, ready, NULL);
 }
@@ -585,13 +637,25 @@ int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *m,
                                         NULL, errstr, errstr_size));
         TP_REG(ready, tp_metrics_gauge(m, "tthc_consumer_ready",
                                        "1 when joined to the group with a "
-                                       "PostgreSQL connection (/readyz).",
+                                       "PostgreSQL connection and commits "
+                                       "not failing for longer than "
+                                       "--unready-after-ms (/readyz).",
                                        NULL, errstr, errstr_size));
         TP_REG(last_commit,
                tp_metrics_gauge(m,
                                 "tthc_consumer_last_commit_timestamp_seconds",
                                 "Wall time of the last committed batch.", NULL,
                                 errstr, errstr_size));
+        TP_REG(failures,
+               tp_metrics_counter(m, "tthc_consumer_commit_failures_total",
+                                  "Failed batch commits by class: outage, "
+                                  "data, serialization, fenced.",
+                                  "class", errstr, errstr_size));
+        TP_REG(db_rejected,
+               tp_metrics_counter(m, "tthc_consumer_db_rejected_total",
+                                  "Messages PostgreSQL refused as data, "
+                                  "taken out of their batch.",
+                                  NULL, errstr, errstr_size));
         TP_REG(pg_up, tp_metrics_gauge(m, "tthc_postgres_up",
                                        "1 when the PostgreSQL connection "
                                        "works.",
@@ -628,14 +692,58 @@ static void tp_consumer_update_lag(struct tp_consumer *c)
 /* ---- committing ------------------------------------------------------------
  */
 
-enum tp_commit_rc { TP_COMMIT_OK, TP_COMMIT_RETRY, TP_COMMIT_FENCED };
+enum tp_commit_rc {
+        TP_COMMIT_OK,
+        TP_COMMIT_RETRY, /* outage: back off */
+        TP_COMMIT_DATA,  /* write refused as data (SQLSTATE 22, 23, 54) */
+        TP_COMMIT_AGAIN, /* serialization failure or deadlock (40) */
+        TP_COMMIT_FENCED
+};
 
-static enum tp_commit_rc
-tp_consumer_try_commit(struct tp_consumer *c, char *errstr, size_t errstr_size)
+static const char *const tp_commit_rc_names[] = {"ok", "outage", "data",
+                                                 "serialization", "fenced"};
+
+/* Every partition's first message in the batch is at the stored offset
+ * the batch commits from (a gap was re-sought and confirmed, see
+ * tp_consumer_gap(), so it may only be later, never earlier). */
+static int tp_consumer_check_starts(struct tp_consumer *c, char *errstr,
+                                    size_t errstr_size)
+{
+        for (size_t p = 0; p < c->batch.n_parts; p++) {
+                const struct tp_part_range *r = &c->batch.parts[p];
+                for (size_t i = 0; i < c->batch.n; i++) {
+                        const struct tp_msg *m = &c->batch.msgs[i];
+                        if (m->partition != r->partition ||
+                            strcmp(m->topic, r->topic) != 0)
+                                continue;
+                        if (r->start != TP_OFFSET_NONE &&
+                            m->offset < r->start) {
+                                snprintf(errstr, errstr_size,
+                                         "%s [%d]: the batch starts at offset "
+                                         "%lld, before the stored offset %lld",
+                                         r->topic, (int)r->partition,
+                                         (long long)m->offset,
+                                         (long long)r->start);
+                                return -1;
+                        }
+                        break;
+                }
+        }
+        return 0;
+}
+
+/* One attempt: prepare, BEGIN, compare-and-set, write, then COMMIT (or
+ * ROLLBACK for a trial, which only asks whether the write would pass). */
+static enum tp_commit_rc tp_consumer_try_commit(struct tp_consumer *c,
+                                                int trial, char *errstr,
+                                                size_t errstr_size)
 {
         char err[256];
         int fenced = 0;
+        enum tp_pg_errclass cls;
 
+        if (tp_consumer_check_starts(c, errstr, errstr_size) != 0)
+                return TP_COMMIT_FENCED;
         if (tp_consumer_pg_up(c, errstr, errstr_size) != 0)
                 return TP_COMMIT_RETRY;
         if (c->h.prepare &&
@@ -650,14 +758,149 @@ tp_consumer_try_commit(struct tp_consumer *c, char *errstr, size_t errstr_size)
                 tp_pg_exec(c->conn, "ROLLBACK", err, sizeof(err));
                 return TP_COMMIT_FENCED;
         }
-        if (c->h.write(c->h.ctx, &c->batch, c->conn, errstr, errstr_size))
-                goto rollback;
+        if (c->h.write(c->h.ctx, &c->batch, c->conn, errstr, errstr_size)) {
+                tp_pg_exec(c->conn, "ROLLBACK", err, sizeof(err));
+                cls = tp_pg_errclass(errstr);
+                return cls == TP_PG_DATA    ? TP_COMMIT_DATA
+                       : cls == TP_PG_RETRY ? TP_COMMIT_AGAIN
+                                            : TP_COMMIT_RETRY;
+        }
+        if (trial) {
+                tp_pg_exec(c->conn, "ROLLBACK", err, sizeof(err));
+                return TP_COMMIT_OK;
+        }
         if (tp_pg_exec(c->conn, "COMMIT", errstr, errstr_size) != 0)
-                return TP_COMMIT_RETRY; /* an unknown outcome fences next */
+                return tp_pg_errclass(errstr) == TP_PG_RETRY
+                               ? TP_COMMIT_AGAIN
+                               : TP_COMMIT_RETRY; /* unknown outcome:
+                                                     fences next */
         return TP_COMMIT_OK;
 rollback:
         tp_pg_exec(c->conn, "ROLLBACK", err, sizeof(err));
-        return TP_COMMIT_RETRY;
+        cls = tp_pg_errclass(errstr);
+        return cls == TP_PG_RETRY ? TP_COMMIT_AGAIN : TP_COMMIT_RETRY;
+}
+
+/* ---- finding the messages PostgreSQL refuses ------------------------------
+ */
+
+#define TP_BISECT_MAX_TRIALS 512
+#define TP_BISECT_MAX_BLIND 32 /* offenders found before any trial passed */
+
+struct tp_bisect {
+        size_t trials, passed, found;
+        size_t *found_idx;
+        char **found_err;
+        int gave_up;
+};
+
+/* A trial write of the messages idx[0..n) alone (those already refused
+ * stay out too). */
+static enum tp_commit_rc tp_consumer_trial(struct tp_consumer *c,
+                                           struct tp_bisect *bs,
+                                           const size_t *idx, size_t n,
+                                           char *errstr, size_t errstr_size)
+{
+        enum tp_commit_rc rc;
+        for (size_t i = 0; i < c->batch.n; i++)
+                c->batch.msgs[i].trial_out = 1;
+        for (size_t k = 0; k < n; k++)
+                c->batch.msgs[idx[k]].trial_out = 0;
+        rc = tp_consumer_try_commit(c, 1, errstr, errstr_size);
+        for (size_t i = 0; i < c->batch.n; i++)
+                c->batch.msgs[i].trial_out = 0;
+        bs->trials++;
+        if (rc == TP_COMMIT_OK)
+                bs->passed++;
+        return rc;
+}
+
+/* idx[0..n) failed together with err: finds the ones that fail alone.
+ * Returns -1 when a trial failed for another reason than data (outage,
+ * fenced) or the search ran out of budget. */
+static int tp_consumer_bisect(struct tp_consumer *c, struct tp_bisect *bs,
+                              size_t *idx, size_t n, const char *err)
+{
+        char sub_err[1024];
+        size_t half = n / 2;
+
+        if (n == 1) {
+                bs->found_idx[bs->found] = idx[0];
+                bs->found_err[bs->found] = tp_xstrdup(err);
+                bs->found++;
+                if (bs->passed == 0 && bs->found >= TP_BISECT_MAX_BLIND)
+                        return -1;
+                return 0;
+        }
+        for (int side = 0; side < 2; side++) {
+                size_t *sub = side ? idx + half : idx;
+                size_t m = side ? n - half : half;
+                enum tp_commit_rc rc;
+                if (bs->trials >= TP_BISECT_MAX_TRIALS)
+                        return -1;
+                rc = tp_consumer_trial(c, bs, sub, m, sub_err, sizeof(sub_err));
+                if (rc == TP_COMMIT_OK)
+                        continue;
+                if (rc != TP_COMMIT_DATA ||
+                    tp_consumer_bisect(c, bs, sub, m, sub_err) != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* The last write failed as data (err): bisects the batch. Returns 1 when
+ * messages were taken out (commit the rest now), 0 when no message fails
+ * alone or every one does with the same SQLSTATE (an outage). */
+static int tp_consumer_take_out(struct tp_consumer *c, const char *err)
+{
+        size_t n = 0, *idx = tp_xcalloc(c->batch.n + 1, sizeof(size_t));
+        struct tp_bisect bs = {0};
+        char first[6] = "", code[6];
+        int same = 1, rc = 0;
+
+        for (size_t i = 0; i < c->batch.n; i++)
+                if (!c->batch.msgs[i].db_error)
+                        idx[n++] = i;
+        bs.found_idx = tp_xcalloc(n + 1, sizeof(size_t));
+        bs.found_err = tp_xcalloc(n + 1, sizeof(char *));
+        if (n > 0 && tp_consumer_bisect(c, &bs, idx, n, err) != 0)
+                bs.gave_up = 1;
+        for (size_t k = 0; k < bs.found; k++) {
+                if (tp_pg_sqlstate(bs.found_err[k], code) != 0)
+                        code[0] = '\0';
+                if (k == 0)
+                        memcpy(first, code, sizeof(first));
+                same = same && strcmp(first, code) == 0;
+        }
+        if (bs.gave_up || bs.found == 0 || (bs.found == n && same)) {
+                tp_log_warn("a write of %zu messages was refused as data and "
+                            "%s (%zu trial writes): treating it as an outage: "
+                            "%s",
+                            n,
+                            bs.gave_up      ? "the search gave up"
+                            : bs.found == 0 ? "no message fails alone"
+                                            : "every message fails alone",
+                            bs.trials, err);
+        } else {
+                for (size_t k = 0; k < bs.found; k++) {
+                        struct tp_msg *m = &c->batch.msgs[bs.found_idx[k]];
+                        tp_log_warn("taking the message at %s [%d] offset "
+                                    "%lld out of the batch: %s",
+                                    m->topic, (int)m->partition,
+                                    (long long)m->offset, bs.found_err[k]);
+                        m->db_error = bs.found_err[k];
+                        bs.found_err[k] = NULL;
+                }
+                c->stats.db_rejected += bs.found;
+                tp_metric_add(c->m.db_rejected, (double)bs.found, NULL);
+                rc = 1;
+        }
+        for (size_t k = 0; k < bs.found; k++)
+                free(bs.found_err[k]);
+        free(bs.found_err);
+        free(bs.found_idx);
+        free(idx);
+        return rc;
 }
 
 static void tp_consumer_set_paused(struct tp_consumer *c, int pause)
@@ -699,6 +942,15 @@ static void tp_consumer_seek_positions(struct tp_consumer *c)
                             rd_kafka_error_string(error));
                 rd_kafka_error_destroy(error);
         }
+        /* A partition that did not move shows up as a gap or as stale
+         * messages: tp_consumer_on_message() re-seeks or drops them. */
+        for (int i = 0; i < l->cnt; i++)
+                if (l->elems[i].err)
+                        tp_log_warn("could not seek %s [%d] to offset %lld: "
+                                    "%s",
+                                    l->elems[i].topic, l->elems[i].partition,
+                                    (long long)l->elems[i].offset,
+                                    rd_kafka_err2str(l->elems[i].err));
         rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -773,26 +1025,80 @@ static void tp_consumer_refence(struct tp_consumer *c, const char *why)
         free(stored);
 }
 
+/* Bookkeeping of a failed attempt: metrics, and the clock /readyz
+ * reads (a fence is part of a rebalance, not a failure to commit). */
+static void tp_consumer_attempt_failed(struct tp_consumer *c,
+                                       enum tp_commit_rc rc)
+{
+        tp_metric_inc(c->m.failures, (const char *[]){tp_commit_rc_names[rc]});
+        if (rc != TP_COMMIT_FENCED && c->failing_since_ms == 0)
+                c->failing_since_ms = tp_mono_ms();
+}
+
+static int tp_consumer_batch_full(const struct tp_consumer *c)
+{
+        return c->batch.n >= (size_t)c->cfg->batch_size ||
+               (c->cfg->batch_bytes > 0 &&
+                c->batch.bytes >= (size_t)c->cfg->batch_bytes);
+}
+
+/* Every message of the batch was refused alone with the same SQLSTATE:
+ * an outage, unless more messages can join the batch and tell a bad
+ * message from a broken database. Returns 1 to wait for them. */
+static int tp_consumer_defer(struct tp_consumer *c, const char *err)
+{
+        int64_t now = tp_mono_ms();
+        if (*c->stop || tp_consumer_batch_full(c))
+                return 0;
+        c->defer_ms = c->defer_ms ? c->defer_ms * 2 : TP_BACKOFF_MIN_MS;
+        if (c->defer_ms > TP_BACKOFF_MAX_MS)
+                c->defer_ms = TP_BACKOFF_MAX_MS;
+        c->retry_at_ms = now + c->defer_ms;
+        tp_log_warn("could not commit a batch of %zu messages, every one "
+                    "refused with the same error; waiting %d ms for more "
+                    "messages to tell a bad message from a broken "
+                    "database: %s",
+                    c->batch.n, c->defer_ms, err);
+        return 1;
+}
+
 static int tp_consumer_commit(struct tp_consumer *c)
 {
         char err[1024];
-        int backoff = TP_BACKOFF_MIN_MS;
+        int backoff = TP_BACKOFF_MIN_MS, again = 0;
 
         while (c->batch.n > 0) {
                 int64_t t0 = tp_mono_ms();
                 enum tp_commit_rc rc =
-                        tp_consumer_try_commit(c, err, sizeof(err));
+                        tp_consumer_try_commit(c, 0, err, sizeof(err));
                 if (rc == TP_COMMIT_OK) {
                         tp_metric_set(c->m.pg_up, 1, NULL);
                         tp_metric_observe(c->m.commit_s,
                                           (double)(tp_mono_ms() - t0) / 1000.0,
                                           NULL);
+                        c->failing_since_ms = 0;
+                        c->allfail_n = 0;
+                        c->defer_ms = 0;
+                        c->retry_at_ms = 0;
                         tp_consumer_committed(c);
                         break;
                 }
+                tp_consumer_attempt_failed(c, rc);
                 if (rc == TP_COMMIT_FENCED) {
                         tp_consumer_refence(c, err);
                         break;
+                }
+                if (rc == TP_COMMIT_AGAIN && ++again <= 5) {
+                        tp_log_info("retrying a batch at once: %s", err);
+                        continue;
+                }
+                if (rc == TP_COMMIT_DATA) {
+                        if (c->batch.n != c->allfail_n &&
+                            tp_consumer_take_out(c, err))
+                                continue;
+                        c->allfail_n = c->batch.n;
+                        if (!c->paused && tp_consumer_defer(c, err))
+                                return 0;
                 }
                 c->stats.retries++;
                 tp_metric_inc(c->m.retries, NULL);
@@ -855,6 +1161,43 @@ static void tp_consumer_on_error(struct tp_consumer *c, rd_kafka_message_t *rkm)
                     rkm->partition, rd_kafka_message_errstr(rkm));
 }
 
+/* A message past the offset we expect. The first time, re-seek (a seek
+ * that failed, or fetched data we never asked for); when the same offset
+ * comes back after the re-seek, the offsets between are not in the log
+ * (transaction markers, compaction) and reading goes on. Returns 1 to drop
+ * the message. */
+static int tp_consumer_gap(struct tp_consumer *c, struct tp_assigned *a,
+                           int64_t offset)
+{
+        rd_kafka_topic_partition_list_t *l;
+        rd_kafka_error_t *error;
+
+        if (a->gap_at == offset) {
+                tp_log_info("%s [%d]: offsets %lld to %lld are not in the log "
+                            "(transaction markers or compaction)",
+                            a->topic, a->partition, (long long)a->position,
+                            (long long)offset - 1);
+                return 0;
+        }
+        if (a->gap_at != TP_OFFSET_NONE)
+                return 1; /* fetched before the re-seek took effect */
+        tp_log_warn("%s [%d]: expected offset %lld, got %lld: seeking again",
+                    a->topic, a->partition, (long long)a->position,
+                    (long long)offset);
+        a->gap_at = offset;
+        l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, a->topic, a->partition)->offset =
+                a->position;
+        error = rd_kafka_seek_partitions(c->rk, l, 5000);
+        if (error) {
+                tp_log_warn("could not seek %s [%d]: %s", a->topic,
+                            a->partition, rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        return 1;
+}
+
 static void tp_consumer_on_message(struct tp_consumer *c,
                                    rd_kafka_message_t *rkm)
 {
@@ -870,6 +1213,12 @@ static void tp_consumer_on_message(struct tp_consumer *c,
                 rd_kafka_message_destroy(rkm); /* stale or not ours */
                 return;
         }
+        if (a->position != TP_OFFSET_NONE && rkm->offset > a->position &&
+            tp_consumer_gap(c, a, rkm->offset)) {
+                rd_kafka_message_destroy(rkm);
+                return;
+        }
+        a->gap_at = TP_OFFSET_NONE;
         a->eof = 0;
         a->position = rkm->offset + 1;
         if (c->batch.n == 0)
@@ -907,8 +1256,9 @@ int tp_consumer_run(struct tp_consumer *c, volatile sig_atomic_t *stop)
                 tp_consumer_update_ready(c);
                 tp_consumer_update_lag(c);
                 age = c->batch.n ? tp_mono_ms() - c->batch_started_ms : 0;
-                if ((c->batch.n >= (size_t)c->cfg->batch_size ||
+                if ((tp_consumer_batch_full(c) ||
                      (c->batch.n > 0 && age >= c->cfg->batch_ms)) &&
+                    tp_mono_ms() >= c->retry_at_ms &&
                     tp_consumer_commit(c) != 0) {
                         rc = -1;
                         break;

@@ -15,6 +15,16 @@
  * When PostgreSQL (or anything prepare needs) is down, the consumer pauses
  * its partitions, keeps polling so it stays in the group, retries with
  * exponential backoff and resumes: back-pressure, never a crash.
+ *
+ * A write refused as data (SQLSTATE classes 22, 23, 54) is not an outage:
+ * the consumer bisects the batch with trial writes (rolled back) to find
+ * the messages refused alone, takes them out (tp_msg_db_rejected) and
+ * commits the rest. When every message is refused with the same SQLSTATE
+ * that is an outage (a broken migration must not dead-letter the stream);
+ * while the batch has room it keeps filling it, so a lone message is
+ * judged against the ones that follow. Class 40 (serialization failure,
+ * deadlock) is retried at once. Handlers must make prepare + write
+ * repeatable: a trial is prepare, BEGIN, write, ROLLBACK.
  */
 #ifndef TP_CONSUMER_H
 #define TP_CONSUMER_H
@@ -40,6 +50,11 @@ struct tp_msg {
         const unsigned char *value;
         size_t value_len;
         rd_kafka_message_t *rkm; /* owned by the batch */
+        /* Set by the consumer, read by handlers (tp_msg_db_rejected):
+         * PostgreSQL's error when the message was refused as data (owned
+         * by the batch), and trial_out while a trial write leaves it out. */
+        char *db_error;
+        int trial_out;
 };
 
 struct tp_batch {
@@ -47,7 +62,16 @@ struct tp_batch {
         size_t n, cap;
         struct tp_part_range *parts; /* one per partition in the batch */
         size_t n_parts, cap_parts;
+        size_t bytes; /* keys + values of the messages */
 };
+
+/* 1 when the consumer took m out of the batch's writes: PostgreSQL
+ * refused it as data (SQLSTATE class 22, 23 or 54, found by bisecting the
+ * batch), or a trial write leaves it out. Handlers then treat it as
+ * rejected with reason db_rejected (tthc-ingest: a dead letter; the
+ * others skip and count it) and detail says why. */
+int tp_msg_db_rejected(const struct tp_msg *m, char *detail,
+                       size_t detail_size);
 
 struct tp_handler {
         void *ctx;
@@ -61,10 +85,11 @@ struct tp_handler {
 };
 
 struct tp_consumer_stats {
-        uint64_t messages; /* consumed into committed batches */
-        uint64_t batches;  /* committed */
-        uint64_t retries;  /* failed attempts that backed off */
-        uint64_t fenced;   /* compare-and-set failures */
+        uint64_t messages;    /* consumed into committed batches */
+        uint64_t batches;     /* committed */
+        uint64_t retries;     /* failed attempts that backed off */
+        uint64_t fenced;      /* compare-and-set failures */
+        uint64_t db_rejected; /* messages refused as data, taken out */
         int64_t last_commit_ms;
 };
 
@@ -92,7 +117,8 @@ void tp_consumer_set_handler(struct tp_consumer *c,
 PGconn *tp_consumer_pg(struct tp_consumer *c);
 rd_kafka_t *tp_consumer_rk(struct tp_consumer *c);
 const struct tp_consumer_stats *tp_consumer_stats(struct tp_consumer *c);
-/* 1 once joined to the group with a PostgreSQL connection. Thread-safe
+/* 1 once joined to the group with a PostgreSQL connection, while commits
+ * have not been failing for longer than cfg->unready_after_ms. Thread-safe
  * (the HTTP server's thread calls it for /readyz). */
 int tp_consumer_ready(struct tp_consumer *c);
 

@@ -3,15 +3,73 @@
 #include "event.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The SQLSTATE suffix that tp_pg_sqlstate() reads back. */
+#define TP_SQLSTATE_TAG " (SQLSTATE "
+
+/* "what: msg (SQLSTATE xxxxx)"; the suffix only when res carries a code.
+ * The suffix always fits (msg is cut first), and the tag is neutralised
+ * inside msg, which may quote data a producer chose, so the last tag in
+ * errstr is always the server's. */
+static void tp_pg_msg_res(const char *what, const char *msg,
+                          const PGresult *res, char *errstr, size_t errstr_size)
+{
+        const char *code =
+                res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        char suffix[32] = "";
+        size_t room;
+        char *p;
+
+        if (code && strlen(code) == 5)
+                snprintf(suffix, sizeof(suffix), TP_SQLSTATE_TAG "%s)", code);
+        room = errstr_size > strlen(suffix) ? errstr_size - strlen(suffix) : 1;
+        snprintf(errstr, room, "%s: %s", what, msg ? msg : "?");
+        tp_chomp(errstr);
+        while ((p = strstr(errstr, TP_SQLSTATE_TAG)) != NULL)
+                p[2] = 's'; /* " (sQLSTATE " */
+        if (suffix[0] && strlen(errstr) + strlen(suffix) < errstr_size)
+                strcat(errstr, suffix);
+}
+
 static void tp_pg_msg(const char *what, const char *msg, char *errstr,
                       size_t errstr_size)
 {
-        snprintf(errstr, errstr_size, "%s: %s", what, msg ? msg : "?");
-        tp_chomp(errstr);
+        tp_pg_msg_res(what, msg, NULL, errstr, errstr_size);
+}
+
+int tp_pg_sqlstate(const char *errstr, char sqlstate[6])
+{
+        const char *p = NULL, *q = errstr;
+        while (q && (q = strstr(q, TP_SQLSTATE_TAG)) != NULL)
+                p = q++;
+        if (!p)
+                return -1;
+        p += strlen(TP_SQLSTATE_TAG);
+        for (int i = 0; i < 5; i++)
+                if (!isalnum((unsigned char)p[i]))
+                        return -1;
+        if (p[5] != ')')
+                return -1;
+        memcpy(sqlstate, p, 5);
+        sqlstate[5] = '\0';
+        return 0;
+}
+
+enum tp_pg_errclass tp_pg_errclass(const char *errstr)
+{
+        char code[6];
+        if (tp_pg_sqlstate(errstr, code) != 0)
+                return TP_PG_OUTAGE;
+        if (!strncmp(code, "22", 2) || !strncmp(code, "23", 2) ||
+            !strncmp(code, "54", 2))
+                return TP_PG_DATA;
+        if (!strncmp(code, "40", 2))
+                return TP_PG_RETRY;
+        return TP_PG_OUTAGE;
 }
 
 PGconn *tp_pg_connect(const char *conninfo, const char *app_name, char *errstr,
@@ -35,8 +93,9 @@ int tp_pg_check(PGconn *conn, PGresult *res, ExecStatusType want,
 {
         if (res && PQresultStatus(res) == want)
                 return 0;
-        tp_pg_msg(what, res ? PQresultErrorMessage(res) : PQerrorMessage(conn),
-                  errstr, errstr_size);
+        tp_pg_msg_res(what,
+                      res ? PQresultErrorMessage(res) : PQerrorMessage(conn),
+                      res, errstr, errstr_size);
         return -1;
 }
 
@@ -48,10 +107,10 @@ int tp_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size)
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
                 char what[96];
                 snprintf(what, sizeof(what), "could not run \"%.60s\"", sql);
-                tp_pg_msg(what,
-                          res ? PQresultErrorMessage(res)
-                              : PQerrorMessage(conn),
-                          errstr, errstr_size);
+                tp_pg_msg_res(what,
+                              res ? PQresultErrorMessage(res)
+                                  : PQerrorMessage(conn),
+                              res, errstr, errstr_size);
                 rc = -1;
         }
         PQclear(res);

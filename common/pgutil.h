@@ -29,6 +29,19 @@ char *tp_pg_col_str(const PGresult *res, int row, int col);
 int tp_pg_col_level(const PGresult *res, int row, int col);
 int tp_pg_col_int(const PGresult *res, int row, int col);
 
+/* Errors that came from the server end with " (SQLSTATE xxxxx)".
+ * tp_pg_sqlstate() reads the code back from such a message (0, or -1 when
+ * there is none: the connection failed, or the error was ours). */
+int tp_pg_sqlstate(const char *errstr, char sqlstate[6]);
+
+/* What a failed statement means for the batch that ran it: */
+enum tp_pg_errclass {
+        TP_PG_OUTAGE, /* anything else: back off and retry the batch */
+        TP_PG_DATA,   /* classes 22, 23, 54: a row was refused as data */
+        TP_PG_RETRY   /* class 40 (serialization, deadlock): retry at once */
+};
+enum tp_pg_errclass tp_pg_errclass(const char *errstr);
+
 /* 1 when the connection is usable. */
 int tp_pg_ok(PGconn *conn);
 

@@ -17,9 +17,10 @@
 #include "rules.h"
 
 struct tp_alert_counts {
-        uint64_t events;     /* applied */
-        uint64_t duplicates; /* skipped: seq already applied */
-        uint64_t invalid;    /* failed decoding or validation: skipped */
+        uint64_t events;      /* applied */
+        uint64_t duplicates;  /* skipped: seq already applied */
+        uint64_t invalid;     /* failed decoding or validation: skipped */
+        uint64_t db_rejected; /* refused by PostgreSQL as data: skipped */
         uint64_t fired, changed, resolved;
         uint64_t ticks; /* province ticks evaluated */
 };

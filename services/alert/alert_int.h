@@ -52,6 +52,7 @@ struct tp_dayacc {
 struct tp_aentry {
         const struct tp_msg *m;
         int ok;
+        int db_rejected; /* taken out by the consumer: skipped */
         struct tp_event ev;
 };
 

@@ -109,11 +109,13 @@ static void tp_report(const struct tp_alert *al)
 {
         const struct tp_alert_counts *n = tp_alert_counts(al);
         tp_log_info("applied %llu event(s) (%llu duplicate(s), %llu invalid "
-                    "skipped), %llu province tick(s): %llu alert(s) fired, "
-                    "%llu changed, %llu resolved",
+                    "and %llu refused by PostgreSQL skipped), %llu province "
+                    "tick(s): %llu alert(s) fired, %llu changed, %llu "
+                    "resolved",
                     (unsigned long long)n->events,
                     (unsigned long long)n->duplicates,
                     (unsigned long long)n->invalid,
+                    (unsigned long long)n->db_rejected,
                     (unsigned long long)n->ticks, (unsigned long long)n->fired,
                     (unsigned long long)n->changed,
                     (unsigned long long)n->resolved);

@@ -188,6 +188,9 @@ static void tp_alert_decode(struct tp_alert *al, PGconn *conn,
         enum tp_reason reason;
 
         e->ok = 0;
+        e->db_rejected = tp_msg_db_rejected(e->m, detail, sizeof(detail));
+        if (e->db_rejected)
+                return;
         if (tp_filing_read(al->reader, conn, e->m->topic, e->m->value,
                            e->m->value_len, &e->ev, &sid, &reason, detail,
                            sizeof(detail)) != 0) {
@@ -892,7 +895,10 @@ int tp_alert_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         for (size_t i = 0; i < al->n_entries; i++) {
                 struct tp_aentry *e = &al->entries[i];
                 if (!e->ok) {
-                        al->pending.invalid++;
+                        if (e->db_rejected)
+                                al->pending.db_rejected++;
+                        else
+                                al->pending.invalid++;
                         continue;
                 }
                 tp_alert_apply(al,

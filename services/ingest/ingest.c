@@ -1,6 +1,8 @@
 /* ingest.c - decoding, validation and dead letters for tthc-ingest. */
 #include "ingest_int.h"
 #include "dossier.h"
+#include "framing.h"
+#include "log.h"
 #include "util.h"
 #include "validate.h"
 
@@ -8,15 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TP_DLQ_FLUSH_MS 30000
+/* A dead letter's delivery is final before the flush returns, so a relay
+ * round knows exactly what Kafka took and never produces a copy that a
+ * previous round still has in flight. */
+#define TP_DLQ_MESSAGE_TIMEOUT_MS "10000"
+#define TP_DLQ_FLUSH_MS 15000
 
 static void tp_dlq_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                          void *opaque)
 {
-        struct tp_ingest *ig = opaque;
+        int *delivered = rkm->_private; /* the message's opaque */
         (void)rk;
-        if (rkm->err)
-                ig->dlq_failures++;
+        (void)opaque;
+        if (delivered)
+                *delivered = rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 static rd_kafka_t *tp_dlq_producer(struct tp_ingest *ig, char *errstr,
@@ -29,6 +36,9 @@ static rd_kafka_t *tp_dlq_producer(struct tp_ingest *ig, char *errstr,
         if (rd_kafka_conf_set(conf, "bootstrap.servers", ig->cfg->brokers, err,
                               sizeof(err)) != RD_KAFKA_CONF_OK ||
             rd_kafka_conf_set(conf, "enable.idempotence", "true", err,
+                              sizeof(err)) != RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_set(conf, "message.timeout.ms",
+                              TP_DLQ_MESSAGE_TIMEOUT_MS, err,
                               sizeof(err)) != RD_KAFKA_CONF_OK)
                 goto fail;
         for (size_t i = 0; i < ig->cfg->n_kafka; i++) {
@@ -95,6 +105,7 @@ struct tp_ingest *tp_ingest_new(const struct tp_cfg *cfg, PGconn *conn,
         ig->dlq = tp_dlq_producer(ig, errstr, errstr_size);
         if (!ig->dlq)
                 goto fail;
+        ig->dlq_pending = 1; /* a previous life may have left some */
         ig->dossiers = tp_strmap_new();
         ig->applied = tp_strmap_new();
         ig->hourly = tp_strmap_new();
@@ -196,13 +207,22 @@ static int tp_ingest_ensure_months(struct tp_ingest *ig, PGconn *conn,
         return 0;
 }
 
+/* The schema id of a message the consumer took out, for its dead letter
+ * (-1 when the framing is unreadable). */
+static void tp_ingest_schema_id(struct tp_ingest_entry *e)
+{
+        const unsigned char *body;
+        size_t body_len;
+        char err[128];
+        if (tp_framing_parse(e->m->value, e->m->value_len, &e->schema_id, &body,
+                             &body_len, err, sizeof(err)) != 0)
+                e->schema_id = -1;
+}
+
 int tp_ingest_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                       size_t errstr_size)
 {
         struct tp_ingest *ig = ctx;
-        struct tp_ingest_entry **rej;
-        size_t n_rej = 0;
-        int rc;
 
         ig->conn = conn;
         tp_ingest_clear_entries(ig);
@@ -215,20 +235,17 @@ int tp_ingest_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                 struct tp_ingest_entry *e = &ig->entries[ig->n_entries++];
                 memset(e, 0, sizeof(*e));
                 e->m = &b->msgs[i];
+                if (tp_msg_db_rejected(e->m, e->detail, sizeof(e->detail))) {
+                        e->reason = TP_REASON_DB_REJECTED;
+                        tp_ingest_schema_id(e);
+                        continue;
+                }
                 if (tp_ingest_read(ig, e) != 0) {
                         snprintf(errstr, errstr_size, "%s", e->detail);
                         return -1; /* registry outage: back off */
                 }
         }
-        if (tp_ingest_ensure_months(ig, conn, errstr, errstr_size) != 0)
-                return -1;
-        rej = tp_xcalloc(ig->n_entries + 1, sizeof(*rej));
-        for (size_t i = 0; i < ig->n_entries; i++)
-                if (ig->entries[i].reason != TP_REASON_OK)
-                        rej[n_rej++] = &ig->entries[i];
-        rc = tp_ingest_dlq_send(ig, rej, n_rej, errstr, errstr_size);
-        free(rej);
-        return rc;
+        return tp_ingest_ensure_months(ig, conn, errstr, errstr_size);
 }
 
 static void tp_dlq_header_int(rd_kafka_headers_t *hdrs, const char *name,
@@ -239,27 +256,66 @@ static void tp_dlq_header_int(rd_kafka_headers_t *hdrs, const char *name,
         rd_kafka_header_add(hdrs, name, -1, buf, -1);
 }
 
-static int tp_dlq_produce(struct tp_ingest *ig, struct tp_ingest_entry *e,
-                          char *errstr, size_t errstr_size)
+/* The columns of tp_dlq_select_sql, in order. */
+enum {
+        TP_DLQ_ID,
+        TP_DLQ_TOPIC,
+        TP_DLQ_PARTITION,
+        TP_DLQ_OFFSET,
+        TP_DLQ_KEY,
+        TP_DLQ_VALUE,
+        TP_DLQ_SCHEMA_ID,
+        TP_DLQ_REASON,
+        TP_DLQ_DETAIL
+};
+
+/* Dead letters not yet on the DLQ topic, locked so that another instance
+ * relaying at the same time skips them. */
+static const char tp_dlq_select_sql[] =
+        "SELECT id, topic, partition, kafka_offset, message_key, raw_value, "
+        "schema_id, reason, detail FROM tthc.rejected_messages "
+        "WHERE dlq_published_at IS NULL AND consumer_group = $1 "
+        "ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED";
+
+/* Produces row r of res; *delivered is set by the delivery report. */
+static int tp_dlq_produce(struct tp_ingest *ig, PGresult *res, int r,
+                          int *delivered, char *errstr, size_t errstr_size)
 {
         rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
+        unsigned char *key = NULL, *value = NULL;
+        size_t key_len = 0, value_len = 0;
         rd_kafka_resp_err_t err;
 
-        rd_kafka_header_add(hdrs, "tthc.topic", -1, e->m->topic, -1);
-        tp_dlq_header_int(hdrs, "tthc.partition", e->m->partition);
-        tp_dlq_header_int(hdrs, "tthc.offset", e->m->offset);
-        rd_kafka_header_add(hdrs, "tthc.reason", -1, tp_reason_name(e->reason),
-                            -1);
-        rd_kafka_header_add(hdrs, "tthc.detail", -1, e->detail, -1);
-        if (e->schema_id >= 0)
-                tp_dlq_header_int(hdrs, "tthc.schema_id", e->schema_id);
+        if (!PQgetisnull(res, r, TP_DLQ_KEY))
+                key = PQunescapeBytea(
+                        (const unsigned char *)PQgetvalue(res, r, TP_DLQ_KEY),
+                        &key_len);
+        if (!PQgetisnull(res, r, TP_DLQ_VALUE))
+                value = PQunescapeBytea(
+                        (const unsigned char *)PQgetvalue(res, r, TP_DLQ_VALUE),
+                        &value_len);
+        rd_kafka_header_add(hdrs, "tthc.topic", -1,
+                            PQgetvalue(res, r, TP_DLQ_TOPIC), -1);
+        rd_kafka_header_add(hdrs, "tthc.partition", -1,
+                            PQgetvalue(res, r, TP_DLQ_PARTITION), -1);
+        rd_kafka_header_add(hdrs, "tthc.offset", -1,
+                            PQgetvalue(res, r, TP_DLQ_OFFSET), -1);
+        rd_kafka_header_add(hdrs, "tthc.reason", -1,
+                            PQgetvalue(res, r, TP_DLQ_REASON), -1);
+        rd_kafka_header_add(hdrs, "tthc.detail", -1,
+                            PQgetvalue(res, r, TP_DLQ_DETAIL), -1);
+        if (!PQgetisnull(res, r, TP_DLQ_SCHEMA_ID))
+                tp_dlq_header_int(hdrs, "tthc.schema_id",
+                                  atoll(PQgetvalue(res, r, TP_DLQ_SCHEMA_ID)));
         rd_kafka_header_add(hdrs, "tthc.group", -1, ig->cfg->group, -1);
-        err = rd_kafka_producev(
-                ig->dlq, RD_KAFKA_V_TOPIC(ig->cfg->dlq_topic),
-                RD_KAFKA_V_KEY(e->m->key, e->m->key_len),
-                RD_KAFKA_V_VALUE((void *)e->m->value, e->m->value_len),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        err = rd_kafka_producev(ig->dlq, RD_KAFKA_V_TOPIC(ig->cfg->dlq_topic),
+                                RD_KAFKA_V_KEY(key, key_len),
+                                RD_KAFKA_V_VALUE(value, value_len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_HEADERS(hdrs),
+                                RD_KAFKA_V_OPAQUE(delivered), RD_KAFKA_V_END);
+        PQfreemem(key);
+        PQfreemem(value);
         if (err) {
                 rd_kafka_headers_destroy(hdrs);
                 snprintf(errstr, errstr_size,
@@ -270,26 +326,117 @@ static int tp_dlq_produce(struct tp_ingest *ig, struct tp_ingest_entry *e,
         return 0;
 }
 
-int tp_ingest_dlq_send(struct tp_ingest *ig, struct tp_ingest_entry **rej,
-                       size_t n, char *errstr, size_t errstr_size)
+/* Marks the delivered rows of res as published. */
+static int tp_dlq_mark(PGconn *conn, PGresult *res, const int *delivered,
+                       char *errstr, size_t errstr_size)
 {
-        if (n == 0)
+        struct tp_copybuf ids;
+        const char *params[1];
+        PGresult *upd;
+        int first = 1, rc;
+
+        tp_copybuf_init(&ids);
+        for (int r = 0; r < PQntuples(res); r++) {
+                if (!delivered[r])
+                        continue;
+                tp_pgarray_add(&ids, PQgetvalue(res, r, TP_DLQ_ID), first);
+                first = 0;
+        }
+        if (first) {
+                tp_copybuf_release(&ids);
                 return 0;
-        ig->dlq_failures = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (tp_dlq_produce(ig, rej[i], errstr, errstr_size) != 0)
-                        return -1;
+        }
+        tp_pgarray_end(&ids);
+        params[0] = ids.data;
+        upd = PQexecParams(conn,
+                           "UPDATE tthc.rejected_messages SET "
+                           "dlq_published_at = now() WHERE id = "
+                           "ANY($1::bigint[])",
+                           1, NULL, params, NULL, NULL, 0);
+        rc = tp_pg_check(conn, upd, PGRES_COMMAND_OK,
+                         "could not mark dead letters as published", errstr,
+                         errstr_size);
+        PQclear(upd);
+        tp_copybuf_release(&ids);
+        return rc;
+}
+
+/* One round: up to 500 pending dead letters produced, flushed (the
+ * producer's message timeout is below the flush time, so every one has
+ * its final delivery report), and exactly the delivered ones marked.
+ * Returns the number of rows read (-1 on error); *undelivered counts
+ * those Kafka did not take. */
+static int tp_dlq_relay_round(struct tp_ingest *ig, PGconn *conn,
+                              int *undelivered, char *errstr,
+                              size_t errstr_size)
+{
+        const char *params[1] = {ig->cfg->group};
+        char err[256];
+        PGresult *res = NULL;
+        int *delivered = NULL, n = -1;
+
+        *undelivered = 0;
+        if (tp_pg_exec(conn, "BEGIN", errstr, errstr_size) != 0)
+                return -1;
+        res = PQexecParams(conn, tp_dlq_select_sql, 1, NULL, params, NULL, NULL,
+                           0);
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
+                        "could not read pending dead letters", errstr,
+                        errstr_size) != 0)
+                goto fail;
+        delivered = tp_xcalloc((size_t)PQntuples(res) + 1, sizeof(int));
+        for (int r = 0; r < PQntuples(res); r++) {
+                delivered[r] = -1; /* no report yet */
+                if (tp_dlq_produce(ig, res, r, &delivered[r], errstr,
+                                   errstr_size) != 0)
+                        delivered[r] = 0;
                 rd_kafka_poll(ig->dlq, 0);
         }
-        if (rd_kafka_flush(ig->dlq, TP_DLQ_FLUSH_MS) !=
-                    RD_KAFKA_RESP_ERR_NO_ERROR ||
-            ig->dlq_failures > 0) {
-                snprintf(errstr, errstr_size,
-                         "could not deliver %zu dead letter(s) to %s", n,
-                         ig->cfg->dlq_topic);
-                return -1;
+        rd_kafka_flush(ig->dlq, TP_DLQ_FLUSH_MS);
+        for (int r = 0; r < PQntuples(res); r++)
+                *undelivered += delivered[r] != 1;
+        if (tp_dlq_mark(conn, res, delivered, errstr, errstr_size) != 0 ||
+            tp_pg_exec(conn, "COMMIT", errstr, errstr_size) != 0)
+                goto fail;
+        n = PQntuples(res);
+        PQclear(res);
+        free(delivered);
+        return n;
+fail:
+        tp_pg_exec(conn, "ROLLBACK", err, sizeof(err));
+        PQclear(res);
+        free(delivered);
+        return -1;
+}
+
+/* Publishes committed dead letters to the DLQ topic, once each: after the
+ * batch that stored them committed, from tthc.rejected_messages, marking
+ * exactly what Kafka acknowledged. A crash between delivery and marking
+ * may send one again; a retry never does. What Kafka does not take now
+ * stays pending for the next batch. */
+static void tp_dlq_relay(struct tp_ingest *ig)
+{
+        char err[512];
+        int n, undelivered = 0;
+
+        do {
+                n = tp_dlq_relay_round(ig, ig->conn, &undelivered, err,
+                                       sizeof(err));
+                if (n < 0) {
+                        tp_log_warn("could not publish dead letters to %s, "
+                                    "will try again after the next batch: "
+                                    "%s",
+                                    ig->cfg->dlq_topic, err);
+                        return;
+                }
+        } while (n == 500 && undelivered == 0);
+        if (undelivered > 0) {
+                tp_log_warn("%d dead letter(s) not delivered to %s, will try "
+                            "again after the next batch",
+                            undelivered, ig->cfg->dlq_topic);
+                return;
         }
-        return 0;
+        ig->dlq_pending = 0;
 }
 
 void tp_ingest_done(void *ctx, struct tp_batch *b, int committed)
@@ -297,6 +444,11 @@ void tp_ingest_done(void *ctx, struct tp_batch *b, int committed)
         struct tp_ingest *ig = ctx;
         (void)b;
         if (committed) {
+                for (int r = 1; r < TP_REASON__COUNT; r++)
+                        if (ig->pending.rejected[r])
+                                ig->dlq_pending = 1;
+                if (ig->dlq_pending && ig->conn)
+                        tp_dlq_relay(ig);
                 ig->counts.accepted += ig->pending.accepted;
                 ig->counts.duplicates += ig->pending.duplicates;
                 for (int r = 0; r < TP_REASON__COUNT; r++)

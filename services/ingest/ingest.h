@@ -55,7 +55,5 @@ void tp_ingest_decode(struct tp_ingest *ig, const struct tp_msg *m,
 
 /* Internal: shared between ingest.c and ingest_write.c. */
 struct tp_ingest_entry *tp_ingest_entries(struct tp_ingest *ig, size_t *n);
-int tp_ingest_dlq_send(struct tp_ingest *ig, struct tp_ingest_entry **rej,
-                       size_t n, char *errstr, size_t errstr_size);
 
 #endif

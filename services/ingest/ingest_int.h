@@ -17,7 +17,7 @@ struct tp_ingest {
         int copy_direct; /* row-level security does not apply to us */
         PGconn *conn;    /* borrowed, for reference reloads */
         rd_kafka_t *dlq; /* producer */
-        int dlq_failures;
+        int dlq_pending; /* dead letters may wait for the DLQ topic */
         struct tp_ingest_entry *entries;
         size_t n_entries, cap_entries;
         int32_t months[TP_INGEST_MAX_MONTHS]; /* ensured partitions */

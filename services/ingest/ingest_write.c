@@ -582,25 +582,6 @@ static void tp_write_reset(struct tp_ingest *ig)
          * the next prepare. */
 }
 
-/* Dead letters found inside the transaction (conflicting duplicates,
- * late seq) are produced and flushed before the commit. Those decided in
- * prepare were sent there; they never hold a decoded event. */
-static int tp_late_dead_letters(struct tp_ingest *ig, char *errstr,
-                                size_t errstr_size)
-{
-        struct tp_ingest_entry **rej =
-                tp_xcalloc(ig->n_entries + 1, sizeof(*rej));
-        size_t n = 0;
-        int rc;
-        for (size_t i = 0; i < ig->n_entries; i++)
-                if (ig->entries[i].reason != TP_REASON_OK &&
-                    ig->entries[i].ev.event_id)
-                        rej[n++] = &ig->entries[i];
-        rc = tp_ingest_dlq_send(ig, rej, n, errstr, errstr_size);
-        free(rej);
-        return rc;
-}
-
 static void tp_tally(struct tp_ingest *ig)
 {
         memset(&ig->pending, 0, sizeof(ig->pending));
@@ -659,8 +640,7 @@ int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         if (tp_store_dossiers(ig, conn, errstr, errstr_size) != 0 ||
             tp_store_hourly(ig, conn, errstr, errstr_size) != 0 ||
             tp_store_rejected(ig, conn, errstr, errstr_size) != 0 ||
-            tp_store_progress(ig, b, conn, errstr, errstr_size) != 0 ||
-            tp_late_dead_letters(ig, errstr, errstr_size) != 0)
+            tp_store_progress(ig, b, conn, errstr, errstr_size) != 0)
                 goto done;
         tp_tally(ig);
         rc = 0;

@@ -73,6 +73,10 @@ int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                 memset(e, 0, sizeof(*e));
                 int32_t schema_id;
                 e->m = &b->msgs[i];
+                if (tp_msg_db_rejected(e->m, e->detail, sizeof(e->detail))) {
+                        e->reason = TP_REASON_DB_REJECTED;
+                        continue;
+                }
                 if (tp_filing_read(rt->reader, conn, e->m->topic, e->m->value,
                                    e->m->value_len, &e->ev, &schema_id,
                                    &e->reason, e->detail,
