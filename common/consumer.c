@@ -963,6 +963,10 @@ static void tp_consumer_committed(struct tp_consumer *c)
                 if (a)
                         a->committed = r->next;
         }
+        /* The handler first, so its own figures are current once the
+         * consumer's metrics say the batch is committed. */
+        if (c->h.done)
+                c->h.done(c->h.ctx, &c->batch, 1);
         c->stats.messages += c->batch.n;
         c->stats.batches++;
         c->stats.last_commit_ms = tp_now_ms();
@@ -986,8 +990,6 @@ static void tp_consumer_committed(struct tp_consumer *c)
         tp_metric_observe(c->m.batch_size, (double)c->batch.n, NULL);
         tp_metric_set(c->m.last_commit,
                       (double)c->stats.last_commit_ms / 1000.0, NULL);
-        if (c->h.done)
-                c->h.done(c->h.ctx, &c->batch, 1);
         tp_batch_reset(&c->batch);
 }
 

@@ -444,15 +444,15 @@ void tp_ingest_done(void *ctx, struct tp_batch *b, int committed)
         struct tp_ingest *ig = ctx;
         (void)b;
         if (committed) {
-                for (int r = 1; r < TP_REASON__COUNT; r++)
-                        if (ig->pending.rejected[r])
-                                ig->dlq_pending = 1;
-                if (ig->dlq_pending && ig->conn)
-                        tp_dlq_relay(ig);
                 ig->counts.accepted += ig->pending.accepted;
                 ig->counts.duplicates += ig->pending.duplicates;
-                for (int r = 0; r < TP_REASON__COUNT; r++)
+                for (int r = 0; r < TP_REASON__COUNT; r++) {
                         ig->counts.rejected[r] += ig->pending.rejected[r];
+                        if (r != TP_REASON_OK && ig->pending.rejected[r])
+                                ig->dlq_pending = 1;
+                }
+                if (ig->dlq_pending && ig->conn)
+                        tp_dlq_relay(ig);
         }
         memset(&ig->pending, 0, sizeof(ig->pending));
         tp_ingest_clear_entries(ig);

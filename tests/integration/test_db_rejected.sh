@@ -23,11 +23,11 @@ tp_psql_super_val "ALTER TABLE tthc.filing_events ADD CONSTRAINT tt_poison
 # gen PREFIX... : one RECEIVED event per dossier id, all on one partition.
 gen() {
 	python3 - "$TP_ROOT/schemas/avro/1-filing_event.avsc" "$@" <<'PY'
-import json, sys
+import json, sys, zlib
 schema, ids = sys.argv[1], sys.argv[2:]
 T0 = 1756699200000
 for n, d in enumerate(ids):
-    e = {"event_id": "0d0d0d0d-0000-4000-8000-%012d" % (abs(hash(d)) % 10**12),
+    e = {"event_id": "0d0d0d0d-0000-4000-8000-%012d" % zlib.crc32(d.encode()),
          "event_type": "RECEIVED", "occurred_at": T0 + n * 1000, "dossier_id": d,
          "seq": 1, "province_code": "01", "commune_code": "00004",
          "procedure_code": "1.004227", "procedure_level": "COMMUNE",
@@ -87,4 +87,22 @@ tp_assert_eq 12 "$(tp_psql_val "SELECT count(*) FROM tthc.filing_events WHERE do
 	"the held-back events are stored"
 tp_assert_eq 3 "$(tp_psql_val "SELECT count(*) FROM tthc.rejected_messages")" \
 	"and none of them became a dead letter"
+
+# A lone refused message cannot be told from a broken database: it waits
+# (partitions not paused) for the messages that follow, then is judged.
+gen POISON-3 | tp_produce
+tp_ingest >"$W/ingest-3.log" 2>&1 &
+pid=$!
+tp_wait_for "grep -q 'waiting .* ms for more messages' '$W/ingest-3.log'" 60
+tp_assert_eq 0 $? "a lone refused message waits for company"
+tp_assert_eq 3 "$(tp_psql_val "SELECT count(*) FROM tthc.rejected_messages")" \
+	"and is not dead-lettered alone"
+gen GOOD-41 GOOD-42 | tp_produce
+tp_wait_for "[[ \$(tp_psql_val \"SELECT count(*) FROM tthc.rejected_messages WHERE reason = 'db_rejected'\") == 4 ]]" 60
+tp_assert_eq 0 $? "once good messages follow, the lone one is a dead letter"
+tp_wait_for "[[ \$(tp_psql_val \"SELECT count(*) FROM tthc.filing_events WHERE dossier_id IN ('GOOD-41', 'GOOD-42')\") == 2 ]]" 30
+tp_assert_eq 0 $? "and the messages after it are stored"
+kill -TERM "$pid"
+wait "$pid"
+tp_assert_eq 0 $? "tthc-ingest stops cleanly on SIGTERM"
 tp_finish
