@@ -1228,6 +1228,18 @@ static void tp_consumer_on_message(struct tp_consumer *c,
         tp_batch_add(&c->batch, rkm, a->committed);
 }
 
+/* Every assigned partition has reached its end since its last message:
+ * live traffic, where waiting for --batch-ms only adds latency. */
+static int tp_consumer_caught_up(const struct tp_consumer *c)
+{
+        if (c->n_as == 0)
+                return 0;
+        for (size_t i = 0; i < c->n_as; i++)
+                if (!c->as[i].eof && !c->as[i].broken)
+                        return 0;
+        return 1;
+}
+
 static int tp_consumer_drained(struct tp_consumer *c)
 {
         if (c->batch.n > 0)
@@ -1259,7 +1271,8 @@ int tp_consumer_run(struct tp_consumer *c, volatile sig_atomic_t *stop)
                 tp_consumer_update_lag(c);
                 age = c->batch.n ? tp_mono_ms() - c->batch_started_ms : 0;
                 if ((tp_consumer_batch_full(c) ||
-                     (c->batch.n > 0 && age >= c->cfg->batch_ms)) &&
+                     (c->batch.n > 0 &&
+                      (age >= c->cfg->batch_ms || tp_consumer_caught_up(c)))) &&
                     tp_mono_ms() >= c->retry_at_ms &&
                     tp_consumer_commit(c) != 0) {
                         rc = -1;

@@ -8,4 +8,6 @@ bash "$TP_ROOT/bench/run.sh" --small --out "$out" >/dev/null 2>&1
 tp_assert_eq 0 $? "bench/run.sh --small succeeds"
 grep -q "tthc-ingest end to end" "$out"
 tp_assert_eq 0 $? "the report has the ingest row"
+grep -q "limit: decode-only" "$out"
+tp_assert_eq 0 $? "the report has the decode-only limit"
 tp_finish
