@@ -1,5 +1,6 @@
 /* avrodec.c - see avrodec.h. */
 #include "avrodec.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <avro.h>
@@ -81,44 +82,6 @@ struct tp_avrodec {
         avro_reader_t reader;
         int widx[TP_NFIELDS]; /* writer field index or -1 */
 };
-
-/* ---- UTF-8 ---------------------------------------------------------- */
-
-int tp_utf8_valid(const char *s, size_t len)
-{
-        const unsigned char *p = (const unsigned char *)s;
-        size_t i = 0;
-        while (i < len) {
-                unsigned c = p[i];
-                size_t n;
-                unsigned min;
-                if (c == 0)
-                        return 0;
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                } else if ((c & 0xe0) == 0xc0) {
-                        n = 1, min = 0x80, c &= 0x1f;
-                } else if ((c & 0xf0) == 0xe0) {
-                        n = 2, min = 0x800, c &= 0x0f;
-                } else if ((c & 0xf8) == 0xf0) {
-                        n = 3, min = 0x10000, c &= 0x07;
-                } else {
-                        return 0;
-                }
-                if (i + n >= len)
-                        return 0;
-                for (size_t k = 1; k <= n; k++) {
-                        if ((p[i + k] & 0xc0) != 0x80)
-                                return 0;
-                        c = (c << 6) | (p[i + k] & 0x3f);
-                }
-                if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-                        return 0;
-                i += n + 1;
-        }
-        return 1;
-}
 
 /* ---- reader schema ---------------------------------------------------- */
 

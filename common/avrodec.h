@@ -53,7 +53,4 @@ int tp_avrodec_check_bounds(const struct tp_avrodec *dec,
                             const unsigned char *body, size_t len, char *errstr,
                             size_t errstr_size);
 
-/* 1 when s[0..len) is valid UTF-8 without NUL bytes. */
-int tp_utf8_valid(const char *s, size_t len);
-
 #endif

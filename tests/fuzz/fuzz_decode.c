@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "avrodec.h"
+#include "utf8.h"
 #include "catalog.h"
 #include "event.h"
 #include "framing.h"

@@ -9,6 +9,7 @@
 
 #include "../tools/avro_encode.h"
 #include "avrodec.h"
+#include "utf8.h"
 #include "util.h"
 
 #define READER TTHC_SOURCE_DIR "/schemas/avro/1-filing_event.avsc"
