@@ -35,6 +35,9 @@ enum tp_channel { TP_CH_IN_PERSON, TP_CH_ONLINE, TP_CH_POSTAL, TP_CH__COUNT };
 
 #define TP_LEVEL_NONE (-1)
 #define TP_TS_NONE INT64_MIN
+/* Every string field of an event is valid UTF-8 of at most this many
+ * bytes (design.md, "Decoding notes"). */
+#define TP_EVENT_MAX_STR 256
 
 struct tp_event {
         char *event_id;

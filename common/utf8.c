@@ -2,6 +2,7 @@
 #include "utf8.h"
 #include "util.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,21 @@ size_t tp_utf8_copy_cut(char *dst, size_t size, const char *src)
         memcpy(dst, src, i);
         dst[i] = '\0';
         return i;
+}
+
+int tp_utf8_prefix_len(const char *s, size_t max)
+{
+        size_t len, i = 0;
+        if (max > INT_MAX - 4)
+                max = INT_MAX - 4;
+        len = strnlen(s, max + 4);
+        while (i < len) {
+                size_t n = tp_utf8_char_len(s + i, len - i);
+                if (n == 0 || i + n > max)
+                        break;
+                i += n;
+        }
+        return (int)i;
 }
 
 /* 1 when the byte is kept as is (printable ASCII but the backslash). */

@@ -24,6 +24,10 @@ size_t tp_utf8_char_len(const char *s, size_t len);
  * otherwise). */
 size_t tp_utf8_copy_cut(char *dst, size_t size, const char *src);
 
+/* Length of the longest prefix of the valid UTF-8 string s of at most max
+ * bytes that ends on a character boundary, as an int for "%.*s". */
+int tp_utf8_prefix_len(const char *s, size_t max);
+
 /* Writes src[0..len) into dst (size bytes, always NUL-terminated when
  * size > 0): valid characters as they are, every other byte (invalid,
  * NUL, control below 0x20, DEL) and the backslash as "\xNN". The output

@@ -1,5 +1,6 @@
 /* validate.c - see validate.h. */
 #include "validate.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -38,6 +39,31 @@ int tp_uuid_valid(const char *s)
         return 1;
 }
 
+/* Writes s into buf for a detail: escaped, cut on a character. */
+static void tp_quote(char *buf, size_t size, const char *s)
+{
+        tp_utf8_escape(buf, size, s, strlen(s));
+}
+
+/* Every string field: valid UTF-8 of at most TP_MAX_CODE_LEN bytes. */
+static enum tp_reason tp_check_text(const char *name, const char *value,
+                                    char *errstr, size_t errstr_size)
+{
+        size_t len = strlen(value);
+        if (len > TP_MAX_CODE_LEN) {
+                snprintf(errstr, errstr_size,
+                         "field \"%s\" is longer than %d bytes (%zu)", name,
+                         TP_MAX_CODE_LEN, len);
+                return TP_REASON_BAD_AVRO;
+        }
+        if (!tp_utf8_valid(value, len)) {
+                snprintf(errstr, errstr_size, "field \"%s\" is not valid UTF-8",
+                         name);
+                return TP_REASON_BAD_AVRO;
+        }
+        return TP_REASON_OK;
+}
+
 static enum tp_reason tp_check_required(const struct tp_event *ev, char *errstr,
                                         size_t errstr_size)
 {
@@ -50,23 +76,38 @@ static enum tp_reason tp_check_required(const struct tp_event *ev, char *errstr,
                    {"procedure_code", ev->procedure_code},
                    {"agency_code", ev->agency_code},
                    {"source_system", ev->source_system}};
+        const struct {
+                const char *name;
+                const char *value;
+        } opt[] = {{"commune_code", ev->commune_code},
+                   {"to_agency_code", ev->to_agency_code},
+                   {"handling_commune_code", ev->handling_commune_code}};
+        char shown[48];
+        enum tp_reason r;
+
         for (size_t i = 0; i < TP_ARRAY_LEN(req); i++) {
                 if (!req[i].value || !*req[i].value) {
                         snprintf(errstr, errstr_size, "field \"%s\" is empty",
                                  req[i].name);
                         return TP_REASON_MISSING_FIELD;
                 }
-                if (strlen(req[i].value) > TP_MAX_CODE_LEN) {
-                        snprintf(errstr, errstr_size,
-                                 "field \"%s\" is longer than %d bytes",
-                                 req[i].name, TP_MAX_CODE_LEN);
-                        return TP_REASON_BAD_AVRO;
-                }
+                r = tp_check_text(req[i].name, req[i].value, errstr,
+                                  errstr_size);
+                if (r != TP_REASON_OK)
+                        return r;
+        }
+        for (size_t i = 0; i < TP_ARRAY_LEN(opt); i++) {
+                if (!opt[i].value)
+                        continue;
+                r = tp_check_text(opt[i].name, opt[i].value, errstr,
+                                  errstr_size);
+                if (r != TP_REASON_OK)
+                        return r;
         }
         if (!tp_uuid_valid(ev->event_id)) {
+                tp_quote(shown, sizeof(shown), ev->event_id);
                 snprintf(errstr, errstr_size,
-                         "field \"event_id\" is not a UUID: \"%.40s\"",
-                         ev->event_id);
+                         "field \"event_id\" is not a UUID: \"%s\"", shown);
                 return TP_REASON_BAD_AVRO;
         }
         return TP_REASON_OK;
@@ -79,16 +120,19 @@ static enum tp_reason tp_check_place(const struct tp_refdata *rd,
 {
         const char *tp = tp_topic_province(topic);
         const char *cp;
+        char shown[48];
 
         if (topic && (!tp || strcmp(tp, ev->province_code) != 0)) {
+                tp_quote(shown, 16, ev->province_code);
                 snprintf(errstr, errstr_size,
-                         "province_code \"%.8s\" does not match topic \"%s\"",
-                         ev->province_code, topic);
+                         "province_code \"%s\" does not match topic \"%s\"",
+                         shown, topic);
                 return TP_REASON_TOPIC_PROVINCE_MISMATCH;
         }
         if (!tp_refdata_has_province(rd, ev->province_code)) {
-                snprintf(errstr, errstr_size, "unknown province_code \"%.8s\"",
-                         ev->province_code);
+                tp_quote(shown, 16, ev->province_code);
+                snprintf(errstr, errstr_size, "unknown province_code \"%s\"",
+                         shown);
                 return TP_REASON_UNKNOWN_PROVINCE;
         }
         const char *codes[2] = {ev->commune_code, ev->handling_commune_code};
@@ -98,10 +142,11 @@ static enum tp_reason tp_check_place(const struct tp_refdata *rd,
                         continue;
                 cp = tp_refdata_commune_province(rd, codes[i]);
                 if (!cp || strcmp(cp, ev->province_code) != 0) {
+                        tp_quote(shown, 24, codes[i]);
                         snprintf(errstr, errstr_size,
-                                 "%s \"%.12s\" is not a commune of province "
+                                 "%s \"%s\" is not a commune of province "
                                  "\"%s\"",
-                                 names[i], codes[i], ev->province_code);
+                                 names[i], shown, ev->province_code);
                         return TP_REASON_UNKNOWN_COMMUNE;
                 }
         }

@@ -3,6 +3,7 @@
  * partition progress. Runs after the offsets compare-and-set succeeded. */
 #include "ingest_int.h"
 #include "dossier_pg.h"
+#include "utf8.h"
 #include "util.h"
 #include "validate.h"
 
@@ -242,9 +243,12 @@ static size_t tp_apply_entries(struct tp_ingest *ig)
                         } else {
                                 e->reason = TP_REASON_CONFLICTING_DUPLICATE;
                                 snprintf(e->detail, sizeof(e->detail),
-                                         "seq %d of dossier %.100s differs "
+                                         "seq %d of dossier %.*s differs "
                                          "from the copy at offset %lld",
-                                         (int)e->ev.seq, e->ev.dossier_id,
+                                         (int)e->ev.seq,
+                                         tp_utf8_prefix_len(e->ev.dossier_id,
+                                                            100),
+                                         e->ev.dossier_id,
                                          (long long)first->m->offset);
                         }
                         continue;
@@ -303,17 +307,20 @@ static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res)
                 } else {
                         e->reason = TP_REASON_CONFLICTING_DUPLICATE;
                         snprintf(e->detail, sizeof(e->detail),
-                                 "seq %d of dossier %.100s differs from the "
+                                 "seq %d of dossier %.*s differs from the "
                                  "stored event",
-                                 (int)e->ev.seq, e->ev.dossier_id);
+                                 (int)e->ev.seq,
+                                 tp_utf8_prefix_len(e->ev.dossier_id, 100),
+                                 e->ev.dossier_id);
                 }
                 return;
         }
         e->reason = TP_REASON_BAD_SEQ;
         snprintf(e->detail, sizeof(e->detail),
-                 "seq %d of dossier %.100s arrived after later events and "
+                 "seq %d of dossier %.*s arrived after later events and "
                  "was never stored",
-                 (int)e->ev.seq, e->ev.dossier_id);
+                 (int)e->ev.seq, tp_utf8_prefix_len(e->ev.dossier_id, 100),
+                 e->ev.dossier_id);
 }
 
 /* Compares duplicates of older batches with the stored events. */

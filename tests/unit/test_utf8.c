@@ -57,6 +57,14 @@ static void test_utf8__copy_cut_ends_on_a_character(void **state)
         assert_int_equal(tp_utf8_copy_cut(buf, 0, "abc"), 0);
 }
 
+static void test_utf8__prefix_len_for_precision(void **state)
+{
+        (void)state;
+        assert_int_equal(tp_utf8_prefix_len("a\xc3\xa9\xc3\xa9", 4), 3);
+        assert_int_equal(tp_utf8_prefix_len("abc", 100), 3);
+        assert_int_equal(tp_utf8_prefix_len("\xe1\xbb\x99", 2), 0);
+}
+
 static void test_utf8__escape_keeps_valid_text(void **state)
 {
         char buf[64];
@@ -118,6 +126,7 @@ int main(void)
                 cmocka_unit_test(test_utf8__valid_refuses_malformed),
                 cmocka_unit_test(test_utf8__char_len_counts_bytes),
                 cmocka_unit_test(test_utf8__copy_cut_ends_on_a_character),
+                cmocka_unit_test(test_utf8__prefix_len_for_precision),
                 cmocka_unit_test(test_utf8__escape_keeps_valid_text),
                 cmocka_unit_test(test_utf8__escape_writes_invalid_bytes_as_hex),
                 cmocka_unit_test(
