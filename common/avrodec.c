@@ -1,5 +1,6 @@
 /* avrodec.c - see avrodec.h. */
 #include "avrodec.h"
+#include "avroschema.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -9,8 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TP_AVRO_MAX_DEPTH 32
+#define TP_AVRO_MAX_DEPTH TP_AVROSCHEMA_MAX_DEPTH
 #define TP_AVRO_MAX_ITEMS 65536
+/* Work of one message: one unit per value the generic reader builds (a
+ * record and each of its fields, each array item, each union branch...).
+ * avro-c's generic values cost some tens of bytes per unit, so this keeps
+ * one message's decoding to a few MiB (docs/ingest.md, "Limits"). */
+#define TP_AVRO_MAX_WORK (1 << 17)
+/* After a message above this much work the reused generic value is built
+ * anew, so that its arrays do not keep a hostile message's memory. */
+#define TP_AVRO_SHRINK_WORK 4096
 
 enum tp_fkind { FK_STR, FK_EVTYPE, FK_LEVEL, FK_CHANNEL, FK_LONG, FK_INT };
 
@@ -276,6 +285,8 @@ struct tp_avrodec *tp_avrodec_new(const struct tp_avro_reader *rd,
         struct tp_avrodec *dec = tp_xcalloc(1, sizeof(*dec));
 
         dec->rd = rd;
+        if (tp_avroschema_check(writer_json, len, errstr, errstr_size) != 0)
+                goto fail;
         if (avro_schema_from_json_length(writer_json, len, &dec->schema)) {
                 snprintf(errstr, errstr_size, "invalid writer schema: %s",
                          avro_strerror());
@@ -326,6 +337,7 @@ struct tp_cursor {
         const unsigned char *p;
         size_t left;
         size_t items;
+        size_t work;
         char *errstr;
         size_t errstr_size;
 };
@@ -384,6 +396,9 @@ static int tp_walk_blocks(avro_schema_t items, avro_schema_t values,
                 }
                 if ((uint64_t)count > TP_AVRO_MAX_ITEMS - c->items)
                         return tp_cur_fail(c, "too many array/map items");
+                /* Each item is at least one unit: fail before walking. */
+                if ((uint64_t)count > TP_AVRO_MAX_WORK - c->work)
+                        return tp_cur_fail(c, "over the decoding budget");
                 c->items += (size_t)count;
                 for (int64_t i = 0; i < count; i++) {
                         if (values) {
@@ -412,6 +427,8 @@ static int tp_walk(avro_schema_t s, struct tp_cursor *c, int depth)
         s = tp_unlink(s);
         if (depth > TP_AVRO_MAX_DEPTH)
                 return tp_cur_fail(c, "nesting too deep");
+        if (++c->work > TP_AVRO_MAX_WORK)
+                return tp_cur_fail(c, "over the decoding budget");
         switch (avro_typeof(s)) {
         case AVRO_NULL:
                 return 0;
@@ -466,16 +483,40 @@ static int tp_walk(avro_schema_t s, struct tp_cursor *c, int depth)
         }
 }
 
-int tp_avrodec_check_bounds(const struct tp_avrodec *dec,
-                            const unsigned char *body, size_t len, char *errstr,
-                            size_t errstr_size)
+/* The bounds walk; *work gets the units the generic reader will spend. */
+static int tp_avrodec_bounds(const struct tp_avrodec *dec,
+                             const unsigned char *body, size_t len,
+                             size_t *work, char *errstr, size_t errstr_size)
 {
-        struct tp_cursor c = {body, len, 0, errstr, errstr_size};
+        struct tp_cursor c = {body, len, 0, 0, errstr, errstr_size};
         if (tp_walk(dec->schema, &c, 0) != 0)
                 return -1;
         if (c.left != 0) {
                 snprintf(errstr, errstr_size,
                          "%zu trailing bytes after the record", c.left);
+                return -1;
+        }
+        *work = c.work;
+        return 0;
+}
+
+int tp_avrodec_check_bounds(const struct tp_avrodec *dec,
+                            const unsigned char *body, size_t len, char *errstr,
+                            size_t errstr_size)
+{
+        size_t work;
+        return tp_avrodec_bounds(dec, body, len, &work, errstr, errstr_size);
+}
+
+/* Builds the reused generic value anew (after a costly message, its
+ * arrays would keep that message's memory). 0 or -1. */
+static int tp_avrodec_renew(struct tp_avrodec *dec)
+{
+        if (dec->value.iface)
+                avro_value_decref(&dec->value);
+        memset(&dec->value, 0, sizeof(dec->value));
+        if (avro_generic_value_new(dec->iface, &dec->value) != 0) {
+                memset(&dec->value, 0, sizeof(dec->value));
                 return -1;
         }
         return 0;
@@ -504,9 +545,19 @@ static int tp_get_string(avro_value_t *v, const char *field,
                          field);
                 return -1;
         }
-        if (!tp_utf8_valid(s, size - 1)) {
+        if (size - 1 > TP_EVENT_MAX_STR) {
                 snprintf(errstr, errstr_size,
-                         "field \"%s\": not valid UTF-8 (or holds NUL)", field);
+                         "field \"%s\": %zu bytes, longer than %d", field,
+                         size - 1, TP_EVENT_MAX_STR);
+                return -1;
+        }
+        if (!tp_utf8_valid(s, size - 1)) {
+                char shown[64];
+                tp_utf8_escape(shown, sizeof(shown), s, size - 1);
+                snprintf(errstr, errstr_size,
+                         "field \"%s\": not valid UTF-8 (or holds NUL): "
+                         "\"%s\"",
+                         field, shown);
                 return -1;
         }
         out->str = tp_xstrndup(s, size - 1);
@@ -518,6 +569,7 @@ static int tp_get_enum(avro_value_t *v, avro_type_t t,
                        char *errstr, size_t errstr_size)
 {
         const char *sym = NULL;
+        char shown[48];
         size_t size;
         int k;
         if (t == AVRO_ENUM) {
@@ -526,11 +578,14 @@ static int tp_get_enum(avro_value_t *v, avro_type_t t,
         } else if (avro_value_get_string(v, &sym, &size) != 0) {
                 sym = NULL;
         }
+        /* Our symbols are ASCII: anything else (a symbol of the writer
+         * schema or a string of the data) is unknown, and quoted escaped. */
         k = sym ? tp_enum_parse_kind(f->kind, sym) : -1;
         if (k < 0) {
+                tp_utf8_escape(shown, sizeof(shown), sym ? sym : "?",
+                               sym ? strlen(sym) : 1);
                 snprintf(errstr, errstr_size,
-                         "field \"%s\": unknown symbol \"%.40s\"", f->name,
-                         sym ? sym : "?");
+                         "field \"%s\": unknown symbol \"%s\"", f->name, shown);
                 return -1;
         }
         out->num = k;
@@ -654,16 +709,22 @@ enum tp_reason tp_avrodec_decode(struct tp_avrodec *dec,
 {
         struct tp_scalar sc[TP_NFIELDS];
         enum tp_reason r = TP_REASON_OK;
-        size_t i;
+        size_t i, work = 0;
 
         memset(sc, 0, sizeof(sc));
-        if (tp_avrodec_check_bounds(dec, body, len, errstr, errstr_size))
+        if (tp_avrodec_bounds(dec, body, len, &work, errstr, errstr_size))
                 return TP_REASON_BAD_AVRO;
+        if (!dec->value.iface && tp_avrodec_renew(dec) != 0) {
+                snprintf(errstr, errstr_size,
+                         "could not build a generic value: %s",
+                         avro_strerror());
+                return TP_REASON_BAD_AVRO;
+        }
         avro_reader_memory_set_source(dec->reader, (const char *)body,
                                       (int64_t)len);
         if (avro_value_read(dec->reader, &dec->value) != 0) {
                 snprintf(errstr, errstr_size, "%s", avro_strerror());
-                return TP_REASON_BAD_AVRO;
+                r = TP_REASON_BAD_AVRO;
         }
         for (i = 0; i < TP_NFIELDS && r == TP_REASON_OK; i++) {
                 if (dec->widx[i] < 0)
@@ -672,6 +733,8 @@ enum tp_reason tp_avrodec_decode(struct tp_avrodec *dec,
                         r = tp_get_field(&dec->value, dec->widx[i], i, &sc[i],
                                          errstr, errstr_size);
         }
+        if (work > TP_AVRO_SHRINK_WORK)
+                (void)tp_avrodec_renew(dec); /* retried at the next message */
         if (r != TP_REASON_OK) {
                 for (i = 0; i < TP_NFIELDS; i++)
                         free(sc[i].str);

@@ -1,5 +1,6 @@
 /* catalog.c - see catalog.h. */
 #include "catalog.h"
+#include "avroschema.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -9,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TP_SCHEMA_MAX_BYTES (1024 * 1024)
+#define TP_SCHEMA_MAX_BYTES TP_CATALOG_SCHEMA_MAX_BYTES
 #define TP_NEGATIVE_TTL_MS 10000
 #define TP_CATALOG_MAX_ENTRIES 4096
 
@@ -24,6 +25,9 @@ struct tp_catalog_entry {
 struct tp_catalog {
         char *dir;
         char *registry_url;
+        char *registry_ca_file;
+        char *registry_user;
+        char *registry_password;
         struct tp_avro_reader *reader;
         struct tp_catalog_entry *entries;
         size_t n_entries;
@@ -66,8 +70,27 @@ void tp_catalog_destroy(struct tp_catalog *cat)
         free(cat->entries);
         tp_avro_reader_destroy(cat->reader);
         free(cat->registry_url);
+        free(cat->registry_ca_file);
+        free(cat->registry_user);
+        free(cat->registry_password);
         free(cat->dir);
         free(cat);
+}
+
+static char *tp_nonempty_dup(const char *s)
+{
+        return s && *s ? tp_xstrdup(s) : NULL;
+}
+
+void tp_catalog_set_registry_auth(struct tp_catalog *cat, const char *ca_file,
+                                  const char *user, const char *password)
+{
+        free(cat->registry_ca_file);
+        free(cat->registry_user);
+        free(cat->registry_password);
+        cat->registry_ca_file = tp_nonempty_dup(ca_file);
+        cat->registry_user = tp_nonempty_dup(user);
+        cat->registry_password = tp_nonempty_dup(password);
 }
 
 /* Looks for "<id>-*.avsc" in the catalog directory. Returns the JSON (heap)
@@ -111,14 +134,17 @@ static char *tp_catalog_read_dir(struct tp_catalog *cat, int32_t id, int *found,
 struct tp_membuf {
         char *data;
         size_t len;
+        int too_big;
 };
 
 static size_t tp_curl_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
         struct tp_membuf *mb = ud;
         size_t n = size * nmemb;
-        if (mb->len + n > TP_SCHEMA_MAX_BYTES)
+        if (mb->len + n > TP_SCHEMA_MAX_BYTES) {
+                mb->too_big = 1;
                 return 0;
+        }
         mb->data = tp_xrealloc(mb->data, mb->len + n + 1);
         memcpy(mb->data + mb->len, ptr, n);
         mb->len += n;
@@ -147,12 +173,12 @@ static enum tp_catalog_status tp_registry_parse(struct tp_membuf *mb,
         return TP_CATALOG_OK;
 }
 
-enum tp_catalog_status tp_registry_fetch(const char *url, int32_t id,
-                                         char **json_out, char *errstr,
-                                         size_t errstr_size)
+enum tp_catalog_status tp_registry_fetch(const struct tp_registry_opts *reg,
+                                         int32_t id, char **json_out,
+                                         char *errstr, size_t errstr_size)
 {
         CURL *curl = curl_easy_init();
-        struct tp_membuf mb = {NULL, 0};
+        struct tp_membuf mb = {NULL, 0, 0};
         char full[2048];
         long code = 0;
         CURLcode rc;
@@ -162,14 +188,32 @@ enum tp_catalog_status tp_registry_fetch(const char *url, int32_t id,
                 snprintf(errstr, errstr_size, "could not initialise libcurl");
                 return TP_CATALOG_OUTAGE;
         }
-        snprintf(full, sizeof(full), "%s/schemas/ids/%d", url, id);
+        snprintf(full, sizeof(full), "%s/schemas/ids/%d", reg->url, id);
         curl_easy_setopt(curl, CURLOPT_URL, full);
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, tp_curl_write);
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, &mb);
         curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
         curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        if (reg->ca_file && *reg->ca_file)
+                curl_easy_setopt(curl, CURLOPT_CAINFO, reg->ca_file);
+        if (reg->user && *reg->user) {
+                curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+                curl_easy_setopt(curl, CURLOPT_USERNAME, reg->user);
+                curl_easy_setopt(curl, CURLOPT_PASSWORD,
+                                 reg->password ? reg->password : "");
+        }
         rc = curl_easy_perform(curl);
+        if (mb.too_big) {
+                /* The same answer every time: not an outage. */
+                snprintf(errstr, errstr_size,
+                         "schema registry answer for id %d is larger than %d "
+                         "bytes",
+                         id, TP_SCHEMA_MAX_BYTES);
+                st = TP_CATALOG_REFUSED;
+                goto done;
+        }
         if (rc != CURLE_OK) {
                 /* No URL in the message: it may carry credentials. */
                 snprintf(errstr, errstr_size,
@@ -218,8 +262,10 @@ static enum tp_catalog_status tp_catalog_load(struct tp_catalog *cat,
                 return TP_CATALOG_INCOMPATIBLE;
         if (!cat->registry_url)
                 return TP_CATALOG_UNKNOWN;
-        return tp_registry_fetch(cat->registry_url, id, json, errstr,
-                                 errstr_size);
+        struct tp_registry_opts reg = {cat->registry_url, cat->registry_ca_file,
+                                       cat->registry_user,
+                                       cat->registry_password};
+        return tp_registry_fetch(&reg, id, json, errstr, errstr_size);
 }
 
 static struct tp_catalog_entry *tp_catalog_slot(struct tp_catalog *cat,
@@ -271,6 +317,9 @@ enum tp_catalog_status tp_catalog_get(struct tp_catalog *cat, int32_t id,
         st = tp_catalog_load(cat, id, &json, errstr, errstr_size);
         if (st == TP_CATALOG_OUTAGE)
                 return st; /* never cached: retried by the caller */
+        if (st == TP_CATALOG_OK &&
+            tp_avroschema_check(json, strlen(json), errstr, errstr_size) != 0)
+                st = TP_CATALOG_REFUSED;
         if (st == TP_CATALOG_OK) {
                 dec = tp_avrodec_new(cat->reader, json, strlen(json), errstr,
                                      errstr_size);
@@ -285,7 +334,9 @@ enum tp_catalog_status tp_catalog_get(struct tp_catalog *cat, int32_t id,
         }
         e->status = st;
         e->dec = dec;
-        e->expires_ms = tp_mono_ms() + TP_NEGATIVE_TTL_MS;
+        e->expires_ms = st == TP_CATALOG_REFUSED
+                                ? INT64_MAX
+                                : tp_mono_ms() + TP_NEGATIVE_TTL_MS;
         if (st != TP_CATALOG_OK)
                 e->error = tp_xstrdup(errstr);
         else

@@ -2,6 +2,7 @@
 #include "filing.h"
 #include "catalog.h"
 #include "framing.h"
+#include "utf8.h"
 #include "util.h"
 #include "validate.h"
 
@@ -41,9 +42,14 @@ struct tp_filing_reader *tp_filing_reader_new(const struct tp_cfg *cfg,
         struct tp_refdata *ref = tp_refdata_load_pg(conn, errstr, errstr_size);
         if (!ref)
                 return NULL;
-        return tp_filing_reader_new_static(cfg->schemas, cfg->registry,
-                                           cfg->reader_schema, ref, errstr,
-                                           errstr_size);
+        struct tp_filing_reader *fr = tp_filing_reader_new_static(
+                cfg->schemas, cfg->registry, cfg->reader_schema, ref, errstr,
+                errstr_size);
+        if (fr)
+                tp_catalog_set_registry_auth(fr->catalog, cfg->registry_ca_file,
+                                             cfg->registry_user,
+                                             cfg->registry_password);
+        return fr;
 }
 
 void tp_filing_reader_destroy(struct tp_filing_reader *fr)
@@ -74,11 +80,14 @@ static int tp_filing_decode(struct tp_filing_reader *fr, const void *value,
         st = tp_catalog_get(fr->catalog, *schema_id, &dec, detail, detail_size);
         if (st == TP_CATALOG_OUTAGE)
                 return -1;
-        if (st != TP_CATALOG_OK) {
-                *reason = st == TP_CATALOG_UNKNOWN ? TP_REASON_UNKNOWN_SCHEMA
-                                                   : TP_REASON_BAD_AVRO;
+        if (st == TP_CATALOG_UNKNOWN)
+                *reason = TP_REASON_UNKNOWN_SCHEMA;
+        else if (st == TP_CATALOG_REFUSED)
+                *reason = TP_REASON_BAD_SCHEMA;
+        else if (st != TP_CATALOG_OK)
+                *reason = TP_REASON_BAD_AVRO;
+        if (st != TP_CATALOG_OK)
                 return 0;
-        }
         *reason =
                 tp_avrodec_decode(dec, body, body_len, ev, detail, detail_size);
         return 0;
@@ -108,8 +117,11 @@ int tp_filing_read(struct tp_filing_reader *fr, PGconn *conn, const char *topic,
         if (tp_filing_decode(fr, value, len, ev, schema_id, reason, detail,
                              detail_size) != 0)
                 return -1;
-        if (*reason != TP_REASON_OK)
+        if (*reason != TP_REASON_OK) {
+                /* A detail is stored and logged: never cut mid-character. */
+                tp_utf8_sanitize(detail, detail_size);
                 return 0;
+        }
         *reason = tp_validate_event(fr->ref, topic, ev, tp_now_ms(), detail,
                                     detail_size);
         if ((*reason == TP_REASON_UNKNOWN_COMMUNE ||
@@ -117,7 +129,9 @@ int tp_filing_read(struct tp_filing_reader *fr, PGconn *conn, const char *topic,
             tp_filing_reload(fr, conn) == 0)
                 *reason = tp_validate_event(fr->ref, topic, ev, tp_now_ms(),
                                             detail, detail_size);
-        if (*reason != TP_REASON_OK)
+        if (*reason != TP_REASON_OK) {
+                tp_utf8_sanitize(detail, detail_size);
                 tp_event_release(ev);
+        }
         return 0;
 }
