@@ -4,6 +4,7 @@
 #include "log.h"
 #include "pgutil.h"
 #include "util.h"
+#include "utf8.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -106,22 +107,6 @@ void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *m, int64_t start)
         b->bytes += m->key_len + m->value_len;
 }
 
-/* Cuts s back to the last whole UTF-8 character (snprintf cuts bytes). */
-static void tp_consumer_utf8_tail(char *s)
-{
-        size_t n = strlen(s), k = n, want;
-        while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
-                k--;
-        if (k == 0)
-                return;
-        want = (unsigned char)s[k - 1] >= 0xF0   ? 4
-               : (unsigned char)s[k - 1] >= 0xE0 ? 3
-               : (unsigned char)s[k - 1] >= 0xC0 ? 2
-                                                 : 1;
-        if (n - (k - 1) < want)
-                s[k - 1] = '\0';
-}
-
 int tp_msg_db_rejected(const struct tp_msg *m, char *detail, size_t detail_size)
 {
         char code[6];
@@ -132,7 +117,7 @@ int tp_msg_db_rejected(const struct tp_msg *m, char *detail, size_t detail_size)
                 snprintf(detail, detail_size,
                          "PostgreSQL refused it as data (SQLSTATE %s): %s",
                          code, m->db_error);
-                tp_consumer_utf8_tail(detail);
+                tp_utf8_sanitize(detail, detail_size);
         } else if (m->trial_out)
                 snprintf(detail, detail_size, "left out of a trial write");
         else
