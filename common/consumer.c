@@ -59,7 +59,7 @@ struct tp_consumer {
         struct {
                 struct tp_metric *messages, *batches, *batch_size, *commit_s,
                         *retries, *fenced, *lag, *assigned, *paused, *ready,
-                        *last_commit, *pg_up, *failures, *db_rejected;
+                        *last_commit, *pg_up, *failures, *db_rejected, *invalid;
         } m;
 };
 
@@ -103,6 +103,7 @@ void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *m, int64_t start)
         b->msgs[b->n] = *m;
         b->msgs[b->n].db_error = NULL;
         b->msgs[b->n].trial_out = 0;
+        b->msgs[b->n].reason = TP_REASON_OK;
         b->n++;
         b->bytes += m->key_len + m->value_len;
 }
@@ -641,6 +642,12 @@ int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *m,
                                   "Messages PostgreSQL refused as data, "
                                   "taken out of their batch.",
                                   NULL, errstr, errstr_size));
+        TP_REG(invalid,
+               tp_metrics_counter(m, "tthc_consumer_invalid_total",
+                                  "Committed messages that were invalid, by "
+                                  "reason (tthc-ingest: dead letters; "
+                                  "tthc-route, tthc-alert: skipped).",
+                                  "reason", errstr, errstr_size));
         TP_REG(pg_up, tp_metrics_gauge(m, "tthc_postgres_up",
                                        "1 when the PostgreSQL connection "
                                        "works.",
@@ -939,6 +946,19 @@ static void tp_consumer_seek_positions(struct tp_consumer *c)
         rd_kafka_topic_partition_list_destroy(l);
 }
 
+static void tp_consumer_count_invalid(struct tp_consumer *c)
+{
+        uint64_t n[TP_REASON__COUNT] = {0};
+        if (!c->m.invalid)
+                return;
+        for (size_t i = 0; i < c->batch.n; i++)
+                n[c->batch.msgs[i].reason]++;
+        for (int r = 1; r < TP_REASON__COUNT; r++)
+                if (n[r])
+                        tp_metric_add(c->m.invalid, (double)n[r],
+                                      (const char *[]){tp_reason_name(r)});
+}
+
 static void tp_consumer_committed(struct tp_consumer *c)
 {
         for (size_t i = 0; i < c->batch.n_parts; i++) {
@@ -971,6 +991,7 @@ static void tp_consumer_committed(struct tp_consumer *c)
                                       (const char *[]){t});
                 }
         }
+        tp_consumer_count_invalid(c);
         tp_metric_inc(c->m.batches, NULL);
         tp_metric_observe(c->m.batch_size, (double)c->batch.n, NULL);
         tp_metric_set(c->m.last_commit,

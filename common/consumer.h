@@ -38,6 +38,7 @@
 #include "cfg.h"
 #include "metrics.h"
 #include "offsets.h"
+#include "reason.h"
 
 /* A consumed message; borrowed from librdkafka until the batch is reset. */
 struct tp_msg {
@@ -55,6 +56,11 @@ struct tp_msg {
          * by the batch), and trial_out while a trial write leaves it out. */
         char *db_error;
         int trial_out;
+        /* Set by the handler, at the latest in done(committed = 1): why
+         * the message is invalid (tthc-ingest: a dead letter; the others
+         * skip it), TP_REASON_OK otherwise. Counted once the batch
+         * commits, in tthc_consumer_invalid_total{reason}. */
+        enum tp_reason reason;
 };
 
 struct tp_batch {

@@ -51,8 +51,9 @@ struct tp_dayacc {
 
 struct tp_aentry {
         const struct tp_msg *m;
-        int ok;
-        int db_rejected; /* taken out by the consumer: skipped */
+        /* TP_REASON_OK, or why it is skipped (TP_REASON_DB_REJECTED: taken
+         * out by the consumer) */
+        enum tp_reason reason;
         struct tp_event ev;
 };
 

@@ -185,20 +185,17 @@ static void tp_alert_decode(struct tp_alert *al, PGconn *conn,
 {
         char detail[256];
         int32_t sid;
-        enum tp_reason reason;
 
-        e->ok = 0;
-        e->db_rejected = tp_msg_db_rejected(e->m, detail, sizeof(detail));
-        if (e->db_rejected)
+        if (tp_msg_db_rejected(e->m, detail, sizeof(detail))) {
+                e->reason = TP_REASON_DB_REJECTED;
                 return;
+        }
         if (tp_filing_read(al->reader, conn, e->m->topic, e->m->value,
-                           e->m->value_len, &e->ev, &sid, &reason, detail,
+                           e->m->value_len, &e->ev, &sid, &e->reason, detail,
                            sizeof(detail)) != 0) {
                 snprintf(errstr, errstr_size, "%s", detail);
                 *outage = 1;
-                return;
         }
-        e->ok = reason == TP_REASON_OK;
 }
 
 /* Partition count of a topic, from cached metadata. */
@@ -894,8 +891,8 @@ int tp_alert_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         }
         for (size_t i = 0; i < al->n_entries; i++) {
                 struct tp_aentry *e = &al->entries[i];
-                if (!e->ok) {
-                        if (e->db_rejected)
+                if (e->reason != TP_REASON_OK) {
+                        if (e->reason == TP_REASON_DB_REJECTED)
                                 al->pending.db_rejected++;
                         else
                                 al->pending.invalid++;
@@ -949,6 +946,8 @@ void tp_alert_done(void *ctx, struct tp_batch *b, int committed)
 {
         struct tp_alert *al = ctx;
         if (committed && al->written_uncommitted) {
+                for (size_t i = 0; i < al->n_entries; i++)
+                        b->msgs[i].reason = al->entries[i].reason;
                 tp_strmap_each(al->parts, tp_part_committed, b);
                 al->counts.events += al->pending.events;
                 al->counts.duplicates += al->pending.duplicates;

@@ -442,8 +442,9 @@ static void tp_dlq_relay(struct tp_ingest *ig)
 void tp_ingest_done(void *ctx, struct tp_batch *b, int committed)
 {
         struct tp_ingest *ig = ctx;
-        (void)b;
         if (committed) {
+                for (size_t i = 0; i < ig->n_entries; i++)
+                        b->msgs[i].reason = ig->entries[i].reason;
                 ig->counts.accepted += ig->pending.accepted;
                 ig->counts.duplicates += ig->pending.duplicates;
                 for (int r = 0; r < TP_REASON__COUNT; r++) {

@@ -97,8 +97,9 @@ int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
 void tp_route_done(void *ctx, struct tp_batch *b, int committed)
 {
         struct tp_route *rt = ctx;
-        (void)b;
         if (committed) {
+                for (size_t i = 0; i < rt->n_entries; i++)
+                        b->msgs[i].reason = rt->entries[i].reason;
                 rt->counts.applied += rt->pending.applied;
                 rt->counts.duplicates += rt->pending.duplicates;
                 for (int r = 0; r < TP_REASON__COUNT; r++)
