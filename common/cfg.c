@@ -1,5 +1,6 @@
 /* cfg.c - see cfg.h. */
 #include "cfg.h"
+#include "httpd.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -70,12 +71,14 @@ static const struct tp_opt tp_opts[] = {
             "/readyz fails once commits have failed for this long (ms)"),
         OPT("http-port", TP_OPT_INT, "0", http_port,
             "port for /metrics, /healthz, /readyz (0: off)"),
-        OPT("http-address", TP_OPT_STR, "0.0.0.0", http_address,
-            "address the HTTP endpoint listens on (e.g. 127.0.0.1)"),
+        OPT("http-address", TP_OPT_STR, "::", http_address,
+            "address the HTTP endpoint listens on (:: every address, "
+            "0.0.0.0 every IPv4 one, or e.g. 127.0.0.1)"),
         OPT("http-max-per-ip", TP_OPT_INT, "8", http_max_per_ip,
-            "HTTP connections at once from one client address"),
-        OPT("http-timeout-s", TP_OPT_INT, "5", http_timeout_s,
-            "HTTP connection idle timeout (s)"),
+            "HTTP connections at once from one client address (1..64)"),
+        OPT("http-timeout-s", TP_OPT_INT, "2", http_timeout_s,
+            "HTTP connection idle timeout (s, 1..60; below the probes' "
+            "timeout)"),
         OPT("log-level", TP_OPT_STR, "info", log_level,
             "debug, info, warn or error"),
         OPT("log-format", TP_OPT_STR, "logfmt", log_format, "logfmt or json"),
@@ -105,6 +108,49 @@ static int tp_parse_bool(const char *v, int *out)
         return 0;
 }
 
+/* Options whose values are checked beyond their type, so that a bad value
+ * is a configuration error naming the option (and the file line or the
+ * variable) rather than a failure later. */
+static int tp_opt_check(const struct tp_opt *o, const char *value, char *errstr,
+                        size_t errstr_size)
+{
+        static const struct {
+                const char *name;
+                long min, max;
+        } ranges[] = {
+                {"http-port", 0, 65535},
+                {"http-max-per-ip", 1, 64},
+                {"http-timeout-s", 1, 60},
+        };
+        char err[256], *end;
+        long v;
+
+        if (strcmp(o->name, "http-address") == 0) {
+                struct sockaddr_storage sa;
+                socklen_t len;
+                int any;
+                if (tp_httpd_parse_address(value, 0, &sa, &len, &any, err,
+                                           sizeof(err)) == 0)
+                        return 0;
+                snprintf(errstr, errstr_size, "option \"%s\": %s", o->name,
+                         err);
+                return -1;
+        }
+        for (size_t i = 0; i < TP_ARRAY_LEN(ranges); i++) {
+                if (strcmp(o->name, ranges[i].name) != 0)
+                        continue;
+                v = strtol(value, &end, 10);
+                if (*value && !*end &&
+                    (v < ranges[i].min || v > ranges[i].max)) {
+                        snprintf(errstr, errstr_size,
+                                 "option \"%s\" expects %ld..%ld, not %ld",
+                                 o->name, ranges[i].min, ranges[i].max, v);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 static int tp_cfg_kafka(struct tp_cfg *cfg, const char *prop, const char *value)
 {
         size_t n = cfg->n_kafka + 1;
@@ -130,6 +176,8 @@ int tp_cfg_set(struct tp_cfg *cfg, const char *name, const char *value,
                 snprintf(errstr, errstr_size, "unknown option \"%s\"", name);
                 return -1;
         }
+        if (tp_opt_check(o, value, errstr, errstr_size) != 0)
+                return -1;
         if (o->type == TP_OPT_STR) {
                 char **dst = (char **)((char *)cfg + o->off);
                 free(*dst);

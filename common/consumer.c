@@ -506,18 +506,29 @@ static int tp_consumer_ready_cb(void *ctx)
         return tp_consumer_ready(ctx);
 }
 
-int tp_consumer_serve_http(struct tp_consumer *c, int port, char *errstr,
-                           size_t errstr_size)
+int tp_consumer_serve_http(struct tp_consumer *c, const struct tp_cfg *cfg,
+                           char *errstr, size_t errstr_size)
 {
+        struct tp_httpd_opts opts = {
+                .address = cfg->http_address,
+                .port = cfg->http_port,
+                .max_per_ip = cfg->http_max_per_ip,
+                .timeout_s = cfg->http_timeout_s,
+        };
         c->own_metrics = tp_metrics_new();
         if (tp_consumer_set_metrics(c, c->own_metrics, errstr, errstr_size))
                 return -1;
-        c->httpd = tp_httpd_start(port, c->own_metrics, tp_consumer_ready_cb, c,
-                                  errstr, errstr_size);
+        c->httpd = tp_httpd_start(&opts, c->own_metrics, tp_consumer_ready_cb,
+                                  c, errstr, errstr_size);
         if (!c->httpd)
                 return -1;
-        tp_log_info("serving /metrics, /healthz and /readyz on port %d",
-                    tp_httpd_port(c->httpd));
+        tp_log_info("serving /metrics, /healthz and /readyz on %s port %d "
+                    "(at most %d connections per client address, idle "
+                    "timeout %d s)",
+                    cfg->http_address && *cfg->http_address ? cfg->http_address
+                                                            : "::",
+                    tp_httpd_port(c->httpd), cfg->http_max_per_ip,
+                    cfg->http_timeout_s);
         return 0;
 }
 

@@ -139,11 +139,12 @@ int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *m,
 void tp_consumer_set_reload(struct tp_consumer *c, volatile sig_atomic_t *flag,
                             void (*fn)(void *ctx), void *ctx);
 
-/* Serves /metrics, /healthz and /readyz on port (0: any free port) from
- * a registry the consumer creates and owns, with the consumer's metrics
- * registered. Returns 0, or -1 with errstr. */
-int tp_consumer_serve_http(struct tp_consumer *c, int port, char *errstr,
-                           size_t errstr_size);
+/* Serves /metrics, /healthz and /readyz as cfg says (http_address,
+ * http_port (0: any free port), http_max_per_ip, http_timeout_s; cfg is
+ * read here, not kept) from a registry the consumer creates and owns, with
+ * the consumer's metrics registered. Returns 0, or -1 with errstr. */
+int tp_consumer_serve_http(struct tp_consumer *c, const struct tp_cfg *cfg,
+                           char *errstr, size_t errstr_size);
 /* The registry of tp_consumer_serve_http() (NULL before): services add
  * their own metrics to it. Owned by the consumer. */
 struct tp_metrics *tp_consumer_metrics(struct tp_consumer *c);

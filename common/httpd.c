@@ -2,14 +2,13 @@
 #include "httpd.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define TP_HTTPD_MAX_CONNECTIONS 32
-#define TP_HTTPD_TIMEOUT_S 10
 
 struct tp_httpd {
         struct MHD_Daemon *daemon;
@@ -97,49 +96,127 @@ static enum MHD_Result tp_httpd_handle(void *cls, struct MHD_Connection *conn,
         return tp_httpd_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
-static struct MHD_Daemon *tp_httpd_daemon(struct tp_httpd *h, int port,
-                                          unsigned int extra_flags)
+int tp_httpd_parse_address(const char *address, int port,
+                           struct sockaddr_storage *sa, socklen_t *len,
+                           int *any, char *errstr, size_t errstr_size)
 {
-        return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-                                        MHD_USE_ERROR_LOG | extra_flags,
-                                (uint16_t)port, NULL, NULL, tp_httpd_handle, h,
-                                MHD_OPTION_EXTERNAL_LOGGER, tp_httpd_logger, h,
-                                MHD_OPTION_CONNECTION_LIMIT,
-                                (unsigned int)TP_HTTPD_MAX_CONNECTIONS,
-                                MHD_OPTION_CONNECTION_TIMEOUT,
-                                (unsigned int)TP_HTTPD_TIMEOUT_S,
-                                MHD_OPTION_END);
+        struct sockaddr_in *in4 = (struct sockaddr_in *)sa;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+        char buf[INET6_ADDRSTRLEN + 2];
+        size_t n;
+
+        memset(sa, 0, sizeof(*sa));
+        *any = 0;
+        if (port < 0 || port > 65535) {
+                snprintf(errstr, errstr_size, "invalid HTTP port %d", port);
+                return -1;
+        }
+        if (!address || !*address || strcmp(address, "::") == 0 ||
+            strcmp(address, "[::]") == 0) {
+                *any = 1;
+                address = "::";
+        }
+        n = strlen(address);
+        /* "[::1]", as in URLs */
+        if (n >= 2 && address[0] == '[' && address[n - 1] == ']' &&
+            n - 2 < sizeof(buf)) {
+                memcpy(buf, address + 1, n - 2);
+                buf[n - 2] = '\0';
+                if (inet_pton(AF_INET6, buf, &in6->sin6_addr) == 1)
+                        goto v6;
+        } else if (inet_pton(AF_INET6, address, &in6->sin6_addr) == 1) {
+                goto v6;
+        } else if (inet_pton(AF_INET, address, &in4->sin_addr) == 1) {
+                in4->sin_family = AF_INET;
+                in4->sin_port = htons((uint16_t)port);
+                *len = sizeof(*in4);
+                return 0;
+        }
+        memset(sa, 0, sizeof(*sa));
+        snprintf(errstr, errstr_size,
+                 "\"%.64s\" is not an IPv4 or IPv6 address (e.g. 127.0.0.1, "
+                 "::1, 0.0.0.0 or :: for every address)",
+                 address);
+        return -1;
+v6:
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*in6);
+        return 0;
 }
 
-struct tp_httpd *tp_httpd_start(int port, struct tp_metrics *metrics,
+static struct MHD_Daemon *tp_httpd_daemon(struct tp_httpd *h,
+                                          const struct sockaddr *sa, int port,
+                                          unsigned int max_per_ip,
+                                          unsigned int timeout_s,
+                                          unsigned int extra_flags)
+{
+        return MHD_start_daemon(
+                MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+                        MHD_USE_ERROR_LOG | extra_flags,
+                (uint16_t)port, NULL, NULL, tp_httpd_handle, h,
+                MHD_OPTION_EXTERNAL_LOGGER, tp_httpd_logger, h,
+                MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
+                (unsigned int)TP_HTTPD_MAX_CONNECTIONS,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT, max_per_ip,
+                MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_END);
+}
+
+struct tp_httpd *tp_httpd_start(const struct tp_httpd_opts *opts,
+                                struct tp_metrics *metrics,
                                 tp_httpd_ready_fn ready_cb, void *ready_ctx,
                                 char *errstr, size_t errstr_size)
 {
-        struct tp_httpd *h;
+        struct tp_httpd *h = NULL;
         const union MHD_DaemonInfo *info;
+        struct sockaddr_storage sa;
+        socklen_t len;
+        int any;
+        unsigned int per_ip, timeout_s;
 
-        if (port < 0 || port > 65535) {
-                snprintf(errstr, errstr_size, "invalid HTTP port %d", port);
-                return NULL;
-        }
+        if (tp_httpd_parse_address(opts->address, opts->port, &sa, &len, &any,
+                                   errstr, errstr_size) != 0)
+                goto fail;
+        per_ip = opts->max_per_ip > 0 ? (unsigned int)opts->max_per_ip
+                                      : TP_HTTPD_DEFAULT_MAX_PER_IP;
+        timeout_s = opts->timeout_s > 0 ? (unsigned int)opts->timeout_s
+                                        : TP_HTTPD_DEFAULT_TIMEOUT_S;
         h = tp_xcalloc(1, sizeof(*h));
         h->metrics = metrics;
         h->ready_cb = ready_cb;
         h->ready_ctx = ready_ctx;
-        /* Both address families where the host has IPv6, else IPv4. */
-        h->daemon = tp_httpd_daemon(h, port, MHD_USE_DUAL_STACK);
-        if (!h->daemon)
-                h->daemon = tp_httpd_daemon(h, port, 0);
+        if (sa.ss_family == AF_INET6)
+                /* "::": both address families where the host has IPv6 */
+                h->daemon = tp_httpd_daemon(
+                        h, (const struct sockaddr *)&sa, opts->port, per_ip,
+                        timeout_s, any ? MHD_USE_DUAL_STACK : MHD_USE_IPv6);
+        else
+                h->daemon = tp_httpd_daemon(h, (const struct sockaddr *)&sa,
+                                            opts->port, per_ip, timeout_s, 0);
+        if (!h->daemon && any) {
+                /* no IPv6 on this host: every IPv4 address */
+                struct sockaddr_in *in4 = (struct sockaddr_in *)&sa;
+                memset(&sa, 0, sizeof(sa));
+                in4->sin_family = AF_INET;
+                in4->sin_port = htons((uint16_t)opts->port);
+                in4->sin_addr.s_addr = htonl(INADDR_ANY);
+                h->daemon = tp_httpd_daemon(h, (const struct sockaddr *)&sa,
+                                            opts->port, per_ip, timeout_s, 0);
+        }
         if (!h->daemon) {
                 snprintf(errstr, errstr_size,
-                         "could not serve HTTP on port %d: %s", port,
+                         "could not serve HTTP on %s port %d: %s",
+                         opts->address && *opts->address ? opts->address : "::",
+                         opts->port,
                          h->last_error[0] ? h->last_error : "unknown error");
-                free(h);
-                return NULL;
+                goto fail;
         }
         info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-        h->port = info && info->port ? info->port : port;
+        h->port = info && info->port ? info->port : opts->port;
         return h;
+fail:
+        free(h);
+        return NULL;
 }
 
 int tp_httpd_port(const struct tp_httpd *h)

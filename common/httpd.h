@@ -6,30 +6,63 @@
  *   GET /readyz    200 "ready" when ready_cb returns 1, else 503 (readiness)
  *
  * HEAD is answered like GET; other methods get 405, other paths 404.
- * The server listens on every address (IPv6 and IPv4 when the host has
- * IPv6, else IPv4) of the given port; it serves nothing secret, so bind it
- * to a port the network policy keeps internal.
+ * It serves nothing secret, so bind it to an address or a port the network
+ * policy keeps internal.
+ *
+ * Limits, so that idle or slow clients cannot starve the probes: at most
+ * max_per_ip connections at once from one client address (more are
+ * accepted and closed at once), at most TP_HTTPD_MAX_CONNECTIONS in all
+ * (more wait in the listen backlog), and a connection idle for timeout_s
+ * is closed. A client holding many idle sockets thus blocks only itself:
+ * the kubelet's probe, from another address, is answered at once.
  */
 #ifndef TP_HTTPD_H
 #define TP_HTTPD_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "metrics.h"
 
+/* Connections at once, all clients together. */
+#define TP_HTTPD_MAX_CONNECTIONS 128
+/* Defaults of struct tp_httpd_opts' zero fields. */
+#define TP_HTTPD_DEFAULT_MAX_PER_IP 8
+#define TP_HTTPD_DEFAULT_TIMEOUT_S 2
+
 struct tp_httpd;
+
+/* Where and how to listen. Read by tp_httpd_start only (not kept). */
+struct tp_httpd_opts {
+        /* An IPv4 or IPv6 literal ("127.0.0.1", "::1", "[::1]"); "::",
+         * NULL or "" mean every address, IPv6 and IPv4 (IPv4 only when
+         * the host has no IPv6); "0.0.0.0" every IPv4 address. */
+        const char *address;
+        int port;       /* 1..65535, or 0 for an ephemeral port */
+        int max_per_ip; /* 0: TP_HTTPD_DEFAULT_MAX_PER_IP */
+        int timeout_s;  /* idle timeout; 0: TP_HTTPD_DEFAULT_TIMEOUT_S */
+};
+
+/* Parses address (see struct tp_httpd_opts) with port into *sa (*len
+ * bytes of it used); *any is set to 1 for "::", NULL or "" (listen on both
+ * families). Returns 0, or -1 with errstr when address is no IPv4 or IPv6
+ * literal or port is out of range. */
+int tp_httpd_parse_address(const char *address, int port,
+                           struct sockaddr_storage *sa, socklen_t *len,
+                           int *any, char *errstr, size_t errstr_size);
 
 /* Readiness probe. Called on the server's thread, so it must be
  * thread-safe (read an atomic flag the service's own thread maintains);
  * returns 1 when ready. */
 typedef int (*tp_httpd_ready_fn)(void *ctx);
 
-/* Starts serving on port (1..65535, or 0 for an ephemeral port, see
- * tp_httpd_port()). metrics (borrowed: it must outlive the server; NULL
- * serves an empty page) and ready_ctx are not copied. A NULL ready_cb
- * means always ready. Returns NULL and fills errstr when the port cannot
- * be bound. */
-struct tp_httpd *tp_httpd_start(int port, struct tp_metrics *metrics,
+/* Starts serving as opts says (an ephemeral port: see tp_httpd_port()).
+ * metrics (borrowed: it must outlive the server; NULL serves an empty
+ * page) and ready_ctx are not copied. A NULL ready_cb means always ready.
+ * Returns NULL and fills errstr when the address is invalid or cannot be
+ * bound. */
+struct tp_httpd *tp_httpd_start(const struct tp_httpd_opts *opts,
+                                struct tp_metrics *metrics,
                                 tp_httpd_ready_fn ready_cb, void *ready_ctx,
                                 char *errstr, size_t errstr_size);
 

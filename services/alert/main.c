@@ -127,7 +127,7 @@ static int tp_app_setup(struct tp_alert_app *app, const struct tp_cfg *cfg,
 {
         struct tp_handler h = {0};
         if (cfg->http_port > 0 &&
-            (tp_consumer_serve_http(c, cfg->http_port, err, err_size) != 0 ||
+            (tp_consumer_serve_http(c, cfg, err, err_size) != 0 ||
              tp_alert_metrics_init(&app->m, tp_consumer_metrics(c), err,
                                    err_size) != 0))
                 return -1;

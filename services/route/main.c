@@ -58,7 +58,7 @@ int main(int argc, char **argv)
                 goto out;
         }
         if (cfg.http_port > 0 &&
-            tp_consumer_serve_http(c, cfg.http_port, err, sizeof(err)) != 0) {
+            tp_consumer_serve_http(c, &cfg, err, sizeof(err)) != 0) {
                 tp_log_error("could not start: %s", err);
                 goto out;
         }

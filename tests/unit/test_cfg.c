@@ -55,6 +55,52 @@ static void test_cfg__errors_name_file_and_line(void **state)
         tp_cfg_release(&cfg);
 }
 
+static void test_cfg__http_options_checked(void **state)
+{
+        struct tp_cfg cfg;
+        char err[256];
+        (void)state;
+        tp_cfg_defaults(&cfg, NULL);
+        /* every address, both families; a few connections per client; an
+         * idle timeout below the Kubernetes probes' 3 s */
+        assert_string_equal(cfg.http_address, "::");
+        assert_int_equal(cfg.http_max_per_ip, 8);
+        assert_int_equal(cfg.http_timeout_s, 2);
+        assert_int_equal(tp_cfg_parse_text(&cfg,
+                                           "http-address = 127.0.0.1\n"
+                                           "http-max-per-ip = 4\n"
+                                           "http-timeout-s = 1\n",
+                                           "x.conf", err, sizeof(err)),
+                         0);
+        assert_string_equal(cfg.http_address, "127.0.0.1");
+        assert_int_equal(cfg.http_max_per_ip, 4);
+        assert_int_equal(cfg.http_timeout_s, 1);
+        assert_int_equal(
+                tp_cfg_set(&cfg, "http-address", "[::1]", err, sizeof(err)), 0);
+        assert_int_equal(tp_cfg_parse_text(&cfg, "\nhttp-address = pod-ip\n",
+                                           "x.conf", err, sizeof(err)),
+                         -1);
+        assert_string_equal(err, "x.conf:2: option \"http-address\": "
+                                 "\"pod-ip\" is not an IPv4 or IPv6 address "
+                                 "(e.g. 127.0.0.1, ::1, 0.0.0.0 or :: for "
+                                 "every address)");
+        assert_string_equal(cfg.http_address, "[::1]"); /* unchanged */
+        assert_int_equal(
+                tp_cfg_set(&cfg, "http-max-per-ip", "0", err, sizeof(err)), -1);
+        assert_string_equal(err,
+                            "option \"http-max-per-ip\" expects 1..64, not 0");
+        assert_int_equal(
+                tp_cfg_set(&cfg, "http-timeout-s", "61", err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "\"http-timeout-s\" expects 1..60"));
+        assert_int_equal(
+                tp_cfg_set(&cfg, "http-port", "65536", err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "\"http-port\" expects 0..65535"));
+        assert_int_equal(
+                tp_cfg_set(&cfg, "http-timeout-s", "x", err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "expects a non-negative integer"));
+        tp_cfg_release(&cfg);
+}
+
 static void test_cfg__precedence_flags_over_env(void **state)
 {
         struct tp_cfg cfg;
@@ -147,6 +193,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cfg__file_text),
                 cmocka_unit_test(test_cfg__errors_name_file_and_line),
+                cmocka_unit_test(test_cfg__http_options_checked),
                 cmocka_unit_test(test_cfg__precedence_flags_over_env),
                 cmocka_unit_test(test_cfg__help_leaves_cfg_releasable),
                 cmocka_unit_test(test_cfg__kafka_from_env_and_file),

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "httpd.h"
@@ -286,8 +287,9 @@ static void test_httpd__serves_probes_and_metrics(void **state)
         struct tp_metric *c =
                 tp_metrics_counter(m, "tthc_events_consumed_total", "Consumed.",
                                    "topic", err, sizeof(err));
-        struct tp_httpd *h =
-                tp_httpd_start(0, m, tp_flag_ready, &ready, err, sizeof(err));
+        struct tp_httpd_opts opts = {.address = "127.0.0.1"};
+        struct tp_httpd *h = tp_httpd_start(&opts, m, tp_flag_ready, &ready,
+                                            err, sizeof(err));
         struct tp_httpd *h2;
         int port;
         (void)state;
@@ -320,21 +322,163 @@ static void test_httpd__serves_probes_and_metrics(void **state)
                          404);
 
         /* The port is taken: a second server says so. */
-        h2 = tp_httpd_start(port, m, NULL, NULL, err, sizeof(err));
+        opts.port = port;
+        h2 = tp_httpd_start(&opts, m, NULL, NULL, err, sizeof(err));
         assert_null(h2);
-        assert_non_null(strstr(err, "could not serve HTTP on port"));
+        assert_non_null(strstr(err, "could not serve HTTP on 127.0.0.1 port"));
 
         tp_httpd_stop(h);
         tp_httpd_stop(NULL);
         tp_metrics_destroy(m);
 }
 
-static void test_httpd__rejects_bad_port(void **state)
+static void test_httpd__rejects_bad_port_and_address(void **state)
 {
         char err[256];
+        struct tp_httpd_opts opts = {.port = 70000};
         (void)state;
-        assert_null(tp_httpd_start(70000, NULL, NULL, NULL, err, sizeof(err)));
+        assert_null(tp_httpd_start(&opts, NULL, NULL, NULL, err, sizeof(err)));
         assert_string_equal(err, "invalid HTTP port 70000");
+        opts.port = 0;
+        opts.address = "localhost";
+        assert_null(tp_httpd_start(&opts, NULL, NULL, NULL, err, sizeof(err)));
+        assert_non_null(
+                strstr(err, "\"localhost\" is not an IPv4 or IPv6 address"));
+}
+
+static void test_httpd__parses_addresses(void **state)
+{
+        struct sockaddr_storage sa;
+        struct sockaddr_in *in4 = (struct sockaddr_in *)&sa;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&sa;
+        socklen_t len;
+        int any;
+        char err[256], txt[INET6_ADDRSTRLEN];
+        static const char *const bad[] = {"localhost", "1.2.3",  "1.2.3.4.5",
+                                          "256.1.1.1", "::g",    "[1.2.3.4]",
+                                          "[::1",      "::1]",   " ::1",
+                                          "1.2.3.4 ",  "::1%lo", "1.2.3.4:80"};
+        (void)state;
+
+        assert_int_equal(tp_httpd_parse_address("127.0.0.1", 9464, &sa, &len,
+                                                &any, err, sizeof(err)),
+                         0);
+        assert_int_equal(sa.ss_family, AF_INET);
+        assert_int_equal(len, sizeof(struct sockaddr_in));
+        assert_int_equal(ntohs(in4->sin_port), 9464);
+        assert_int_equal(ntohl(in4->sin_addr.s_addr), INADDR_LOOPBACK);
+        assert_int_equal(any, 0);
+
+        assert_int_equal(tp_httpd_parse_address("0.0.0.0", 0, &sa, &len, &any,
+                                                err, sizeof(err)),
+                         0);
+        assert_int_equal(sa.ss_family, AF_INET);
+        assert_int_equal(in4->sin_addr.s_addr, htonl(INADDR_ANY));
+        assert_int_equal(any, 0); /* IPv4 only, as asked */
+
+        for (int i = 0; i < 4; i++) {
+                const char *a[] = {"::", "[::]", "", NULL};
+                assert_int_equal(tp_httpd_parse_address(a[i], 1, &sa, &len,
+                                                        &any, err, sizeof(err)),
+                                 0);
+                assert_int_equal(sa.ss_family, AF_INET6);
+                assert_int_equal(len, sizeof(struct sockaddr_in6));
+                assert_memory_equal(&in6->sin6_addr, &in6addr_any,
+                                    sizeof(in6addr_any));
+                assert_int_equal(any, 1);
+        }
+
+        for (int i = 0; i < 2; i++) {
+                const char *a[] = {"fd00::1:2", "[fd00::1:2]"};
+                assert_int_equal(tp_httpd_parse_address(a[i], 65535, &sa, &len,
+                                                        &any, err, sizeof(err)),
+                                 0);
+                assert_int_equal(sa.ss_family, AF_INET6);
+                assert_int_equal(ntohs(in6->sin6_port), 65535);
+                assert_non_null(
+                        inet_ntop(AF_INET6, &in6->sin6_addr, txt, sizeof(txt)));
+                assert_string_equal(txt, "fd00::1:2");
+                assert_int_equal(any, 0);
+        }
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                err[0] = '\0';
+                assert_int_equal(tp_httpd_parse_address(bad[i], 80, &sa, &len,
+                                                        &any, err, sizeof(err)),
+                                 -1);
+                assert_non_null(strstr(err, "is not an IPv4 or IPv6 address"));
+        }
+        assert_int_equal(tp_httpd_parse_address("::1", -1, &sa, &len, &any, err,
+                                                sizeof(err)),
+                         -1);
+        assert_string_equal(err, "invalid HTTP port -1");
+        assert_int_equal(tp_httpd_parse_address("::1", 65536, &sa, &len, &any,
+                                                err, sizeof(err)),
+                         -1);
+}
+
+/* Connects to 127.0.0.1:port from the source address src (host order). */
+static int tp_connect_from(uint32_t src, int port)
+{
+        struct sockaddr_in sa;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+                return -1;
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(src);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+                goto fail;
+        sa.sin_port = htons((uint16_t)port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+                goto fail;
+        return fd;
+fail:
+        close(fd);
+        return -1;
+}
+
+/* 1 when the server closed fd (EOF) within ms milliseconds. */
+static int tp_closed_within(int fd, int ms)
+{
+        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+        char c;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        return read(fd, &c, 1) == 0;
+}
+
+/* The per-IP limit: the client over it gets its extra connections closed
+ * at once, while other clients are served; idle connections are closed
+ * after the timeout. */
+static void test_httpd__per_ip_limit_and_timeout(void **state)
+{
+        struct tp_httpd_opts opts = {
+                .address = "127.0.0.1", .max_per_ip = 3, .timeout_s = 1};
+        char err[256], body[256];
+        struct tp_httpd *h =
+                tp_httpd_start(&opts, NULL, NULL, NULL, err, sizeof(err));
+        int fds[6], port, closed = 0;
+        (void)state;
+        assert_non_null(h);
+        port = tp_httpd_port(h);
+        for (int i = 0; i < 6; i++) {
+                /* 127.0.0.2 to 127.0.0.1: the loopback takes any 127/8 */
+                fds[i] = tp_connect_from(0x7f000002, port);
+                assert_true(fds[i] >= 0);
+        }
+        for (int i = 3; i < 6; i++)
+                closed += tp_closed_within(fds[i], 2000);
+        assert_int_equal(closed, 3);
+        /* 127.0.0.1 is another client: served while .2 holds its three */
+        assert_int_equal(
+                tp_http_get(port, "GET", "/healthz", body, sizeof(body)), 200);
+        /* the three held are closed by the idle timeout (1 s) */
+        for (int i = 0; i < 3; i++)
+                assert_true(tp_closed_within(fds[i], 5000));
+        for (int i = 0; i < 6; i++)
+                close(fds[i]);
+        tp_httpd_stop(h);
 }
 
 int main(void)
@@ -350,7 +494,9 @@ int main(void)
                 cmocka_unit_test(test_metrics__series_limit_drops_updates),
                 cmocka_unit_test(test_metrics__concurrent_updates_and_renders),
                 cmocka_unit_test(test_httpd__serves_probes_and_metrics),
-                cmocka_unit_test(test_httpd__rejects_bad_port),
+                cmocka_unit_test(test_httpd__rejects_bad_port_and_address),
+                cmocka_unit_test(test_httpd__parses_addresses),
+                cmocka_unit_test(test_httpd__per_ip_limit_and_timeout),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
