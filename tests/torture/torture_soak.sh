@@ -47,7 +47,7 @@ while kill -0 "$pid" 2>/dev/null; do
 		tt_sim_wait
 		total=$(tt_total)
 	fi
-	[[ -n "${total:-}" && "$done_n" == "$total" ]] && break
+	[[ -n "${total:-}" ]] && tt_caught_up && break
 	((SECONDS - t0 < limit)) || tp_die "not done after ${limit}s ($done_n of ${total:-?} committed)"
 	sleep "$every"
 done
