@@ -384,4 +384,61 @@ rc=0
 tp_assert_eq "1 0" "$rc $(grep -c -e "$PG_SECRET" "$W/admin-secret.log" || true)" \
 	"tthc-admin fails with exit 1 and no password in its message"
 
+# Malformed conninfo with a password: libpq's parse errors quote pieces of
+# it (a whole URI, a percent-encoded token, the word after a space, a
+# word with quotes of its own), and an invalid value found when connecting.
+# Grepped for the secret's tail: one of them splits it with a quote.
+BAD_CONNINFO=(
+	"postgresql://t_service:$PG_SECRET@[::1/tthc"
+	"postgresql://t_service:$PG_SECRET%zz@localhost:$TP_PG_PORT/tthc"
+	"host=localhost port=$TP_PG_PORT dbname=tthc password=x $PG_SECRET"
+	"host=localhost port=$TP_PG_PORT dbname=tthc password=$PG_SECRET sslmode=$PG_SECRET"
+	"host=localhost port=$TP_PG_PORT dbname=tthc password=x =\"${PG_SECRET:0:8}\"${PG_SECRET:8}"
+)
+for i in "${!BAD_CONNINFO[@]}"; do
+	rc=0
+	"$TTHC_BIN/tthc-admin" migrate --pg "${BAD_CONNINFO[$i]}" >"$W/admin-bad-$i.log" 2>&1 || rc=$?
+	tp_assert_eq "1 0 yes" "$rc $(grep -c -e "${PG_SECRET:8}" "$W/admin-bad-$i.log" || true) $(grep -q 'could not connect to PostgreSQL' "$W/admin-bad-$i.log" && echo yes || echo no)" \
+		"malformed conninfo $i: tthc-admin says it could not connect, without the password"
+	[[ $rc == 1 ]] || cat "$W/admin-bad-$i.log" >&2
+done
+printf '%s\n' "${BAD_CONNINFO[0]}" >"$W/pg-bad.secret"
+chmod 0600 "$W/pg-bad.secret"
+run_secret secret-pg-bad "$W/pg-bad.secret" "$W/ingest.conf"
+tp_assert_eq "0 yes" "$(grep -c -e "$PG_SECRET" "$W/secret-pg-bad.log" || true) $(grep -q 'could not connect to PostgreSQL' "$W/secret-pg-bad.log" && echo yes || echo no)" \
+	"tthc-ingest with a malformed conninfo says so without the password"
+
+# An Alertmanager URL with credentials that fails: refused, and HTTP 401.
+AM_SECRET="am-$(openssl rand -hex 16)"
+AM_DEAD_PORT=$(tp_free_port)
+AM_401_PORT=$(tp_free_port)
+python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(401); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$AM_401_PORT" &
+tp_on_exit kill $!
+tp_psql_val "INSERT INTO tthc.alerts (alert_id, province_code, rule, severity,
+  status, value, threshold, started_at, changed_at)
+VALUES ('00000000-0000-4000-8000-0000000000f1', '79', 'province_feed_stale',
+  'warning', 'firing', 5, 4, now(), now())" >/dev/null
+for am in dead 401; do
+	[[ $am == dead ]] && port=$AM_DEAD_PORT || port=$AM_401_PORT
+	printf 'alertmanager = http://tthc:%s@127.0.0.1:%s/am\nlog-level = debug\n' \
+		"$AM_SECRET" "$port" >"$W/alert-am-$am.conf"
+	TTHC_PG="host=localhost port=$TP_PG_PORT dbname=tthc user=t_service $TLS" \
+		"$TTHC_BIN/tthc-alert" --config "$W/alert-am-$am.conf" \
+		--topics '^tthc\.filings\.01$' >"$W/alert-am-$am.log" 2>&1 &
+	pid=$!
+	tp_wait_for "grep -q 'Alertmanager unavailable' '$W/alert-am-$am.log'" 20  || true
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	tp_assert_eq "yes 0" "$(grep -q "Alertmanager unavailable.*127.0.0.1:$port" "$W/alert-am-$am.log" && echo yes || echo no) $(grep -c -e "$AM_SECRET" "$W/alert-am-$am.log" || true)" \
+		"a failed POST to Alertmanager ($am) names the host, not the credentials"
+done
+
 tp_finish
