@@ -1,6 +1,7 @@
 /* pgutil.c - see pgutil.h. */
 #include "pgutil.h"
 #include "event.h"
+#include "redact.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -72,19 +73,117 @@ enum tp_pg_errclass tp_pg_errclass(const char *errstr)
         return TP_PG_OUTAGE;
 }
 
+/* 1 when the n bytes at piece occur in s. */
+static int tp_pg_occurs(const char *s, const char *piece, size_t n)
+{
+        for (; *s; s++)
+                if (strncmp(s, piece, n) == 0)
+                        return 1;
+        return 0;
+}
+
+/* libpq's conninfo parse errors end with a quoted piece of the conninfo (a
+ * whole URI, a percent-encoded token, the word after a stray space), which
+ * may hold the password, and quotes of its own. The piece runs from some
+ * quote to the last quote of the message: the earliest quote from which
+ * the text up to the last quote is part of the conninfo opens it; when
+ * none does (libpq decoded it), everything from the first quote on is
+ * redacted. Single-character quotes before it ("=", "]") are kept. */
+static void tp_pg_redact_quoted(char *msg, size_t size, const char *conninfo)
+{
+        char *first = strchr(msg, '"'), *last = strrchr(msg, '"');
+        char *open = NULL, *tail, *out;
+
+        if (!first)
+                return;
+        if (first == last) { /* an unmatched quote: the rest may be data */
+                snprintf(first, size - (size_t)(first - msg), "\"%s",
+                         TP_REDACTED);
+                return;
+        }
+        for (char *q = first; q && q < last; q = strchr(q + 1, '"')) {
+                size_t n = (size_t)(last - q - 1);
+                if (n > 0 && tp_pg_occurs(conninfo, q + 1, n)) {
+                        open = q;
+                        break;
+                }
+        }
+        if (!open)
+                open = first;
+        out = tp_xmalloc(size);
+        tail = last + 1;
+        snprintf(out, size, "%.*s\"%s\"%s", (int)(open - msg), msg, TP_REDACTED,
+                 tail);
+        memcpy(msg, out, strlen(out) + 1);
+        free(out);
+}
+
+/* 1 when libpq reads s as a connection string rather than a database
+ * name (its recognized_connection_string()). */
+static int tp_pg_is_conninfo(const char *s)
+{
+        return strchr(s, '=') != NULL || strncmp(s, "postgresql://", 13) == 0 ||
+               strncmp(s, "postgres://", 11) == 0;
+}
+
+/* Points *pw and *sslpw at the values of the secret options of a parsed
+ * conninfo (owned by opts), or NULL. */
+static void tp_pg_secrets(PQconninfoOption *opts, const char **pw,
+                          const char **sslpw)
+{
+        *pw = *sslpw = NULL;
+        for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+                if (!o->val || !*o->val)
+                        continue;
+                if (strcmp(o->keyword, "password") == 0)
+                        *pw = o->val;
+                else if (strcmp(o->keyword, "sslpassword") == 0)
+                        *sslpw = o->val;
+        }
+}
+
 PGconn *tp_pg_connect(const char *conninfo, const char *app_name, char *errstr,
                       size_t errstr_size)
 {
         const char *keys[] = {"dbname", "application_name", NULL};
         const char *vals[] = {conninfo, app_name, NULL};
-        PGconn *conn = PQconnectdbParams(keys, vals, 1);
+        const char *pw, *sslpw;
+        char *perr = NULL;
+        PQconninfoOption *opts;
+        PGconn *conn;
+
+        /* Parse first: a parse error is reported without the quoted
+         * pieces, and the passwords are known to scrub later messages. A
+         * plain database name (what libpq's expand_dbname takes as such:
+         * no '=' and no URI prefix) holds no secret and is not parsed. */
+        if (!conninfo)
+                conninfo = "";
+        opts = PQconninfoParse(tp_pg_is_conninfo(conninfo) ? conninfo : "",
+                               &perr);
+        if (!opts) {
+                /* Redacted whole, before errstr may cut its last quote. */
+                size_t n = (perr ? strlen(perr) : 0) + sizeof(TP_REDACTED) + 8;
+                char *shown = tp_xmalloc(n);
+                snprintf(shown, n, "%s", perr ? perr : "out of memory");
+                tp_pg_redact_quoted(shown, n, conninfo);
+                tp_pg_msg("could not connect to PostgreSQL: invalid conninfo",
+                          shown, errstr, errstr_size);
+                free(shown);
+                PQfreemem(perr);
+                return NULL;
+        }
+        conn = PQconnectdbParams(keys, vals, 1);
         if (!conn || PQstatus(conn) != CONNECTION_OK) {
                 tp_pg_msg("could not connect to PostgreSQL",
                           conn ? PQerrorMessage(conn) : "out of memory", errstr,
                           errstr_size);
+                tp_pg_secrets(opts, &pw, &sslpw);
+                tp_redact_secret(errstr, errstr_size, pw);
+                tp_redact_secret(errstr, errstr_size, sslpw);
                 PQfinish(conn);
-                return NULL;
+                conn = NULL;
         }
+        PQconninfoFree(opts);
         return conn;
 }
 

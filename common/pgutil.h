@@ -9,7 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Connects; on failure returns NULL and fills errstr. */
+/* Connects; on failure returns NULL and fills errstr, never with a
+ * credential: a conninfo that does not parse is reported with its quoted
+ * pieces replaced by "[redacted]" (libpq quotes the conninfo back), and
+ * the password and sslpassword of one that does are scrubbed from the
+ * server's or libpq's message (common/redact.h). */
 PGconn *tp_pg_connect(const char *conninfo, const char *app_name, char *errstr,
                       size_t errstr_size);
 

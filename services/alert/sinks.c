@@ -5,6 +5,7 @@
 #include "framing.h"
 #include "log.h"
 #include "pgutil.h"
+#include "redact.h"
 #include "schema_reg.h"
 #include "util.h"
 
@@ -12,6 +13,7 @@
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,9 @@ struct tp_sinks {
         PGconn *conn;
         rd_kafka_t *producer;
         int dr_failures;
+        /* outbox ids whose delivery Kafka confirmed, not yet marked */
+        int64_t *delivered;
+        size_t n_delivered, cap_delivered;
         struct tp_workcal cal;
         int cal_loaded;
         pthread_t thread;
@@ -156,8 +161,17 @@ static void tp_sinks_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 {
         struct tp_sinks *s = opaque;
         (void)rk;
-        if (rkm->err)
+        if (rkm->err) {
                 s->dr_failures++;
+                return;
+        }
+        if (s->n_delivered == s->cap_delivered) {
+                s->cap_delivered = s->cap_delivered ? s->cap_delivered * 2 : 64;
+                s->delivered = tp_xrealloc(
+                        s->delivered, s->cap_delivered * sizeof(*s->delivered));
+        }
+        /* the message's opaque is its outbox id (tp_sinks_kafka) */
+        s->delivered[s->n_delivered++] = (int64_t)(intptr_t)rkm->_private;
 }
 
 static int tp_producer_key_skipped(const char *k)
@@ -239,6 +253,7 @@ void tp_sinks_destroy(struct tp_sinks *s)
                 rd_kafka_destroy(s->producer);
         }
         PQfinish(s->conn);
+        free(s->delivered);
         tp_workcal_release(&s->cal);
         tp_rules_release(&s->rules);
         tp_rules_release(&s->next_rules);
@@ -277,14 +292,50 @@ static const char *tp_col(PGresult *res, int r, int c)
  * ---------------------------------------------------------------------------
  */
 
+/* Marks the outbox rows whose delivery Kafka confirmed, and only those:
+ * a row with a lower id that committed after the SELECT is not among
+ * them, and is sent by a later round. */
+static int tp_sinks_mark_sent(struct tp_sinks *s, char *errstr,
+                              size_t errstr_size)
+{
+        struct tp_copybuf arr;
+        char id[24];
+        const char *p[1];
+        PGresult *res;
+        int rc;
+
+        if (s->n_delivered == 0)
+                return 0;
+        tp_copybuf_init(&arr);
+        for (size_t i = 0; i < s->n_delivered; i++) {
+                snprintf(id, sizeof(id), "%lld", (long long)s->delivered[i]);
+                tp_pgarray_add(&arr, id, i == 0);
+        }
+        tp_pgarray_end(&arr);
+        p[0] = arr.data;
+        res = PQexecParams(s->conn,
+                           "UPDATE tthc.alert_outbox SET kafka_sent_at = "
+                           "now() WHERE kafka_sent_at IS NULL AND id = "
+                           "ANY ($1::bigint[])",
+                           1, NULL, p, NULL, NULL, 0);
+        rc = tp_pg_check(s->conn, res, PGRES_COMMAND_OK,
+                         "could not mark alerts as sent", errstr, errstr_size);
+        PQclear(res);
+        tp_copybuf_release(&arr);
+        if (rc == 0)
+                s->n_delivered = 0;
+        return rc;
+}
+
 /* Sends pending outbox rows; returns how many, or -1. */
 static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
 {
-        char sql[1024], ids[64];
+        char sql[1024];
         PGresult *res;
-        int n = 0, rc = -1;
-        int64_t max_id = 0;
+        int n = 0, rc = -1, failed = 0;
 
+        _Static_assert(sizeof(intptr_t) >= sizeof(int64_t),
+                       "outbox ids travel as message opaques");
         snprintf(sql, sizeof(sql),
                  "SELECT o.id, o.alert_id, o.change, a.rule, "
                  "a.province_code, a.commune_code, o.severity, o.status, "
@@ -309,7 +360,7 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 goto done;
         }
         s->dr_failures = 0;
-        for (int r = 0; r < n; r++) {
+        for (int r = 0; r < n && !failed; r++) {
                 struct tp_alert_msg m;
                 unsigned char *val;
                 size_t len;
@@ -330,8 +381,6 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 m.resolved_at = tp_pg_col_ts(res, r, 12);
                 m.resolution = tp_col(res, r, 13);
                 m.details = PQgetvalue(res, r, 14);
-                if (m.sequence > max_id)
-                        max_id = m.sequence;
                 val = tp_alert_encode_id(&m, s->schema_id, &len);
                 key = m.commune ? m.commune : m.province;
                 do {
@@ -340,6 +389,7 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
                                 RD_KAFKA_V_KEY(key, strlen(key)),
                                 RD_KAFKA_V_VALUE(val, len),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_OPAQUE((void *)(intptr_t)m.sequence),
                                 RD_KAFKA_V_END);
                         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                                 rd_kafka_poll(s->producer, 100);
@@ -349,29 +399,26 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
                         snprintf(errstr, errstr_size,
                                  "could not produce to %s: %s", TP_ALERT_TOPIC,
                                  rd_kafka_err2str(err));
-                        goto done;
+                        failed = 1;
                 }
         }
+        /* Wait for what was handed over, then mark exactly what Kafka
+         * confirmed, even when some of it failed. */
         if (rd_kafka_flush(s->producer, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
             s->dr_failures > 0) {
-                snprintf(errstr, errstr_size,
-                         "could not deliver %d alert message(s) to %s", n,
-                         TP_ALERT_TOPIC);
+                if (!failed)
+                        snprintf(errstr, errstr_size,
+                                 "could not deliver %d alert message(s) to %s",
+                                 n, TP_ALERT_TOPIC);
+                failed = 1;
+        }
+        if (failed) {
+                char err[512];
+                if (tp_sinks_mark_sent(s, err, sizeof(err)) != 0)
+                        tp_log_warn("alert sinks: %s", err);
                 goto done;
         }
-        PQclear(res);
-        snprintf(ids, sizeof(ids), "%lld", (long long)max_id);
-        {
-                const char *p[1] = {ids};
-                res = PQexecParams(s->conn,
-                                   "UPDATE tthc.alert_outbox SET "
-                                   "kafka_sent_at = now() WHERE kafka_sent_at "
-                                   "IS NULL AND id <= $1",
-                                   1, NULL, p, NULL, NULL, 0);
-        }
-        if (tp_pg_check(s->conn, res, PGRES_COMMAND_OK,
-                        "could not mark alerts as sent", errstr,
-                        errstr_size) != 0)
+        if (tp_sinks_mark_sent(s, errstr, errstr_size) != 0)
                 goto done;
         rc = n;
 done:
@@ -453,7 +500,7 @@ static int tp_am_post(const char *base, const char *body, char *errstr,
 {
         CURL *h = curl_easy_init();
         struct curl_slist *hdrs = NULL;
-        char url[1024];
+        char url[1024], shown[1024];
         long code = 0;
         CURLcode cc;
 
@@ -476,13 +523,15 @@ static int tp_am_post(const char *base, const char *body, char *errstr,
                 curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
         curl_slist_free_all(hdrs);
         curl_easy_cleanup(h);
+        /* The URL may carry user:password@: never put it in a message. */
+        tp_redact_url(url, shown, sizeof(shown));
         if (cc != CURLE_OK) {
-                snprintf(errstr, errstr_size, "POST %.200s: %s", url,
+                snprintf(errstr, errstr_size, "POST %.200s: %s", shown,
                          curl_easy_strerror(cc));
                 return -1;
         }
         if (code < 200 || code >= 300) {
-                snprintf(errstr, errstr_size, "POST %.200s: HTTP %ld", url,
+                snprintf(errstr, errstr_size, "POST %.200s: HTTP %ld", shown,
                          code);
                 return -1;
         }

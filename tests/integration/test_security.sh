@@ -183,6 +183,81 @@ tp_assert_eq denied "$(denied t_prov01 "CREATE TABLE tthc.p (x int)")" \
 	"province analyst cannot CREATE TABLE"
 tp_assert_eq denied "$(denied t_prov01 "SELECT tthc.create_province_analyst('t_prov01', '79')")" \
 	"province analyst cannot bind itself to another province"
+# ---- province isolation by construction -----------------------------------------------
+# Every relation a province analyst may read either filters by the caller's
+# provinces or is reference data. Walk the catalog, so that a table added
+# later without row-level security (or a view without security_invoker, or
+# a materialized view) fails here.
+ISOLATION_ALLOW="'tthc.provinces', 'tthc.communes', 'tthc.holidays', 'tthc.procedures'"
+isolation_leaks() { # the relations that could show another province's rows
+	tp_psql_val "$1
+WITH rel AS (
+  SELECT c.oid, format('%s.%s', n.nspname, c.relname) AS name, c.relkind,
+         c.relrowsecurity,
+         coalesce((SELECT bool_or(o ~* '^security_invoker=(true|on|yes|1)\$')
+                   FROM unnest(c.reloptions) o), false) AS invoker
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND n.nspname !~ '^pg_(toast|temp)'
+    AND (has_table_privilege('tthc_province_analyst', c.oid, 'SELECT')
+         OR has_any_column_privilege('tthc_province_analyst', c.oid, 'SELECT'))
+    AND format('%s.%s', n.nspname, c.relname) NOT IN ($ISOLATION_ALLOW)
+), why AS (
+  SELECT name, CASE
+           WHEN relkind = 'm' THEN 'materialized view'
+           WHEN relkind = 'f' THEN 'foreign table'
+           WHEN relkind = 'v' AND NOT invoker THEN 'view without security_invoker'
+           WHEN relkind IN ('r', 'p') AND NOT relrowsecurity THEN 'table without row-level security'
+         END AS reason
+  FROM rel
+  UNION ALL
+  -- a policy that applies to province analysts must filter by the caller
+  SELECT r.name, format('policy %s does not filter by the caller', p.polname)
+  FROM rel r JOIN pg_policy p ON p.polrelid = r.oid
+  WHERE r.relkind IN ('r', 'p') AND p.polcmd IN ('r', '*') AND p.polpermissive
+    AND EXISTS (SELECT 1 FROM unnest(p.polroles) pr
+                WHERE pr = 0 OR pg_has_role('tthc_province_analyst', pr, 'USAGE'))
+    AND pg_get_expr(p.polqual, p.polrelid) !~ '(analyst_province_codes\(\)|CURRENT_USER)'
+)
+SELECT name || ': ' || reason FROM why WHERE reason IS NOT NULL
+ORDER BY (name || ': ' || reason) COLLATE \"C\""
+}
+# The rows are on partition 9, which no consumer of this test reads:
+# tthc-alert (below) reloads a partition's last snapshot from this table and
+# writes the tick 04:00 of tthc.filings.01/0 itself, so a hand-made row
+# there would collide with its primary key (the 60 s timeout of an earlier
+# version of this test: every batch refused with SQLSTATE 23505).
+tp_psql_val "SELECT tthc.create_province_analyst('t_prov79', '79');
+INSERT INTO tthc.alert_commune_ticks (topic, partition, province_code,
+  commune_code, tick, open, overdue, intake_backlog)
+VALUES ('tthc.filings.01', 9, '01', '00004', '2025-09-10 04:00+00', 1, 0, 0),
+       ('tthc.filings.79', 9, '79', '25747', '2025-09-10 04:00+00', 1, 0, 0)" >/dev/null
+tp_assert_eq "1 01" "$(as t_prov01 "SELECT count(*), string_agg(DISTINCT province_code, ',') FROM tthc.alert_commune_ticks" | tr '|' ' ')" \
+	"province analyst sees only province 01 in tthc.alert_commune_ticks"
+tp_assert_eq "t_prov01 01" "$(as t_person "SELECT role_name, province_code FROM tthc.my_province_bindings" | tr '|' ' ')" \
+	"tthc.my_province_bindings shows the caller's own bindings"
+tp_assert_eq "t_prov01" "$(as t_prov01 "SELECT string_agg(DISTINCT role_name, ',') FROM tthc.analyst_provinces")" \
+	"a province analyst cannot read another role's binding in tthc.analyst_provinces"
+tp_assert_eq 0 "$(as t_unbound "SELECT count(*) FROM tthc.analyst_provinces")" \
+	"a province analyst bound to no province sees no binding"
+tp_assert_eq "" "$(isolation_leaks "" 2>&1)" \
+	"catalog walk: every relation granted to tthc_province_analyst filters by province"
+tp_assert_eq "tthc.t_canary: table without row-level security
+tthc.t_canary_m: materialized view
+tthc.t_canary_rls: policy tthc_leak does not filter by the caller
+tthc.t_canary_v: view without security_invoker" \
+	"$(isolation_leaks "BEGIN;
+CREATE TABLE tthc.t_canary (province_code text);
+CREATE VIEW tthc.t_canary_v AS SELECT * FROM tthc.dossiers;
+CREATE MATERIALIZED VIEW tthc.t_canary_m AS SELECT 1 AS x;
+CREATE TABLE tthc.t_canary_rls (province_code text);
+ALTER TABLE tthc.t_canary_rls ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tthc_leak ON tthc.t_canary_rls FOR SELECT USING (true);
+GRANT SELECT ON tthc.t_canary, tthc.t_canary_v, tthc.t_canary_m,
+  tthc.t_canary_rls TO tthc_province_analyst;" 2>&1)" \
+	"catalog walk catches a new table, view, materialized view and policy (rolled back)"
+
 out=$(tp_psql_val "SELECT tthc.create_province_analyst('t_analyst', '01')" 2>&1 || true)
 tp_assert_eq refused "$([[ $out == *"already sees every province"* ]] && echo refused || echo "$out")" \
 	"create_province_analyst refuses a role that already sees everything"
@@ -243,6 +318,20 @@ tp_assert_eq "0 2 1" "$rc $(tp_psql_val "SELECT (SELECT count(*) FROM tthc.filin
 	"tthc-ingest connected as a tthc_service member over TLS stores events and dead letters"
 if [[ $rc != 0 ]]; then tail -n 5 "$W/ingest-service.log" >&2; fi
 
+# tthc-alert as a tthc_service member: every table it writes has row-level
+# security (tthc.alert_commune_ticks since 007), so it must not COPY into them.
+rc=0
+TTHC_PG="host=localhost port=$TP_PG_PORT dbname=tthc user=t_service $TLS" \
+	timeout 60 "$TTHC_BIN/tthc-alert" --exit-when-idle --idle-exit-ms 3000 \
+	--topics '^tthc\.filings\.01$' >"$W/alert-service.log" 2>&1 || rc=$?
+tp_assert_eq "0 yes" "$rc $(tp_psql_val "SELECT CASE WHEN count(*) > 0 THEN 'yes' ELSE 'no' END
+  FROM tthc.alert_commune_ticks WHERE topic = 'tthc.filings.01' AND partition = 0
+   AND commune_code = '00004'")" \
+	"tthc-alert connected as a tthc_service member writes tthc.alert_commune_ticks"
+if [[ $rc != 0 ]]; then tail -n 5 "$W/alert-service.log" >&2; fi
+tp_assert_eq 0 "$(grep -c 'level=error' "$W/alert-service.log" || true)" \
+	"tthc-alert as a tthc_service member logged no error"
+
 # ---- secrets never reach the logs ------------------------------------------------------
 # The conninfo comes from TTHC_PG_FILE with a password; SASL credentials
 # from the config file; librdkafka debugging on. One run reaches PostgreSQL
@@ -294,5 +383,62 @@ rc=0
 "$TTHC_BIN/tthc-admin" migrate --pg "$(cat "$W/pg-down.secret")" >"$W/admin-secret.log" 2>&1 || rc=$?
 tp_assert_eq "1 0" "$rc $(grep -c -e "$PG_SECRET" "$W/admin-secret.log" || true)" \
 	"tthc-admin fails with exit 1 and no password in its message"
+
+# Malformed conninfo with a password: libpq's parse errors quote pieces of
+# it (a whole URI, a percent-encoded token, the word after a space, a
+# word with quotes of its own), and an invalid value found when connecting.
+# Grepped for the secret's tail: one of them splits it with a quote.
+BAD_CONNINFO=(
+	"postgresql://t_service:$PG_SECRET@[::1/tthc"
+	"postgresql://t_service:$PG_SECRET%zz@localhost:$TP_PG_PORT/tthc"
+	"host=localhost port=$TP_PG_PORT dbname=tthc password=x $PG_SECRET"
+	"host=localhost port=$TP_PG_PORT dbname=tthc password=$PG_SECRET sslmode=$PG_SECRET"
+	"host=localhost port=$TP_PG_PORT dbname=tthc password=x =\"${PG_SECRET:0:8}\"${PG_SECRET:8}"
+)
+for i in "${!BAD_CONNINFO[@]}"; do
+	rc=0
+	"$TTHC_BIN/tthc-admin" migrate --pg "${BAD_CONNINFO[$i]}" >"$W/admin-bad-$i.log" 2>&1 || rc=$?
+	tp_assert_eq "1 0 yes" "$rc $(grep -c -e "${PG_SECRET:8}" "$W/admin-bad-$i.log" || true) $(grep -q 'could not connect to PostgreSQL' "$W/admin-bad-$i.log" && echo yes || echo no)" \
+		"malformed conninfo $i: tthc-admin says it could not connect, without the password"
+	[[ $rc == 1 ]] || cat "$W/admin-bad-$i.log" >&2
+done
+printf '%s\n' "${BAD_CONNINFO[0]}" >"$W/pg-bad.secret"
+chmod 0600 "$W/pg-bad.secret"
+run_secret secret-pg-bad "$W/pg-bad.secret" "$W/ingest.conf"
+tp_assert_eq "0 yes" "$(grep -c -e "$PG_SECRET" "$W/secret-pg-bad.log" || true) $(grep -q 'could not connect to PostgreSQL' "$W/secret-pg-bad.log" && echo yes || echo no)" \
+	"tthc-ingest with a malformed conninfo says so without the password"
+
+# An Alertmanager URL with credentials that fails: refused, and HTTP 401.
+AM_SECRET="am-$(openssl rand -hex 16)"
+AM_DEAD_PORT=$(tp_free_port)
+AM_401_PORT=$(tp_free_port)
+python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(401); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$AM_401_PORT" &
+tp_on_exit kill $!
+tp_psql_val "INSERT INTO tthc.alerts (alert_id, province_code, rule, severity,
+  status, value, threshold, started_at, changed_at)
+VALUES ('00000000-0000-4000-8000-0000000000f1', '79', 'province_feed_stale',
+  'warning', 'firing', 5, 4, now(), now())" >/dev/null
+for am in dead 401; do
+	[[ $am == dead ]] && port=$AM_DEAD_PORT || port=$AM_401_PORT
+	printf 'alertmanager = http://tthc:%s@127.0.0.1:%s/am\nlog-level = debug\n' \
+		"$AM_SECRET" "$port" >"$W/alert-am-$am.conf"
+	TTHC_PG="host=localhost port=$TP_PG_PORT dbname=tthc user=t_service $TLS" \
+		"$TTHC_BIN/tthc-alert" --config "$W/alert-am-$am.conf" \
+		--topics '^tthc\.filings\.01$' >"$W/alert-am-$am.log" 2>&1 &
+	pid=$!
+	tp_wait_for "grep -q 'Alertmanager unavailable' '$W/alert-am-$am.log'" 20  || true
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	tp_assert_eq "yes 0" "$(grep -q "Alertmanager unavailable.*127.0.0.1:$port" "$W/alert-am-$am.log" && echo yes || echo no) $(grep -c -e "$AM_SECRET" "$W/alert-am-$am.log" || true)" \
+		"a failed POST to Alertmanager ($am) names the host, not the credentials"
+done
 
 tp_finish
