@@ -128,6 +128,11 @@ static int tp_collect_named(struct tp_scheck *sc, json_t *t, const char *type,
                      : tp_xstrdup("");
         nd->def = t;
         nd->is_record = tp_is_record(type);
+        if (strcmp(type, "fixed") == 0 &&
+            json_integer_value(json_object_get(t, "size")) >
+                    TP_AVROSCHEMA_MAX_FIXED)
+                return tp_refuse(sc, "has a fixed type that is too large",
+                                 nd->fullname);
         if (!nd->is_record)
                 return 0;
         fields = json_object_get(t, "fields");

@@ -6,7 +6,8 @@
  * path back to it goes through record fields only, never through a union,
  * array or map), more than TP_AVROSCHEMA_MAX_NAMED named types,
  * TP_AVROSCHEMA_MAX_FIELDS record fields in all, TP_AVROSCHEMA_MAX_NODES
- * type nodes, nesting deeper than TP_AVROSCHEMA_MAX_DEPTH, and a schema
+ * type nodes, nesting deeper than TP_AVROSCHEMA_MAX_DEPTH, a fixed type
+ * of more than TP_AVROSCHEMA_MAX_FIXED bytes, and a schema
  * whose smallest value expands (records inlined through named references)
  * to more than TP_AVROSCHEMA_MAX_EXPANDED nodes.
  */
@@ -20,6 +21,8 @@
 #define TP_AVROSCHEMA_MAX_NODES 4096
 #define TP_AVROSCHEMA_MAX_DEPTH 32
 #define TP_AVROSCHEMA_MAX_EXPANDED 8192
+/* avro-c allocates a fixed value's bytes when it builds the value */
+#define TP_AVROSCHEMA_MAX_FIXED 4096
 
 /* Checks the writer schema JSON text json[0..len). Returns 0 when it is
  * acceptable (or not for this check to judge: JSON or Avro errors are left

@@ -12,6 +12,11 @@
  *     fuzzed writer schema (parse + resolution into the reader) and, when
  *     it resolves, decodes and validates the body with it.
  *
+ * What it asserts beyond "no crash": every detail (error text) is valid
+ * UTF-8, a decode never accepts what the bounds walk refused, and the
+ * memory avro-c holds while one input is handled (counted through
+ * avro_set_allocator) never grows by more than FUZZ_AVRO_BUDGET.
+ *
  * Everything is deterministic: the wall clock is fixed, the catalog has no
  * registry. Paths come from TTHC_SOURCE_DIR (compiled in) or the
  * environment variable TTHC_FUZZ_ROOT.
@@ -26,6 +31,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <avro.h>
 
 #include "avrodec.h"
 #include "utf8.h"
@@ -47,7 +54,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* 2026-01-01 00:00 UTC: after every corpus event, fixed for replay. */
 #define FUZZ_NOW_MS 1767225600000LL
 
+/* The memory budget of one hostile input (design.md, issue 11). */
+#define FUZZ_AVRO_BUDGET (64u << 20)
+
 static struct tp_refdata *g_ref;
+/* avro-c's live bytes, and the most it held during the current input */
+static size_t g_avro_live, g_avro_peak;
+
+/* avro-c's allocator: realloc semantics, with the old and new sizes. */
+static void *fuzz_avro_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+        (void)ud;
+        if (nsize == 0) {
+                free(ptr);
+                g_avro_live -= osize < g_avro_live ? osize : g_avro_live;
+                return NULL;
+        }
+        ptr = realloc(ptr, nsize);
+        if (ptr) {
+                g_avro_live += nsize;
+                g_avro_live -= osize < g_avro_live ? osize : g_avro_live;
+                if (g_avro_live > g_avro_peak)
+                        g_avro_peak = g_avro_live;
+        }
+        return ptr;
+}
+
 static struct tp_catalog *g_cat;
 static struct tp_avro_reader *g_reader;
 static char g_catdir[256];
@@ -62,6 +94,13 @@ static void fuzz_die(const char *what, const char *detail)
 {
         fprintf(stderr, "fuzz_decode: %s: %s\n", what, detail);
         abort();
+}
+
+/* Every detail the decoder and the validator write must be valid UTF-8. */
+static void fuzz_check_detail(const char *err)
+{
+        if (!tp_utf8_valid(err, strlen(err)))
+                fuzz_die("detail is not valid UTF-8", "(bytes not shown)");
 }
 
 static void copy_file(const char *from, const char *dir, const char *name)
@@ -133,6 +172,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
         (void)argc;
         (void)argv;
+        avro_set_allocator(fuzz_avro_alloc, NULL);
         /* The catalog: the contract and the alert schema (ids 1 and 2, the
          * latter incompatible with the reader), plus the evolved writer
          * schemas of tests/fuzz/schemas (ids 7, 8, 9...). */
@@ -173,19 +213,23 @@ static void fuzz_validate(const struct tp_event *ev)
         struct tp_event copy;
         enum tp_reason r;
 
+        err[0] = '\0';
         r = tp_validate_event(g_ref, NULL, ev, FUZZ_NOW_MS, err, sizeof(err));
         if (r >= TP_REASON__COUNT)
                 abort();
+        fuzz_check_detail(err);
         (void)tp_reason_name(r);
         (void)tp_validate_event(g_ref, "tthc.filings.01", ev, FUZZ_NOW_MS, err,
                                 sizeof(err));
         if (ev->province_code && strlen(ev->province_code) < 16) {
                 snprintf(topic, sizeof(topic), "tthc.filings.%s",
                          ev->province_code);
+                err[0] = '\0';
                 r = tp_validate_event(g_ref, topic, ev, FUZZ_NOW_MS, err,
                                       sizeof(err));
                 if (r >= TP_REASON__COUNT)
                         abort();
+                fuzz_check_detail(err);
         }
         (void)tp_uuid_valid(ev->event_id);
         (void)tp_event_type_name(ev->event_type);
@@ -208,10 +252,14 @@ static void fuzz_body(struct tp_avrodec *dec, const unsigned char *body,
         enum tp_reason r;
         int bounds_ok;
 
+        err[0] = '\0';
         bounds_ok =
                 tp_avrodec_check_bounds(dec, body, len, err, sizeof(err)) == 0;
+        fuzz_check_detail(err);
         memset(&ev, 0, sizeof(ev));
+        err[0] = '\0';
         r = tp_avrodec_decode(dec, body, len, &ev, err, sizeof(err));
+        fuzz_check_detail(err);
         if (r == TP_REASON_OK) {
                 /* the decoder must never accept what the bounds walk
                  * refused */
@@ -237,8 +285,12 @@ static void fuzz_message(const uint8_t *data, size_t size)
                 return;
         if (body < data || body + body_len != data + size)
                 abort(); /* the body must be the rest of the buffer */
-        if (tp_catalog_get(g_cat, id, &dec, err, sizeof(err)) != TP_CATALOG_OK)
+        err[0] = '\0';
+        if (tp_catalog_get(g_cat, id, &dec, err, sizeof(err)) !=
+            TP_CATALOG_OK) {
+                fuzz_check_detail(err);
                 return;
+        }
         fuzz_body(dec, body, body_len);
 }
 
@@ -258,10 +310,13 @@ static void fuzz_schema(const uint8_t *data, size_t size)
                 abort();
         memcpy(json, data, json_len);
         json[json_len] = '\0';
+        err[0] = '\0';
         dec = tp_avrodec_new(g_reader, json, json_len, err, sizeof(err));
         free(json);
-        if (!dec)
+        if (!dec) {
+                fuzz_check_detail(err);
                 return;
+        }
         fuzz_body(dec, body, body_len);
         tp_avrodec_destroy(dec);
 }
@@ -270,10 +325,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         if (!g_cat)
                 LLVMFuzzerInitialize(NULL, NULL);
+        size_t start = g_avro_live;
+        g_avro_peak = g_avro_live;
         (void)tp_utf8_valid((const char *)data, size);
         if (size > 0 && data[0] == '{')
                 fuzz_schema(data, size);
         else
                 fuzz_message(data, size);
+        if (g_avro_peak - start > FUZZ_AVRO_BUDGET) {
+                char what[64];
+                snprintf(what, sizeof(what), "%zu bytes", g_avro_peak - start);
+                fuzz_die("avro-c held more than the memory budget", what);
+        }
         return 0;
 }
