@@ -67,6 +67,9 @@ static const struct tp_opt tp_opts[] = {
             "maximum time to fill a batch (ms)"),
         OPT("batch-bytes", TP_OPT_INT, "67108864", batch_bytes,
             "maximum message bytes per transaction (key + value)"),
+        OPT("state-cap", TP_OPT_INT, "1000000", state_cap,
+            "dossiers whose state is kept in memory between batches "
+            "(least recently used evicted; 0: none kept)"),
         OPT("unready-after-ms", TP_OPT_INT, "60000", unready_after_ms,
             "/readyz fails once commits have failed for this long (ms)"),
         OPT("http-port", TP_OPT_INT, "0", http_port,
@@ -121,6 +124,7 @@ static int tp_opt_check(const struct tp_opt *o, const char *value, char *errstr,
                 {"http-port", 0, 65535},
                 {"http-max-per-ip", 1, 64},
                 {"http-timeout-s", 1, 60},
+                {"state-cap", 0, 100000000},
         };
         char err[256], *end;
         long v;

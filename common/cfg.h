@@ -39,6 +39,7 @@ struct tp_cfg {
         int http_port;
         int idle_exit_ms;
         int batch_bytes;
+        int state_cap;
         int unready_after_ms;
         int http_max_per_ip;
         int http_timeout_s;

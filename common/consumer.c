@@ -321,6 +321,7 @@ static void tp_consumer_assign(struct tp_consumer *c,
         }
         free(stored);
         tp_metric_set(c->m.assigned, (double)c->n_as, NULL);
+        c->batch.epoch++;
         tp_log_info("assigned %d partition(s), resuming from stored offsets",
                     parts->cnt);
         rd_kafka_assign(c->rk, parts);
@@ -332,6 +333,7 @@ static void tp_consumer_revoke(struct tp_consumer *c)
         if (c->batch.n > 0 && c->h.done)
                 c->h.done(c->h.ctx, &c->batch, 0);
         tp_batch_reset(&c->batch);
+        c->batch.epoch++;
         tp_assigned_clear(c);
         rd_kafka_assign(c->rk, NULL);
         c->unassigned_since_ms = tp_mono_ms();
@@ -1026,6 +1028,7 @@ static void tp_consumer_refence(struct tp_consumer *c, const char *why)
         if (c->h.done)
                 c->h.done(c->h.ctx, &c->batch, 0);
         tp_batch_reset(&c->batch);
+        c->batch.epoch++;
         for (size_t i = 0; i < c->n_as; i++) {
                 topics[i] = c->as[i].topic;
                 pnums[i] = c->as[i].partition;

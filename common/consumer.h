@@ -69,6 +69,11 @@ struct tp_batch {
         struct tp_part_range *parts; /* one per partition in the batch */
         size_t n_parts, cap_parts;
         size_t bytes; /* keys + values of the messages */
+        /* Changes whenever state outside this process may have changed:
+         * partitions assigned or revoked, offsets moved by another
+         * instance (a fence). Handlers that keep state across batches
+         * (common/store.h) drop it when the epoch changes. */
+        uint64_t epoch;
 };
 
 /* 1 when the consumer took m out of the batch's writes: PostgreSQL

@@ -92,6 +92,37 @@ void tp_strmap_put(struct tp_strmap *m, const char *key, void *value)
         s->value = value;
 }
 
+/* Backward-shift deletion: the entries after the hole that may live
+ * there move up, so lookups never need tombstones. */
+void *tp_strmap_del(struct tp_strmap *m, const char *key)
+{
+        size_t h = (size_t)tp_hash64(key, strlen(key), 0);
+        size_t mask = m->cap - 1, i, j, k;
+        struct tp_strmap_slot *s = tp_strmap_find(m, key, h);
+        void *value;
+
+        if (!s->key)
+                return NULL;
+        value = s->value;
+        free(s->key);
+        s->key = NULL;
+        m->n--;
+        i = j = (size_t)(s - m->slots);
+        for (;;) {
+                j = (j + 1) & mask;
+                if (!m->slots[j].key)
+                        break;
+                k = m->slots[j].hash & mask; /* where it wants to be */
+                /* it stays when k lies cyclically in (i, j] */
+                if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+                        continue;
+                m->slots[i] = m->slots[j];
+                m->slots[j].key = NULL;
+                i = j;
+        }
+        return value;
+}
+
 size_t tp_strmap_count(const struct tp_strmap *m)
 {
         return m->n;

@@ -15,6 +15,8 @@ void tp_strmap_clear(struct tp_strmap *m);
 void *tp_strmap_get(const struct tp_strmap *m, const char *key);
 /* Inserts or replaces. */
 void tp_strmap_put(struct tp_strmap *m, const char *key, void *value);
+/* Removes key; returns its value (the caller's to free), or NULL. */
+void *tp_strmap_del(struct tp_strmap *m, const char *key);
 size_t tp_strmap_count(const struct tp_strmap *m);
 /* Calls fn for each entry, in no particular order. */
 void tp_strmap_each(const struct tp_strmap *m,

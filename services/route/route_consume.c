@@ -16,7 +16,7 @@ struct tp_route *tp_route_new(const struct tp_cfg *cfg, PGconn *conn,
         struct tp_route *rt = tp_xcalloc(1, sizeof(*rt));
         rt->cfg = cfg;
         rt->conn = conn;
-        rt->states = tp_strmap_new();
+        rt->store = tp_store_new(tp_route_state_free, (size_t)cfg->state_cap);
         rt->levels = tp_strmap_new();
         rt->routes = tp_strmap_new();
         rt->anomalies = tp_strmap_new();
@@ -43,7 +43,7 @@ void tp_route_destroy(struct tp_route *rt)
         tp_route_clear_entries(rt);
         free(rt->entries);
         tp_route_write_reset(rt);
-        tp_strmap_destroy(rt->states);
+        tp_store_destroy(rt->store);
         tp_strmap_destroy(rt->levels);
         tp_strmap_destroy(rt->routes);
         tp_strmap_destroy(rt->anomalies);
@@ -97,6 +97,10 @@ int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
 void tp_route_done(void *ctx, struct tp_batch *b, int committed)
 {
         struct tp_route *rt = ctx;
+        if (committed)
+                tp_store_commit(rt->store);
+        else
+                tp_store_abort(rt->store);
         if (committed) {
                 for (size_t i = 0; i < rt->n_entries; i++)
                         b->msgs[i].reason = rt->entries[i].reason;

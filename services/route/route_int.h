@@ -8,6 +8,7 @@
 #include "pgutil.h"
 #include "refdata.h"
 #include "route.h"
+#include "store.h"
 #include "strmap.h"
 
 /* One message of the batch after decoding and validation. */
@@ -25,8 +26,10 @@ struct tp_route {
         struct tp_route_entry *entries;
         size_t n_entries, cap_entries;
         struct tp_route_counts counts, pending;
+        /* the dossiers' routing state, resident across batches:
+         * "prov|id" -> struct tp_route_state (common/store.h) */
+        struct tp_store *store;
         /* write path scratch, reused per batch */
-        struct tp_strmap *states;    /* "prov|id" -> struct tp_rslot */
         struct tp_strmap *levels;    /* procedure_level_daily rows */
         struct tp_strmap *routes;    /* procedure_routing_daily rows */
         struct tp_strmap *anomalies; /* routing_anomalies_daily rows */
@@ -34,5 +37,7 @@ struct tp_route {
 
 /* Frees the write path's per-batch maps (route_write.c). */
 void tp_route_write_reset(struct tp_route *rt);
+/* Frees a struct tp_route_state of the store (route_write.c). */
+void tp_route_state_free(void *st);
 
 #endif

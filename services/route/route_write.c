@@ -1,6 +1,7 @@
 /* route_write.c - tthc-route's part of the batch transaction: load the
- * routing state of the dossiers the batch touches, apply the events in
- * order (duplicates by seq are skipped), then COPY the new state and the
+ * routing state of the dossiers the batch touches and the store does not
+ * hold (common/store.h), apply the events in order (duplicates by seq are
+ * skipped), then COPY the state of the dossiers the batch changed and the
  * aggregate increments into temporary tables and upsert them. Runs after
  * the offsets compare-and-set succeeded, so state, aggregates and offsets
  * commit together. */
@@ -11,12 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One dossier's state in the batch. */
-struct tp_rslot {
-        struct tp_route_state st;
-        int dirty;
-};
 
 enum {
         TP_RL_RECEIVED,
@@ -126,7 +121,14 @@ static void tp_state_from_row(struct tp_route_state *st, PGresult *res, int r)
         st->stints = tp_pg_col_int(res, r, 28);
 }
 
-/* Loads the stored state of every dossier the batch touches. */
+void tp_route_state_free(void *st)
+{
+        tp_route_state_release(st);
+        free(st);
+}
+
+/* Loads the stored state of the dossiers the batch touches that are not
+ * resident. */
 static int tp_load_states(struct tp_route *rt, PGconn *conn, char *errstr,
                           size_t errstr_size)
 {
@@ -140,13 +142,20 @@ static int tp_load_states(struct tp_route *rt, PGconn *conn, char *errstr,
                 struct tp_route_entry *e = &rt->entries[i];
                 if (e->reason != TP_REASON_OK)
                         continue;
+                tp_state_key(key, sizeof(key), e->ev.province_code,
+                             e->ev.dossier_id);
+                if (tp_store_get(rt->store, key))
+                        continue;
                 tp_copybuf_str(&cb, e->ev.province_code);
                 tp_copybuf_str(&cb, e->ev.dossier_id);
                 tp_copybuf_end_row(&cb);
         }
-        rc = cb.len ? tp_copybuf_send(conn, "COPY tp_r_keys FROM STDIN", &cb,
-                                      errstr, errstr_size)
-                    : 0;
+        if (cb.len == 0) {
+                tp_copybuf_release(&cb);
+                return 0;
+        }
+        rc = tp_copybuf_send(conn, "COPY tp_r_keys FROM STDIN", &cb, errstr,
+                             errstr_size);
         tp_copybuf_release(&cb);
         if (rc != 0)
                 return -1;
@@ -158,29 +167,31 @@ static int tp_load_states(struct tp_route *rt, PGconn *conn, char *errstr,
                 return -1;
         }
         for (int r = 0; r < PQntuples(res); r++) {
-                struct tp_rslot *s = tp_xcalloc(1, sizeof(*s));
-                tp_state_from_row(&s->st, res, r);
-                tp_state_key(key, sizeof(key), s->st.d.province_code,
-                             s->st.d.dossier_id);
-                tp_strmap_put(rt->states, key, s);
+                struct tp_route_state *st = tp_xcalloc(1, sizeof(*st));
+                tp_state_from_row(st, res, r);
+                tp_state_key(key, sizeof(key), st->d.province_code,
+                             st->d.dossier_id);
+                tp_store_put(rt->store, key, st);
         }
         PQclear(res);
         return 0;
 }
 
-static struct tp_rslot *tp_slot_for(struct tp_route *rt,
-                                    const struct tp_event *ev)
+/* The dossier's state (key: its store key, size 600); a dossier seen for
+ * the first time is new, and marked as changed by this batch. */
+static struct tp_route_state *tp_state_for(struct tp_route *rt,
+                                           const struct tp_event *ev, char *key)
 {
-        char key[600];
-        struct tp_rslot *s;
-        tp_state_key(key, sizeof(key), ev->province_code, ev->dossier_id);
-        s = tp_strmap_get(rt->states, key);
-        if (!s) {
-                s = tp_xcalloc(1, sizeof(*s));
-                tp_route_state_init(&s->st, ev);
-                tp_strmap_put(rt->states, key, s);
+        struct tp_route_state *st;
+        tp_state_key(key, 600, ev->province_code, ev->dossier_id);
+        st = tp_store_get(rt->store, key);
+        if (!st) {
+                st = tp_xcalloc(1, sizeof(*st));
+                tp_route_state_init(st, ev);
+                tp_store_put(rt->store, key, st);
+                tp_store_touch(rt->store, key);
         }
-        return s;
+        return st;
 }
 
 static void tp_rkey_set(struct tp_rkey *k, const struct tp_event *ev,
@@ -309,23 +320,24 @@ static void tp_apply_entries(struct tp_route *rt)
         for (size_t i = 0; i < rt->n_entries; i++) {
                 struct tp_route_entry *e = &rt->entries[i];
                 struct tp_route_fx fx;
-                struct tp_rslot *s;
+                struct tp_route_state *st;
+                char key[600];
                 if (e->reason != TP_REASON_OK) {
                         rt->pending.skipped[e->reason]++;
                         continue;
                 }
-                s = tp_slot_for(rt, &e->ev);
-                if (tp_dossier_check_seq(&s->st.d, e->ev.seq) ==
+                st = tp_state_for(rt, &e->ev, key);
+                if (tp_dossier_check_seq(&st->d, e->ev.seq) ==
                     TP_SEQ_DUPLICATE) {
                         rt->pending.duplicates++;
                         continue;
                 }
-                tp_route_apply(&s->st, &e->ev, &fx);
-                s->dirty = 1;
+                tp_store_touch(rt->store, key);
+                tp_route_apply(st, &e->ev, &fx);
                 rt->pending.applied++;
                 tp_count_level(rt, &e->ev, &fx);
                 tp_count_route(rt, &e->ev, &fx);
-                tp_count_anomalies(rt, &e->ev, &fx, &s->st);
+                tp_count_anomalies(rt, &e->ev, &fx, st);
         }
 }
 
@@ -348,14 +360,10 @@ static void tp_copy_rkey(struct tp_copybuf *cb, const struct tp_rkey *k)
 
 static void tp_copy_state(const char *key, void *value, void *ud)
 {
-        const struct tp_rslot *s = value;
-        const struct tp_route_state *st = &s->st;
-        const struct tp_dossier *d = &st->d;
+        const struct tp_route_state *st = value;
         struct tp_copybuf *cb = ud;
         (void)key;
-        if (!s->dirty)
-                return;
-        tp_dossier_pg_copy(cb, d);
+        tp_dossier_pg_copy(cb, &st->d);
         tp_copybuf_str(cb, tp_level_name(st->stint_level));
         tp_copybuf_ts(cb, st->stint_since);
         tp_copybuf_int(cb, st->stint_paused);
@@ -411,30 +419,39 @@ static void tp_copy_anomaly(const char *key, void *value, void *ud)
         tp_copybuf_end_row(cb);
 }
 
-/* COPYs the rows of map (written by fn) with copy_sql, then runs
- * upsert_sql. Nothing to do for an empty map. */
+/* COPYs the rows in cb with copy_sql, then runs upsert_sql, and releases
+ * cb. Nothing to do for no rows. */
+static int tp_send_rows(PGconn *conn, struct tp_copybuf *cb,
+                        const char *copy_sql, const char *upsert_sql,
+                        char *errstr, size_t errstr_size)
+{
+        int rc = cb->len ? tp_copybuf_send(conn, copy_sql, cb, errstr,
+                                           errstr_size)
+                         : 0;
+        if (rc == 0 && cb->len)
+                rc = tp_pg_exec(conn, upsert_sql, errstr, errstr_size);
+        tp_copybuf_release(cb);
+        return rc;
+}
+
+/* The rows of map (written by fn), as tp_send_rows. */
 static int tp_store_map(PGconn *conn, const struct tp_strmap *map,
                         void (*fn)(const char *, void *, void *),
                         const char *copy_sql, const char *upsert_sql,
                         char *errstr, size_t errstr_size)
 {
         struct tp_copybuf cb;
-        int rc;
-
         tp_copybuf_init(&cb);
         tp_strmap_each(map, fn, &cb);
-        rc = cb.len ? tp_copybuf_send(conn, copy_sql, &cb, errstr, errstr_size)
-                    : 0;
-        if (rc == 0 && cb.len)
-                rc = tp_pg_exec(conn, upsert_sql, errstr, errstr_size);
-        tp_copybuf_release(&cb);
-        return rc;
+        return tp_send_rows(conn, &cb, copy_sql, upsert_sql, errstr,
+                            errstr_size);
 }
 
 static int tp_store_states(struct tp_route *rt, PGconn *conn, char *errstr,
                            size_t errstr_size)
 {
         char copy[1024], upsert[4096];
+        struct tp_copybuf cb;
         snprintf(copy, sizeof(copy), "COPY tp_r_dossiers (%s) FROM STDIN",
                  tp_route_state_cols);
         snprintf(upsert, sizeof(upsert),
@@ -459,8 +476,9 @@ static int tp_store_states(struct tp_route *rt, PGconn *conn, char *errstr,
                  "down_transfers = EXCLUDED.down_transfers, stints = "
                  "EXCLUDED.stints, updated_at = now()",
                  tp_route_state_cols, tp_route_state_cols);
-        return tp_store_map(conn, rt->states, tp_copy_state, copy, upsert,
-                            errstr, errstr_size);
+        tp_copybuf_init(&cb);
+        tp_store_each_touched(rt->store, tp_copy_state, &cb);
+        return tp_send_rows(conn, &cb, copy, upsert, errstr, errstr_size);
 }
 
 static const char tp_levels_upsert[] =
@@ -514,15 +532,6 @@ static int tp_store_aggregates(struct tp_route *rt, PGconn *conn, char *errstr,
                             tp_anomalies_upsert, errstr, errstr_size);
 }
 
-static void tp_free_slot(const char *key, void *value, void *ud)
-{
-        struct tp_rslot *s = value;
-        (void)key;
-        (void)ud;
-        tp_route_state_release(&s->st);
-        free(s);
-}
-
 static void tp_free_level(const char *key, void *value, void *ud)
 {
         struct tp_rlevel *row = value;
@@ -553,8 +562,6 @@ static void tp_free_anomaly(const char *key, void *value, void *ud)
 
 void tp_route_write_reset(struct tp_route *rt)
 {
-        tp_strmap_each(rt->states, tp_free_slot, NULL);
-        tp_strmap_clear(rt->states);
         tp_strmap_each(rt->levels, tp_free_level, NULL);
         tp_strmap_clear(rt->levels);
         tp_strmap_each(rt->routes, tp_free_route, NULL);
@@ -568,10 +575,11 @@ int tp_route_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
 {
         struct tp_route *rt = ctx;
         int rc = -1;
-        (void)b;
 
-        /* A failed attempt leaves the pending counts of the next. */
+        /* A failed attempt leaves the pending counts of the next, and its
+         * changes to the store are dropped. */
         tp_route_write_reset(rt);
+        tp_store_begin(rt->store, b->epoch);
         if (tp_pg_exec(conn, tp_route_temp_tables, errstr, errstr_size) != 0 ||
             tp_load_states(rt, conn, errstr, errstr_size) != 0)
                 goto done;

@@ -1,0 +1,198 @@
+/* store.c - see store.h. A string map of entries plus a doubly linked
+ * list in recency order (head: most recent) and the list of entries the
+ * open attempt touched. */
+#include "store.h"
+#include "strmap.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct tp_store_entry {
+        char *key;
+        void *value;
+        struct tp_store_entry *prev, *next; /* recency */
+        int touched;                        /* by the open attempt */
+};
+
+struct tp_store {
+        struct tp_strmap *map; /* key -> struct tp_store_entry */
+        struct tp_store_entry *head, *tail;
+        struct tp_store_entry **touched;
+        size_t n_touched, cap_touched;
+        void (*release)(void *value);
+        size_t cap;
+        uint64_t epoch;
+        int have_epoch;
+        struct tp_store_stats stats;
+};
+
+struct tp_store *tp_store_new(void (*release)(void *value), size_t cap)
+{
+        struct tp_store *s = tp_xcalloc(1, sizeof(*s));
+        s->map = tp_strmap_new();
+        s->release = release;
+        s->cap = cap;
+        return s;
+}
+
+static void tp_store_unlink(struct tp_store *s, struct tp_store_entry *e)
+{
+        if (e->prev)
+                e->prev->next = e->next;
+        else
+                s->head = e->next;
+        if (e->next)
+                e->next->prev = e->prev;
+        else
+                s->tail = e->prev;
+        e->prev = e->next = NULL;
+}
+
+static void tp_store_link_head(struct tp_store *s, struct tp_store_entry *e)
+{
+        e->prev = NULL;
+        e->next = s->head;
+        if (s->head)
+                s->head->prev = e;
+        s->head = e;
+        if (!s->tail)
+                s->tail = e;
+}
+
+static void tp_store_release_value(struct tp_store *s, void *value)
+{
+        if (s->release && value)
+                s->release(value);
+}
+
+/* Removes e from the map and the recency list and frees it. */
+static void tp_store_drop(struct tp_store *s, struct tp_store_entry *e)
+{
+        tp_strmap_del(s->map, e->key);
+        tp_store_unlink(s, e);
+        tp_store_release_value(s, e->value);
+        free(e->key);
+        free(e);
+}
+
+void tp_store_clear(struct tp_store *s)
+{
+        struct tp_store_entry *e = s->head, *next;
+        for (; e; e = next) {
+                next = e->next;
+                tp_store_release_value(s, e->value);
+                free(e->key);
+                free(e);
+                s->stats.dropped++;
+        }
+        s->head = s->tail = NULL;
+        tp_strmap_clear(s->map);
+        s->n_touched = 0;
+}
+
+void tp_store_destroy(struct tp_store *s)
+{
+        if (!s)
+                return;
+        tp_store_clear(s);
+        tp_strmap_destroy(s->map);
+        free(s->touched);
+        free(s);
+}
+
+void tp_store_abort(struct tp_store *s)
+{
+        for (size_t i = 0; i < s->n_touched; i++) {
+                tp_store_drop(s, s->touched[i]);
+                s->stats.dropped++;
+        }
+        s->n_touched = 0;
+}
+
+void tp_store_begin(struct tp_store *s, uint64_t epoch)
+{
+        tp_store_abort(s);
+        if (s->have_epoch && epoch != s->epoch)
+                tp_store_clear(s);
+        s->epoch = epoch;
+        s->have_epoch = 1;
+}
+
+void *tp_store_get(struct tp_store *s, const char *key)
+{
+        struct tp_store_entry *e = tp_strmap_get(s->map, key);
+        if (!e) {
+                s->stats.misses++;
+                return NULL;
+        }
+        s->stats.hits++;
+        if (s->head != e) {
+                tp_store_unlink(s, e);
+                tp_store_link_head(s, e);
+        }
+        return e->value;
+}
+
+void tp_store_put(struct tp_store *s, const char *key, void *value)
+{
+        struct tp_store_entry *e = tp_strmap_get(s->map, key);
+        if (e) {
+                if (e->value != value)
+                        tp_store_release_value(s, e->value);
+                e->value = value;
+                tp_store_unlink(s, e);
+        } else {
+                e = tp_xcalloc(1, sizeof(*e));
+                e->key = tp_xstrdup(key);
+                e->value = value;
+                tp_strmap_put(s->map, key, e);
+        }
+        tp_store_link_head(s, e);
+}
+
+int tp_store_touch(struct tp_store *s, const char *key)
+{
+        struct tp_store_entry *e = tp_strmap_get(s->map, key);
+        if (!e)
+                return -1;
+        if (e->touched)
+                return 0;
+        if (s->n_touched == s->cap_touched) {
+                s->cap_touched = s->cap_touched ? s->cap_touched * 2 : 256;
+                s->touched = tp_xrealloc(s->touched,
+                                         s->cap_touched * sizeof(*s->touched));
+        }
+        e->touched = 1;
+        s->touched[s->n_touched++] = e;
+        return 0;
+}
+
+void tp_store_each_touched(struct tp_store *s,
+                           void (*fn)(const char *key, void *value, void *ud),
+                           void *ud)
+{
+        for (size_t i = 0; i < s->n_touched; i++)
+                fn(s->touched[i]->key, s->touched[i]->value, ud);
+}
+
+void tp_store_commit(struct tp_store *s)
+{
+        for (size_t i = 0; i < s->n_touched; i++)
+                s->touched[i]->touched = 0;
+        s->n_touched = 0;
+        while (tp_strmap_count(s->map) > s->cap && s->tail) {
+                tp_store_drop(s, s->tail);
+                s->stats.evicted++;
+        }
+}
+
+size_t tp_store_count(const struct tp_store *s)
+{
+        return tp_strmap_count(s->map);
+}
+
+const struct tp_store_stats *tp_store_stats(const struct tp_store *s)
+{
+        return &s->stats;
+}

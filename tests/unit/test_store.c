@@ -1,0 +1,221 @@
+/* Unit tests for common/store (rollback, epochs, eviction) and the
+ * deletion of common/strmap it relies on. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "strmap.h"
+
+static int g_released;
+
+/* Values are malloc'd ints. */
+static void release(void *v)
+{
+        g_released++;
+        free(v);
+}
+
+static int *val(int x)
+{
+        int *v = malloc(sizeof(*v));
+        assert_non_null(v);
+        *v = x;
+        return v;
+}
+
+static int get(struct tp_store *s, const char *key)
+{
+        int *v = tp_store_get(s, key);
+        return v ? *v : -1;
+}
+
+static void test_store__commit_keeps_abort_drops(void **state)
+{
+        struct tp_store *s = tp_store_new(release, SIZE_MAX);
+        (void)state;
+        g_released = 0;
+        tp_store_begin(s, 1);
+        assert_null(tp_store_get(s, "a"));
+        tp_store_put(s, "a", val(1)); /* loaded, clean */
+        tp_store_put(s, "b", val(2)); /* new */
+        assert_int_equal(tp_store_touch(s, "b"), 0);
+        assert_int_equal(tp_store_touch(s, "zz"), -1);
+        tp_store_commit(s);
+        assert_int_equal(get(s, "a"), 1);
+        assert_int_equal(get(s, "b"), 2);
+
+        /* an attempt that changes a and adds c, then is abandoned */
+        tp_store_begin(s, 1);
+        assert_int_equal(tp_store_touch(s, "a"), 0);
+        *(int *)tp_store_get(s, "a") = 10;
+        tp_store_put(s, "c", val(3));
+        tp_store_touch(s, "c");
+        tp_store_abort(s);
+        assert_int_equal(get(s, "a"), -1); /* re-read from the database */
+        assert_int_equal(get(s, "c"), -1);
+        assert_int_equal(get(s, "b"), 2); /* untouched: still committed */
+        assert_int_equal(g_released, 2);
+        assert_int_equal(tp_store_count(s), 1);
+        tp_store_destroy(s);
+        assert_int_equal(g_released, 3);
+}
+
+/* A write attempt that fails (or a bisection trial rolled back) is never
+ * followed by commit or abort: the next begin drops its changes. */
+static void test_store__begin_drops_uncommitted(void **state)
+{
+        struct tp_store *s = tp_store_new(release, SIZE_MAX);
+        (void)state;
+        tp_store_begin(s, 7);
+        tp_store_put(s, "x", val(1));
+        tp_store_put(s, "y", val(2));
+        tp_store_commit(s);
+        tp_store_begin(s, 7);
+        tp_store_touch(s, "x");
+        *(int *)tp_store_get(s, "x") = 99;
+        tp_store_begin(s, 7); /* the retry */
+        assert_int_equal(get(s, "x"), -1);
+        assert_int_equal(get(s, "y"), 2);
+        assert_int_equal(tp_store_stats(s)->dropped, 1);
+        tp_store_destroy(s);
+}
+
+static void count_touched(const char *key, void *value, void *ud)
+{
+        char *seen = ud;
+        (void)value;
+        strcat(seen, key);
+}
+
+static void test_store__each_touched_in_order_once(void **state)
+{
+        struct tp_store *s = tp_store_new(release, SIZE_MAX);
+        char seen[16] = "";
+        (void)state;
+        tp_store_begin(s, 1);
+        tp_store_put(s, "a", val(1));
+        tp_store_put(s, "b", val(2));
+        tp_store_put(s, "c", val(3));
+        tp_store_touch(s, "c");
+        tp_store_touch(s, "a");
+        tp_store_touch(s, "c");
+        tp_store_each_touched(s, count_touched, seen);
+        assert_string_equal(seen, "ca");
+        tp_store_commit(s);
+        seen[0] = '\0';
+        tp_store_each_touched(s, count_touched, seen);
+        assert_string_equal(seen, "");
+        tp_store_destroy(s);
+}
+
+/* A rebalance or a fence: another instance may have written. */
+static void test_store__epoch_change_drops_all(void **state)
+{
+        struct tp_store *s = tp_store_new(release, SIZE_MAX);
+        (void)state;
+        g_released = 0;
+        tp_store_begin(s, 1);
+        tp_store_put(s, "a", val(1));
+        tp_store_put(s, "b", val(2));
+        tp_store_commit(s);
+        tp_store_begin(s, 1);
+        assert_int_equal(tp_store_count(s), 2);
+        tp_store_commit(s);
+        tp_store_begin(s, 2);
+        assert_int_equal(tp_store_count(s), 0);
+        assert_int_equal(g_released, 2);
+        tp_store_destroy(s);
+}
+
+static void test_store__evicts_least_recent_clean(void **state)
+{
+        struct tp_store *s = tp_store_new(release, 3);
+        char key[8];
+        (void)state;
+        tp_store_begin(s, 1);
+        for (int i = 0; i < 5; i++) {
+                snprintf(key, sizeof(key), "k%d", i);
+                tp_store_put(s, key, val(i));
+        }
+        assert_int_equal(get(s, "k0"), 0);      /* k0 is now the most recent */
+        assert_int_equal(tp_store_count(s), 5); /* no eviction mid-attempt */
+        tp_store_commit(s);
+        assert_int_equal(tp_store_count(s), 3);
+        assert_int_equal(get(s, "k1"), -1);
+        assert_int_equal(get(s, "k2"), -1);
+        assert_int_equal(get(s, "k0"), 0);
+        assert_int_equal(get(s, "k3"), 3);
+        assert_int_equal(get(s, "k4"), 4);
+        assert_int_equal(tp_store_stats(s)->evicted, 2);
+        /* replacing a value releases the old one, keeps one entry */
+        g_released = 0;
+        tp_store_begin(s, 1);
+        tp_store_put(s, "k3", val(33));
+        assert_int_equal(g_released, 1);
+        assert_int_equal(get(s, "k3"), 33);
+        tp_store_commit(s);
+        assert_int_equal(tp_store_count(s), 3);
+        tp_store_destroy(s);
+}
+
+static void test_strmap__delete(void **state)
+{
+        struct tp_strmap *m = tp_strmap_new();
+        char key[16];
+        static int vals[2000];
+        (void)state;
+        for (int i = 0; i < 2000; i++) {
+                snprintf(key, sizeof(key), "key-%d", i);
+                vals[i] = i;
+                tp_strmap_put(m, key, &vals[i]);
+        }
+        for (int i = 0; i < 2000; i += 3) {
+                snprintf(key, sizeof(key), "key-%d", i);
+                assert_ptr_equal(tp_strmap_del(m, key), &vals[i]);
+                assert_null(tp_strmap_del(m, key));
+        }
+        for (int i = 0; i < 2000; i++) {
+                snprintf(key, sizeof(key), "key-%d", i);
+                if (i % 3 == 0)
+                        assert_null(tp_strmap_get(m, key));
+                else
+                        assert_ptr_equal(tp_strmap_get(m, key), &vals[i]);
+        }
+        assert_int_equal(tp_strmap_count(m), 2000 - 667);
+        tp_strmap_destroy(m);
+}
+
+/* cap 0: nothing stays resident after a commit */
+static void test_store__cap_zero_keeps_nothing(void **state)
+{
+        struct tp_store *s = tp_store_new(release, 0);
+        (void)state;
+        tp_store_begin(s, 1);
+        tp_store_put(s, "a", val(1));
+        tp_store_touch(s, "a");
+        assert_int_equal(get(s, "a"), 1);
+        tp_store_commit(s);
+        assert_int_equal(tp_store_count(s), 0);
+        tp_store_destroy(s);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_store__commit_keeps_abort_drops),
+                cmocka_unit_test(test_store__begin_drops_uncommitted),
+                cmocka_unit_test(test_store__each_touched_in_order_once),
+                cmocka_unit_test(test_store__epoch_change_drops_all),
+                cmocka_unit_test(test_store__evicts_least_recent_clean),
+                cmocka_unit_test(test_store__cap_zero_keeps_nothing),
+                cmocka_unit_test(test_strmap__delete),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
