@@ -106,7 +106,8 @@ struct tp_ingest *tp_ingest_new(const struct tp_cfg *cfg, PGconn *conn,
         if (!ig->dlq)
                 goto fail;
         ig->dlq_pending = 1; /* a previous life may have left some */
-        ig->dossiers = tp_strmap_new();
+        ig->store =
+                tp_store_new(tp_ingest_dossier_free, (size_t)cfg->state_cap);
         ig->applied = tp_strmap_new();
         ig->hourly = tp_strmap_new();
         tp_copybuf_init(&ig->cb);
@@ -133,7 +134,7 @@ void tp_ingest_destroy(struct tp_ingest *ig)
                 rd_kafka_flush(ig->dlq, TP_DLQ_FLUSH_MS);
                 rd_kafka_destroy(ig->dlq);
         }
-        tp_strmap_destroy(ig->dossiers);
+        tp_store_destroy(ig->store);
         tp_strmap_destroy(ig->applied);
         tp_strmap_destroy(ig->hourly);
         tp_copybuf_release(&ig->cb);
@@ -442,6 +443,10 @@ static void tp_dlq_relay(struct tp_ingest *ig)
 void tp_ingest_done(void *ctx, struct tp_batch *b, int committed)
 {
         struct tp_ingest *ig = ctx;
+        if (committed)
+                tp_store_commit(ig->store);
+        else
+                tp_store_abort(ig->store);
         if (committed) {
                 for (size_t i = 0; i < ig->n_entries; i++)
                         b->msgs[i].reason = ig->entries[i].reason;

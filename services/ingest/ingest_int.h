@@ -7,6 +7,7 @@
 #include "ingest.h"
 #include "pgutil.h"
 #include "refdata.h"
+#include "store.h"
 #include "strmap.h"
 
 #define TP_INGEST_MAX_MONTHS 64
@@ -23,11 +24,16 @@ struct tp_ingest {
         int32_t months[TP_INGEST_MAX_MONTHS]; /* ensured partitions */
         size_t n_months;
         struct tp_ingest_counts counts, pending;
+        /* the dossiers' state, resident across batches:
+         * "prov|id" -> struct tp_dossier (common/store.h) */
+        struct tp_store *store;
         /* write path scratch, reused per batch */
-        struct tp_strmap *dossiers; /* "prov|id" -> struct tp_dossier* */
-        struct tp_strmap *applied;  /* "prov|id|seq" -> entry */
-        struct tp_strmap *hourly;   /* "prov|commune|hour" -> counters */
+        struct tp_strmap *applied; /* "prov|id|seq" -> entry */
+        struct tp_strmap *hourly;  /* "prov|commune|hour" -> counters */
         struct tp_copybuf cb;
 };
+
+/* Frees a struct tp_dossier of the store (ingest_write.c). */
+void tp_ingest_dossier_free(void *d);
 
 #endif

@@ -40,11 +40,6 @@ static const char tp_dup_sql[] =
         "tthc.filing_events f JOIN tp_keys k USING (province_code, "
         "dossier_id, seq)";
 
-struct tp_dslot {
-        struct tp_dossier d;
-        int dirty;
-};
-
 enum {
         TP_HC_RECEIVED,
         TP_HC_EARLY,
@@ -92,7 +87,14 @@ static void tp_dossier_key(char *buf, size_t size, const char *prov,
         snprintf(buf, size, "%s|%s", prov, id);
 }
 
-/* Loads the stored state of every dossier the batch touches. */
+void tp_ingest_dossier_free(void *d)
+{
+        tp_dossier_release(d);
+        free(d);
+}
+
+/* Loads the stored state of the dossiers the batch touches that are not
+ * resident. */
 static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
                             size_t errstr_size)
 {
@@ -106,10 +108,18 @@ static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
                 struct tp_ingest_entry *e = &ig->entries[i];
                 if (e->reason != TP_REASON_OK)
                         continue;
+                tp_dossier_key(key, sizeof(key), e->ev.province_code,
+                               e->ev.dossier_id);
+                if (tp_store_get(ig->store, key))
+                        continue;
                 tp_copybuf_str(&cb, e->ev.province_code);
                 tp_copybuf_str(&cb, e->ev.dossier_id);
                 tp_copybuf_str(&cb, NULL);
                 tp_copybuf_end_row(&cb);
+        }
+        if (cb.len == 0) {
+                tp_copybuf_release(&cb);
+                return 0;
         }
         rc = tp_copybuf_send(conn, "COPY tp_keys FROM STDIN", &cb, errstr,
                              errstr_size);
@@ -124,11 +134,11 @@ static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
                 return -1;
         }
         for (int r = 0; r < PQntuples(res); r++) {
-                struct tp_dslot *s = tp_xcalloc(1, sizeof(*s));
-                tp_dossier_pg_read(&s->d, res, r);
-                tp_dossier_key(key, sizeof(key), s->d.province_code,
-                               s->d.dossier_id);
-                tp_strmap_put(ig->dossiers, key, s);
+                struct tp_dossier *d = tp_xcalloc(1, sizeof(*d));
+                tp_dossier_pg_read(d, res, r);
+                tp_dossier_key(key, sizeof(key), d->province_code,
+                               d->dossier_id);
+                tp_store_put(ig->store, key, d);
         }
         PQclear(res);
         return 0;
@@ -200,19 +210,21 @@ static void tp_count_hour(struct tp_ingest *ig, const struct tp_dossier *d,
                 hc->c[i] += add[i];
 }
 
-static struct tp_dslot *tp_slot_for(struct tp_ingest *ig,
-                                    const struct tp_event *ev)
+/* The dossier's state (key: its store key, size 600); a dossier seen for
+ * the first time is new, and marked as changed by this batch. */
+static struct tp_dossier *tp_dossier_for(struct tp_ingest *ig,
+                                         const struct tp_event *ev, char *key)
 {
-        char key[600];
-        struct tp_dslot *s;
-        tp_dossier_key(key, sizeof(key), ev->province_code, ev->dossier_id);
-        s = tp_strmap_get(ig->dossiers, key);
-        if (!s) {
-                s = tp_xcalloc(1, sizeof(*s));
-                tp_dossier_init(&s->d, ev);
-                tp_strmap_put(ig->dossiers, key, s);
+        struct tp_dossier *d;
+        tp_dossier_key(key, 600, ev->province_code, ev->dossier_id);
+        d = tp_store_get(ig->store, key);
+        if (!d) {
+                d = tp_xcalloc(1, sizeof(*d));
+                tp_dossier_init(d, ev);
+                tp_store_put(ig->store, key, d);
+                tp_store_touch(ig->store, key);
         }
-        return s;
+        return d;
 }
 
 /* Applies the batch in order. Duplicates of events applied in this batch
@@ -220,20 +232,19 @@ static struct tp_dslot *tp_slot_for(struct tp_ingest *ig,
  * in tthc.filing_events. */
 static size_t tp_apply_entries(struct tp_ingest *ig)
 {
-        char key[640];
+        char key[640], dkey[600];
         size_t lookups = 0;
         tp_copybuf_reset(&ig->cb);
         for (size_t i = 0; i < ig->n_entries; i++) {
                 struct tp_ingest_entry *e = &ig->entries[i], *first;
-                struct tp_dslot *s;
+                struct tp_dossier *d;
                 struct tp_effects fx;
                 if (e->reason != TP_REASON_OK)
                         continue;
-                s = tp_slot_for(ig, &e->ev);
+                d = tp_dossier_for(ig, &e->ev, dkey);
                 snprintf(key, sizeof(key), "%s|%s|%d", e->ev.province_code,
                          e->ev.dossier_id, (int)e->ev.seq);
-                if (tp_dossier_check_seq(&s->d, e->ev.seq) ==
-                    TP_SEQ_DUPLICATE) {
+                if (tp_dossier_check_seq(d, e->ev.seq) == TP_SEQ_DUPLICATE) {
                         first = tp_strmap_get(ig->applied, key);
                         if (!first) {
                                 e->duplicate = -1;
@@ -253,9 +264,9 @@ static size_t tp_apply_entries(struct tp_ingest *ig)
                         }
                         continue;
                 }
-                tp_dossier_apply(&s->d, &e->ev, &fx);
-                s->dirty = 1;
-                tp_count_hour(ig, &s->d, &e->ev, &fx);
+                tp_store_touch(ig->store, dkey);
+                tp_dossier_apply(d, &e->ev, &fx);
+                tp_count_hour(ig, d, &e->ev, &fx);
                 tp_copy_event(&ig->cb, e);
                 tp_strmap_put(ig->applied, key, e);
         }
@@ -366,12 +377,9 @@ static int tp_check_old_duplicates(struct tp_ingest *ig, PGconn *conn,
 
 static void tp_copy_dossier(const char *key, void *value, void *ud)
 {
-        struct tp_dslot *s = value;
+        const struct tp_dossier *d = value;
         struct tp_copybuf *cb = ud;
-        const struct tp_dossier *d = &s->d;
         (void)key;
-        if (!s->dirty)
-                return;
         tp_dossier_pg_copy(cb, d);
         tp_copybuf_end_row(cb);
 }
@@ -384,7 +392,11 @@ static int tp_store_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
         int rc;
 
         tp_copybuf_init(&cb);
-        tp_strmap_each(ig->dossiers, tp_copy_dossier, &cb);
+        tp_store_each_touched(ig->store, tp_copy_dossier, &cb);
+        if (cb.len == 0) {
+                tp_copybuf_release(&cb);
+                return 0;
+        }
         snprintf(sql, sizeof(sql), "COPY tp_dossiers (%s) FROM STDIN",
                  tp_dossier_pg_cols);
         rc = tp_copybuf_send(conn, sql, &cb, errstr, errstr_size);
@@ -560,15 +572,6 @@ static int tp_store_progress(struct tp_ingest *ig, struct tp_batch *b,
                 errstr, errstr_size);
 }
 
-static void tp_free_dslot(const char *key, void *value, void *ud)
-{
-        struct tp_dslot *s = value;
-        (void)key;
-        (void)ud;
-        tp_dossier_release(&s->d);
-        free(s);
-}
-
 static void tp_free_hcount(const char *key, void *value, void *ud)
 {
         struct tp_hcount *hc = value;
@@ -580,8 +583,6 @@ static void tp_free_hcount(const char *key, void *value, void *ud)
 
 static void tp_write_reset(struct tp_ingest *ig)
 {
-        tp_strmap_each(ig->dossiers, tp_free_dslot, NULL);
-        tp_strmap_clear(ig->dossiers);
         tp_strmap_each(ig->hourly, tp_free_hcount, NULL);
         tp_strmap_clear(ig->hourly);
         tp_strmap_clear(ig->applied);
@@ -636,6 +637,8 @@ int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         struct tp_ingest *ig = ctx;
         int rc = -1;
 
+        /* what a previous attempt changed without committing is dropped */
+        tp_store_begin(ig->store, b->epoch);
         if (tp_pg_exec(conn, tp_temp_tables, errstr, errstr_size) != 0 ||
             tp_load_dossiers(ig, conn, errstr, errstr_size) != 0)
                 goto done;
