@@ -114,15 +114,25 @@ static int tp_collect_named(struct tp_scheck *sc, json_t *t, const char *type,
         json_t *fields, *f;
         size_t k;
         const char *dot;
+        char *full;
 
         if (!name)
                 return 0; /* the Avro parser refuses it */
         if (sc->n_named >= TP_AVROSCHEMA_MAX_NAMED)
                 return tp_refuse(sc, "has too many named types", NULL);
-        nd = &sc->named[sc->n_named++];
         if (own_ns)
                 ns = own_ns;
-        nd->fullname = tp_fullname(name, ns);
+        full = tp_fullname(name, ns);
+        for (k = 0; k < sc->n_named; k++) {
+                if (strcmp(sc->named[k].fullname, full) == 0) {
+                        /* avro-c refuses it too, but leaks what it built */
+                        tp_refuse(sc, "defines a named type twice", full);
+                        free(full);
+                        return -1;
+                }
+        }
+        nd = &sc->named[sc->n_named++];
+        nd->fullname = full;
         dot = strrchr(nd->fullname, '.');
         nd->ns = dot ? tp_xstrndup(nd->fullname, (size_t)(dot - nd->fullname))
                      : tp_xstrdup("");

@@ -180,6 +180,27 @@ static void test_avroschema__expanded_size(void **state)
         free(t.s);
 }
 
+/* avro-c refuses a named type defined twice, but leaks what it built */
+static void test_avroschema__named_twice(void **state)
+{
+        (void)state;
+        assert_non_null(strstr(
+                check("{\"type\":\"record\",\"name\":\"N\",\"fields\":["
+                      "{\"name\":\"a\",\"type\":{\"type\":\"enum\",\"name\":"
+                      "\"E\",\"symbols\":[\"A\"]}},{\"name\":\"b\",\"type\":"
+                      "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"B\"]}}]"
+                      "}"),
+                "defines a named type twice"));
+        /* the same name in two namespaces is two types */
+        assert_string_equal(
+                check("{\"type\":\"record\",\"name\":\"N\",\"fields\":["
+                      "{\"name\":\"a\",\"type\":{\"type\":\"enum\",\"name\":"
+                      "\"E\",\"namespace\":\"x\",\"symbols\":[\"A\"]}},"
+                      "{\"name\":\"b\",\"type\":{\"type\":\"enum\",\"name\":"
+                      "\"E\",\"namespace\":\"y\",\"symbols\":[\"B\"]}}]}"),
+                "");
+}
+
 static void test_avroschema__fixed_size(void **state)
 {
         char json[256];
@@ -205,6 +226,7 @@ int main(void)
                 cmocka_unit_test(test_avroschema__fields_and_named),
                 cmocka_unit_test(test_avroschema__depth_and_nodes),
                 cmocka_unit_test(test_avroschema__expanded_size),
+                cmocka_unit_test(test_avroschema__named_twice),
                 cmocka_unit_test(test_avroschema__fixed_size),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
