@@ -38,4 +38,40 @@ tp_assert_eq 1 "$(tp_psql_val "SELECT count(*) FROM tthc.rejected_messages WHERE
 	"an id the registry does not know (404) is a dead letter"
 grep -q "$URL" "$W/ingest.log"
 tp_assert_eq 1 $? "the registry URL is not logged"
+
+# Basic authentication, the password from a file (TTHC_REGISTRY_PASSWORD_FILE):
+# refused credentials are an outage (never dead letters), the right ones
+# fetch the schema; the password is never logged.
+echo "tthc:reg-s3cret-pw" >"$REG/.auth"
+before=$(tp_psql_val "SELECT count(*) FROM tthc.rejected_messages")
+printf 'wrong-pw\n' >"$W/reg-password"
+cp "$TP_ROOT/schemas/avro/1-filing_event.avsc" "$REG/17-contract.avsc"
+python3 - "$REG/17-contract.avsc" <<'PY' | tp_produce
+import json, sys
+e = {"event_id": "0d0d0d0d-0000-4000-8000-000000000017", "event_type": "RECEIVED",
+     "occurred_at": 1756699200000, "dossier_id": "AUTH-1", "seq": 1,
+     "province_code": "01", "commune_code": "00004", "procedure_code": "1.004227",
+     "procedure_level": "COMMUNE", "channel": "IN_PERSON", "agency_code": "UBND-00004",
+     "handling_level": "COMMUNE", "to_level": None, "to_agency_code": None,
+     "due_at": 1756958400000, "source_system": "t", "handling_commune_code": "00004"}
+print(json.dumps({"topic": "tthc.filings.01", "key": "AUTH-1", "partition": 0,
+                  "schema_id": 17, "schema_file": sys.argv[1], "event": e}))
+PY
+TTHC_REGISTRY_PASSWORD_FILE=$W/reg-password tp_ingest --registry "$URL" \
+	--registry-user tthc >"$W/ingest-auth.log" 2>&1 &
+pid=$!
+tp_wait_for "grep -q 'HTTP 401' '$W/ingest-auth.log'" 30
+tp_assert_eq 0 $? "refused registry credentials are an outage (HTTP 401)"
+kill -TERM "$pid"
+wait "$pid"
+tp_assert_eq "$before" "$(tp_psql_val "SELECT count(*) FROM tthc.rejected_messages")" \
+	"and never make dead letters"
+printf 'reg-s3cret-pw\n' >"$W/reg-password"
+TTHC_REGISTRY_PASSWORD_FILE=$W/reg-password tp_ingest --registry "$URL" \
+	--registry-user tthc --exit-when-idle >>"$W/ingest-auth.log" 2>&1
+tp_assert_eq 0 $? "with the right password, tthc-ingest exits 0"
+tp_assert_eq 1 "$(tp_psql_val "SELECT count(*) FROM tthc.filing_events WHERE dossier_id = 'AUTH-1'")" \
+	"the event of a schema behind basic authentication is stored"
+grep -q 'reg-s3cret-pw\|wrong-pw' "$W"/*.log
+tp_assert_eq 1 $? "the registry password is not logged"
 tp_finish

@@ -13,11 +13,13 @@ POST /subjects/<subject>/versions    body {"schema": "<json>"} -> {"id": N}:
                                         a schema string
 GET  /subjects/<subject>/versions    -> [1, 2, ...] (404 when unknown)
 
-While the file DIR/.down exists it answers 503 (an outage).
+While the file DIR/.down exists it answers 503 (an outage). While the
+file DIR/.auth exists (one line "user:password"), a request without that
+HTTP basic authentication gets 401.
 
 usage: fake_registry.py DIR PORTFILE
 """
-import glob, http.server, json, os, re, sys
+import base64, glob, http.server, json, os, re, sys
 
 schema_dir, port_file = sys.argv[1:3]
 subjects = {}  # subject -> [ids in registration order]
@@ -44,6 +46,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if os.path.exists(os.path.join(schema_dir, ".down")):
             self.reply(503, {"error_code": 50301, "message": "down"})
             return True
+        auth = os.path.join(schema_dir, ".auth")
+        if os.path.exists(auth):
+            want = "Basic " + base64.b64encode(
+                open(auth).read().strip().encode()).decode()
+            if self.headers.get("Authorization") != want:
+                self.reply(401, {"error_code": 40101, "message": "Unauthorized"})
+                return True
         return False
 
     def do_GET(self):
