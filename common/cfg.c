@@ -61,11 +61,12 @@ static const struct tp_opt tp_opts[] = {
         OPT("idle-exit-ms", TP_OPT_INT, "10000", idle_exit_ms,
             "with --exit-when-idle: exit after this long with nothing "
             "assigned"),
-        OPT("batch-size", TP_OPT_INT, "5000", batch_size,
-            "maximum messages per transaction"),
-        OPT("batch-ms", TP_OPT_INT, "500", batch_ms,
+        OPT("batch-size", TP_OPT_INT, "50000", batch_size,
+            "maximum messages per transaction (a caught-up consumer "
+            "commits at once)"),
+        OPT("batch-ms", TP_OPT_INT, "2000", batch_ms,
             "maximum time to fill a batch (ms)"),
-        OPT("batch-bytes", TP_OPT_INT, "67108864", batch_bytes,
+        OPT("batch-bytes", TP_OPT_INT, "16777216", batch_bytes,
             "maximum message bytes per transaction (key + value)"),
         OPT("state-cap", TP_OPT_INT, "1000000", state_cap,
             "dossiers whose state is kept in memory between batches "
