@@ -2,10 +2,10 @@
  * it, so that a schema from a producer or a registry can neither overflow
  * the stack nor make one message cost unbounded memory.
  *
- * Refused: a named type defined twice, a record that contains itself without a way to end (every
- * path back to it goes through record fields only, never through a union,
- * array or map), more than TP_AVROSCHEMA_MAX_NAMED named types,
- * TP_AVROSCHEMA_MAX_FIELDS record fields in all, TP_AVROSCHEMA_MAX_NODES
+ * Refused: a named type defined twice, a record that contains itself without a
+ * way to end (every path back to it goes through record fields only, never
+ * through a union, array or map), more than TP_AVROSCHEMA_MAX_NAMED named
+ * types, TP_AVROSCHEMA_MAX_FIELDS record fields in all, TP_AVROSCHEMA_MAX_NODES
  * type nodes, nesting deeper than TP_AVROSCHEMA_MAX_DEPTH, a fixed type
  * of more than TP_AVROSCHEMA_MAX_FIXED bytes, and a schema
  * whose smallest value expands (records inlined through named references)
