@@ -1,6 +1,7 @@
 /* consumer.c - see consumer.h. */
 #include "consumer.h"
 #include "httpd.h"
+#include "kafka.h"
 #include "log.h"
 #include "pgutil.h"
 #include "util.h"
@@ -354,72 +355,40 @@ static void tp_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
 }
 
-static void tp_log_cb(const rd_kafka_t *rk, int level, const char *fac,
-                      const char *buf)
-{
-        (void)rk;
-        tp_log(level <= 3   ? TP_LOG_ERROR
-               : level <= 4 ? TP_LOG_WARN
-               : level <= 6 ? TP_LOG_INFO
-                            : TP_LOG_DEBUG,
-               "librdkafka %s: %s", fac, buf);
-}
-
-static void tp_error_cb(rd_kafka_t *rk, int err, const char *reason,
-                        void *opaque)
-{
-        (void)rk;
-        (void)opaque;
-        tp_log_warn("kafka error %s: %s",
-                    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
-}
-
 /* ---- construction -----------------------------------------------------------
  */
 
-static int tp_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
-                       char *errstr, size_t errstr_size)
+static rd_kafka_t *tp_consumer_kafka(struct tp_consumer *c, char *errstr,
+                                     size_t errstr_size)
 {
-        char err[256];
-        if (rd_kafka_conf_set(conf, k, v, err, sizeof(err)) == RD_KAFKA_CONF_OK)
-                return 0;
-        snprintf(errstr, errstr_size, "kafka property \"%s\": %s", k, err);
-        return -1;
-}
-
-static rd_kafka_conf_t *tp_consumer_conf(struct tp_consumer *c, char *errstr,
-                                         size_t errstr_size)
-{
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
         const struct tp_cfg *cfg = c->cfg;
-        const char *defaults[][2] = {
-                {"bootstrap.servers", cfg->brokers},
+        const char *const defaults[][2] = {
+                {"partition.assignment.strategy", "range"},
+                {"topic.metadata.refresh.interval.ms", "30000"},
+        };
+        /* offsets live in PostgreSQL: exactly once rests on these */
+        const char *const fixed[][2] = {
                 {"group.id", cfg->group},
                 {"enable.auto.commit", "false"},
                 {"enable.auto.offset.store", "false"},
                 {"auto.offset.reset", "error"},
                 {"enable.partition.eof", "true"},
-                {"partition.assignment.strategy", "range"},
-                {"topic.metadata.refresh.interval.ms", "30000"},
-                {"log.queue", "true"},
-                {"client.id", c->service},
         };
-        for (size_t i = 0; i < TP_ARRAY_LEN(defaults); i++)
-                if (tp_conf_set(conf, defaults[i][0], defaults[i][1], errstr,
-                                errstr_size))
-                        goto fail;
-        for (size_t i = 0; i < cfg->n_kafka; i++)
-                if (tp_conf_set(conf, cfg->kafka_keys[i], cfg->kafka_values[i],
-                                errstr, errstr_size))
-                        goto fail;
-        rd_kafka_conf_set_opaque(conf, c);
-        rd_kafka_conf_set_rebalance_cb(conf, tp_rebalance_cb);
-        rd_kafka_conf_set_log_cb(conf, tp_log_cb);
-        rd_kafka_conf_set_error_cb(conf, tp_error_cb);
-        return conf;
-fail:
-        rd_kafka_conf_destroy(conf);
-        return NULL;
+        struct tp_kafka_opts o = {
+                .role = TP_KAFKA_CONSUMER,
+                .brokers = cfg->brokers,
+                .client_id = c->service,
+                .defaults = defaults,
+                .n_defaults = TP_ARRAY_LEN(defaults),
+                .fixed = fixed,
+                .n_fixed = TP_ARRAY_LEN(fixed),
+                .keys = cfg->kafka_keys,
+                .values = cfg->kafka_values,
+                .n = cfg->n_kafka,
+                .opaque = c,
+                .rebalance_cb = tp_rebalance_cb,
+        };
+        return tp_kafka_new(&o, errstr, errstr_size);
 }
 
 static int tp_consumer_subscribe(struct tp_consumer *c, char *errstr,
@@ -456,8 +425,6 @@ struct tp_consumer *tp_consumer_new(const struct tp_cfg *cfg,
                                     char *errstr, size_t errstr_size)
 {
         struct tp_consumer *c = tp_xcalloc(1, sizeof(*c));
-        rd_kafka_conf_t *conf;
-        char err[512];
 
         c->cfg = cfg;
         c->service = tp_xstrdup(service);
@@ -466,19 +433,9 @@ struct tp_consumer *tp_consumer_new(const struct tp_cfg *cfg,
         c->conn = tp_pg_connect(cfg->pg, service, errstr, errstr_size);
         if (!c->conn)
                 goto fail;
-        conf = tp_consumer_conf(c, errstr, errstr_size);
-        if (!conf)
+        c->rk = tp_consumer_kafka(c, errstr, errstr_size);
+        if (!c->rk)
                 goto fail;
-        c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-        if (!c->rk) {
-                rd_kafka_conf_destroy(conf);
-                snprintf(errstr, errstr_size,
-                         "could not create Kafka consumer: %s", err);
-                goto fail;
-        }
-        conf = NULL; /* owned by rk */
-        rd_kafka_set_log_queue(c->rk, NULL);
-        rd_kafka_poll_set_consumer(c->rk);
         if (tp_consumer_subscribe(c, errstr, errstr_size) != 0)
                 goto fail;
         c->unassigned_since_ms = tp_mono_ms();

@@ -9,6 +9,7 @@
  * --config, ...; see --help).
  */
 #include "cfg.h"
+#include "kafka.h"
 #include "log.h"
 #include "migrate.h"
 #include "pgutil.h"
@@ -51,21 +52,21 @@ static int tp_cmd_migrate(const struct tp_cfg *cfg)
 
 static rd_kafka_t *tp_redrive_producer(const struct tp_cfg *cfg)
 {
-        char err[256];
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        rd_kafka_t *rk;
-        if (rd_kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err,
-                              sizeof(err)) != RD_KAFKA_CONF_OK ||
-            rd_kafka_conf_set(conf, "enable.idempotence", "true", err,
-                              sizeof(err)) != RD_KAFKA_CONF_OK) {
-                fprintf(stderr, "tthc-admin: %s\n", err);
-                rd_kafka_conf_destroy(conf);
-                return NULL;
-        }
-        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+        char err[512];
+        const char *const defaults[][2] = {{"enable.idempotence", "true"}};
+        struct tp_kafka_opts o = {
+                .role = TP_KAFKA_PRODUCER,
+                .brokers = cfg->brokers,
+                .client_id = "tthc-admin",
+                .defaults = defaults,
+                .n_defaults = TP_ARRAY_LEN(defaults),
+                .keys = cfg->kafka_keys,
+                .values = cfg->kafka_values,
+                .n = cfg->n_kafka,
+        };
+        rd_kafka_t *rk = tp_kafka_new(&o, err, sizeof(err));
         if (!rk)
-                fprintf(stderr, "tthc-admin: could not create producer: %s\n",
-                        err);
+                fprintf(stderr, "tthc-admin: %s\n", err);
         return rk;
 }
 

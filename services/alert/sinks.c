@@ -3,6 +3,7 @@
 #include "alert.h"
 #include "event.h"
 #include "framing.h"
+#include "kafka.h"
 #include "log.h"
 #include "pgutil.h"
 #include "redact.h"
@@ -174,17 +175,6 @@ static void tp_sinks_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         s->delivered[s->n_delivered++] = (int64_t)(intptr_t)rkm->_private;
 }
 
-static int tp_producer_key_skipped(const char *k)
-{
-        static const char *const skip[] = {
-                "session.timeout", "group.", "auto.offset", "partition.assign",
-                "max.poll",        "fetch.", "enable.auto", "heartbeat"};
-        for (size_t i = 0; i < TP_ARRAY_LEN(skip); i++)
-                if (strstr(k, skip[i]))
-                        return 1;
-        return 0;
-}
-
 static void tp_sinks_sync_init(struct tp_sinks *s)
 {
         pthread_condattr_t ca;
@@ -200,8 +190,22 @@ struct tp_sinks *tp_sinks_new(const struct tp_cfg *cfg,
                               size_t errstr_size)
 {
         struct tp_sinks *s = tp_xcalloc(1, sizeof(*s));
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        char err[256];
+        const char *const defaults[][2] = {
+                {"enable.idempotence", "true"},
+                {"message.timeout.ms", "30000"},
+        };
+        struct tp_kafka_opts o = {
+                .role = TP_KAFKA_PRODUCER,
+                .brokers = cfg->brokers,
+                .client_id = "tthc-alert-sinks",
+                .defaults = defaults,
+                .n_defaults = TP_ARRAY_LEN(defaults),
+                .keys = cfg->kafka_keys,
+                .values = cfg->kafka_values,
+                .n = cfg->n_kafka,
+                .opaque = s,
+                .dr_msg_cb = tp_sinks_dr_cb,
+        };
 
         s->cfg = cfg;
         tp_rules_copy(&s->rules, rules);
@@ -210,34 +214,11 @@ struct tp_sinks *tp_sinks_new(const struct tp_cfg *cfg,
         s->kafka_backoff = s->am_backoff = TP_SINK_BACKOFF_MIN_MS;
         s->reg_backoff = TP_SINK_BACKOFF_MIN_MS;
         s->schema_id = cfg->registry && *cfg->registry ? 0 : TP_ALERT_SCHEMA_ID;
-        if (rd_kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err,
-                              sizeof(err)) != RD_KAFKA_CONF_OK ||
-            rd_kafka_conf_set(conf, "enable.idempotence", "true", err,
-                              sizeof(err)) != RD_KAFKA_CONF_OK ||
-            rd_kafka_conf_set(conf, "message.timeout.ms", "30000", err,
-                              sizeof(err)) != RD_KAFKA_CONF_OK)
-                goto conf_fail;
-        for (size_t i = 0; i < cfg->n_kafka; i++) {
-                if (tp_producer_key_skipped(cfg->kafka_keys[i]))
-                        continue;
-                if (rd_kafka_conf_set(conf, cfg->kafka_keys[i],
-                                      cfg->kafka_values[i], err,
-                                      sizeof(err)) != RD_KAFKA_CONF_OK)
-                        goto conf_fail;
-        }
-        rd_kafka_conf_set_opaque(conf, s);
-        rd_kafka_conf_set_dr_msg_cb(conf, tp_sinks_dr_cb);
-        s->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-        if (!s->producer) {
-                snprintf(errstr, errstr_size,
-                         "could not create the alert producer: %s", err);
-                tp_sinks_destroy(s);
-                return NULL;
-        }
+        s->producer = tp_kafka_new(&o, errstr, errstr_size);
+        if (!s->producer)
+                goto fail;
         return s;
-conf_fail:
-        snprintf(errstr, errstr_size, "alert producer: %s", err);
-        rd_kafka_conf_destroy(conf);
+fail:
         tp_sinks_destroy(s);
         return NULL;
 }

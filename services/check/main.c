@@ -14,6 +14,7 @@
  * would be rejected; 2: usage error.
  */
 #include "cfg.h"
+#include "kafka.h"
 #include "filing.h"
 #include "log.h"
 #include "refdata.h"
@@ -166,26 +167,25 @@ out:
 
 static rd_kafka_t *tp_check_consumer(const struct tp_cfg *cfg)
 {
-        char err[256];
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        rd_kafka_t *rk;
-        rd_kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err,
-                          sizeof(err));
-        rd_kafka_conf_set(conf, "group.id", "tthc-check", err, sizeof(err));
-        rd_kafka_conf_set(conf, "enable.partition.eof", "true", err,
-                          sizeof(err));
-        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err,
-                          sizeof(err));
-        for (size_t i = 0; i < cfg->n_kafka; i++)
-                if (rd_kafka_conf_set(conf, cfg->kafka_keys[i],
-                                      cfg->kafka_values[i], err,
-                                      sizeof(err)) != RD_KAFKA_CONF_OK)
-                        fprintf(stderr, "tthc-check: %s\n", err);
-        rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+        char err[512];
+        const char *const fixed[][2] = {
+                {"group.id", "tthc-check"},
+                {"enable.partition.eof", "true"},
+                {"enable.auto.commit", "false"},
+        };
+        struct tp_kafka_opts o = {
+                .role = TP_KAFKA_CONSUMER,
+                .brokers = cfg->brokers,
+                .client_id = "tthc-check",
+                .fixed = fixed,
+                .n_fixed = TP_ARRAY_LEN(fixed),
+                .keys = cfg->kafka_keys,
+                .values = cfg->kafka_values,
+                .n = cfg->n_kafka,
+        };
+        rd_kafka_t *rk = tp_kafka_new(&o, err, sizeof(err));
         if (!rk)
                 fprintf(stderr, "tthc-check: %s\n", err);
-        else
-                rd_kafka_poll_set_consumer(rk);
         return rk;
 }
 

@@ -2,6 +2,7 @@
 #include "ingest_int.h"
 #include "dossier.h"
 #include "framing.h"
+#include "kafka.h"
 #include "log.h"
 #include "util.h"
 #include "validate.h"
@@ -29,45 +30,28 @@ static void tp_dlq_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 static rd_kafka_t *tp_dlq_producer(struct tp_ingest *ig, char *errstr,
                                    size_t errstr_size)
 {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        char err[256];
-        rd_kafka_t *rk;
-
-        if (rd_kafka_conf_set(conf, "bootstrap.servers", ig->cfg->brokers, err,
-                              sizeof(err)) != RD_KAFKA_CONF_OK ||
-            rd_kafka_conf_set(conf, "enable.idempotence", "true", err,
-                              sizeof(err)) != RD_KAFKA_CONF_OK ||
-            rd_kafka_conf_set(conf, "message.timeout.ms",
-                              TP_DLQ_MESSAGE_TIMEOUT_MS, err,
-                              sizeof(err)) != RD_KAFKA_CONF_OK)
-                goto fail;
-        for (size_t i = 0; i < ig->cfg->n_kafka; i++) {
-                /* Consumer-only properties would warn; pass the rest. */
-                if (strstr(ig->cfg->kafka_keys[i], "session.timeout") ||
-                    strstr(ig->cfg->kafka_keys[i], "group.") ||
-                    strstr(ig->cfg->kafka_keys[i], "auto.offset") ||
-                    strstr(ig->cfg->kafka_keys[i], "partition.assignment") ||
-                    strstr(ig->cfg->kafka_keys[i], "max.poll") ||
-                    strstr(ig->cfg->kafka_keys[i], "fetch."))
-                        continue;
-                if (rd_kafka_conf_set(conf, ig->cfg->kafka_keys[i],
-                                      ig->cfg->kafka_values[i], err,
-                                      sizeof(err)) != RD_KAFKA_CONF_OK)
-                        goto fail;
-        }
-        rd_kafka_conf_set_opaque(conf, ig);
-        rd_kafka_conf_set_dr_msg_cb(conf, tp_dlq_dr_cb);
-        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-        if (!rk) {
-                snprintf(errstr, errstr_size,
-                         "could not create the dead-letter producer: %s", err);
-                return NULL;
-        }
-        return rk;
-fail:
-        snprintf(errstr, errstr_size, "dead-letter producer: %s", err);
-        rd_kafka_conf_destroy(conf);
-        return NULL;
+        const char *const defaults[][2] = {
+                {"enable.idempotence", "true"},
+        };
+        /* below the flush time: once per dead letter (docs/ingest.md) */
+        const char *const fixed[][2] = {
+                {"message.timeout.ms", TP_DLQ_MESSAGE_TIMEOUT_MS},
+        };
+        struct tp_kafka_opts o = {
+                .role = TP_KAFKA_PRODUCER,
+                .brokers = ig->cfg->brokers,
+                .client_id = "tthc-ingest-dlq",
+                .defaults = defaults,
+                .n_defaults = TP_ARRAY_LEN(defaults),
+                .fixed = fixed,
+                .n_fixed = TP_ARRAY_LEN(fixed),
+                .keys = ig->cfg->kafka_keys,
+                .values = ig->cfg->kafka_values,
+                .n = ig->cfg->n_kafka,
+                .opaque = ig,
+                .dr_msg_cb = tp_dlq_dr_cb,
+        };
+        return tp_kafka_new(&o, errstr, errstr_size);
 }
 
 /* 1 when COPY FROM into tthc.filing_events is allowed for the current

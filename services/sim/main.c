@@ -7,6 +7,7 @@
  * time, and everything due before the next day is produced. Only the
  * dossiers still open are in memory.
  */
+#include "kafka.h"
 #include "log.h"
 #include "sim.h"
 #include "util.h"
@@ -444,59 +445,55 @@ static void tp_sim_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
                          (int)m->partition, rd_kafka_err2str(m->err));
 }
 
-static int tp_sim_conf_set(rd_kafka_conf_t *conf, const char *name,
-                           const char *value)
-{
-        char err[512];
-        if (rd_kafka_conf_set(conf, name, value, err, sizeof(err)) !=
-            RD_KAFKA_CONF_OK) {
-                tp_log_error("could not set kafka property %s: %s", name, err);
-                return -1;
-        }
-        return 0;
-}
-
-static int tp_sim_conf_user(rd_kafka_conf_t *conf, const struct tp_sim_opts *o)
-{
-        for (int i = 0; i < o->n_kafka; i++) {
-                char buf[1024], *eq;
-                tp_strlcpy(buf, o->kafka[i], sizeof(buf));
-                eq = strchr(buf, '=');
-                if (!eq) {
-                        tp_log_error("--kafka '%s' is not PROP=VALUE",
-                                     o->kafka[i]);
-                        return -1;
-                }
-                *eq = '\0';
-                if (tp_sim_conf_set(conf, buf, eq + 1) != 0)
-                        return -1;
-        }
-        return 0;
-}
-
+/* The producer, with the --kafka PROP=VALUE properties. */
 static int tp_sim_producer_new(struct tp_sim_run *run)
 {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        const char *const defaults[][2] = {
+                {"enable.idempotence", "true"},
+                {"linger.ms", "20"},
+                {"queue.buffering.max.messages", "500000"},
+                {"queue.buffering.max.kbytes", "262144"},
+        };
+        char *keys[TP_SIM_MAX_LIST], *values[TP_SIM_MAX_LIST];
         char err[512], topic[64];
+        int n = 0, rc = -1;
+        struct tp_kafka_opts o = {
+                .role = TP_KAFKA_PRODUCER,
+                .brokers = run->o->brokers,
+                .client_id = "tthc-sim",
+                .defaults = defaults,
+                .n_defaults = TP_ARRAY_LEN(defaults),
+                .keys = keys,
+                .values = values,
+                .opaque = run,
+                .dr_msg_cb = tp_sim_dr_cb,
+        };
 
-        if (tp_sim_conf_set(conf, "bootstrap.servers", run->o->brokers) ||
-            tp_sim_conf_set(conf, "client.id", "tthc-sim") ||
-            tp_sim_conf_set(conf, "enable.idempotence", "true") ||
-            tp_sim_conf_set(conf, "linger.ms", "20") ||
-            tp_sim_conf_set(conf, "queue.buffering.max.messages", "500000") ||
-            tp_sim_conf_set(conf, "queue.buffering.max.kbytes", "262144") ||
-            tp_sim_conf_user(conf, run->o)) {
-                rd_kafka_conf_destroy(conf);
-                return -1;
+        for (; n < run->o->n_kafka; n++) {
+                char *eq;
+                keys[n] = tp_xstrdup(run->o->kafka[n]);
+                eq = strchr(keys[n], '=');
+                if (!eq) {
+                        tp_log_error("--kafka '%s' is not PROP=VALUE",
+                                     run->o->kafka[n]);
+                        n++;
+                        goto out;
+                }
+                *eq = '\0';
+                values[n] = eq + 1;
         }
-        rd_kafka_conf_set_dr_msg_cb(conf, tp_sim_dr_cb);
-        rd_kafka_conf_set_opaque(conf, run);
-        run->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+        o.n = (size_t)n;
+        run->rk = tp_kafka_new(&o, err, sizeof(err));
         if (!run->rk) {
-                rd_kafka_conf_destroy(conf);
-                tp_log_error("could not create the producer: %s", err);
-                return -1;
+                tp_log_error("%s", err);
+                goto out;
         }
+        rc = 0;
+out:
+        for (int i = 0; i < n; i++)
+                free(keys[i]);
+        if (rc != 0)
+                return -1;
         run->topics =
                 tp_xcalloc((size_t)run->ref.n_provinces, sizeof(*run->topics));
         for (int p = 0; p < run->ref.n_provinces; p++) {

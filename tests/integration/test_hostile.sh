@@ -122,4 +122,7 @@ for log in "$W"/ingest.log "$W"/route.log "$W"/alert.log "$W"/alert-2.log; do
 	python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$log"
 	tp_assert_eq 0 $? "$(basename "$log") is valid UTF-8"
 done
+# librdkafka speaks through our logger only, never in its "%4|...|" format
+tp_assert_eq 0 "$(cat "$W"/*.log | grep -c '^%[0-9]|')" \
+	"no librdkafka line in its own format"
 tp_finish
