@@ -102,13 +102,42 @@ static int tp_redrive_send(rd_kafka_t *rk, PGresult *res)
         return rd_kafka_flush(rk, 30000) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
 
+/* Marks the republished dead letters (every row of res), in one
+ * statement whose result is checked. */
+static int tp_redrive_mark(PGconn *conn, PGresult *res)
+{
+        struct tp_copybuf ids;
+        const char *params[1];
+        PGresult *upd;
+        char err[512];
+        int rc;
+
+        tp_copybuf_init(&ids);
+        for (int r = 0; r < PQntuples(res); r++)
+                tp_pgarray_add(&ids, PQgetvalue(res, r, 0), r == 0);
+        tp_pgarray_end(&ids);
+        params[0] = ids.data;
+        upd = PQexecParams(conn,
+                           "UPDATE tthc.rejected_messages SET redriven_at = "
+                           "now() WHERE id = ANY ($1::bigint[])",
+                           1, NULL, params, NULL, NULL, 0);
+        rc = tp_pg_check(conn, upd, PGRES_COMMAND_OK,
+                         "republished, but could not mark them redriven", err,
+                         sizeof(err));
+        if (rc != 0)
+                fprintf(stderr, "tthc-admin: %s\n", err);
+        PQclear(upd);
+        tp_copybuf_release(&ids);
+        return rc;
+}
+
 static int tp_cmd_redrive(const struct tp_cfg *cfg,
                           const struct tp_redrive_opts *o)
 {
         char err[1024];
         const char *params[3] = {o->reason, o->ids, o->limit};
         PGconn *conn = tp_pg_connect(cfg->pg, "tthc-admin", err, sizeof(err));
-        PGresult *res = NULL, *upd = NULL;
+        PGresult *res = NULL;
         rd_kafka_t *rk = NULL;
         int rc = 1;
 
@@ -134,14 +163,8 @@ static int tp_cmd_redrive(const struct tp_cfg *cfg,
         rk = tp_redrive_producer(cfg);
         if (!rk || tp_redrive_send(rk, res) != 0)
                 goto out;
-        for (int r = 0; r < PQntuples(res); r++) {
-                const char *p[1] = {PQgetvalue(res, r, 0)};
-                upd = PQexecParams(conn,
-                                   "UPDATE tthc.rejected_messages SET "
-                                   "redriven_at = now() WHERE id = $1",
-                                   1, NULL, p, NULL, NULL, 0);
-                PQclear(upd);
-        }
+        if (tp_redrive_mark(conn, res) != 0)
+                goto out;
         printf("republished %d dead letter(s) to their original partitions\n",
                PQntuples(res));
         rc = 0;

@@ -131,6 +131,9 @@ static int tp_topic_selected(const char *spec, const regex_t *re,
         return 0;
 }
 
+/* The partitions of the topics spec selects, from their beginning; NULL
+ * (said on stderr) when spec is invalid, metadata cannot be read or no
+ * topic matches: checking nothing is not a pass. */
 static rd_kafka_topic_partition_list_t *tp_check_partitions(rd_kafka_t *rk,
                                                             const char *spec)
 {
@@ -144,11 +147,11 @@ static rd_kafka_topic_partition_list_t *tp_check_partitions(rd_kafka_t *rk,
         if (spec[0] == '^' && !have_re) {
                 fprintf(stderr, "tthc-check: invalid topic regex \"%s\"\n",
                         spec);
-                return l;
+                goto fail;
         }
         if (rd_kafka_metadata(rk, 1, NULL, &md, 10000) != 0) {
                 fprintf(stderr, "tthc-check: could not read topic metadata\n");
-                goto out;
+                goto fail;
         }
         for (int t = 0; t < md->topic_cnt; t++) {
                 if (!tp_topic_selected(spec, &re, md->topics[t].topic))
@@ -159,10 +162,19 @@ static rd_kafka_topic_partition_list_t *tp_check_partitions(rd_kafka_t *rk,
                                 ->offset = RD_KAFKA_OFFSET_BEGINNING;
         }
         rd_kafka_metadata_destroy(md);
-out:
+        if (l->cnt == 0) {
+                fprintf(stderr,
+                        "tthc-check: no topic matches --topics \"%s\"\n", spec);
+                goto fail;
+        }
         if (have_re)
                 regfree(&re);
         return l;
+fail:
+        if (have_re)
+                regfree(&re);
+        rd_kafka_topic_partition_list_destroy(l);
+        return NULL;
 }
 
 static rd_kafka_t *tp_check_consumer(const struct tp_cfg *cfg)
@@ -198,6 +210,10 @@ static int tp_check_topics(struct tp_check *ck, const struct tp_cfg *cfg)
         if (!rk)
                 return -1;
         parts = tp_check_partitions(rk, cfg->topics);
+        if (!parts) {
+                rd_kafka_destroy(rk);
+                return -1;
+        }
         rd_kafka_assign(rk, parts);
         while (eofs < parts->cnt && rc == 0) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);

@@ -31,4 +31,15 @@ printf '\x7fnot avro' >"$W/bad.bin"
 tp_assert_eq 1 $? "a bad file message exits 1"
 grep -q "bad.bin: bad_framing: wrong magic byte 0x7f" "$W/file.out"
 tp_assert_eq 0 $? "the file is named with its reason"
+
+# Checking nothing is not a pass: a --topics that matches no topic, or an
+# invalid regex, exits non-zero and says why.
+for spec in '(' 'tthc.filings.nope' '^(tthc'; do
+	"$TTHC_BIN/tthc-check" --brokers "$TTHC_BROKERS" --schemas "$CAT" \
+		--reference "$TP_ROOT/reference" --topics "$spec" >"$W/none.out" 2>&1
+	rc=$?
+	tp_assert_eq 1 "$((rc != 0))" "--topics '$spec' checks nothing: exit $rc, not 0"
+	grep -q "no topic matches\|invalid topic regex" "$W/none.out"
+	tp_assert_eq 0 $? "--topics '$spec': the reason is said"
+done
 tp_finish
