@@ -58,8 +58,9 @@ enum tp_cfg_result {
 
 /* Fills cfg from defaults, --config FILE / TTHC_CONFIG, the environment
  * and argv. service names the binary in --help; default_group is the
- * group's default. Returns TP_CFG_EXIT after printing --help or
- * --version. On error fills errstr ("file:line: message" for files). */
+ * group's default. Returns TP_CFG_HELP when --help was asked (the caller
+ * prints it: tp_cfg_print_help), TP_CFG_EXIT after printing --version. On error
+ * fills errstr ("file:line: message" for files). */
 enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg, const char *service,
                                const char *default_group, int argc, char **argv,
                                char *errstr, size_t errstr_size);

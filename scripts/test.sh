@@ -92,9 +92,6 @@ fi
 rm -rf "$probe"
 export ASAN_OPTIONS="detect_leaks=$detect_leaks:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-if [[ $detect_leaks == 1 && -f tests/lsan.supp ]]; then
-	export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
-fi
 # Integration tests find the binaries of the build under test through these.
 export BUILD_DIR=$ROOT/build-asan
 export TTHC_BIN=$BUILD_DIR/bin

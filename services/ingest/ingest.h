@@ -48,8 +48,9 @@ void tp_ingest_done(void *ctx, struct tp_batch *b, int committed);
 /* Totals over committed batches. */
 const struct tp_ingest_counts *tp_ingest_counts(const struct tp_ingest *ig);
 
-/* Decodes and validates one message value (no database). Used by the
- * batch path, the dry-run checker and the fuzzer. */
+/* Decodes and validates one message value (no database), for the batch
+ * path (tthc-check and the fuzzer use common/filing.h and common/avrodec.h
+ * directly). */
 void tp_ingest_decode(struct tp_ingest *ig, const struct tp_msg *m,
                       struct tp_ingest_entry *e);
 
