@@ -27,7 +27,7 @@ int tp_offsets_load(PGconn *conn, const char *group, const char **topics,
                 out[i] = TP_OFFSET_NONE;
                 for (int r = 0; r < PQntuples(res); r++) {
                         if (strcmp(PQgetvalue(res, r, 0), topics[i]) == 0 &&
-                            atoi(PQgetvalue(res, r, 1)) == partitions[i]) {
+                            tp_pg_col_int(res, r, 1) == partitions[i]) {
                                 out[i] = strtoll(PQgetvalue(res, r, 2), NULL,
                                                  10);
                                 break;

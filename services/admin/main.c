@@ -85,7 +85,7 @@ static int tp_redrive_send(rd_kafka_t *rk, PGresult *res)
                         (const unsigned char *)PQgetvalue(res, r, 4), &vlen);
                 rd_kafka_resp_err_t err = rd_kafka_producev(
                         rk, RD_KAFKA_V_TOPIC(PQgetvalue(res, r, 1)),
-                        RD_KAFKA_V_PARTITION(atoi(PQgetvalue(res, r, 2))),
+                        RD_KAFKA_V_PARTITION(tp_pg_col_int(res, r, 2)),
                         RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE(val, vlen),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                         RD_KAFKA_V_END);

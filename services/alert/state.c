@@ -338,8 +338,8 @@ static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
                         ? TP_LEVEL_COMMUNE
                         : (enum tp_level)tp_level_parse(PQgetvalue(res, r, 10));
         d->handling_commune_code = tp_pg_col_str(res, r, 11);
-        d->open_pauses = atoi(PQgetvalue(res, r, 12));
-        d->last_seq = atoi(PQgetvalue(res, r, 13));
+        d->open_pauses = tp_pg_col_int(res, r, 12);
+        d->last_seq = tp_pg_col_int(res, r, 13);
         d->last_event_at = tp_pg_col_ts(res, r, 14);
         d->result_returned_at = TP_TS_NONE;
         tp_strmap_put(p->dossiers, d->dossier_id, s);
@@ -384,9 +384,9 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
         for (int r = 0; r < PQntuples(res); r++) {
                 struct tp_acommune *c =
                         tp_part_commune(p, PQgetvalue(res, r, 0));
-                c->open = atoi(PQgetvalue(res, r, 1));
-                c->overdue = atoi(PQgetvalue(res, r, 2));
-                c->intake = atoi(PQgetvalue(res, r, 3));
+                c->open = tp_pg_col_int(res, r, 1);
+                c->overdue = tp_pg_col_int(res, r, 2);
+                c->intake = tp_pg_col_int(res, r, 3);
                 c->last = c->cur_last = tp_pg_col_ts(res, r, 4);
                 c->written = 1;
         }

@@ -131,10 +131,10 @@ static int tp_pcache_load(struct tp_sweep *sw, int64_t day)
                 if (cd->day_of[s] != d)
                         tp_cday_invalidate(NULL, cd,
                                            &(struct tp_inval){d, d + 1});
-                cd->events[s] = atoi(PQgetvalue(res, r, 2));
-                cd->received[s] = atoi(PQgetvalue(res, r, 3));
-                cd->resolved[s] = atoi(PQgetvalue(res, r, 4));
-                cd->resolved_ok[s] = atoi(PQgetvalue(res, r, 5));
+                cd->events[s] = tp_pg_col_int(res, r, 2);
+                cd->received[s] = tp_pg_col_int(res, r, 3);
+                cd->resolved[s] = tp_pg_col_int(res, r, 4);
+                cd->resolved_ok[s] = tp_pg_col_int(res, r, 5);
         }
         PQclear(res);
         pc->hi = day;
@@ -608,7 +608,7 @@ static int tp_sweep_parts(struct tp_sweep *sw, const char *topic,
                 return -1;
         }
         for (int r = 0; r < PQntuples(res); r++) {
-                int p = atoi(PQgetvalue(res, r, 0));
+                int p = tp_pg_col_int(res, r, 0);
                 int64_t f = tp_pg_col_ts(res, r, 1);
                 if (p < 0 || p >= n)
                         continue;
@@ -673,9 +673,9 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
                                            sizeof(k->commune));
                                 tp_strmap_put(sw->keys, key, k);
                         }
-                        k->open = atoi(PQgetvalue(res, r, 3));
-                        k->overdue = atoi(PQgetvalue(res, r, 4));
-                        k->intake = atoi(PQgetvalue(res, r, 5));
+                        k->open = tp_pg_col_int(res, r, 3);
+                        k->overdue = tp_pg_col_int(res, r, 4);
+                        k->intake = tp_pg_col_int(res, r, 5);
                         k->last = tp_pg_col_ts(res, r, 6);
                 }
                 sw->tick = t;

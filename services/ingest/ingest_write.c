@@ -281,7 +281,7 @@ static void tp_event_from_row(struct tp_event *ev, PGresult *res, int r)
                 (enum tp_event_type)tp_event_type_parse(PQgetvalue(res, r, 1));
         ev->occurred_at = tp_pg_col_ts(res, r, 2);
         ev->dossier_id = tp_pg_col_str(res, r, 3);
-        ev->seq = atoi(PQgetvalue(res, r, 4));
+        ev->seq = tp_pg_col_int(res, r, 4);
         ev->province_code = tp_pg_col_str(res, r, 5);
         ev->commune_code = tp_pg_col_str(res, r, 6);
         ev->procedure_code = tp_pg_col_str(res, r, 7);
@@ -303,7 +303,7 @@ static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res)
                 int same;
                 if (strcmp(PQgetvalue(res, r, 5), e->ev.province_code) != 0 ||
                     strcmp(PQgetvalue(res, r, 3), e->ev.dossier_id) != 0 ||
-                    atoi(PQgetvalue(res, r, 4)) != e->ev.seq)
+                    tp_pg_col_int(res, r, 4) != e->ev.seq)
                         continue;
                 tp_event_from_row(&stored, res, r);
                 /* Case may differ in the stored uuid text. */
