@@ -237,6 +237,16 @@ int tp_pg_col_level(const PGresult *res, int row, int col)
                        : tp_level_parse(PQgetvalue(res, row, col));
 }
 
+int tp_pg_exec_params(PGconn *conn, const char *sql, int n,
+                      const char *const *params, ExecStatusType want,
+                      const char *what, char *errstr, size_t errstr_size)
+{
+        PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+        int rc = tp_pg_check(conn, res, want, what, errstr, errstr_size);
+        PQclear(res);
+        return rc;
+}
+
 int tp_pg_col_int(const PGresult *res, int row, int col)
 {
         return PQgetisnull(res, row, col) ? 0 : atoi(PQgetvalue(res, row, col));

@@ -20,6 +20,12 @@ PGconn *tp_pg_connect(const char *conninfo, const char *app_name, char *errstr,
 /* Runs sql (no parameters) and expects success; returns 0 or -1. */
 int tp_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size);
 
+/* Runs sql with n text parameters, checks that the result has status want
+ * (errstr: "what: message"), clears it. Returns 0 or -1. */
+int tp_pg_exec_params(PGconn *conn, const char *sql, int n,
+                      const char *const *params, ExecStatusType want,
+                      const char *what, char *errstr, size_t errstr_size);
+
 /* Checks a result: returns 0 if its status is want, else fills errstr with
  * "what: message" and returns -1. Does not clear res. */
 int tp_pg_check(PGconn *conn, PGresult *res, ExecStatusType want,

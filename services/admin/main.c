@@ -108,7 +108,6 @@ static int tp_redrive_mark(PGconn *conn, PGresult *res)
 {
         struct tp_copybuf ids;
         const char *params[1];
-        PGresult *upd;
         char err[512];
         int rc;
 
@@ -117,16 +116,16 @@ static int tp_redrive_mark(PGconn *conn, PGresult *res)
                 tp_pgarray_add(&ids, PQgetvalue(res, r, 0), r == 0);
         tp_pgarray_end(&ids);
         params[0] = ids.data;
-        upd = PQexecParams(conn,
-                           "UPDATE tthc.rejected_messages SET redriven_at = "
-                           "now() WHERE id = ANY ($1::bigint[])",
-                           1, NULL, params, NULL, NULL, 0);
-        rc = tp_pg_check(conn, upd, PGRES_COMMAND_OK,
-                         "republished, but could not mark them redriven", err,
-                         sizeof(err));
+        rc = tp_pg_exec_params(conn,
+                               "UPDATE tthc.rejected_messages SET "
+                               "redriven_at = now() WHERE id = ANY "
+                               "($1::bigint[])",
+                               1, params, PGRES_COMMAND_OK,
+                               "republished, but could not mark them "
+                               "redriven",
+                               err, sizeof(err));
         if (rc != 0)
                 fprintf(stderr, "tthc-admin: %s\n", err);
-        PQclear(upd);
         tp_copybuf_release(&ids);
         return rc;
 }

@@ -287,16 +287,6 @@ char *tp_alert_details_json(const char *province, const char *commune,
         return out;
 }
 
-static int tp_exec(PGconn *conn, const char *sql, int n, const char **params,
-                   ExecStatusType want, const char *what, char *errstr,
-                   size_t errstr_size)
-{
-        PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-        int rc = tp_pg_check(conn, res, want, what, errstr, errstr_size);
-        PQclear(res);
-        return rc;
-}
-
 /* Records a change of an episode: tthc.alerts, the outbox, NOTIFY. */
 int tp_alert_record(PGconn *conn, const char *id, const char *province,
                     const char *commune, enum tp_rule rule, enum tp_sev sev,
@@ -318,52 +308,56 @@ int tp_alert_record(PGconn *conn, const char *id, const char *province,
                 const char *p[9] = {
                         id, province, commune, tp_rule_name(rule), sevs, v,
                         t,  st_s,     details};
-                rc = tp_exec(conn,
-                             "INSERT INTO tthc.alerts (alert_id, "
-                             "province_code, commune_code, rule, severity, "
-                             "status, value, threshold, started_at, details, "
-                             "changed_at) VALUES ($1, $2, $3, $4, $5, "
-                             "'firing', $6, $7, $8, $9, $8) ON CONFLICT "
-                             "(alert_id) DO UPDATE SET severity = "
-                             "EXCLUDED.severity, status = 'firing', value = "
-                             "EXCLUDED.value, threshold = EXCLUDED.threshold, "
-                             "details = EXCLUDED.details, resolved_at = "
-                             "NULL, resolution = NULL, volume_lost_at = NULL, "
-                             "changed_at = EXCLUDED.changed_at, updated_at = "
-                             "now()",
-                             9, p, PGRES_COMMAND_OK,
-                             "could not record an alert", errstr, errstr_size);
+                rc = tp_pg_exec_params(
+                        conn,
+                        "INSERT INTO tthc.alerts (alert_id, "
+                        "province_code, commune_code, rule, severity, "
+                        "status, value, threshold, started_at, details, "
+                        "changed_at) VALUES ($1, $2, $3, $4, $5, "
+                        "'firing', $6, $7, $8, $9, $8) ON CONFLICT "
+                        "(alert_id) DO UPDATE SET severity = "
+                        "EXCLUDED.severity, status = 'firing', value = "
+                        "EXCLUDED.value, threshold = EXCLUDED.threshold, "
+                        "details = EXCLUDED.details, resolved_at = "
+                        "NULL, resolution = NULL, volume_lost_at = NULL, "
+                        "changed_at = EXCLUDED.changed_at, updated_at = "
+                        "now()",
+                        9, p, PGRES_COMMAND_OK, "could not record an alert",
+                        errstr, errstr_size);
         } else {
                 const char *p[8] = {id,   sevs,   v,          t,
                                     at_s, status, resolution, details};
-                rc = tp_exec(conn,
-                             "UPDATE tthc.alerts SET severity = $2, value = "
-                             "$3, threshold = $4, changed_at = $5, status = "
-                             "$6, resolved_at = CASE WHEN $6 = 'resolved' "
-                             "THEN $5::timestamptz END, resolution = $7, "
-                             "details = $8, volume_lost_at = NULL, "
-                             "updated_at = now() WHERE alert_id = $1",
-                             8, p, PGRES_COMMAND_OK,
-                             "could not update an alert", errstr, errstr_size);
+                rc = tp_pg_exec_params(
+                        conn,
+                        "UPDATE tthc.alerts SET severity = $2, value = "
+                        "$3, threshold = $4, changed_at = $5, status = "
+                        "$6, resolved_at = CASE WHEN $6 = 'resolved' "
+                        "THEN $5::timestamptz END, resolution = $7, "
+                        "details = $8, volume_lost_at = NULL, "
+                        "updated_at = now() WHERE alert_id = $1",
+                        8, p, PGRES_COMMAND_OK, "could not update an alert",
+                        errstr, errstr_size);
         }
         if (rc == 0) {
                 const char *p[8] = {id,   tp_change_name(change),
                                     sevs, status,
                                     v,    t,
                                     at_s, details};
-                rc = tp_exec(conn,
-                             "INSERT INTO tthc.alert_outbox (alert_id, "
-                             "change, severity, status, value, threshold, "
-                             "changed_at, details) VALUES ($1, $2, $3, $4, "
-                             "$5, $6, $7, $8)",
-                             8, p, PGRES_COMMAND_OK, "could not queue an alert",
-                             errstr, errstr_size);
+                rc = tp_pg_exec_params(
+                        conn,
+                        "INSERT INTO tthc.alert_outbox (alert_id, "
+                        "change, severity, status, value, threshold, "
+                        "changed_at, details) VALUES ($1, $2, $3, $4, "
+                        "$5, $6, $7, $8)",
+                        8, p, PGRES_COMMAND_OK, "could not queue an alert",
+                        errstr, errstr_size);
         }
         if (rc == 0) {
                 const char *p[1] = {id};
-                rc = tp_exec(conn, "SELECT pg_notify('tthc_alerts', $1)", 1, p,
-                             PGRES_TUPLES_OK, "could not notify", errstr,
-                             errstr_size);
+                rc = tp_pg_exec_params(conn,
+                                       "SELECT pg_notify('tthc_alerts', $1)", 1,
+                                       p, PGRES_TUPLES_OK, "could not notify",
+                                       errstr, errstr_size);
         }
         return rc;
 }
@@ -376,11 +370,12 @@ static int tp_sweep_volume(struct tp_sweep *sw, struct tp_episode *ep,
         if (at != TP_TS_NONE)
                 tp_format_ts(at, ts, sizeof(ts));
         ep->volume_lost = at;
-        return tp_exec(sw->conn,
-                       "UPDATE tthc.alerts SET volume_lost_at = $2, "
-                       "updated_at = now() WHERE alert_id = $1",
-                       2, p, PGRES_COMMAND_OK, "could not update an alert",
-                       sw->errstr, sw->errstr_size);
+        return tp_pg_exec_params(sw->conn,
+                                 "UPDATE tthc.alerts SET volume_lost_at = $2, "
+                                 "updated_at = now() WHERE alert_id = $1",
+                                 2, p, PGRES_COMMAND_OK,
+                                 "could not update an alert", sw->errstr,
+                                 sw->errstr_size);
 }
 
 static int tp_sweep_rule(struct tp_sweep *sw, const char *commune,
@@ -709,7 +704,8 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
         p[3] = next_tick != TP_TS_NONE ? nt : NULL;
         p[4] = wm != TP_TS_NONE ? wm_s : NULL;
         p[5] = caught_up ? "true" : "false";
-        if (tp_exec(sw->conn,
+        if (tp_pg_exec_params(
+                    sw->conn,
                     "UPDATE tthc.alert_provinces SET topic = $2, partitions "
                     "= $3, next_tick = coalesce($4, next_tick), watermark = "
                     "coalesce($5, watermark), caught_up = $6, caught_up_at = "
@@ -728,7 +724,8 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
                 const char *q[2] = {sw->prov, last_s};
                 char day_s[16];
                 const char *q2[2] = {sw->prov, day_s};
-                if (tp_exec(sw->conn,
+                if (tp_pg_exec_params(
+                            sw->conn,
                             "DELETE FROM tthc.alert_commune_ticks t WHERE "
                             "t.province_code = $1 AND t.tick < $2 AND EXISTS "
                             "(SELECT 1 FROM tthc.alert_commune_ticks n WHERE "
@@ -741,12 +738,13 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
                         return -1;
                 tp_fmt_day(tp_vn_day(last) - TP_DAY_RING - 8, day_s,
                            sizeof(day_s));
-                return tp_exec(sw->conn,
-                               "DELETE FROM tthc.alert_commune_days WHERE "
-                               "province_code = $1 AND day < $2::date",
-                               2, q2, PGRES_COMMAND_OK,
-                               "could not prune commune day counters",
-                               sw->errstr, sw->errstr_size);
+                return tp_pg_exec_params(
+                        sw->conn,
+                        "DELETE FROM tthc.alert_commune_days WHERE "
+                        "province_code = $1 AND day < $2::date",
+                        2, q2, PGRES_COMMAND_OK,
+                        "could not prune commune day counters", sw->errstr,
+                        sw->errstr_size);
         }
 }
 
@@ -774,7 +772,8 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
         params[0] = prov;
         params[1] = topic;
         params[2] = np;
-        if (tp_exec(conn,
+        if (tp_pg_exec_params(
+                    conn,
                     "INSERT INTO tthc.alert_provinces (province_code, topic, "
                     "partitions) VALUES ($1, $2, $3) ON CONFLICT "
                     "(province_code) DO NOTHING",
