@@ -16,13 +16,13 @@
 # and tthc.alerts prints each message's producer timestamp (CreateTime)
 # and its arrival time (same wall clock); latency = arrival of the
 # commune's overdue_backlog alert - CreateTime of the crossing event.
-# tthc-alert runs with its defaults (--batch-ms 500) unless --batch-ms.
+# tthc-alert runs with its default --batch-ms (2000) unless --batch-ms.
 #
 # Prints a Markdown snippet on stdout, also written to --out if given.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TRIALS=5
-BATCH_MS=500
+BATCH_MS=2000
 OUT=
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -240,7 +240,7 @@ REPORT=$(cat <<MD
 Time from producing the event that makes a commune cross the
 \`overdue_backlog\` threshold (its producer timestamp) to the alert's arrival
 on Kafka topic \`tthc.alerts\` at a consumer on the same machine, with
-\`tthc-alert\` running live (\`--batch-ms $BATCH_MS\`, default 500) against
+\`tthc-alert\` running live (\`--batch-ms $BATCH_MS\`, default 2000) against
 tthc-broker and a local PostgreSQL $PGV (\`bench/alert_latency.sh\`,
 $TRIALS trials, $(date -u +%Y-%m-%d)).
 

@@ -495,7 +495,10 @@ static const char tp_levels_upsert[] =
         "EXCLUDED.supplement_requested, "
         "stints = t.stints + EXCLUDED.stints, "
         "stint_ms = t.stint_ms + EXCLUDED.stint_ms, "
-        "hist = tthc.hist_add(t.hist, EXCLUDED.hist)";
+        /* the histogram moves only with ended stints: skip the function
+         * (a subquery per row) for the rows without */
+        "hist = CASE WHEN EXCLUDED.stints = 0 THEN t.hist "
+        "ELSE tthc.hist_add(t.hist, EXCLUDED.hist) END";
 
 static const char tp_routes_upsert[] =
         "INSERT INTO tthc.procedure_routing_daily AS t SELECT * FROM "
