@@ -14,82 +14,137 @@ extern char **environ;
 
 enum tp_opt_type { TP_OPT_STR, TP_OPT_INT, TP_OPT_BOOL };
 
+/* Which services read an option (--help lists only those; a flag of
+ * another service is an error, a file line or variable of another service
+ * is ignored, so one file or one environment can serve them all). */
+enum {
+        TP_SVC_INGEST = 1,
+        TP_SVC_ROUTE = 2,
+        TP_SVC_ALERT = 4,
+        TP_SVC_CHECK = 8,
+        TP_SVC_ADMIN = 16,
+        TP_SVC_CONSUMERS = TP_SVC_INGEST | TP_SVC_ROUTE | TP_SVC_ALERT,
+        TP_SVC_READERS = TP_SVC_CONSUMERS | TP_SVC_CHECK, /* decode events */
+        TP_SVC_ALL = 31
+};
+
 struct tp_opt {
         const char *name;
         enum tp_opt_type type;
         const char *dflt;
         size_t off;
         const char *help;
+        unsigned svc;
 };
 
-#define OPT(n, t, d, f, h)                                                     \
+#define OPT(n, t, d, f, h, svc)                                                \
         {                                                                      \
-                n, t, d, offsetof(struct tp_cfg, f), h                         \
+                n, t, d, offsetof(struct tp_cfg, f), h, svc                    \
         }
 
 static const struct tp_opt tp_opts[] = {
         OPT("brokers", TP_OPT_STR, "localhost:9092", brokers,
-            "Kafka bootstrap servers"),
+            "Kafka bootstrap servers", TP_SVC_ALL),
         OPT("pg", TP_OPT_STR, "dbname=tthc", pg,
-            "PostgreSQL conninfo (secret: use TTHC_PG_FILE)"),
-        OPT("group", TP_OPT_STR, NULL, group, "Kafka consumer group id"),
+            "PostgreSQL conninfo (secret: use TTHC_PG_FILE)",
+            TP_SVC_CONSUMERS | TP_SVC_ADMIN),
+        OPT("group", TP_OPT_STR, NULL, group, "Kafka consumer group id",
+            TP_SVC_CONSUMERS),
         OPT("topics", TP_OPT_STR, "^tthc\\.filings\\.[0-9]{2}$", topics,
-            "topic regex (leading ^) or comma-separated topic list"),
+            "topic regex (leading ^) or comma-separated topic list",
+            TP_SVC_CONSUMERS | TP_SVC_CHECK),
         OPT("schemas", TP_OPT_STR, "schemas/avro", schemas,
-            "schema catalog directory (<id>-*.avsc)"),
+            "schema catalog directory (<id>-*.avsc)", TP_SVC_READERS),
         OPT("reader-schema", TP_OPT_STR, NULL, reader_schema,
-            "reader schema (default: <schemas>/1-filing_event.avsc)"),
+            "reader schema (default: <schemas>/1-filing_event.avsc)",
+            TP_SVC_READERS),
         OPT("registry", TP_OPT_STR, "", registry,
-            "Confluent schema registry URL (optional)"),
+            "Confluent schema registry URL (optional)", TP_SVC_READERS),
         OPT("registry-ca-file", TP_OPT_STR, "", registry_ca_file,
-            "CA bundle to verify the schema registry's TLS certificate"),
+            "CA bundle to verify the schema registry's TLS certificate",
+            TP_SVC_READERS),
         OPT("registry-user", TP_OPT_STR, "", registry_user,
-            "schema registry basic-auth user"),
+            "schema registry basic-auth user", TP_SVC_READERS),
         OPT("registry-password", TP_OPT_STR, "", registry_password,
             "schema registry basic-auth password (secret: use "
-            "TTHC_REGISTRY_PASSWORD_FILE)"),
+            "TTHC_REGISTRY_PASSWORD_FILE)",
+            TP_SVC_READERS),
         OPT("reference", TP_OPT_STR, "reference", reference,
-            "reference data directory (provinces.csv, communes.csv)"),
+            "reference data directory (provinces.csv, communes.csv)",
+            TP_SVC_READERS | TP_SVC_ADMIN),
         OPT("migrations", TP_OPT_STR, "schemas/sql", migrations,
-            "SQL migrations directory"),
+            "SQL migrations directory", TP_SVC_CONSUMERS | TP_SVC_ADMIN),
         OPT("migrate", TP_OPT_BOOL, "false", migrate,
-            "apply migrations and reference data on start"),
+            "apply migrations and reference data on start", TP_SVC_CONSUMERS),
         OPT("dlq-topic", TP_OPT_STR, "tthc.filings.dlq", dlq_topic,
-            "dead-letter topic"),
+            "dead-letter topic", TP_SVC_INGEST),
         OPT("exit-when-idle", TP_OPT_BOOL, "false", exit_when_idle,
-            "drain the topics, commit and exit 0"),
+            "drain the topics, commit and exit 0", TP_SVC_CONSUMERS),
         OPT("idle-exit-ms", TP_OPT_INT, "10000", idle_exit_ms,
             "with --exit-when-idle: exit after this long with nothing "
-            "assigned"),
+            "assigned",
+            TP_SVC_CONSUMERS),
         OPT("batch-size", TP_OPT_INT, "50000", batch_size,
             "maximum messages per transaction (a caught-up consumer "
-            "commits at once)"),
+            "commits at once)",
+            TP_SVC_CONSUMERS),
         OPT("batch-ms", TP_OPT_INT, "2000", batch_ms,
-            "maximum time to fill a batch (ms)"),
+            "maximum time to fill a batch (ms)", TP_SVC_CONSUMERS),
         OPT("batch-bytes", TP_OPT_INT, "16777216", batch_bytes,
-            "maximum message bytes per transaction (key + value)"),
+            "maximum message bytes per transaction (key + value)",
+            TP_SVC_CONSUMERS),
         OPT("state-cap", TP_OPT_INT, "1000000", state_cap,
             "dossiers whose state is kept in memory between batches "
-            "(least recently used evicted; 0: none kept)"),
+            "(least recently used evicted; 0: none kept)",
+            TP_SVC_INGEST | TP_SVC_ROUTE),
         OPT("unready-after-ms", TP_OPT_INT, "60000", unready_after_ms,
-            "/readyz fails once commits have failed for this long (ms)"),
+            "/readyz fails once commits have failed for this long (ms)",
+            TP_SVC_CONSUMERS),
         OPT("http-port", TP_OPT_INT, "0", http_port,
-            "port for /metrics, /healthz, /readyz (0: off)"),
+            "port for /metrics, /healthz, /readyz (0: off)", TP_SVC_CONSUMERS),
         OPT("http-address", TP_OPT_STR, "::", http_address,
             "address the HTTP endpoint listens on (:: every address, "
-            "0.0.0.0 every IPv4 one, or e.g. 127.0.0.1)"),
+            "0.0.0.0 every IPv4 one, or e.g. 127.0.0.1)",
+            TP_SVC_CONSUMERS),
         OPT("http-max-per-ip", TP_OPT_INT, "8", http_max_per_ip,
-            "HTTP connections at once from one client address (1..64)"),
+            "HTTP connections at once from one client address (1..64)",
+            TP_SVC_CONSUMERS),
         OPT("http-timeout-s", TP_OPT_INT, "2", http_timeout_s,
             "HTTP connection idle timeout (s, 1..60; below the probes' "
-            "timeout)"),
+            "timeout)",
+            TP_SVC_CONSUMERS),
         OPT("log-level", TP_OPT_STR, "info", log_level,
-            "debug, info, warn or error"),
-        OPT("log-format", TP_OPT_STR, "logfmt", log_format, "logfmt or json"),
-        OPT("rules", TP_OPT_STR, "", rules, "alert rules file (tthc-alert)"),
+            "debug, info, warn or error", TP_SVC_ALL),
+        OPT("log-format", TP_OPT_STR, "logfmt", log_format, "logfmt or json",
+            TP_SVC_ALL),
+        OPT("rules", TP_OPT_STR, "", rules, "alert rules file (tthc-alert)",
+            TP_SVC_ALERT),
         OPT("alertmanager", TP_OPT_STR, "", alertmanager,
-            "Alertmanager base URL (tthc-alert)"),
+            "Alertmanager base URL (tthc-alert)", TP_SVC_ALERT),
 };
+
+/* The options a service reads: by its binary's name; every option for a
+ * name not listed (tests). */
+static unsigned tp_service_mask(const char *service)
+{
+        static const struct {
+                const char *name;
+                unsigned mask;
+        } svcs[] = {
+                {"tthc-ingest", TP_SVC_INGEST}, {"tthc-route", TP_SVC_ROUTE},
+                {"tthc-alert", TP_SVC_ALERT},   {"tthc-check", TP_SVC_CHECK},
+                {"tthc-admin", TP_SVC_ADMIN},
+        };
+        for (size_t i = 0; service && i < TP_ARRAY_LEN(svcs); i++)
+                if (strcmp(svcs[i].name, service) == 0)
+                        return svcs[i].mask;
+        return TP_SVC_ALL;
+}
+
+static int tp_opt_read_by(const struct tp_opt *o, unsigned mask)
+{
+        return mask == 0 || (o->svc & mask) != 0;
+}
 
 static const struct tp_opt *tp_opt_find(const char *name)
 {
@@ -181,6 +236,8 @@ int tp_cfg_set(struct tp_cfg *cfg, const char *name, const char *value,
                 snprintf(errstr, errstr_size, "unknown option \"%s\"", name);
                 return -1;
         }
+        if (!tp_opt_read_by(o, cfg->service_mask))
+                return 0; /* another service's, in a shared file or env */
         if (tp_opt_check(o, value, errstr, errstr_size) != 0)
                 return -1;
         if (o->type == TP_OPT_STR) {
@@ -429,10 +486,12 @@ static int tp_cfg_argv(struct tp_cfg *cfg, int argc, char **argv, char *errstr,
                 tp_strlcpy(name, arg,
                            eq ? (size_t)(eq - arg) + 1 : sizeof(name));
                 o = tp_opt_find(name);
-                if (!o && strncmp(name, "kafka.", 6) != 0 &&
+                if ((!o || !tp_opt_read_by(o, cfg->service_mask)) &&
+                    strncmp(name, "kafka.", 6) != 0 &&
                     strcmp(name, "config") != 0) {
                         snprintf(errstr, errstr_size,
-                                 "unknown option --%s (try --help)", name);
+                                 "%s option --%s (try --help)",
+                                 o ? "not this service's" : "unknown", name);
                         return -1;
                 }
                 if (eq) {
@@ -462,7 +521,10 @@ void tp_cfg_print_help(const char *service, const char *summary)
                service, summary);
         printf("  --config FILE          TTHC_CONFIG   \"key = value\" "
                "lines; kafka.<prop> = v goes to librdkafka\n");
+        unsigned mask = tp_service_mask(service);
         for (size_t i = 0; i < TP_ARRAY_LEN(tp_opts); i++) {
+                if (!tp_opt_read_by(&tp_opts[i], mask))
+                        continue;
                 tp_env_name(tp_opts[i].name, env, sizeof(env));
                 printf("  --%-20s %-22s %s%s%s%s\n", tp_opts[i].name, env,
                        tp_opts[i].help, tp_opts[i].dflt ? " [" : "",
@@ -483,6 +545,7 @@ enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg, const char *service,
         const char *file;
         /* First, so that the caller may release cfg on every result. */
         tp_cfg_defaults(cfg, default_group);
+        cfg->service_mask = tp_service_mask(service);
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--help") == 0 ||
                     strcmp(argv[i], "-h") == 0)

@@ -43,6 +43,9 @@ struct tp_cfg {
         int unready_after_ms;
         int http_max_per_ip;
         int http_timeout_s;
+        /* the options of the loading service (tp_cfg_load; 0: every
+         * option, as tp_cfg_defaults leaves it) */
+        unsigned service_mask;
         /* kafka.* pass-through, in order of appearance */
         char **kafka_keys;
         char **kafka_values;

@@ -188,6 +188,39 @@ static void test_cfg__help_leaves_cfg_releasable(void **state)
         tp_cfg_release(&cfg);
 }
 
+/* A service reads its own options: another service's flag is an error,
+ * its variable (a shared ConfigMap) is ignored. */
+static void test_cfg__options_per_service(void **state)
+{
+        struct tp_cfg cfg;
+        char err[256];
+        char *flag[] = {(char *)"tthc-ingest", (char *)"--rules", (char *)"x",
+                        NULL};
+        char *none[] = {(char *)"tthc-ingest", NULL};
+        (void)state;
+        assert_int_equal(tp_cfg_load(&cfg, "tthc-ingest", "tthc-ingest", 3,
+                                     flag, err, sizeof(err)),
+                         TP_CFG_ERROR);
+        assert_non_null(strstr(err, "not this service's option --rules"));
+        tp_cfg_release(&cfg);
+
+        setenv("TTHC_ALERTMANAGER", "http://am:9093", 1);
+        setenv("TTHC_BATCH_SIZE", "77", 1);
+        assert_int_equal(tp_cfg_load(&cfg, "tthc-ingest", "tthc-ingest", 1,
+                                     none, err, sizeof(err)),
+                         TP_CFG_OK);
+        assert_string_equal(cfg.alertmanager, "");
+        assert_int_equal(cfg.batch_size, 77);
+        tp_cfg_release(&cfg);
+        assert_int_equal(tp_cfg_load(&cfg, "tthc-alert", "tthc-alert", 1, none,
+                                     err, sizeof(err)),
+                         TP_CFG_OK);
+        assert_string_equal(cfg.alertmanager, "http://am:9093");
+        tp_cfg_release(&cfg);
+        unsetenv("TTHC_ALERTMANAGER");
+        unsetenv("TTHC_BATCH_SIZE");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -197,6 +230,7 @@ int main(void)
                 cmocka_unit_test(test_cfg__precedence_flags_over_env),
                 cmocka_unit_test(test_cfg__help_leaves_cfg_releasable),
                 cmocka_unit_test(test_cfg__kafka_from_env_and_file),
+                cmocka_unit_test(test_cfg__options_per_service),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
