@@ -151,6 +151,18 @@ void tp_store_put(struct tp_store *s, const char *key, void *value)
         tp_store_link_head(s, e);
 }
 
+void *tp_store_get_or_new(struct tp_store *s, const char *key,
+                          void *(*make)(const void *ctx), const void *ctx)
+{
+        void *value = tp_store_get(s, key);
+        if (!value) {
+                value = make(ctx);
+                tp_store_put(s, key, value);
+                tp_store_touch(s, key);
+        }
+        return value;
+}
+
 int tp_store_touch(struct tp_store *s, const char *key)
 {
         struct tp_store_entry *e = tp_strmap_get(s->map, key);

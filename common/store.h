@@ -63,6 +63,11 @@ void *tp_store_get(struct tp_store *s, const char *key);
  * one): a row loaded from the database, or a new entry (then touch it). */
 void tp_store_put(struct tp_store *s, const char *key, void *value);
 
+/* The resident value of key, or, on a miss, make(ctx) put under key and
+ * touched (a new entry is always written by the checkpoint). */
+void *tp_store_get_or_new(struct tp_store *s, const char *key,
+                          void *(*make)(const void *ctx), const void *ctx);
+
 /* Marks the resident key as changed by the open attempt (call before the
  * change). Returns 0, or -1 when key is not resident. */
 int tp_store_touch(struct tp_store *s, const char *key);

@@ -317,7 +317,6 @@ static int tp_dlq_mark(PGconn *conn, PGresult *res, const int *delivered,
 {
         struct tp_copybuf ids;
         const char *params[1];
-        PGresult *upd;
         int first = 1, rc;
 
         tp_copybuf_init(&ids);
@@ -333,15 +332,13 @@ static int tp_dlq_mark(PGconn *conn, PGresult *res, const int *delivered,
         }
         tp_pgarray_end(&ids);
         params[0] = ids.data;
-        upd = PQexecParams(conn,
-                           "UPDATE tthc.rejected_messages SET "
-                           "dlq_published_at = now() WHERE id = "
-                           "ANY($1::bigint[])",
-                           1, NULL, params, NULL, NULL, 0);
-        rc = tp_pg_check(conn, upd, PGRES_COMMAND_OK,
-                         "could not mark dead letters as published", errstr,
-                         errstr_size);
-        PQclear(upd);
+        rc = tp_pg_exec_params(conn,
+                               "UPDATE tthc.rejected_messages SET "
+                               "dlq_published_at = now() WHERE id = "
+                               "ANY($1::bigint[])",
+                               1, params, PGRES_COMMAND_OK,
+                               "could not mark dead letters as published",
+                               errstr, errstr_size);
         tp_copybuf_release(&ids);
         return rc;
 }

@@ -210,20 +210,11 @@ static void tp_count_hour(struct tp_ingest *ig, const struct tp_dossier *d,
                 hc->c[i] += add[i];
 }
 
-/* The dossier's state (key: its store key, size 600); a dossier seen for
- * the first time is new, and marked as changed by this batch. */
-static struct tp_dossier *tp_dossier_for(struct tp_ingest *ig,
-                                         const struct tp_event *ev, char *key)
+/* A new dossier's state, from its first event (tp_store_get_or_new). */
+static void *tp_dossier_new(const void *ev)
 {
-        struct tp_dossier *d;
-        tp_dossier_key(key, 600, ev->province_code, ev->dossier_id);
-        d = tp_store_get(ig->store, key);
-        if (!d) {
-                d = tp_xcalloc(1, sizeof(*d));
-                tp_dossier_init(d, ev);
-                tp_store_put(ig->store, key, d);
-                tp_store_touch(ig->store, key);
-        }
+        struct tp_dossier *d = tp_xcalloc(1, sizeof(*d));
+        tp_dossier_init(d, ev);
         return d;
 }
 
@@ -241,7 +232,10 @@ static size_t tp_apply_entries(struct tp_ingest *ig)
                 struct tp_effects fx;
                 if (e->reason != TP_REASON_OK)
                         continue;
-                d = tp_dossier_for(ig, &e->ev, dkey);
+                tp_dossier_key(dkey, sizeof(dkey), e->ev.province_code,
+                               e->ev.dossier_id);
+                d = tp_store_get_or_new(ig->store, dkey, tp_dossier_new,
+                                        &e->ev);
                 snprintf(key, sizeof(key), "%s|%s|%d", e->ev.province_code,
                          e->ev.dossier_id, (int)e->ev.seq);
                 if (tp_dossier_check_seq(d, e->ev.seq) == TP_SEQ_DUPLICATE) {

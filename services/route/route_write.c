@@ -177,20 +177,12 @@ static int tp_load_states(struct tp_route *rt, PGconn *conn, char *errstr,
         return 0;
 }
 
-/* The dossier's state (key: its store key, size 600); a dossier seen for
- * the first time is new, and marked as changed by this batch. */
-static struct tp_route_state *tp_state_for(struct tp_route *rt,
-                                           const struct tp_event *ev, char *key)
+/* A new dossier's routing state, from its first event
+ * (tp_store_get_or_new). */
+static void *tp_state_new(const void *ev)
 {
-        struct tp_route_state *st;
-        tp_state_key(key, 600, ev->province_code, ev->dossier_id);
-        st = tp_store_get(rt->store, key);
-        if (!st) {
-                st = tp_xcalloc(1, sizeof(*st));
-                tp_route_state_init(st, ev);
-                tp_store_put(rt->store, key, st);
-                tp_store_touch(rt->store, key);
-        }
+        struct tp_route_state *st = tp_xcalloc(1, sizeof(*st));
+        tp_route_state_init(st, ev);
         return st;
 }
 
@@ -326,7 +318,9 @@ static void tp_apply_entries(struct tp_route *rt)
                         rt->pending.skipped[e->reason]++;
                         continue;
                 }
-                st = tp_state_for(rt, &e->ev, key);
+                tp_state_key(key, sizeof(key), e->ev.province_code,
+                             e->ev.dossier_id);
+                st = tp_store_get_or_new(rt->store, key, tp_state_new, &e->ev);
                 if (tp_dossier_check_seq(&st->d, e->ev.seq) ==
                     TP_SEQ_DUPLICATE) {
                         rt->pending.duplicates++;

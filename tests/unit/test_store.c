@@ -192,6 +192,32 @@ static void test_strmap__delete(void **state)
         tp_strmap_destroy(m);
 }
 
+static void *make_int(const void *ctx)
+{
+        return val(*(const int *)ctx);
+}
+
+/* A miss makes a new entry, which the checkpoint must write: touched. */
+static void test_store__get_or_new_touches_new(void **state)
+{
+        struct tp_store *s = tp_store_new(release, SIZE_MAX);
+        char seen[16] = "";
+        int five = 5, six = 6;
+        (void)state;
+        tp_store_begin(s, 1);
+        tp_store_put(s, "a", val(1)); /* loaded: clean */
+        assert_int_equal(*(int *)tp_store_get_or_new(s, "a", make_int, &six),
+                         1);
+        assert_int_equal(*(int *)tp_store_get_or_new(s, "b", make_int, &five),
+                         5);
+        tp_store_each_touched(s, count_touched, seen);
+        assert_string_equal(seen, "b");
+        tp_store_abort(s);
+        assert_int_equal(get(s, "b"), -1);
+        assert_int_equal(get(s, "a"), 1);
+        tp_store_destroy(s);
+}
+
 /* cap 0: nothing stays resident after a commit */
 static void test_store__cap_zero_keeps_nothing(void **state)
 {
@@ -214,6 +240,7 @@ int main(void)
                 cmocka_unit_test(test_store__each_touched_in_order_once),
                 cmocka_unit_test(test_store__epoch_change_drops_all),
                 cmocka_unit_test(test_store__evicts_least_recent_clean),
+                cmocka_unit_test(test_store__get_or_new_touches_new),
                 cmocka_unit_test(test_store__cap_zero_keeps_nothing),
                 cmocka_unit_test(test_strmap__delete),
         };
