@@ -2,6 +2,7 @@
  * list in recency order (head: most recent) and the list of entries the
  * open attempt touched. */
 #include "store.h"
+#include "log.h"
 #include "strmap.h"
 #include "util.h"
 
@@ -122,7 +123,7 @@ void tp_store_begin(struct tp_store *s, uint64_t epoch)
 void *tp_store_get(struct tp_store *s, const char *key)
 {
         struct tp_store_entry *e = tp_strmap_get(s->map, key);
-        if (!e) {
+        if (!e || !e->value) {
                 s->stats.misses++;
                 return NULL;
         }
@@ -180,6 +181,37 @@ int tp_store_touch(struct tp_store *s, const char *key)
         return 0;
 }
 
+int tp_store_del(struct tp_store *s, const char *key)
+{
+        struct tp_store_entry *e = tp_strmap_get(s->map, key);
+        if (!e || tp_store_touch(s, key) != 0)
+                return -1;
+        tp_store_release_value(s, e->value);
+        e->value = NULL;
+        return 0;
+}
+
+struct tp_store_each_ctx {
+        void (*fn)(const char *key, void *value, void *ud);
+        void *ud;
+};
+
+static void tp_store_each_one(const char *key, void *value, void *ud)
+{
+        struct tp_store_entry *e = value;
+        struct tp_store_each_ctx *c = ud;
+        (void)key;
+        if (e->value)
+                c->fn(e->key, e->value, c->ud);
+}
+
+void tp_store_each(struct tp_store *s,
+                   void (*fn)(const char *key, void *value, void *ud), void *ud)
+{
+        struct tp_store_each_ctx c = {fn, ud};
+        tp_strmap_each(s->map, tp_store_each_one, &c);
+}
+
 void tp_store_each_touched(struct tp_store *s,
                            void (*fn)(const char *key, void *value, void *ud),
                            void *ud)
@@ -190,8 +222,12 @@ void tp_store_each_touched(struct tp_store *s,
 
 void tp_store_commit(struct tp_store *s)
 {
-        for (size_t i = 0; i < s->n_touched; i++)
-                s->touched[i]->touched = 0;
+        for (size_t i = 0; i < s->n_touched; i++) {
+                struct tp_store_entry *e = s->touched[i];
+                e->touched = 0;
+                if (!e->value)
+                        tp_store_drop(s, e);
+        }
         s->n_touched = 0;
         while (tp_strmap_count(s->map) > s->cap && s->tail) {
                 tp_store_drop(s, s->tail);
@@ -202,6 +238,18 @@ void tp_store_commit(struct tp_store *s)
 size_t tp_store_count(const struct tp_store *s)
 {
         return tp_strmap_count(s->map);
+}
+
+void tp_store_log_stats(const struct tp_store *s)
+{
+        tp_log_info("state store: %zu dossier(s) resident (cap %zu), %llu "
+                    "hit(s), %llu miss(es), %llu evicted over the cap, %llu "
+                    "dropped",
+                    tp_store_count(s), s->cap,
+                    (unsigned long long)s->stats.hits,
+                    (unsigned long long)s->stats.misses,
+                    (unsigned long long)s->stats.evicted,
+                    (unsigned long long)s->stats.dropped);
 }
 
 const struct tp_store_stats *tp_store_stats(const struct tp_store *s)

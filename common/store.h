@@ -72,7 +72,22 @@ void *tp_store_get_or_new(struct tp_store *s, const char *key,
  * change). Returns 0, or -1 when key is not resident. */
 int tp_store_touch(struct tp_store *s, const char *key);
 
-/* Calls fn for each entry touched by the open attempt, in touch order. */
+/* Deletes the resident key in the open attempt: its value is released, it
+ * reads as absent (tp_store_get returns NULL, tp_store_put or
+ * tp_store_get_or_new bring it back, touched), tp_store_each_touched passes
+ * it with a NULL value (the checkpoint deletes its row), and it leaves the
+ * store at commit. Safe inside tp_store_each. Returns 0, or -1 when key is
+ * not resident. */
+int tp_store_del(struct tp_store *s, const char *key);
+
+/* Calls fn for each resident entry (deleted ones aside), in no set order.
+ * fn may touch or delete the entry it is given, nothing else. */
+void tp_store_each(struct tp_store *s,
+                   void (*fn)(const char *key, void *value, void *ud),
+                   void *ud);
+
+/* Calls fn for each entry touched by the open attempt, in touch order
+ * (value NULL: deleted). */
 void tp_store_each_touched(struct tp_store *s,
                            void (*fn)(const char *key, void *value, void *ud),
                            void *ud);
@@ -88,6 +103,10 @@ void tp_store_abort(struct tp_store *s);
 void tp_store_clear(struct tp_store *s);
 
 size_t tp_store_count(const struct tp_store *s);
+
+/* Logs (info) how many entries are resident and the counters of
+ * struct tp_store_stats. */
+void tp_store_log_stats(const struct tp_store *s);
 const struct tp_store_stats *tp_store_stats(const struct tp_store *s);
 
 #endif

@@ -8,13 +8,8 @@
 #include "dossier.h"
 #include "pgutil.h"
 #include "refdata.h"
+#include "store.h"
 #include "strmap.h"
-
-/* A dossier of a partition. */
-struct tp_adossier {
-        struct tp_dossier d;
-        int dirty; /* changed since the last commit */
-};
 
 /* A commune as one partition sees it. */
 struct tp_acommune {
@@ -35,10 +30,12 @@ struct tp_apart {
         int loaded;
         int64_t next_offset; /* committed, as far as we know */
         int64_t first_occ, max_occ, next_tick;
-        struct tp_strmap *dossiers; /* id -> struct tp_adossier */
+        /* id -> struct tp_dossier: every open dossier of the partition
+         * and the closed ones in their tombstone window (the hourly
+         * snapshot counts them all, so the store has no cap), as
+         * committed plus the changes of the open batch (common/store.h) */
+        struct tp_store *dossiers;
         struct tp_strmap *communes; /* code -> struct tp_acommune */
-        char **evicted;             /* dossier ids to delete */
-        size_t n_evicted, cap_evicted;
 };
 
 /* Day counter changes of the batch. */

@@ -71,13 +71,18 @@ void tp_alert_set_rules(struct tp_alert *al, const struct tp_rules *rules)
         al->rules = rules;
 }
 
-static void tp_free_dossier(const char *key, void *value, void *ud)
+static void tp_release_dossier(void *value)
 {
-        struct tp_adossier *s = value;
-        (void)key;
-        (void)ud;
-        tp_dossier_release(&s->d);
-        free(s);
+        struct tp_dossier *d = value;
+        tp_dossier_release(d);
+        free(d);
+}
+
+static void *tp_new_dossier(const void *ev)
+{
+        struct tp_dossier *d = tp_xcalloc(1, sizeof(*d));
+        tp_dossier_init(d, ev);
+        return d;
 }
 
 static void tp_free_value(const char *key, void *value, void *ud)
@@ -89,13 +94,9 @@ static void tp_free_value(const char *key, void *value, void *ud)
 
 static void tp_part_unload(struct tp_apart *p)
 {
-        tp_strmap_each(p->dossiers, tp_free_dossier, NULL);
-        tp_strmap_clear(p->dossiers);
+        tp_store_clear(p->dossiers);
         tp_strmap_each(p->communes, tp_free_value, NULL);
         tp_strmap_clear(p->communes);
-        for (size_t i = 0; i < p->n_evicted; i++)
-                free(p->evicted[i]);
-        p->n_evicted = 0;
         p->loaded = 0;
 }
 
@@ -105,9 +106,8 @@ static void tp_free_part(const char *key, void *value, void *ud)
         (void)key;
         (void)ud;
         tp_part_unload(p);
-        tp_strmap_destroy(p->dossiers);
+        tp_store_destroy(p->dossiers);
         tp_strmap_destroy(p->communes);
-        free(p->evicted);
         free(p->topic);
         free(p);
 }
@@ -290,7 +290,7 @@ static struct tp_apart *tp_part_get(struct tp_alert *al, const char *topic,
         p->topic = tp_xstrdup(topic);
         p->partition = partition;
         tp_strlcpy(p->province, prov ? prov : "", sizeof(p->province));
-        p->dossiers = tp_strmap_new();
+        p->dossiers = tp_store_new(tp_release_dossier, SIZE_MAX);
         p->communes = tp_strmap_new();
         p->next_offset = TP_OFFSET_NONE;
         tp_strmap_put(al->parts, key, p);
@@ -320,8 +320,7 @@ static PGresult *tp_part_query(PGconn *conn, const struct tp_apart *p,
 
 static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
 {
-        struct tp_adossier *s = tp_xcalloc(1, sizeof(*s));
-        struct tp_dossier *d = &s->d;
+        struct tp_dossier *d = tp_xcalloc(1, sizeof(*d));
         d->province_code = tp_xstrdup(p->province);
         d->dossier_id = tp_pg_col_str(res, r, 0);
         d->commune_code = tp_pg_col_str(res, r, 1);
@@ -342,7 +341,7 @@ static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
         d->last_seq = tp_pg_col_int(res, r, 13);
         d->last_event_at = tp_pg_col_ts(res, r, 14);
         d->result_returned_at = TP_TS_NONE;
-        tp_strmap_put(p->dossiers, d->dossier_id, s);
+        tp_store_put(p->dossiers, d->dossier_id, d);
 }
 
 /* Loads a partition's state as committed (inside the batch transaction,
@@ -437,8 +436,7 @@ struct tp_snap_ctx {
 static void tp_snap_dossier(const char *key, void *value, void *ud)
 {
         struct tp_snap_ctx *sc = ud;
-        struct tp_adossier *s = value;
-        const struct tp_dossier *d = &s->d;
+        const struct tp_dossier *d = value;
         (void)key;
         if (!tp_dossier_is_open(d)) {
                 if (d->closed_at == TP_TS_NONE ||
@@ -501,30 +499,20 @@ static void tp_snap_emit(const char *key, void *value, void *ud)
 
 struct tp_evict_ctx {
         struct tp_apart *p;
-        struct tp_strmap *keep;
         int64_t tick;
 };
 
+/* A closed dossier past its tombstone window leaves memory and its row is
+ * deleted by the checkpoint. */
 static void tp_evict_one(const char *key, void *value, void *ud)
 {
         struct tp_evict_ctx *ec = ud;
-        struct tp_adossier *s = value;
-        const struct tp_dossier *d = &s->d;
-        struct tp_apart *p = ec->p;
+        const struct tp_dossier *d = value;
         if (tp_dossier_is_open(d) ||
             (d->closed_at != TP_TS_NONE &&
-             d->closed_at >= ec->tick - TP_TOMBSTONE_MS)) {
-                tp_strmap_put(ec->keep, key, s);
+             d->closed_at >= ec->tick - TP_TOMBSTONE_MS))
                 return;
-        }
-        if (p->n_evicted == p->cap_evicted) {
-                p->cap_evicted = p->cap_evicted ? 2 * p->cap_evicted : 64;
-                p->evicted = tp_xrealloc(p->evicted,
-                                         p->cap_evicted * sizeof(char *));
-        }
-        p->evicted[p->n_evicted++] = tp_xstrdup(key);
-        tp_dossier_release(&s->d);
-        free(s);
+        tp_store_del(ec->p->dossiers, key);
 }
 
 /* The partition's watermark passed tick: record each commune's
@@ -534,13 +522,11 @@ static void tp_part_snapshot(struct tp_alert *al, struct tp_apart *p,
 {
         struct tp_snap_ctx sc = {al, p, tick, tp_vn_day(tick), 0};
         tp_strmap_each(p->communes, tp_snap_reset, NULL);
-        tp_strmap_each(p->dossiers, tp_snap_dossier, &sc);
+        tp_store_each(p->dossiers, tp_snap_dossier, &sc);
         tp_strmap_each(p->communes, tp_snap_emit, &sc);
         if (sc.evict > 0) {
-                struct tp_evict_ctx ec = {p, tp_strmap_new(), tick};
-                tp_strmap_each(p->dossiers, tp_evict_one, &ec);
-                tp_strmap_destroy(p->dossiers);
-                p->dossiers = ec.keep;
+                struct tp_evict_ctx ec = {p, tick};
+                tp_store_each(p->dossiers, tp_evict_one, &ec);
         }
 }
 
@@ -589,7 +575,7 @@ static void tp_alert_apply(struct tp_alert *al, struct tp_apart *p,
                            const struct tp_event *ev)
 {
         int64_t occ = ev->occurred_at, newmax, wm, day;
-        struct tp_adossier *s;
+        struct tp_dossier *d;
         struct tp_effects fx;
         const char *acting;
         int intake, fresh;
@@ -606,16 +592,13 @@ static void tp_alert_apply(struct tp_alert *al, struct tp_apart *p,
                 p->next_tick += TP_HOUR_MS;
         }
         p->max_occ = newmax;
-        s = tp_strmap_get(p->dossiers, ev->dossier_id);
-        if (!s) {
-                s = tp_xcalloc(1, sizeof(*s));
-                tp_dossier_init(&s->d, ev);
-                tp_strmap_put(p->dossiers, ev->dossier_id, s);
-        }
-        if (tp_dossier_check_seq(&s->d, ev->seq) == TP_SEQ_DUPLICATE) {
+        d = tp_store_get_or_new(p->dossiers, ev->dossier_id, tp_new_dossier,
+                                ev);
+        if (tp_dossier_check_seq(d, ev->seq) == TP_SEQ_DUPLICATE) {
                 al->pending.duplicates++;
                 return;
         }
+        tp_store_touch(p->dossiers, ev->dossier_id);
         /* Late events count in the watermark's day: days before the
          * province watermark never change. */
         day = tp_vn_day(occ < wm ? wm : occ);
@@ -623,26 +606,25 @@ static void tp_alert_apply(struct tp_alert *al, struct tp_apart *p,
         intake = ev->event_type == TP_EV_SUBMITTED ||
                  ev->event_type == TP_EV_RECEIVED ||
                  ev->event_type == TP_EV_INTAKE_REFUSED;
-        fresh = s->d.status == TP_DS_NONE;
-        tp_dossier_apply(&s->d, ev, &fx);
+        fresh = d->status == TP_DS_NONE;
+        tp_dossier_apply(d, ev, &fx);
         /* A result handed back after the dossier's tombstone expired:
          * it was resolved, not reopened. */
         if (fresh && ev->event_type == TP_EV_RESULT_RETURNED) {
-                s->d.status = TP_DS_RESOLVED;
-                s->d.closed_at = occ;
+                d->status = TP_DS_RESOLVED;
+                d->closed_at = occ;
         }
-        s->dirty = 1;
         al->pending.events++;
         if (acting)
                 tp_count_activity(al, p, acting, day, occ);
         if (intake && ev->commune_code &&
             (!acting || strcmp(acting, ev->commune_code) != 0))
                 tp_count_activity(al, p, ev->commune_code, day, occ);
-        if (fx.received && s->d.commune_code)
-                tp_count_day(al, p, s->d.commune_code, day, 0, 1, 0, 0);
+        if (fx.received && d->commune_code)
+                tp_count_day(al, p, d->commune_code, day, 0, 1, 0, 0);
         if (fx.resolved_early || fx.resolved_on_time || fx.resolved_late) {
-                const char *hc = s->d.handling_commune_code
-                                         ? s->d.handling_commune_code
+                const char *hc = d->handling_commune_code
+                                         ? d->handling_commune_code
                                          : acting;
                 if (hc)
                         tp_count_day(al, p, hc, day, 0, 0, 1,
@@ -667,20 +649,25 @@ static const char tp_temp_tables[] =
         "CREATE TEMP TABLE IF NOT EXISTS tp_aticks (LIKE "
         " tthc.alert_commune_ticks) ON COMMIT DELETE ROWS";
 
-struct tp_store_ctx {
+struct tp_checkpoint_ctx {
         struct tp_apart *p;
-        struct tp_copybuf *cb;
+        struct tp_copybuf *cb;   /* rows to upsert */
+        struct tp_copybuf *keys; /* rows to delete */
 };
 
+/* A dossier the batch changed: its row, or its key when it was evicted. */
 static void tp_copy_dossier(const char *key, void *value, void *ud)
 {
-        struct tp_store_ctx *st = ud;
-        struct tp_adossier *s = value;
-        const struct tp_dossier *d = &s->d;
+        struct tp_checkpoint_ctx *st = ud;
+        const struct tp_dossier *d = value;
         struct tp_copybuf *cb = st->cb;
-        (void)key;
-        if (!s->dirty)
+        if (!d) {
+                tp_copybuf_str(st->keys, st->p->topic);
+                tp_copybuf_int(st->keys, st->p->partition);
+                tp_copybuf_str(st->keys, key);
+                tp_copybuf_end_row(st->keys);
                 return;
+        }
         tp_copybuf_str(cb, st->p->topic);
         tp_copybuf_int(cb, st->p->partition);
         tp_copybuf_str(cb, st->p->province);
@@ -702,14 +689,6 @@ static void tp_copy_dossier(const char *key, void *value, void *ud)
         tp_copybuf_end_row(cb);
 }
 
-static void tp_clean_dossier(const char *key, void *value, void *ud)
-{
-        struct tp_adossier *s = value;
-        (void)key;
-        (void)ud;
-        s->dirty = 0;
-}
-
 static void tp_copy_day(const char *key, void *value, void *ud)
 {
         struct tp_dayacc *a = value;
@@ -727,8 +706,9 @@ static void tp_copy_day(const char *key, void *value, void *ud)
         tp_copybuf_end_row(cb);
 }
 
-static int tp_store_state(struct tp_alert *al, struct tp_batch *b, PGconn *conn,
-                          char *errstr, size_t errstr_size)
+static int tp_alert_checkpoint_state(struct tp_alert *al, struct tp_batch *b,
+                                     PGconn *conn, char *errstr,
+                                     size_t errstr_size)
 {
         struct tp_copybuf cb, keys;
         int rc = -1;
@@ -738,14 +718,8 @@ static int tp_store_state(struct tp_alert *al, struct tp_batch *b, PGconn *conn,
         for (size_t i = 0; i < b->n_parts; i++) {
                 struct tp_apart *p = tp_part_get(al, b->parts[i].topic,
                                                  b->parts[i].partition);
-                struct tp_store_ctx st = {p, &cb};
-                tp_strmap_each(p->dossiers, tp_copy_dossier, &st);
-                for (size_t k = 0; k < p->n_evicted; k++) {
-                        tp_copybuf_str(&keys, p->topic);
-                        tp_copybuf_int(&keys, p->partition);
-                        tp_copybuf_str(&keys, p->evicted[k]);
-                        tp_copybuf_end_row(&keys);
-                }
+                struct tp_checkpoint_ctx st = {p, &cb, &keys};
+                tp_store_each_touched(p->dossiers, tp_copy_dossier, &st);
         }
         if (tp_copybuf_send(conn, "COPY tp_adossiers FROM STDIN", &cb, errstr,
                             errstr_size) != 0 ||
@@ -813,8 +787,9 @@ done:
         return rc;
 }
 
-static int tp_store_progress(struct tp_alert *al, struct tp_batch *b,
-                             PGconn *conn, char *errstr, size_t errstr_size)
+static int tp_alert_checkpoint_progress(struct tp_alert *al, struct tp_batch *b,
+                                        PGconn *conn, char *errstr,
+                                        size_t errstr_size)
 {
         for (size_t i = 0; i < b->n_parts; i++) {
                 struct tp_part_range *r = &b->parts[i];
@@ -896,6 +871,10 @@ int tp_alert_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                 if ((!p->loaded || p->next_offset != r->start) &&
                     tp_part_load(al, p, conn, errstr, errstr_size) != 0)
                         return -1;
+                /* A failed attempt forgot every partition (above), so
+                 * the store holds only committed state here; staleness
+                 * is the offset check's, hence no epoch. */
+                tp_store_begin(p->dossiers, 0);
         }
         for (size_t i = 0; i < al->n_entries; i++) {
                 struct tp_aentry *e = &al->entries[i];
@@ -910,8 +889,8 @@ int tp_alert_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                                tp_part_get(al, e->m->topic, e->m->partition),
                                &e->ev);
         }
-        if (tp_store_state(al, b, conn, errstr, errstr_size) != 0 ||
-            tp_store_progress(al, b, conn, errstr, errstr_size) != 0)
+        if (tp_alert_checkpoint_state(al, b, conn, errstr, errstr_size) != 0 ||
+            tp_alert_checkpoint_progress(al, b, conn, errstr, errstr_size) != 0)
                 return -1;
         /* Evaluate every province in the batch, in a fixed order (the
          * evaluator locks the province's row). */
@@ -943,10 +922,7 @@ static void tp_part_committed(const char *key, void *value, void *ud)
                     strcmp(b->parts[i].topic, p->topic) != 0)
                         continue;
                 p->next_offset = b->parts[i].next;
-                tp_strmap_each(p->dossiers, tp_clean_dossier, NULL);
-                for (size_t k = 0; k < p->n_evicted; k++)
-                        free(p->evicted[k]);
-                p->n_evicted = 0;
+                tp_store_commit(p->dossiers);
         }
 }
 

@@ -131,6 +131,11 @@ const struct tp_ingest_counts *tp_ingest_counts(const struct tp_ingest *ig)
         return &ig->counts;
 }
 
+const struct tp_store *tp_ingest_store(const struct tp_ingest *ig)
+{
+        return ig->store;
+}
+
 struct tp_ingest_entry *tp_ingest_entries(struct tp_ingest *ig, size_t *n)
 {
         *n = ig->n_entries;

@@ -48,6 +48,10 @@ void tp_ingest_done(void *ctx, struct tp_batch *b, int committed);
 /* Totals over committed batches. */
 const struct tp_ingest_counts *tp_ingest_counts(const struct tp_ingest *ig);
 
+/* The dossiers' state store (owned by ig). */
+struct tp_store;
+const struct tp_store *tp_ingest_store(const struct tp_ingest *ig);
+
 /* Decodes and validates one message value (no database), for the batch
  * path (tthc-check and the fuzzer use common/filing.h and common/avrodec.h
  * directly). */

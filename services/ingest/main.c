@@ -6,6 +6,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "service.h"
+#include "store.h"
 #include "pgutil.h"
 
 #include <signal.h>
@@ -105,6 +106,7 @@ static void tp_report(const struct tp_ingest *ig)
                     (unsigned long long)n->accepted,
                     (unsigned long long)n->duplicates,
                     (unsigned long long)rejected);
+        tp_store_log_stats(tp_ingest_store(ig));
 }
 
 int main(int argc, char **argv)

@@ -7,6 +7,7 @@
 #include "service.h"
 #include "pgutil.h"
 #include "route.h"
+#include "store.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ static void tp_report(const struct tp_route *rt)
                 if (n->skipped[r])
                         tp_log_info("skipped %s: %llu", tp_reason_name(r),
                                     (unsigned long long)n->skipped[r]);
+        tp_store_log_stats(tp_route_store(rt));
 }
 
 int main(int argc, char **argv)

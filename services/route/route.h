@@ -110,4 +110,8 @@ void tp_route_done(void *ctx, struct tp_batch *b, int committed);
 /* Totals over committed batches. */
 const struct tp_route_counts *tp_route_counts(const struct tp_route *rt);
 
+/* The dossiers' state store (owned by rt). */
+struct tp_store;
+const struct tp_store *tp_route_store(const struct tp_route *rt);
+
 #endif

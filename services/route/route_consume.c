@@ -56,6 +56,11 @@ const struct tp_route_counts *tp_route_counts(const struct tp_route *rt)
         return &rt->counts;
 }
 
+const struct tp_store *tp_route_store(const struct tp_route *rt)
+{
+        return rt->store;
+}
+
 int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                      size_t errstr_size)
 {

@@ -232,6 +232,70 @@ static void test_store__cap_zero_keeps_nothing(void **state)
         tp_store_destroy(s);
 }
 
+struct seen {
+        int sum, deleted;
+};
+
+static void sum_each(const char *key, void *value, void *ud)
+{
+        struct seen *sn = ud;
+        (void)key;
+        if (value)
+                sn->sum += *(int *)value;
+        else
+                sn->deleted++;
+}
+
+static void del_odd(const char *key, void *value, void *ud)
+{
+        struct tp_store *s = ud;
+        if (*(int *)value % 2)
+                assert_int_equal(tp_store_del(s, key), 0);
+}
+
+/* A deleted entry reads as absent, is passed to the checkpoint with a
+ * NULL value, leaves at commit, comes back on abort as a miss, and a put
+ * in the same attempt brings it back as a change, not a deletion. */
+static void test_store__delete_in_attempt(void **state)
+{
+        struct tp_store *s = tp_store_new(release, SIZE_MAX);
+        struct seen sn = {0, 0};
+        (void)state;
+        tp_store_begin(s, 1);
+        tp_store_put(s, "a", val(1));
+        tp_store_put(s, "b", val(2));
+        tp_store_put(s, "c", val(3));
+        tp_store_commit(s);
+
+        tp_store_begin(s, 1);
+        g_released = 0;
+        tp_store_each(s, del_odd, s); /* deletes a and c while iterating */
+        assert_int_equal(g_released, 2);
+        assert_null(tp_store_get(s, "a"));
+        assert_int_equal(tp_store_del(s, "zz"), -1);
+        tp_store_each(s, sum_each, &sn);
+        assert_int_equal(sn.sum, 2); /* only b is visible */
+        assert_int_equal(sn.deleted, 0);
+        tp_store_put(s, "c", val(30)); /* c comes back in the attempt */
+        memset(&sn, 0, sizeof(sn));
+        tp_store_each_touched(s, sum_each, &sn);
+        assert_int_equal(sn.sum, 30);
+        assert_int_equal(sn.deleted, 1); /* a */
+        tp_store_commit(s);
+        assert_int_equal(tp_store_count(s), 2);
+        assert_int_equal(get(s, "a"), -1);
+        assert_int_equal(get(s, "c"), 30);
+
+        /* a deletion that is abandoned: the entry is gone from memory
+         * (the next access re-reads the committed row) */
+        tp_store_begin(s, 1);
+        assert_int_equal(tp_store_del(s, "b"), 0);
+        tp_store_abort(s);
+        assert_int_equal(get(s, "b"), -1);
+        assert_int_equal(get(s, "c"), 30);
+        tp_store_destroy(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -242,6 +306,7 @@ int main(void)
                 cmocka_unit_test(test_store__evicts_least_recent_clean),
                 cmocka_unit_test(test_store__get_or_new_touches_new),
                 cmocka_unit_test(test_store__cap_zero_keeps_nothing),
+                cmocka_unit_test(test_store__delete_in_attempt),
                 cmocka_unit_test(test_strmap__delete),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
