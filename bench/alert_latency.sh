@@ -5,6 +5,7 @@
 # tthc-broker and a local PostgreSQL (tests/integration/lib.sh).
 #
 #   bench/alert_latency.sh [--trials N] [--batch-ms MS] [--out FILE]
+#                          [-- more tthc-alert options]
 #
 # Each trial, in province 01 (one partition used, the others empty):
 # five IN_PERSON dossiers RECEIVED by a fresh commune on a Monday 09:00
@@ -29,6 +30,7 @@ while [[ $# -gt 0 ]]; do
 	--trials) TRIALS=$2; shift 2 ;;
 	--batch-ms) BATCH_MS=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
+	--) shift; break ;;
 	*) echo "bench/alert_latency.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -171,7 +173,7 @@ echo "topic tthc.alerts 3" >"$TTHC_BROKER_CONTROL"
 	{ cat "$W/migrate.log" >&2; tp_die "migrate failed"; }
 "$TTHC_BIN/tthc-alert" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
 	--topics 'tthc.filings.01' --batch-ms "$BATCH_MS" \
-	--kafka.session.timeout.ms=6000 \
+	--kafka.session.timeout.ms=6000 --log-level debug "$@" \
 	>"$W/alert.log" 2>&1 &
 APID=$!
 tp_on_exit bash -c "kill -TERM $APID 2>/dev/null; sleep 1; kill -KILL $APID 2>/dev/null || true"
@@ -209,24 +211,80 @@ else:
 PY
 }
 
+# One producer for every trial, as a province's system is: a producer
+# started per event would add its own connection set-up (about 0.9 s on
+# the mock broker: bootstrap and producer id) to every measurement.
+mkfifo "$W/produce.fifo"
+"$TTHC_BIN/tp-produce" "$TTHC_BROKERS" <"$W/produce.fifo" >"$W/produce.log" 2>&1 &
+PPID_=$!
+exec 7>"$W/produce.fifo"
+tp_on_exit kill -TERM "$PPID_"
+
 LAT=()
+SEEN=()
+CREATED=()
+ARRIVED=()
 for ((t = 0; t < TRIALS; t++)); do
 	c=${COMMUNES[$t]}
-	events "$t" "$c" setup | "$TTHC_BIN/tp-produce" "$TTHC_BROKERS" >/dev/null ||
-		tp_die "tp-produce failed"
+	events "$t" "$c" setup >&7
 	sleep 3
-	events "$t" "$c" cross | "$TTHC_BIN/tp-produce" "$TTHC_BROKERS" >/dev/null ||
-		tp_die "tp-produce failed"
+	events "$t" "$c" cross >&7
 	if ! tp_wait_for "grep -q '^alert $c .* fired overdue_backlog' '$W/arrivals.log'" 30; then
 		tail -20 "$W/alert.log" >&2
 		tp_die "no overdue_backlog alert for commune $c"
 	fi
 	created=$(awk -v k="LAT-$t-99" '$1 == "event" && $2 == k {print $3; exit}' "$W/arrivals.log")
 	arrived=$(awk -v k="$c" '$1 == "alert" && $2 == k && $6 == "overdue_backlog" {print $4; exit}' "$W/arrivals.log")
+	seen=$(awk -v k="LAT-$t-99" '$1 == "event" && $2 == k {print $4; exit}' "$W/arrivals.log")
 	LAT+=($((arrived - created)))
+	SEEN+=($((seen - created)))
+	CREATED+=("$created")
+	ARRIVED+=("$arrived")
 	tp_log "trial $((t + 1)): commune $c, $((arrived - created)) ms"
 	sleep 1
 done
+
+# ---- where the time goes ----------------------------------------------------
+# From tthc-alert's debug log (same clock): the batch that held the
+# crossing event ("committed a batch ...: W ms to write and commit, the
+# first received R ms before") and the relay's "published" line after it.
+BREAKDOWN=$(python3 - "$W/alert.log" "${CREATED[*]}" "${ARRIVED[*]}" <<'PY'
+import datetime, re, sys
+def ms(ts):
+    d = datetime.datetime.strptime(ts, "%Y-%m-%d %H:%M:%S.%f+00")
+    return int(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+commits, pubs = [], []
+for l in open(sys.argv[1]):
+    m = re.search(r'ts="([^"]+)"', l)
+    if not m:
+        continue
+    at = ms(m.group(1))
+    c = re.search(r'committed a batch of \d+ message\(s\): (\d+) ms to write '
+                  r'and commit, the first received (\d+) ms before', l)
+    if c:
+        commits.append((at, int(c.group(1)), int(c.group(2))))
+    elif "published" in l and "alert change" in l:
+        pubs.append(at)
+cols = [[], [], [], [], []]
+for created, arrived in zip(map(int, sys.argv[2].split()), map(int, sys.argv[3].split())):
+    c = next((c for c in commits if c[0] >= created), None)
+    p = next((p for p in pubs if c and p >= c[0]), None)
+    if not c or not p:
+        continue
+    at, write, first = c
+    parts = [at - first - created, first - write, write, p - at, arrived - p]
+    for i, v in enumerate(parts):
+        cols[i].append(v)
+med = lambda v: sorted(v)[(len(v) - 1) // 2] if v else 0
+names = ["produced → received by tthc-alert", "waiting in the batch",
+         "write + evaluate + COMMIT", "COMMIT → relay published (flushed)",
+         "published → arrival at the consumer"]
+print("| step | median | max |")
+print("|---|---|---|")
+for n, v in zip(names, cols):
+    print("| %s | %d ms | %d ms |" % (n, med(v), max(v) if v else 0))
+PY
+)
 
 # ---- report ------------------------------------------------------------------
 read -r MIN MED MAX < <(printf '%s\n' "${LAT[@]}" | sort -n |
@@ -250,6 +308,14 @@ $TRIALS trials, $(date -u +%Y-%m-%d)).
 
 Per trial (ms): ${LAT[*]}. Machine: $(nproc) vCPU $CPU, $MEM RAM,
 Linux $(uname -r).
+
+Where the time goes (tthc-alert's debug log, same clock):
+
+$BREAKDOWN
+
+For comparison, the crossing event reached the timing consumer
+(\`fetch.wait.max.ms\` 10) after: ${SEEN[*]} ms. Extra tthc-alert
+options: ${*:-none}.
 MD
 )
 printf '%s\n' "$REPORT"

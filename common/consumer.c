@@ -26,6 +26,7 @@ struct tp_assigned {
         int64_t committed; /* stored next_offset, or TP_OFFSET_NONE */
         int64_t position;  /* next offset we expect, or TP_OFFSET_NONE */
         int64_t gap_at;    /* first offset after a gap, re-sought once */
+        int64_t high;      /* high watermark last read (0: not yet) */
         int eof;           /* reached the end since the last message */
         int broken;        /* stopped loudly (offset out of range) */
 };
@@ -362,9 +363,15 @@ static rd_kafka_t *tp_consumer_kafka(struct tp_consumer *c, char *errstr,
                                      size_t errstr_size)
 {
         const struct tp_cfg *cfg = c->cfg;
+        /* fetch.wait.max.ms: a broker that holds an empty fetch for its
+         * whole wait even when data arrives (librdkafka's mock cluster,
+         * tthc-broker) would add up to that wait to every live event;
+         * a real broker answers at once, so 100 ms only costs a few
+         * idle fetches a second (docs/benchmarks.md, "Alert latency"). */
         const char *const defaults[][2] = {
                 {"partition.assignment.strategy", "range"},
                 {"topic.metadata.refresh.interval.ms", "30000"},
+                {"fetch.wait.max.ms", "100"},
         };
         /* offsets live in PostgreSQL: exactly once rests on these */
         const char *const fixed[][2] = {
@@ -1051,6 +1058,12 @@ static int tp_consumer_commit(struct tp_consumer *c)
                 enum tp_commit_rc rc =
                         tp_consumer_try_commit(c, 0, err, sizeof(err));
                 if (rc == TP_COMMIT_OK) {
+                        int64_t t1 = tp_mono_ms();
+                        tp_log_debug("committed a batch of %zu message(s): "
+                                     "%lld ms to write and commit, the first "
+                                     "received %lld ms before",
+                                     c->batch.n, (long long)(t1 - t0),
+                                     (long long)(t1 - c->batch_started_ms));
                         tp_metric_set(c->m.pg_up, 1, NULL);
                         tp_metric_observe(c->m.commit_s,
                                           (double)(tp_mono_ms() - t0) / 1000.0,
@@ -1177,6 +1190,26 @@ static int tp_consumer_gap(struct tp_consumer *c, struct tp_assigned *a,
         return 1;
 }
 
+/* The fetch that brought a message also brought its partition's high
+ * watermark: when the message is the last one, the partition is at its
+ * end now. The end-of-partition event would come only with the next,
+ * empty fetch, which the broker holds for up to fetch.wait.max.ms (500 ms
+ * by default): live, that wait was part of every batch's latency. The
+ * watermark is read only once the position reaches the last one read, so
+ * a replay far from the end does not pay for it. */
+static void tp_consumer_check_end(struct tp_consumer *c, struct tp_assigned *a)
+{
+        int64_t lo, hi;
+        if (a->position < a->high ||
+            rd_kafka_get_watermark_offsets(c->rk, a->topic, a->partition, &lo,
+                                           &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi < 0)
+                return;
+        a->high = hi;
+        if (a->position >= hi)
+                a->eof = 1;
+}
+
 static void tp_consumer_on_message(struct tp_consumer *c,
                                    rd_kafka_message_t *rkm)
 {
@@ -1203,6 +1236,7 @@ static void tp_consumer_on_message(struct tp_consumer *c,
         if (c->batch.n == 0)
                 c->batch_started_ms = tp_mono_ms();
         tp_batch_add(&c->batch, rkm, a->committed);
+        tp_consumer_check_end(c, a);
 }
 
 /* Every assigned partition has reached its end since its last message:
