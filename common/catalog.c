@@ -1,9 +1,9 @@
 /* catalog.c - see catalog.h. */
 #include "catalog.h"
 #include "avroschema.h"
+#include "http.h"
 #include "util.h"
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -131,34 +131,13 @@ static char *tp_catalog_read_dir(struct tp_catalog *cat, int32_t id, int *found,
         return json;
 }
 
-struct tp_membuf {
-        char *data;
-        size_t len;
-        int too_big;
-};
-
-static size_t tp_curl_write(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-        struct tp_membuf *mb = ud;
-        size_t n = size * nmemb;
-        if (mb->len + n > TP_SCHEMA_MAX_BYTES) {
-                mb->too_big = 1;
-                return 0;
-        }
-        mb->data = tp_xrealloc(mb->data, mb->len + n + 1);
-        memcpy(mb->data + mb->len, ptr, n);
-        mb->len += n;
-        mb->data[mb->len] = '\0';
-        return n;
-}
-
-static enum tp_catalog_status tp_registry_parse(struct tp_membuf *mb,
+static enum tp_catalog_status tp_registry_parse(const struct tp_http_reply *r,
                                                 int32_t id, char **json_out,
                                                 char *errstr,
                                                 size_t errstr_size)
 {
         json_error_t jerr;
-        json_t *root = json_loadb(mb->data ? mb->data : "", mb->len, 0, &jerr);
+        json_t *root = json_loadb(r->data ? r->data : "", r->len, 0, &jerr);
         const char *schema = json_string_value(json_object_get(root, "schema"));
         if (!schema) {
                 snprintf(errstr, errstr_size,
@@ -177,66 +156,42 @@ enum tp_catalog_status tp_registry_fetch(const struct tp_registry_opts *reg,
                                          int32_t id, char **json_out,
                                          char *errstr, size_t errstr_size)
 {
-        CURL *curl = curl_easy_init();
-        struct tp_membuf mb = {NULL, 0, 0};
-        char full[2048];
-        long code = 0;
-        CURLcode rc;
+        char full[2048], err[768];
+        struct tp_http_reply reply;
+        struct tp_http_req req = {
+                .url = full,
+                .user = reg->user,
+                .password = reg->password,
+                .ca_file = reg->ca_file,
+                .max_reply = TP_SCHEMA_MAX_BYTES,
+        };
         enum tp_catalog_status st = TP_CATALOG_OUTAGE;
 
-        if (!curl) {
-                snprintf(errstr, errstr_size, "could not initialise libcurl");
-                return TP_CATALOG_OUTAGE;
-        }
         snprintf(full, sizeof(full), "%s/schemas/ids/%d", reg->url, id);
-        curl_easy_setopt(curl, CURLOPT_URL, full);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, tp_curl_write);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &mb);
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
-        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        if (reg->ca_file && *reg->ca_file)
-                curl_easy_setopt(curl, CURLOPT_CAINFO, reg->ca_file);
-        if (reg->user && *reg->user) {
-                curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-                curl_easy_setopt(curl, CURLOPT_USERNAME, reg->user);
-                curl_easy_setopt(curl, CURLOPT_PASSWORD,
-                                 reg->password ? reg->password : "");
-        }
-        rc = curl_easy_perform(curl);
-        if (mb.too_big) {
+        if (tp_http_send(&req, &reply, err, sizeof(err)) != 0) {
+                snprintf(errstr, errstr_size,
+                         "schema registry unreachable for id %d: %s", id, err);
+        } else if (reply.too_big) {
                 /* The same answer every time: not an outage. */
                 snprintf(errstr, errstr_size,
                          "schema registry answer for id %d is larger than %d "
                          "bytes",
                          id, TP_SCHEMA_MAX_BYTES);
                 st = TP_CATALOG_REFUSED;
-                goto done;
-        }
-        if (rc != CURLE_OK) {
-                /* No URL in the message: it may carry credentials. */
-                snprintf(errstr, errstr_size,
-                         "schema registry unreachable for id %d: %s", id,
-                         curl_easy_strerror(rc));
-                goto done;
-        }
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-        if (code == 404) {
+        } else if (reply.code == 404) {
                 snprintf(errstr, errstr_size,
                          "schema id %d unknown to the schema registry (404)",
                          id);
                 st = TP_CATALOG_UNKNOWN;
-        } else if (code != 200) {
+        } else if (reply.code != 200) {
                 snprintf(errstr, errstr_size,
-                         "schema registry answered HTTP %ld for id %d", code,
-                         id);
+                         "schema registry answered HTTP %ld for id %d",
+                         reply.code, id);
         } else {
-                st = tp_registry_parse(&mb, id, json_out, errstr, errstr_size);
+                st = tp_registry_parse(&reply, id, json_out, errstr,
+                                       errstr_size);
         }
-done:
-        free(mb.data);
-        curl_easy_cleanup(curl);
+        tp_http_reply_release(&reply);
         return st;
 }
 

@@ -223,6 +223,11 @@ int64_t tp_pg_col_ts(const PGresult *res, int row, int col)
                        : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
+const char *tp_pg_col_text(const PGresult *res, int row, int col)
+{
+        return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
 char *tp_pg_col_str(const PGresult *res, int row, int col)
 {
         return PQgetisnull(res, row, col)

@@ -32,10 +32,12 @@ int tp_pg_check(PGconn *conn, PGresult *res, ExecStatusType want,
                 const char *what, char *errstr, size_t errstr_size);
 
 /* Result columns: an epoch-milliseconds bigint (NULL: TP_TS_NONE), a
- * heap copy of a text value (NULL: NULL; the caller frees it), a level
+ * heap copy of a text value (NULL: NULL; the caller frees it), the text
+ * value itself (NULL: NULL; owned by res, valid until PQclear), a level
  * name (NULL: TP_LEVEL_NONE), an integer (NULL: 0). */
 int64_t tp_pg_col_ts(const PGresult *res, int row, int col);
 char *tp_pg_col_str(const PGresult *res, int row, int col);
+const char *tp_pg_col_text(const PGresult *res, int row, int col);
 int tp_pg_col_level(const PGresult *res, int row, int col);
 int tp_pg_col_int(const PGresult *res, int row, int col);
 

@@ -11,7 +11,6 @@
 #include "sinks.h"
 #include "util.h"
 
-#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,7 +181,6 @@ int main(int argc, char **argv)
                 rc = 2;
                 goto out;
         }
-        curl_global_init(CURL_GLOBAL_DEFAULT);
         h.prepare = tp_alert_prepare;
         h.write = tp_alert_write;
         h.done = tp_alert_done;
@@ -202,8 +200,6 @@ out:
         tp_sinks_destroy(app.sinks);
         tp_consumer_destroy(c);
         tp_alert_destroy(app.al);
-        if (rc != 2)
-                curl_global_cleanup();
         tp_rules_release(app.rules);
         free(app.rules);
         tp_cfg_release(&cfg);

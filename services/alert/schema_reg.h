@@ -11,8 +11,8 @@
 #define TP_ALERT_SUBJECT "tthc.alerts-value"
 
 /* Registers the schema held in the file schema_path under subject and
- * sets *id. Returns 0, or -1 with errstr (which never holds the URL: it
- * may carry credentials). Needs curl_global_init(). */
+ * sets *id. Returns 0, or -1 with errstr (URLs in it have their
+ * credentials redacted, common/http.h). */
 int tp_schema_register(const char *url, const char *subject,
                        const char *schema_path, int32_t *id, char *errstr,
                        size_t errstr_size);

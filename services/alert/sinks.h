@@ -21,8 +21,8 @@
 #include "eval.h"
 #include "metrics.h"
 #include "rules.h"
+#include "alert_avro.h"
 
-#define TP_ALERT_SCHEMA_ID 2
 #define TP_ALERT_TOPIC "tthc.alerts"
 
 struct tp_sinks;
@@ -61,20 +61,5 @@ void tp_sinks_kick(struct tp_sinks *s);
 /* Stops the thread after a last delivery pass of at most final_ms. */
 void tp_sinks_stop(struct tp_sinks *s, int final_ms);
 void tp_sinks_destroy(struct tp_sinks *s);
-
-/* One outbox row, as encoded for Kafka. */
-struct tp_alert_msg {
-        const char *alert_id, *change, *rule, *province, *commune;
-        const char *severity, *status, *resolution, *details;
-        double value, threshold;
-        int64_t started_at, changed_at, resolved_at; /* TP_TS_NONE */
-        int64_t sequence;
-};
-
-/* Encodes m as a Confluent-framed vn.tthc.Alert (heap buffer), schema
- * id 2 (the local catalog's); tp_alert_encode_id with another id. */
-unsigned char *tp_alert_encode(const struct tp_alert_msg *m, size_t *len);
-unsigned char *tp_alert_encode_id(const struct tp_alert_msg *m,
-                                  int32_t schema_id, size_t *len);
 
 #endif

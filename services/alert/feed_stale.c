@@ -1,0 +1,111 @@
+/* feed_stale.c - province_feed_stale, the one wall-clock rule (see
+ * sinks_int.h and docs/alerts.md). */
+#include "sinks_int.h"
+
+int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
+{
+        PGresult *res = PQexec(
+                s->conn, "SELECT p.province_code, "
+                         "tthc.epoch_ms(max(p.last_message_at)), "
+                         "bool_and(p.caught_up), a.alert_id, a.severity, "
+                         "tthc.epoch_ms(a.started_at), "
+                         "(a.details->>'last_message_ms')::bigint "
+                         "FROM tthc.alert_partition_state p "
+                         "LEFT JOIN tthc.alerts a "
+                         "ON a.province_code = p.province_code "
+                         "AND a.rule = 'province_feed_stale' "
+                         "AND a.status = 'firing' "
+                         "GROUP BY p.province_code, a.alert_id, a.severity, "
+                         "a.started_at, a.details");
+        int64_t now = tp_now_ms();
+        int rc = -1;
+
+        if (tp_pg_check(s->conn, res, PGRES_TUPLES_OK,
+                        "could not read province feeds", errstr,
+                        errstr_size) != 0)
+                goto done;
+        for (int r = 0; r < PQntuples(res); r++) {
+                const char *prov = PQgetvalue(res, r, 0);
+                const struct tp_rule_params *p = tp_rules_get(
+                        &s->rules, prov, TP_RULE_PROVINCE_FEED_STALE);
+                int64_t last = tp_pg_col_ts(res, r, 1);
+                int caught_up = PQgetvalue(res, r, 2)[0] == 't';
+                const char *id = tp_pg_col_text(res, r, 3);
+                int cur = id ? tp_sev_parse(PQgetvalue(res, r, 4)) : 0;
+                int64_t started = tp_pg_col_ts(res, r, 5);
+                int64_t seen = tp_pg_col_ts(res, r, 6);
+                double hours;
+                enum tp_sev next = TP_SEV_NONE;
+                enum tp_change ch = TP_CHANGE_NONE;
+                char nid[37], *details, buf[64];
+                json_t *j;
+
+                if (last == TP_TS_NONE)
+                        continue;
+                hours = (double)tp_workcal_office_ms(
+                                s->rules.office_every_day ? NULL : &s->cal,
+                                last, now, s->rules.office_start_hour,
+                                s->rules.office_end_hour) /
+                        (double)TP_HOUR_MS;
+                if (id && (last > seen || !p->enabled)) {
+                        ch = TP_CHANGE_RESOLVED;
+                } else if (id && cur == TP_SEV_WARNING &&
+                           hours >= p->critical) {
+                        ch = TP_CHANGE_CHANGED;
+                        next = TP_SEV_CRITICAL;
+                } else if (!id && p->enabled && caught_up &&
+                           hours >= p->warning) {
+                        ch = TP_CHANGE_FIRED;
+                        next = hours >= p->critical ? TP_SEV_CRITICAL
+                                                    : TP_SEV_WARNING;
+                        started = now;
+                }
+                if (ch == TP_CHANGE_NONE)
+                        continue;
+                if (id)
+                        tp_strlcpy(nid, id, sizeof(nid));
+                else
+                        tp_alert_episode_id(prov, NULL,
+                                            TP_RULE_PROVINCE_FEED_STALE,
+                                            started, nid);
+                details = tp_alert_details_json(
+                        prov, NULL, TP_RULE_PROVINCE_FEED_STALE,
+                        next == TP_SEV_NONE ? (enum tp_sev)cur : next, ch,
+                        hours,
+                        tp_alert_threshold(p, next == TP_SEV_NONE ? TP_SEV_NONE
+                                                                  : next),
+                        now, NULL, ch == TP_CHANGE_RESOLVED ? "cleared" : NULL);
+                j = json_loads(details, 0, NULL);
+                free(details);
+                snprintf(buf, sizeof(buf), "%lld", (long long)last);
+                json_object_set_new(
+                        j, "last_message_ms",
+                        json_integer(ch == TP_CHANGE_RESOLVED ? seen : last));
+                details = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+                json_decref(j);
+                if (tp_pg_exec(s->conn, "BEGIN", errstr, errstr_size) != 0 ||
+                    tp_alert_record(
+                            s->conn, nid, prov, NULL,
+                            TP_RULE_PROVINCE_FEED_STALE,
+                            next == TP_SEV_NONE ? (enum tp_sev)cur : next, ch,
+                            hours, tp_alert_threshold(p, next), now, started,
+                            ch == TP_CHANGE_RESOLVED ? "cleared" : NULL,
+                            details, errstr, errstr_size) != 0 ||
+                    tp_pg_exec(s->conn, "COMMIT", errstr, errstr_size) != 0) {
+                        char e2[64];
+                        free(details);
+                        tp_pg_exec(s->conn, "ROLLBACK", e2, sizeof(e2));
+                        goto done;
+                }
+                free(details);
+                tp_metric_inc(s->m.transitions,
+                              (const char *[]){tp_change_name(ch)});
+                tp_log_info("province %s feed %s (%.1f office hour(s) "
+                            "without a message)",
+                            prov, tp_change_name(ch), hours);
+        }
+        rc = 0;
+done:
+        PQclear(res);
+        return rc;
+}

@@ -1,0 +1,228 @@
+/* sink_kafka.c - the outbox relay to Kafka topic tthc.alerts: the
+ * producer's delivery reports, the alert schema's registration, one
+ * round of publishing (see sinks_int.h). */
+#include "sinks_int.h"
+
+void tp_sinks_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
+{
+        struct tp_sinks *s = opaque;
+        (void)rk;
+        if (rkm->err) {
+                s->dr_failures++;
+                return;
+        }
+        if (s->n_delivered == s->cap_delivered) {
+                s->cap_delivered = s->cap_delivered ? s->cap_delivered * 2 : 64;
+                s->delivered = tp_xrealloc(
+                        s->delivered, s->cap_delivered * sizeof(*s->delivered));
+        }
+        /* the message's opaque is its outbox id (tp_sinks_kafka) */
+        s->delivered[s->n_delivered++] = (int64_t)(intptr_t)rkm->_private;
+}
+
+/* Marks the outbox rows whose delivery Kafka confirmed, and only those:
+ * a row with a lower id that committed after the SELECT is not among
+ * them, and is sent by a later round. */
+static int tp_sinks_mark_sent(struct tp_sinks *s, char *errstr,
+                              size_t errstr_size)
+{
+        struct tp_copybuf arr;
+        char id[24];
+        const char *p[1];
+        PGresult *res;
+        int rc;
+
+        if (s->n_delivered == 0)
+                return 0;
+        tp_copybuf_init(&arr);
+        for (size_t i = 0; i < s->n_delivered; i++) {
+                snprintf(id, sizeof(id), "%lld", (long long)s->delivered[i]);
+                tp_pgarray_add(&arr, id, i == 0);
+        }
+        tp_pgarray_end(&arr);
+        p[0] = arr.data;
+        res = PQexecParams(s->conn,
+                           "UPDATE tthc.alert_outbox SET kafka_sent_at = "
+                           "now() WHERE kafka_sent_at IS NULL AND id = "
+                           "ANY ($1::bigint[])",
+                           1, NULL, p, NULL, NULL, 0);
+        rc = tp_pg_check(s->conn, res, PGRES_COMMAND_OK,
+                         "could not mark alerts as sent", errstr, errstr_size);
+        PQclear(res);
+        tp_copybuf_release(&arr);
+        if (rc == 0)
+                s->n_delivered = 0;
+        return rc;
+}
+
+/* Sends pending outbox rows; returns how many, or -1. */
+static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
+{
+        char sql[1024];
+        PGresult *res;
+        int n = 0, rc = -1, failed = 0;
+
+        _Static_assert(sizeof(intptr_t) >= sizeof(int64_t),
+                       "outbox ids travel as message opaques");
+        snprintf(sql, sizeof(sql),
+                 "SELECT o.id, o.alert_id, o.change, a.rule, "
+                 "a.province_code, a.commune_code, o.severity, o.status, "
+                 "o.value, o.threshold, tthc.epoch_ms(a.started_at), "
+                 "tthc.epoch_ms(o.changed_at), "
+                 "CASE WHEN o.status = 'resolved' "
+                 "THEN tthc.epoch_ms(o.changed_at) END, "
+                 "o.details->>'resolution', o.details::text "
+                 "FROM tthc.alert_outbox o "
+                 "JOIN tthc.alerts a USING (alert_id) "
+                 "WHERE o.kafka_sent_at IS NULL "
+                 "ORDER BY o.id LIMIT %d",
+                 TP_OUTBOX_BATCH);
+        res = PQexec(s->conn, sql);
+        if (tp_pg_check(s->conn, res, PGRES_TUPLES_OK,
+                        "could not read the alert outbox", errstr,
+                        errstr_size) != 0)
+                goto done;
+        n = PQntuples(res);
+        if (n == 0) {
+                rc = 0;
+                goto done;
+        }
+        s->dr_failures = 0;
+        for (int r = 0; r < n && !failed; r++) {
+                struct tp_alert_msg m;
+                unsigned char *val;
+                size_t len;
+                const char *key;
+                rd_kafka_resp_err_t err;
+                m.sequence = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+                m.alert_id = PQgetvalue(res, r, 1);
+                m.change = PQgetvalue(res, r, 2);
+                m.rule = PQgetvalue(res, r, 3);
+                m.province = PQgetvalue(res, r, 4);
+                m.commune = tp_pg_col_text(res, r, 5);
+                m.severity = PQgetvalue(res, r, 6);
+                m.status = PQgetvalue(res, r, 7);
+                m.value = strtod(PQgetvalue(res, r, 8), NULL);
+                m.threshold = strtod(PQgetvalue(res, r, 9), NULL);
+                m.started_at = tp_pg_col_ts(res, r, 10);
+                m.changed_at = tp_pg_col_ts(res, r, 11);
+                m.resolved_at = tp_pg_col_ts(res, r, 12);
+                m.resolution = tp_pg_col_text(res, r, 13);
+                m.details = PQgetvalue(res, r, 14);
+                val = tp_alert_encode_id(&m, s->schema_id, &len);
+                key = m.commune ? m.commune : m.province;
+                do {
+                        err = rd_kafka_producev(
+                                s->producer, RD_KAFKA_V_TOPIC(TP_ALERT_TOPIC),
+                                RD_KAFKA_V_KEY(key, strlen(key)),
+                                RD_KAFKA_V_VALUE(val, len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_OPAQUE((void *)(intptr_t)m.sequence),
+                                RD_KAFKA_V_END);
+                        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                rd_kafka_poll(s->producer, 100);
+                } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+                free(val);
+                if (err) {
+                        snprintf(errstr, errstr_size,
+                                 "could not produce to %s: %s", TP_ALERT_TOPIC,
+                                 rd_kafka_err2str(err));
+                        failed = 1;
+                }
+        }
+        /* Wait for what was handed over, then mark exactly what Kafka
+         * confirmed, even when some of it failed. */
+        if (rd_kafka_flush(s->producer, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            s->dr_failures > 0) {
+                if (!failed)
+                        snprintf(errstr, errstr_size,
+                                 "could not deliver %d alert message(s) to %s",
+                                 n, TP_ALERT_TOPIC);
+                failed = 1;
+        }
+        if (failed) {
+                char err[512];
+                if (tp_sinks_mark_sent(s, err, sizeof(err)) != 0)
+                        tp_log_warn("alert sinks: %s", err);
+                goto done;
+        }
+        if (tp_sinks_mark_sent(s, errstr, errstr_size) != 0)
+                goto done;
+        rc = n;
+done:
+        tp_metric_add(s->m.deliveries, n,
+                      (const char *[]){"kafka", rc < 0 ? "error" : "ok"});
+        PQclear(res);
+        return rc;
+}
+
+/* 0 once the alert schema has an id; -1 while the registry is down (the
+ * Kafka sink waits: alerts stay in the outbox). */
+static int tp_sinks_schema(struct tp_sinks *s, int64_t now, int final)
+{
+        char path[1024], err[1024];
+        int32_t id = 0;
+        if (s->schema_id > 0)
+                return 0;
+        if (!final && now < s->reg_retry_at)
+                return -1;
+        snprintf(path, sizeof(path), "%s/2-alert.avsc", s->cfg->schemas);
+        if (tp_schema_register(s->cfg->registry, TP_ALERT_SUBJECT, path, &id,
+                               err, sizeof(err)) == 0) {
+                tp_log_info("registered the alert schema under %s: id %d",
+                            TP_ALERT_SUBJECT, (int)id);
+                tp_metric_inc(s->m.deliveries,
+                              (const char *[]){"registry", "ok"});
+                s->schema_id = id;
+                s->reg_backoff = TP_SINK_BACKOFF_MIN_MS;
+                return 0;
+        }
+        tp_log_warn("alert sinks: schema registration failed, alerts wait "
+                    "in the outbox; retrying in %lld ms: %s",
+                    (long long)s->reg_backoff, err);
+        tp_metric_inc(s->m.deliveries, (const char *[]){"registry", "error"});
+        s->reg_retry_at = now + s->reg_backoff;
+        s->reg_backoff = tp_backoff_next(s->reg_backoff);
+        return -1;
+}
+
+void tp_sinks_kafka_round(struct tp_sinks *s, int64_t now, int final)
+{
+        char err[1024];
+        int n;
+        if (!final && now < s->kafka_retry_at)
+                return;
+        if (tp_sinks_schema(s, now, final) != 0)
+                return;
+        n = tp_sinks_kafka(s, err, sizeof(err));
+        if (n < 0) {
+                tp_log_warn("alert sinks: Kafka delivery failed, "
+                            "retrying in %lld ms: %s",
+                            (long long)s->kafka_backoff, err);
+                s->kafka_retry_at = now + s->kafka_backoff;
+                s->kafka_backoff = tp_backoff_next(s->kafka_backoff);
+                return;
+        }
+        if (n > 0)
+                tp_log_info("published %d alert change(s) to %s", n,
+                            TP_ALERT_TOPIC);
+        s->kafka_backoff = TP_SINK_BACKOFF_MIN_MS;
+}
+
+/* Looks the alert topic up before the first alert: otherwise the first
+ * alert after a start waits for the topic's metadata (measured: up to
+ * 0.75 s, bench/alert_latency.sh). A failure here only costs that wait. */
+void tp_sinks_warm(struct tp_sinks *s)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t err;
+        s->alert_topic = rd_kafka_topic_new(s->producer, TP_ALERT_TOPIC, NULL);
+        if (!s->alert_topic)
+                return;
+        err = rd_kafka_metadata(s->producer, 0, s->alert_topic, &md, 5000);
+        if (err)
+                tp_log_debug("alert sinks: no metadata for %s yet: %s",
+                             TP_ALERT_TOPIC, rd_kafka_err2str(err));
+        if (md)
+                rd_kafka_metadata_destroy(md);
+}
