@@ -71,25 +71,25 @@ int main(int argc, char **argv)
         t0 = now_s();
         rd_kafka_assign(rk, parts);
         while (eofs < parts->cnt) {
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
-                if (!m)
+                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 1000);
+                if (!rkm)
                         continue;
-                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                         /* count each partition once: a partition reports
                          * EOF again after new messages */
                         rd_kafka_topic_partition_t *tp =
                                 rd_kafka_topic_partition_list_find(
-                                        parts, rd_kafka_topic_name(m->rkt),
-                                        m->partition);
+                                        parts, rd_kafka_topic_name(rkm->rkt),
+                                        rkm->partition);
                         if (tp && tp->offset != -1000) {
                                 tp->offset = -1000;
                                 eofs++;
                         }
-                } else if (!m->err) {
+                } else if (!rkm->err) {
                         msgs++;
-                        bytes += (long long)m->len;
+                        bytes += (long long)rkm->len;
                 }
-                rd_kafka_message_destroy(m);
+                rd_kafka_message_destroy(rkm);
         }
         printf("%lld %lld %.3f\n", msgs, bytes, now_s() - t0);
         rd_kafka_topic_partition_list_destroy(parts);

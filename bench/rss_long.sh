@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# bench/rss_long.sh - memory and file descriptors of tthc-ingest over a
-# long run: a national stream (default 60 days, about 3.3 million events),
-# RSS and open fds sampled every 10 s while it consumes. Memory is bounded
-# by the batch, not by the stream, so RSS must stay flat.
+# bench/rss_long.sh - memory, file descriptors and rate of the consumers
+# over a long run: a national stream (default 60 days, about 3.3 million
+# events), each consumer run alone over all of it (tthc-ingest first: the
+# others need its reference data only), RSS and open fds sampled every
+# 10 s. Memory is bounded by the batch and the resident dossiers (at most
+# --state-cap; tthc-alert: the open ones), not by the stream, so RSS must
+# level off. The report extrapolates each rate to a national year.
 #
 #   bench/rss_long.sh [--days N] [--dossiers-per-day N] [--partitions N]
-#                     [--out FILE]
+#                     [--consumers "ingest route alert"] [--out FILE]
 #
 # The mock broker keeps only about 5 MB per partition (librdkafka's mock
 # cluster drops its oldest segments beyond that), so longer streams need
@@ -16,12 +19,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DAYS=60
 DPD=21000
 PARTS=24
+CONSUMERS=ingest
 OUT=/dev/stdout
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--days) DAYS=$2; shift 2 ;;
 	--dossiers-per-day) DPD=$2; shift 2 ;;
 	--partitions) PARTS=$2; shift 2 ;;
+	--consumers) CONSUMERS=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	*) echo "rss_long.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -40,41 +45,65 @@ W=$(tp_workdir)
 	--days "$DAYS" --dossiers-per-day "$DPD" --seed 11 >"$W/sim.log" 2>&1
 MSGS=$(tail -n 1 "$W/sim.log" | grep -o '[0-9]*' | head -n 1)
 tp_log "produced $MSGS messages"
-"$B/tthc-ingest" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
-	--schemas "$ROOT/schemas/avro" --exit-when-idle \
-	--kafka.session.timeout.ms=6000 >"$W/ingest.log" 2>&1 &
-pid=$!
-t0=$SECONDS
-echo "seconds,committed_messages,rss_kib,open_fds" >"$W/samples.csv"
-while kill -0 "$pid" 2>/dev/null; do
-	rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-	fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
-	done_=$(tp_psql_val "SELECT coalesce(sum(next_offset), 0) FROM tthc.consumer_offsets")
-	echo "$((SECONDS - t0)),$done_,$rss,$fds" >>"$W/samples.csv"
-	sleep 10
+# run_sampled NAME: runs tthc-NAME over the whole stream, sampling it.
+run_sampled() {
+	local name=$1 pid t0 rss fds done_
+	"$B/tthc-$name" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
+		--schemas "$ROOT/schemas/avro" --exit-when-idle \
+		--kafka.session.timeout.ms=6000 >"$W/$name.log" 2>&1 &
+	pid=$!
+	t0=$SECONDS
+	echo "seconds,committed_messages,rss_kib,open_fds" >"$W/$name.csv"
+	while kill -0 "$pid" 2>/dev/null; do
+		rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+		fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
+		done_=$(tp_psql_val "SELECT coalesce(sum(next_offset), 0) FROM tthc.consumer_offsets WHERE group_id = 'tthc-$name'")
+		echo "$((SECONDS - t0)),$done_,$rss,$fds" >>"$W/$name.csv"
+		sleep 10
+	done
+	wait "$pid"
+	cp "$W/$name.log" "/tmp/rss_long_$name.log" 2>/dev/null || true
+}
+for c in $CONSUMERS; do
+	tp_log "running tthc-$c over the stream"
+	run_sampled "$c"
 done
-wait "$pid"
-cp "$W/ingest.log" /tmp/rss_long_ingest.log 2>/dev/null || true
-python3 - "$W/samples.csv" "$MSGS" "$DAYS" "$DPD" <<'PY' >"$OUT"
+python3 - "$W" "$MSGS" "$DAYS" "$DPD" "$PARTS" "$CONSUMERS" <<'PY' >"$OUT"
 import csv, sys
-rows = [r for r in csv.DictReader(open(sys.argv[1])) if int(r["rss_kib"]) > 0]
-msgs, days, dpd = sys.argv[2:5]
+w, msgs, days, dpd, parts, consumers = sys.argv[1:7]
 def mib(k): return "%.0f MiB" % (int(k) / 1024)
-print("## tthc-ingest memory over a long run\n")
-print("`bench/rss_long.sh --days %s --dossiers-per-day %s`: %s messages, "
-      "all stored, sampled every 10 s.\n" % (days, dpd, msgs))
-print("| at | committed | RSS | open fds |\n|---|---|---|---|")
-step = max(1, len(rows) // 12)
-for r in rows[::step] + ([rows[-1]] if rows and (len(rows) - 1) % step else []):
-    print("| %s s | %s | %s | %s |" % (r["seconds"], r["committed_messages"], mib(r["rss_kib"]), r["open_fds"]))
-half = rows[len(rows) // 2:]
-if rows:
+print("## Memory and rate over a long run\n")
+print("`bench/rss_long.sh --days %s --dossiers-per-day %s --partitions %s "
+      "--consumers '%s'`: %s messages, all stored, each consumer run alone "
+      "over the whole stream, sampled every 10 s.\n"
+      % (days, dpd, parts, consumers, msgs))
+for c in consumers.split():
+    rows = [r for r in csv.DictReader(open("%s/%s.csv" % (w, c)))
+            if int(r["rss_kib"]) > 0]
+    if not rows:
+        continue
+    print("### tthc-%s\n" % c)
+    print("| at | committed | RSS | open fds |\n|---|---|---|---|")
+    step = max(1, len(rows) // 12)
+    for r in rows[::step] + ([rows[-1]] if (len(rows) - 1) % step else []):
+        print("| %s s | %s | %s | %s |" % (r["seconds"], r["committed_messages"],
+                                           mib(r["rss_kib"]), r["open_fds"]))
+    half = rows[len(rows) // 2:]
+    first = next((r for r in rows if int(r["committed_messages"]) > 0), rows[0])
+    last = rows[-1]
+    secs = int(last["seconds"]) - int(first["seconds"])
+    done = int(last["committed_messages"]) - int(first["committed_messages"])
+    rate = done / secs if secs > 0 else 0
     print("\nRSS in the second half of the run: min %s, max %s; open fds "
-          "min %s, max %s." % (mib(min(int(r["rss_kib"]) for r in half)),
-                               mib(max(int(r["rss_kib"]) for r in half)),
-                               min(int(r["open_fds"]) for r in half),
-                               max(int(r["open_fds"]) for r in half)))
+          "min %s, max %s. Rate from the first commit to the last sample: "
+          "%.0f events/s; a national year of 120M events at that rate: "
+          "%.0f min.\n"
+          % (mib(min(int(r["rss_kib"]) for r in half)),
+             mib(max(int(r["rss_kib"]) for r in half)),
+             min(int(r["open_fds"]) for r in half),
+             max(int(r["open_fds"]) for r in half), rate,
+             120e6 / rate / 60 if rate else 0))
 PY
-tp_assert_eq "$MSGS" "$(tp_psql_val "SELECT count(*) FROM tthc.filing_events")" \
+[[ " $CONSUMERS " != *" ingest "* ]] || tp_assert_eq "$MSGS" "$(tp_psql_val "SELECT count(*) FROM tthc.filing_events")" \
 	"every produced message was stored (none lost by the broker's retention)"
 tp_finish

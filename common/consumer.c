@@ -62,7 +62,7 @@ struct tp_consumer {
                 struct tp_metric *messages, *batches, *batch_size, *commit_s,
                         *retries, *fenced, *lag, *assigned, *paused, *ready,
                         *last_commit, *pg_up, *failures, *db_rejected, *invalid;
-        } m;
+        } metrics;
 };
 
 /* ---- batch ----------------------------------------------------------------
@@ -83,9 +83,10 @@ static struct tp_part_range *tp_batch_part(struct tp_batch *b,
         return NULL;
 }
 
-void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *m, int64_t start)
+void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *msg,
+                      int64_t start)
 {
-        struct tp_part_range *r = tp_batch_part(b, m->topic, m->partition);
+        struct tp_part_range *r = tp_batch_part(b, msg->topic, msg->partition);
         if (!r) {
                 if (b->n_parts == b->cap_parts) {
                         b->cap_parts = b->cap_parts ? b->cap_parts * 2 : 16;
@@ -93,35 +94,36 @@ void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *m, int64_t start)
                                                b->cap_parts * sizeof(*r));
                 }
                 r = &b->parts[b->n_parts++];
-                r->topic = m->topic;
-                r->partition = m->partition;
+                r->topic = msg->topic;
+                r->partition = msg->partition;
                 r->start = start;
         }
-        r->next = m->offset + 1;
+        r->next = msg->offset + 1;
         if (b->n == b->cap) {
                 b->cap = b->cap ? b->cap * 2 : 256;
-                b->msgs = tp_xrealloc(b->msgs, b->cap * sizeof(*m));
+                b->msgs = tp_xrealloc(b->msgs, b->cap * sizeof(*msg));
         }
-        b->msgs[b->n] = *m;
+        b->msgs[b->n] = *msg;
         b->msgs[b->n].db_error = NULL;
         b->msgs[b->n].trial_out = 0;
         b->msgs[b->n].reason = TP_REASON_OK;
         b->n++;
-        b->bytes += m->key_len + m->value_len;
+        b->bytes += msg->key_len + msg->value_len;
 }
 
-int tp_msg_db_rejected(const struct tp_msg *m, char *detail, size_t detail_size)
+int tp_msg_db_rejected(const struct tp_msg *msg, char *detail,
+                       size_t detail_size)
 {
         char code[6];
-        if (m->db_error) {
-                if (tp_pg_sqlstate(m->db_error, code) != 0)
+        if (msg->db_error) {
+                if (tp_pg_sqlstate(msg->db_error, code) != 0)
                         tp_strlcpy(code, "?", sizeof(code));
                 /* The SQLSTATE first: the message may be cut. */
                 snprintf(detail, detail_size,
                          "PostgreSQL refused it as data (SQLSTATE %s): %s",
-                         code, m->db_error);
+                         code, msg->db_error);
                 tp_utf8_sanitize(detail, detail_size);
-        } else if (m->trial_out)
+        } else if (msg->trial_out)
                 snprintf(detail, detail_size, "left out of a trial write");
         else
                 return 0;
@@ -130,18 +132,18 @@ int tp_msg_db_rejected(const struct tp_msg *m, char *detail, size_t detail_size)
 
 void tp_batch_add(struct tp_batch *b, rd_kafka_message_t *rkm, int64_t start)
 {
-        struct tp_msg m;
+        struct tp_msg msg;
         rd_kafka_timestamp_type_t tstype;
-        m.topic = rd_kafka_topic_name(rkm->rkt);
-        m.partition = rkm->partition;
-        m.offset = rkm->offset;
-        m.timestamp = rd_kafka_message_timestamp(rkm, &tstype);
-        m.key = rkm->key;
-        m.key_len = rkm->key_len;
-        m.value = rkm->payload;
-        m.value_len = rkm->len;
-        m.rkm = rkm;
-        tp_batch_add_msg(b, &m, start);
+        msg.topic = rd_kafka_topic_name(rkm->rkt);
+        msg.partition = rkm->partition;
+        msg.offset = rkm->offset;
+        msg.timestamp = rd_kafka_message_timestamp(rkm, &tstype);
+        msg.key = rkm->key;
+        msg.key_len = rkm->key_len;
+        msg.value = rkm->payload;
+        msg.value_len = rkm->len;
+        msg.rkm = rkm;
+        tp_batch_add_msg(b, &msg, start);
 }
 
 void tp_batch_reset(struct tp_batch *b)
@@ -169,15 +171,16 @@ void tp_batch_drop_partition(struct tp_batch *b, const char *topic,
 {
         size_t j = 0, k = 0;
         for (size_t i = 0; i < b->n; i++) {
-                struct tp_msg *m = &b->msgs[i];
-                if (m->partition == partition && strcmp(m->topic, topic) == 0) {
-                        if (m->rkm)
-                                rd_kafka_message_destroy(m->rkm);
-                        free(m->db_error);
-                        b->bytes -= m->key_len + m->value_len;
+                struct tp_msg *msg = &b->msgs[i];
+                if (msg->partition == partition &&
+                    strcmp(msg->topic, topic) == 0) {
+                        if (msg->rkm)
+                                rd_kafka_message_destroy(msg->rkm);
+                        free(msg->db_error);
+                        b->bytes -= msg->key_len + msg->value_len;
                         continue;
                 }
-                b->msgs[j++] = *m;
+                b->msgs[j++] = *msg;
         }
         b->n = j;
         for (size_t i = 0; i < b->n_parts; i++) {
@@ -207,13 +210,14 @@ static void tp_assigned_clear(struct tp_consumer *c)
         for (size_t i = 0; i < c->n_as; i++) {
                 char p[16];
                 snprintf(p, sizeof(p), "%d", c->as[i].partition);
-                tp_metric_remove(c->m.lag, (const char *[]){c->as[i].topic, p});
+                tp_metric_remove(c->metrics.lag,
+                                 (const char *[]){c->as[i].topic, p});
                 free(c->as[i].topic);
         }
         free(c->as);
         c->as = NULL;
         c->n_as = 0;
-        tp_metric_set(c->m.assigned, 0, NULL);
+        tp_metric_set(c->metrics.assigned, 0, NULL);
 }
 
 /* ---- PostgreSQL -----------------------------------------------------------
@@ -227,7 +231,7 @@ static int tp_consumer_pg_up(struct tp_consumer *c, char *errstr,
                              size_t errstr_size)
 {
         int rc = tp_consumer_pg_up_(c, errstr, errstr_size);
-        tp_metric_set(c->m.pg_up, rc == 0, NULL);
+        tp_metric_set(c->metrics.pg_up, rc == 0, NULL);
         return rc;
 }
 
@@ -322,7 +326,7 @@ static void tp_consumer_assign(struct tp_consumer *c,
                                                  : stored[i];
         }
         free(stored);
-        tp_metric_set(c->m.assigned, (double)c->n_as, NULL);
+        tp_metric_set(c->metrics.assigned, (double)c->n_as, NULL);
         c->batch.epoch++;
         tp_log_info("assigned %d partition(s), resuming from stored offsets",
                     parts->cnt);
@@ -544,93 +548,94 @@ static void tp_consumer_update_ready(struct tp_consumer *c)
                 tp_mono_ms() - c->failing_since_ms >= c->cfg->unready_after_ms;
         int ready = c->joined && tp_pg_ok(c->conn) && !failing;
         atomic_store(&c->ready, ready);
-        tp_metric_set(c->m.ready, ready, NULL);
+        tp_metric_set(c->metrics.ready, ready, NULL);
 }
 
-int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *m,
+int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *metrics,
                             char *errstr, size_t errstr_size)
 {
         static const double sizes[] = {1,   10,   50,   100,  250,
                                        500, 1000, 2500, 5000, 10000};
-        if (!m)
+        if (!metrics)
                 return 0;
 #define TP_REG(field, call)                                                    \
         do {                                                                   \
-                c->m.field = call;                                             \
-                if (!c->m.field)                                               \
+                c->metrics.field = call;                                       \
+                if (!c->metrics.field)                                         \
                         return -1;                                             \
         } while (0)
         TP_REG(messages,
-               tp_metrics_counter(m, "tthc_consumer_messages_total",
+               tp_metrics_counter(metrics, "tthc_consumer_messages_total",
                                   "Messages consumed into committed batches.",
                                   "topic", errstr, errstr_size));
-        TP_REG(batches, tp_metrics_counter(m, "tthc_consumer_batches_total",
-                                           "Committed batch transactions.",
-                                           NULL, errstr, errstr_size));
+        TP_REG(batches,
+               tp_metrics_counter(metrics, "tthc_consumer_batches_total",
+                                  "Committed batch transactions.", NULL, errstr,
+                                  errstr_size));
         TP_REG(batch_size, tp_metrics_histogram(
-                                   m, "tthc_consumer_batch_messages",
+                                   metrics, "tthc_consumer_batch_messages",
                                    "Messages per committed batch.", NULL, sizes,
                                    TP_ARRAY_LEN(sizes), errstr, errstr_size));
         TP_REG(commit_s,
-               tp_metrics_histogram(m, "tthc_consumer_commit_seconds",
+               tp_metrics_histogram(metrics, "tthc_consumer_commit_seconds",
                                     "Duration of a batch commit (prepare and "
                                     "transaction).",
                                     NULL, tp_metrics_latency_buckets,
                                     tp_metrics_latency_buckets_n, errstr,
                                     errstr_size));
         TP_REG(retries,
-               tp_metrics_counter(m, "tthc_consumer_commit_retries_total",
+               tp_metrics_counter(metrics, "tthc_consumer_commit_retries_total",
                                   "Failed commit attempts that backed off.",
                                   NULL, errstr, errstr_size));
-        TP_REG(fenced, tp_metrics_counter(m, "tthc_consumer_fenced_total",
+        TP_REG(fenced, tp_metrics_counter(metrics, "tthc_consumer_fenced_total",
                                           "Batches refused by the offsets "
                                           "compare-and-set.",
                                           NULL, errstr, errstr_size));
-        TP_REG(lag, tp_metrics_gauge(m, "tthc_consumer_lag_messages",
+        TP_REG(lag, tp_metrics_gauge(metrics, "tthc_consumer_lag_messages",
                                      "High watermark minus the stored offset "
                                      "per assigned partition.",
                                      "topic,partition", errstr, errstr_size));
         TP_REG(assigned,
-               tp_metrics_gauge(m, "tthc_consumer_assigned_partitions",
+               tp_metrics_gauge(metrics, "tthc_consumer_assigned_partitions",
                                 "Partitions assigned to this instance.", NULL,
                                 errstr, errstr_size));
-        TP_REG(paused, tp_metrics_gauge(m, "tthc_consumer_paused",
+        TP_REG(paused, tp_metrics_gauge(metrics, "tthc_consumer_paused",
                                         "1 while partitions are paused for "
                                         "back-pressure.",
                                         NULL, errstr, errstr_size));
-        TP_REG(ready, tp_metrics_gauge(m, "tthc_consumer_ready",
+        TP_REG(ready, tp_metrics_gauge(metrics, "tthc_consumer_ready",
                                        "1 when joined to the group with a "
                                        "PostgreSQL connection and commits "
                                        "not failing for longer than "
                                        "--unready-after-ms (/readyz).",
                                        NULL, errstr, errstr_size));
         TP_REG(last_commit,
-               tp_metrics_gauge(m,
+               tp_metrics_gauge(metrics,
                                 "tthc_consumer_last_commit_timestamp_seconds",
                                 "Wall time of the last committed batch.", NULL,
                                 errstr, errstr_size));
-        TP_REG(failures,
-               tp_metrics_counter(m, "tthc_consumer_commit_failures_total",
-                                  "Failed batch commits by class: outage, "
-                                  "data, serialization, fenced.",
-                                  "class", errstr, errstr_size));
+        TP_REG(failures, tp_metrics_counter(
+                                 metrics, "tthc_consumer_commit_failures_total",
+                                 "Failed batch commits by class: outage, "
+                                 "data, serialization, fenced.",
+                                 "class", errstr, errstr_size));
         TP_REG(db_rejected,
-               tp_metrics_counter(m, "tthc_consumer_db_rejected_total",
+               tp_metrics_counter(metrics, "tthc_consumer_db_rejected_total",
                                   "Messages PostgreSQL refused as data, "
                                   "taken out of their batch.",
                                   NULL, errstr, errstr_size));
         TP_REG(invalid,
-               tp_metrics_counter(m, "tthc_consumer_invalid_total",
+               tp_metrics_counter(metrics, "tthc_consumer_invalid_total",
                                   "Committed messages that were invalid, by "
                                   "reason (tthc-ingest: dead letters; "
                                   "tthc-route, tthc-alert: skipped).",
                                   "reason", errstr, errstr_size));
-        TP_REG(pg_up, tp_metrics_gauge(m, "tthc_postgres_up",
+        TP_REG(pg_up, tp_metrics_gauge(metrics, "tthc_postgres_up",
                                        "1 when the PostgreSQL connection "
                                        "works.",
                                        NULL, errstr, errstr_size));
 #undef TP_REG
-        tp_metric_set(c->m.pg_up, tp_pg_ok(c->conn), NULL);
+        tp_metric_set(c->metrics.pg_up, tp_pg_ok(c->conn), NULL);
         return 0;
 }
 
@@ -639,7 +644,7 @@ int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *m,
 static void tp_consumer_update_lag(struct tp_consumer *c)
 {
         int64_t now = tp_mono_ms();
-        if (!c->m.lag || now - c->lag_at_ms < TP_LAG_EVERY_MS)
+        if (!c->metrics.lag || now - c->lag_at_ms < TP_LAG_EVERY_MS)
                 return;
         c->lag_at_ms = now;
         for (size_t i = 0; i < c->n_as; i++) {
@@ -653,7 +658,8 @@ static void tp_consumer_update_lag(struct tp_consumer *c)
                         continue;
                 from = a->committed == TP_OFFSET_NONE ? lo : a->committed;
                 snprintf(p, sizeof(p), "%d", a->partition);
-                tp_metric_set(c->m.lag, (double)(hi > from ? hi - from : 0),
+                tp_metric_set(c->metrics.lag,
+                              (double)(hi > from ? hi - from : 0),
                               (const char *[]){a->topic, p});
         }
 }
@@ -681,17 +687,17 @@ static int tp_consumer_check_starts(struct tp_consumer *c, char *errstr,
         for (size_t p = 0; p < c->batch.n_parts; p++) {
                 const struct tp_part_range *r = &c->batch.parts[p];
                 for (size_t i = 0; i < c->batch.n; i++) {
-                        const struct tp_msg *m = &c->batch.msgs[i];
-                        if (m->partition != r->partition ||
-                            strcmp(m->topic, r->topic) != 0)
+                        const struct tp_msg *msg = &c->batch.msgs[i];
+                        if (msg->partition != r->partition ||
+                            strcmp(msg->topic, r->topic) != 0)
                                 continue;
                         if (r->start != TP_OFFSET_NONE &&
-                            m->offset < r->start) {
+                            msg->offset < r->start) {
                                 snprintf(errstr, errstr_size,
                                          "%s [%d]: the batch starts at offset "
                                          "%lld, before the stored offset %lld",
                                          r->topic, (int)r->partition,
-                                         (long long)m->offset,
+                                         (long long)msg->offset,
                                          (long long)r->start);
                                 return -1;
                         }
@@ -803,15 +809,16 @@ static int tp_consumer_bisect(struct tp_consumer *c, struct tp_bisect *bs,
         }
         for (int side = 0; side < 2; side++) {
                 size_t *sub = side ? idx + half : idx;
-                size_t m = side ? n - half : half;
+                size_t count = side ? n - half : half;
                 enum tp_commit_rc rc;
                 if (bs->trials >= TP_BISECT_MAX_TRIALS)
                         return -1;
-                rc = tp_consumer_trial(c, bs, sub, m, sub_err, sizeof(sub_err));
+                rc = tp_consumer_trial(c, bs, sub, count, sub_err,
+                                       sizeof(sub_err));
                 if (rc == TP_COMMIT_OK)
                         continue;
                 if (rc != TP_COMMIT_DATA ||
-                    tp_consumer_bisect(c, bs, sub, m, sub_err) != 0)
+                    tp_consumer_bisect(c, bs, sub, count, sub_err) != 0)
                         return -1;
         }
         return 0;
@@ -852,16 +859,16 @@ static int tp_consumer_take_out(struct tp_consumer *c, const char *err)
                             bs.trials, err);
         } else {
                 for (size_t k = 0; k < bs.found; k++) {
-                        struct tp_msg *m = &c->batch.msgs[bs.found_idx[k]];
+                        struct tp_msg *msg = &c->batch.msgs[bs.found_idx[k]];
                         tp_log_warn("taking the message at %s [%d] offset "
                                     "%lld out of the batch: %s",
-                                    m->topic, (int)m->partition,
-                                    (long long)m->offset, bs.found_err[k]);
-                        m->db_error = bs.found_err[k];
+                                    msg->topic, (int)msg->partition,
+                                    (long long)msg->offset, bs.found_err[k]);
+                        msg->db_error = bs.found_err[k];
                         bs.found_err[k] = NULL;
                 }
                 c->stats.db_rejected += bs.found;
-                tp_metric_add(c->m.db_rejected, (double)bs.found, NULL);
+                tp_metric_add(c->metrics.db_rejected, (double)bs.found, NULL);
                 rc = 1;
         }
         for (size_t k = 0; k < bs.found; k++)
@@ -886,7 +893,7 @@ static void tp_consumer_set_paused(struct tp_consumer *c, int pause)
                 rd_kafka_resume_partitions(c->rk, l);
         rd_kafka_topic_partition_list_destroy(l);
         c->paused = pause;
-        tp_metric_set(c->m.paused, pause, NULL);
+        tp_metric_set(c->metrics.paused, pause, NULL);
 }
 
 /* Seeks every assigned partition to where we expect to read next. */
@@ -926,13 +933,13 @@ static void tp_consumer_seek_positions(struct tp_consumer *c)
 static void tp_consumer_count_invalid(struct tp_consumer *c)
 {
         uint64_t n[TP_REASON__COUNT] = {0};
-        if (!c->m.invalid)
+        if (!c->metrics.invalid)
                 return;
         for (size_t i = 0; i < c->batch.n; i++)
                 n[c->batch.msgs[i].reason]++;
         for (int r = 1; r < TP_REASON__COUNT; r++)
                 if (n[r])
-                        tp_metric_add(c->m.invalid, (double)n[r],
+                        tp_metric_add(c->metrics.invalid, (double)n[r],
                                       (const char *[]){tp_reason_name(r)});
 }
 
@@ -952,7 +959,7 @@ static void tp_consumer_committed(struct tp_consumer *c)
         c->stats.messages += c->batch.n;
         c->stats.batches++;
         c->stats.last_commit_ms = tp_now_ms();
-        if (c->m.messages) {
+        if (c->metrics.messages) {
                 /* Messages per topic: parts are few, messages many. */
                 for (size_t i = 0; i < c->batch.n_parts; i++) {
                         const char *t = c->batch.parts[i].topic;
@@ -964,14 +971,14 @@ static void tp_consumer_committed(struct tp_consumer *c)
                                 continue;
                         for (size_t j = 0; j < c->batch.n; j++)
                                 n += strcmp(c->batch.msgs[j].topic, t) == 0;
-                        tp_metric_add(c->m.messages, (double)n,
+                        tp_metric_add(c->metrics.messages, (double)n,
                                       (const char *[]){t});
                 }
         }
         tp_consumer_count_invalid(c);
-        tp_metric_inc(c->m.batches, NULL);
-        tp_metric_observe(c->m.batch_size, (double)c->batch.n, NULL);
-        tp_metric_set(c->m.last_commit,
+        tp_metric_inc(c->metrics.batches, NULL);
+        tp_metric_observe(c->metrics.batch_size, (double)c->batch.n, NULL);
+        tp_metric_set(c->metrics.last_commit,
                       (double)c->stats.last_commit_ms / 1000.0, NULL);
         tp_batch_reset(&c->batch);
 }
@@ -985,7 +992,7 @@ static void tp_consumer_refence(struct tp_consumer *c, const char *why)
         char err[512];
 
         c->stats.fenced++;
-        tp_metric_inc(c->m.fenced, NULL);
+        tp_metric_inc(c->metrics.fenced, NULL);
         tp_log_warn("batch not committed, offsets moved by another instance "
                     "(%s): reloading stored offsets",
                     why);
@@ -1016,7 +1023,8 @@ static void tp_consumer_refence(struct tp_consumer *c, const char *why)
 static void tp_consumer_attempt_failed(struct tp_consumer *c,
                                        enum tp_commit_rc rc)
 {
-        tp_metric_inc(c->m.failures, (const char *[]){tp_commit_rc_names[rc]});
+        tp_metric_inc(c->metrics.failures,
+                      (const char *[]){tp_commit_rc_names[rc]});
         if (rc != TP_COMMIT_FENCED && c->failing_since_ms == 0)
                 c->failing_since_ms = tp_mono_ms();
 }
@@ -1064,8 +1072,8 @@ static int tp_consumer_commit(struct tp_consumer *c)
                                      "received %lld ms before",
                                      c->batch.n, (long long)(t1 - t0),
                                      (long long)(t1 - c->batch_started_ms));
-                        tp_metric_set(c->m.pg_up, 1, NULL);
-                        tp_metric_observe(c->m.commit_s,
+                        tp_metric_set(c->metrics.pg_up, 1, NULL);
+                        tp_metric_observe(c->metrics.commit_s,
                                           (double)(tp_mono_ms() - t0) / 1000.0,
                                           NULL);
                         c->failing_since_ms = 0;
@@ -1093,8 +1101,8 @@ static int tp_consumer_commit(struct tp_consumer *c)
                                 return 0;
                 }
                 c->stats.retries++;
-                tp_metric_inc(c->m.retries, NULL);
-                tp_metric_set(c->m.pg_up, tp_pg_ok(c->conn), NULL);
+                tp_metric_inc(c->metrics.retries, NULL);
+                tp_metric_set(c->metrics.pg_up, tp_pg_ok(c->conn), NULL);
                 if (*c->stop) {
                         tp_log_error("giving up on a batch of %zu messages at "
                                      "shutdown (it will be consumed again): "

@@ -76,12 +76,12 @@ struct tp_batch {
         uint64_t epoch;
 };
 
-/* 1 when the consumer took m out of the batch's writes: PostgreSQL
+/* 1 when the consumer took msg out of the batch's writes: PostgreSQL
  * refused it as data (SQLSTATE class 22, 23 or 54, found by bisecting the
  * batch), or a trial write leaves it out. Handlers then treat it as
  * rejected with reason db_rejected (tthc-ingest: a dead letter; the
  * others skip and count it) and detail says why. */
-int tp_msg_db_rejected(const struct tp_msg *m, char *detail,
+int tp_msg_db_rejected(const struct tp_msg *msg, char *detail,
                        size_t detail_size);
 
 struct tp_handler {
@@ -134,9 +134,9 @@ const struct tp_consumer_stats *tp_consumer_stats(struct tp_consumer *c);
 int tp_consumer_ready(struct tp_consumer *c);
 
 /* Registers the consumer's metrics (tthc_consumer_*, tthc_postgres_up) in
- * m (borrowed; it must outlive the consumer) and keeps them current. Call
- * before tp_consumer_run(); m NULL does nothing. */
-int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *m,
+ * metrics (borrowed; it must outlive the consumer) and keeps them
+ * current. Call before tp_consumer_run(); metrics NULL does nothing. */
+int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *metrics,
                             char *errstr, size_t errstr_size);
 
 /* While running, when *flag is set: clear it and call fn(ctx) on the
@@ -159,7 +159,7 @@ void tp_batch_init(struct tp_batch *b);
 /* Adds a message; start is the partition's stored offset (used when the
  * partition first appears in the batch). The batch takes rkm. */
 void tp_batch_add(struct tp_batch *b, rd_kafka_message_t *rkm, int64_t start);
-void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *m,
+void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *msg,
                       int64_t start);
 void tp_batch_reset(struct tp_batch *b);
 void tp_batch_release(struct tp_batch *b);

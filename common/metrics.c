@@ -64,9 +64,9 @@ const size_t tp_metrics_latency_buckets_n =
 
 struct tp_metrics *tp_metrics_new(void)
 {
-        struct tp_metrics *m = tp_xcalloc(1, sizeof(*m));
-        pthread_mutex_init(&m->lock, NULL);
-        return m;
+        struct tp_metrics *metrics = tp_xcalloc(1, sizeof(*metrics));
+        pthread_mutex_init(&metrics->lock, NULL);
+        return metrics;
 }
 
 static void tp_metric_free(struct tp_metric *f)
@@ -86,14 +86,14 @@ static void tp_metric_free(struct tp_metric *f)
         free(f);
 }
 
-void tp_metrics_destroy(struct tp_metrics *m)
+void tp_metrics_destroy(struct tp_metrics *metrics)
 {
-        if (!m)
+        if (!metrics)
                 return;
-        for (size_t i = 0; i < m->n_fams; i++)
-                tp_metric_free(m->fams[i]);
-        pthread_mutex_destroy(&m->lock);
-        free(m);
+        for (size_t i = 0; i < metrics->n_fams; i++)
+                tp_metric_free(metrics->fams[i]);
+        pthread_mutex_destroy(&metrics->lock);
+        free(metrics);
 }
 
 static int tp_metric_name_ok(const char *s, int colons)
@@ -145,29 +145,29 @@ static int tp_metric_parse_labels(struct tp_metric *f, const char *labels,
 }
 
 static struct tp_metric *
-tp_metrics_declare(struct tp_metrics *m, enum tp_metric_type type,
+tp_metrics_declare(struct tp_metrics *metrics, enum tp_metric_type type,
                    const char *name, const char *help, const char *labels,
                    const double *bounds, size_t n_bounds, char *errstr,
                    size_t errstr_size)
 {
         struct tp_metric *f = NULL;
 
-        if (!m)
+        if (!metrics)
                 return NULL;
-        pthread_mutex_lock(&m->lock);
+        pthread_mutex_lock(&metrics->lock);
         if (!tp_metric_name_ok(name, 1)) {
                 snprintf(errstr, errstr_size, "invalid metric name \"%s\"",
                          name);
                 goto fail;
         }
-        for (size_t i = 0; i < m->n_fams; i++) {
-                if (strcmp(m->fams[i]->name, name) == 0) {
+        for (size_t i = 0; i < metrics->n_fams; i++) {
+                if (strcmp(metrics->fams[i]->name, name) == 0) {
                         snprintf(errstr, errstr_size,
                                  "metric \"%s\" is already registered", name);
                         goto fail;
                 }
         }
-        if (m->n_fams == TP_METRICS_MAX_FAMILIES) {
+        if (metrics->n_fams == TP_METRICS_MAX_FAMILIES) {
                 snprintf(errstr, errstr_size,
                          "could not register metric \"%s\": more than %d "
                          "families",
@@ -175,7 +175,7 @@ tp_metrics_declare(struct tp_metrics *m, enum tp_metric_type type,
                 goto fail;
         }
         f = tp_xcalloc(1, sizeof(*f));
-        f->reg = m;
+        f->reg = metrics;
         f->type = type;
         f->name = tp_xstrdup(name);
         f->help = tp_xstrdup(help ? help : "");
@@ -201,39 +201,42 @@ tp_metrics_declare(struct tp_metrics *m, enum tp_metric_type type,
                 }
                 f->n_bounds = n_bounds;
         }
-        m->fams[m->n_fams++] = f;
-        pthread_mutex_unlock(&m->lock);
+        metrics->fams[metrics->n_fams++] = f;
+        pthread_mutex_unlock(&metrics->lock);
         return f;
 fail:
-        pthread_mutex_unlock(&m->lock);
+        pthread_mutex_unlock(&metrics->lock);
         if (f)
                 tp_metric_free(f);
         return NULL;
 }
 
-struct tp_metric *tp_metrics_counter(struct tp_metrics *m, const char *name,
-                                     const char *help, const char *labels,
-                                     char *errstr, size_t errstr_size)
+struct tp_metric *tp_metrics_counter(struct tp_metrics *metrics,
+                                     const char *name, const char *help,
+                                     const char *labels, char *errstr,
+                                     size_t errstr_size)
 {
-        return tp_metrics_declare(m, TP_METRIC_COUNTER, name, help, labels,
-                                  NULL, 0, errstr, errstr_size);
+        return tp_metrics_declare(metrics, TP_METRIC_COUNTER, name, help,
+                                  labels, NULL, 0, errstr, errstr_size);
 }
 
-struct tp_metric *tp_metrics_gauge(struct tp_metrics *m, const char *name,
+struct tp_metric *tp_metrics_gauge(struct tp_metrics *metrics, const char *name,
                                    const char *help, const char *labels,
                                    char *errstr, size_t errstr_size)
 {
-        return tp_metrics_declare(m, TP_METRIC_GAUGE, name, help, labels, NULL,
-                                  0, errstr, errstr_size);
+        return tp_metrics_declare(metrics, TP_METRIC_GAUGE, name, help, labels,
+                                  NULL, 0, errstr, errstr_size);
 }
 
-struct tp_metric *tp_metrics_histogram(struct tp_metrics *m, const char *name,
-                                       const char *help, const char *labels,
-                                       const double *bounds, size_t n_bounds,
-                                       char *errstr, size_t errstr_size)
+struct tp_metric *tp_metrics_histogram(struct tp_metrics *metrics,
+                                       const char *name, const char *help,
+                                       const char *labels, const double *bounds,
+                                       size_t n_bounds, char *errstr,
+                                       size_t errstr_size)
 {
-        return tp_metrics_declare(m, TP_METRIC_HISTOGRAM, name, help, labels,
-                                  bounds, n_bounds, errstr, errstr_size);
+        return tp_metrics_declare(metrics, TP_METRIC_HISTOGRAM, name, help,
+                                  labels, bounds, n_bounds, errstr,
+                                  errstr_size);
 }
 
 /* ---- series lookup (registry locked)
@@ -581,23 +584,23 @@ static void tp_render_family(struct tp_buf *b, struct tp_metric *f)
                         tp_render_series(b, f, &f->series[i]);
 }
 
-char *tp_metrics_render(struct tp_metrics *m, size_t *len_out)
+char *tp_metrics_render(struct tp_metrics *metrics, size_t *len_out)
 {
         struct tp_buf b = {0};
         tp_buf_reserve(&b, 0);
         b.data[0] = '\0';
-        if (m) {
-                pthread_mutex_lock(&m->lock);
-                for (size_t i = 0; i < m->n_fams; i++)
-                        tp_render_family(&b, m->fams[i]);
+        if (metrics) {
+                pthread_mutex_lock(&metrics->lock);
+                for (size_t i = 0; i < metrics->n_fams; i++)
+                        tp_render_family(&b, metrics->fams[i]);
                 tp_buf_puts(&b, "# HELP tthc_metrics_dropped_updates_total "
                                 "Metric updates dropped because the series "
                                 "limit was reached.\n"
                                 "# TYPE tthc_metrics_dropped_updates_total "
                                 "counter\n");
                 tp_buf_printf(&b, "tthc_metrics_dropped_updates_total %llu\n",
-                              (unsigned long long)m->dropped);
-                pthread_mutex_unlock(&m->lock);
+                              (unsigned long long)metrics->dropped);
+                pthread_mutex_unlock(&metrics->lock);
         }
         if (len_out)
                 *len_out = b.len;

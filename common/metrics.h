@@ -39,26 +39,28 @@ struct tp_metric;
 /* Creates an empty registry; tp_metrics_destroy() frees it and every
  * family it holds. */
 struct tp_metrics *tp_metrics_new(void);
-void tp_metrics_destroy(struct tp_metrics *m);
+void tp_metrics_destroy(struct tp_metrics *metrics);
 
 /* Declare families. name must match [a-zA-Z_:][a-zA-Z0-9_:]*; labels is a
  * comma-separated list of label names ("topic,partition") or NULL/"" for
  * none. Counters should end in "_total", durations be in seconds. The
  * returned family is owned by the registry and lives as long as it.
  * Returns NULL and fills errstr on a bad name, a duplicate family, too many
- * families or labels; returns NULL without an error when m is NULL. */
-struct tp_metric *tp_metrics_counter(struct tp_metrics *m, const char *name,
-                                     const char *help, const char *labels,
-                                     char *errstr, size_t errstr_size);
-struct tp_metric *tp_metrics_gauge(struct tp_metrics *m, const char *name,
+ * families or labels; returns NULL without an error when metrics is NULL. */
+struct tp_metric *tp_metrics_counter(struct tp_metrics *metrics,
+                                     const char *name, const char *help,
+                                     const char *labels, char *errstr,
+                                     size_t errstr_size);
+struct tp_metric *tp_metrics_gauge(struct tp_metrics *metrics, const char *name,
                                    const char *help, const char *labels,
                                    char *errstr, size_t errstr_size);
 /* bounds: n_bounds (1..TP_METRICS_MAX_BUCKETS) strictly increasing upper
  * bounds, copied; the +Inf bucket is implicit. */
-struct tp_metric *tp_metrics_histogram(struct tp_metrics *m, const char *name,
-                                       const char *help, const char *labels,
-                                       const double *bounds, size_t n_bounds,
-                                       char *errstr, size_t errstr_size);
+struct tp_metric *tp_metrics_histogram(struct tp_metrics *metrics,
+                                       const char *name, const char *help,
+                                       const char *labels, const double *bounds,
+                                       size_t n_bounds, char *errstr,
+                                       size_t errstr_size);
 
 /* Counters and gauges: adds v (a counter ignores v < 0). */
 void tp_metric_add(struct tp_metric *f, double v,
@@ -82,7 +84,7 @@ double tp_metric_value(struct tp_metric *f, const char *const *label_values);
 /* Renders every family in registration order. Returns a NUL-terminated
  * heap string the caller frees, and its length in *len_out (may be
  * NULL). */
-char *tp_metrics_render(struct tp_metrics *m, size_t *len_out);
+char *tp_metrics_render(struct tp_metrics *metrics, size_t *len_out);
 
 /* Default histogram buckets for durations in seconds, 1 ms to 60 s. */
 extern const double tp_metrics_latency_buckets[];

@@ -18,87 +18,88 @@ struct tp_strmap {
 
 struct tp_strmap *tp_strmap_new(void)
 {
-        struct tp_strmap *m = tp_xcalloc(1, sizeof(*m));
-        m->cap = 64;
-        m->slots = tp_xcalloc(m->cap, sizeof(*m->slots));
-        return m;
+        struct tp_strmap *map = tp_xcalloc(1, sizeof(*map));
+        map->cap = 64;
+        map->slots = tp_xcalloc(map->cap, sizeof(*map->slots));
+        return map;
 }
 
-void tp_strmap_clear(struct tp_strmap *m)
+void tp_strmap_clear(struct tp_strmap *map)
 {
-        for (size_t i = 0; i < m->cap; i++) {
-                free(m->slots[i].key);
-                m->slots[i].key = NULL;
+        for (size_t i = 0; i < map->cap; i++) {
+                free(map->slots[i].key);
+                map->slots[i].key = NULL;
         }
-        m->n = 0;
+        map->n = 0;
 }
 
-void tp_strmap_destroy(struct tp_strmap *m)
+void tp_strmap_destroy(struct tp_strmap *map)
 {
-        if (!m)
+        if (!map)
                 return;
-        tp_strmap_clear(m);
-        free(m->slots);
-        free(m);
+        tp_strmap_clear(map);
+        free(map->slots);
+        free(map);
 }
 
-static struct tp_strmap_slot *tp_strmap_find(const struct tp_strmap *m,
+static struct tp_strmap_slot *tp_strmap_find(const struct tp_strmap *map,
                                              const char *key, size_t h)
 {
-        size_t i = h & (m->cap - 1);
-        while (m->slots[i].key) {
-                if (m->slots[i].hash == h && strcmp(m->slots[i].key, key) == 0)
+        size_t i = h & (map->cap - 1);
+        while (map->slots[i].key) {
+                if (map->slots[i].hash == h &&
+                    strcmp(map->slots[i].key, key) == 0)
                         break;
-                i = (i + 1) & (m->cap - 1);
+                i = (i + 1) & (map->cap - 1);
         }
-        return &m->slots[i];
+        return &map->slots[i];
 }
 
-static void tp_strmap_grow(struct tp_strmap *m)
+static void tp_strmap_grow(struct tp_strmap *map)
 {
-        struct tp_strmap_slot *old = m->slots;
-        size_t oldcap = m->cap;
-        m->cap *= 2;
-        m->slots = tp_xcalloc(m->cap, sizeof(*m->slots));
+        struct tp_strmap_slot *old = map->slots;
+        size_t oldcap = map->cap;
+        map->cap *= 2;
+        map->slots = tp_xcalloc(map->cap, sizeof(*map->slots));
         for (size_t i = 0; i < oldcap; i++) {
                 struct tp_strmap_slot *s;
                 if (!old[i].key)
                         continue;
-                s = tp_strmap_find(m, old[i].key, old[i].hash);
+                s = tp_strmap_find(map, old[i].key, old[i].hash);
                 *s = old[i];
         }
         free(old);
 }
 
-void *tp_strmap_get(const struct tp_strmap *m, const char *key)
+void *tp_strmap_get(const struct tp_strmap *map, const char *key)
 {
         size_t h = (size_t)tp_hash64(key, strlen(key), 0);
-        struct tp_strmap_slot *s = tp_strmap_find(m, key, h);
+        struct tp_strmap_slot *s = tp_strmap_find(map, key, h);
         return s->key ? s->value : NULL;
 }
 
-void tp_strmap_put(struct tp_strmap *m, const char *key, void *value)
+void tp_strmap_put(struct tp_strmap *map, const char *key, void *value)
 {
         size_t h = (size_t)tp_hash64(key, strlen(key), 0);
         struct tp_strmap_slot *s;
-        if ((m->n + 1) * 4 > m->cap * 3)
-                tp_strmap_grow(m);
-        s = tp_strmap_find(m, key, h);
+        if ((map->n + 1) * 4 > map->cap * 3)
+                tp_strmap_grow(map);
+        s = tp_strmap_find(map, key, h);
         if (!s->key) {
                 s->key = tp_xstrdup(key);
                 s->hash = h;
-                m->n++;
+                map->n++;
         }
         s->value = value;
 }
 
 /* Backward-shift deletion: the entries after the hole that may live
  * there move up, so lookups never need tombstones. */
-void *tp_strmap_del(struct tp_strmap *m, const char *key)
+void *tp_strmap_del(struct tp_strmap *map, const char *key)
 {
         size_t h = (size_t)tp_hash64(key, strlen(key), 0);
-        size_t mask = m->cap - 1, i, j, k;
-        struct tp_strmap_slot *s = tp_strmap_find(m, key, h);
+        size_t mask = map->cap - 1, i, j, k;
+        struct tp_strmap_slot *s = tp_strmap_find(map, key, h);
         void *value;
 
         if (!s->key)
@@ -106,33 +107,33 @@ void *tp_strmap_del(struct tp_strmap *m, const char *key)
         value = s->value;
         free(s->key);
         s->key = NULL;
-        m->n--;
-        i = j = (size_t)(s - m->slots);
+        map->n--;
+        i = j = (size_t)(s - map->slots);
         for (;;) {
                 j = (j + 1) & mask;
-                if (!m->slots[j].key)
+                if (!map->slots[j].key)
                         break;
-                k = m->slots[j].hash & mask; /* where it wants to be */
+                k = map->slots[j].hash & mask; /* where it wants to be */
                 /* it stays when k lies cyclically in (i, j] */
                 if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
                         continue;
-                m->slots[i] = m->slots[j];
-                m->slots[j].key = NULL;
+                map->slots[i] = map->slots[j];
+                map->slots[j].key = NULL;
                 i = j;
         }
         return value;
 }
 
-size_t tp_strmap_count(const struct tp_strmap *m)
+size_t tp_strmap_count(const struct tp_strmap *map)
 {
-        return m->n;
+        return map->n;
 }
 
-void tp_strmap_each(const struct tp_strmap *m,
+void tp_strmap_each(const struct tp_strmap *map,
                     void (*fn)(const char *key, void *value, void *ud),
                     void *ud)
 {
-        for (size_t i = 0; i < m->cap; i++)
-                if (m->slots[i].key)
-                        fn(m->slots[i].key, m->slots[i].value, ud);
+        for (size_t i = 0; i < map->cap; i++)
+                if (map->slots[i].key)
+                        fn(map->slots[i].key, map->slots[i].value, ud);
 }

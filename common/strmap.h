@@ -8,18 +8,18 @@
 struct tp_strmap;
 
 struct tp_strmap *tp_strmap_new(void);
-void tp_strmap_destroy(struct tp_strmap *m);
+void tp_strmap_destroy(struct tp_strmap *map);
 /* Removes every entry, keeping the capacity. */
-void tp_strmap_clear(struct tp_strmap *m);
+void tp_strmap_clear(struct tp_strmap *map);
 /* The value for key, or NULL. */
-void *tp_strmap_get(const struct tp_strmap *m, const char *key);
+void *tp_strmap_get(const struct tp_strmap *map, const char *key);
 /* Inserts or replaces. */
-void tp_strmap_put(struct tp_strmap *m, const char *key, void *value);
+void tp_strmap_put(struct tp_strmap *map, const char *key, void *value);
 /* Removes key; returns its value (the caller's to free), or NULL. */
-void *tp_strmap_del(struct tp_strmap *m, const char *key);
-size_t tp_strmap_count(const struct tp_strmap *m);
+void *tp_strmap_del(struct tp_strmap *map, const char *key);
+size_t tp_strmap_count(const struct tp_strmap *map);
 /* Calls fn for each entry, in no particular order. */
-void tp_strmap_each(const struct tp_strmap *m,
+void tp_strmap_each(const struct tp_strmap *map,
                     void (*fn)(const char *key, void *value, void *ud),
                     void *ud);
 

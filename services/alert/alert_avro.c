@@ -69,12 +69,12 @@ static int tp_enum_index(const char *s, const char *const *names, int n)
         return 0;
 }
 
-unsigned char *tp_alert_encode(const struct tp_alert_msg *m, size_t *len)
+unsigned char *tp_alert_encode(const struct tp_alert_msg *amsg, size_t *len)
 {
-        return tp_alert_encode_id(m, TP_ALERT_SCHEMA_ID, len);
+        return tp_alert_encode_id(amsg, TP_ALERT_SCHEMA_ID, len);
 }
 
-unsigned char *tp_alert_encode_id(const struct tp_alert_msg *m,
+unsigned char *tp_alert_encode_id(const struct tp_alert_msg *amsg,
                                   int32_t schema_id, size_t *len)
 {
         static const char *const changes[] = {"fired", "changed", "resolved"};
@@ -85,23 +85,23 @@ unsigned char *tp_alert_encode_id(const struct tp_alert_msg *m,
 
         tp_framing_write_header(hdr, schema_id);
         tp_buf_put(&b, hdr, sizeof(hdr));
-        tp_avro_string(&b, m->alert_id);
-        tp_avro_long(&b, tp_enum_index(m->change, changes, 3));
-        tp_avro_string(&b, m->rule);
-        tp_avro_string(&b, m->province);
-        tp_avro_opt_string(&b, m->commune);
-        tp_avro_long(&b, tp_enum_index(m->severity, sevs, 2));
-        tp_avro_long(&b, tp_enum_index(m->status, statuses, 2));
-        tp_avro_double(&b, m->value);
-        tp_avro_double(&b, m->threshold);
-        tp_avro_long(&b, m->started_at);
-        tp_avro_long(&b, m->changed_at);
-        tp_avro_long(&b, m->resolved_at != TP_TS_NONE ? 1 : 0);
-        if (m->resolved_at != TP_TS_NONE)
-                tp_avro_long(&b, m->resolved_at);
-        tp_avro_opt_string(&b, m->resolution);
-        tp_avro_string(&b, m->details ? m->details : "{}");
-        tp_avro_long(&b, m->sequence);
+        tp_avro_string(&b, amsg->alert_id);
+        tp_avro_long(&b, tp_enum_index(amsg->change, changes, 3));
+        tp_avro_string(&b, amsg->rule);
+        tp_avro_string(&b, amsg->province);
+        tp_avro_opt_string(&b, amsg->commune);
+        tp_avro_long(&b, tp_enum_index(amsg->severity, sevs, 2));
+        tp_avro_long(&b, tp_enum_index(amsg->status, statuses, 2));
+        tp_avro_double(&b, amsg->value);
+        tp_avro_double(&b, amsg->threshold);
+        tp_avro_long(&b, amsg->started_at);
+        tp_avro_long(&b, amsg->changed_at);
+        tp_avro_long(&b, amsg->resolved_at != TP_TS_NONE ? 1 : 0);
+        if (amsg->resolved_at != TP_TS_NONE)
+                tp_avro_long(&b, amsg->resolved_at);
+        tp_avro_opt_string(&b, amsg->resolution);
+        tp_avro_string(&b, amsg->details ? amsg->details : "{}");
+        tp_avro_long(&b, amsg->sequence);
         *len = b.len;
         return b.p;
 }

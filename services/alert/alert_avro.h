@@ -18,10 +18,10 @@ struct tp_alert_msg {
         int64_t sequence;
 };
 
-/* Encodes m as a Confluent-framed vn.tthc.Alert (heap buffer), schema
+/* Encodes amsg as a Confluent-framed vn.tthc.Alert (heap buffer), schema
  * id 2 (the local catalog's); tp_alert_encode_id with another id. */
-unsigned char *tp_alert_encode(const struct tp_alert_msg *m, size_t *len);
-unsigned char *tp_alert_encode_id(const struct tp_alert_msg *m,
+unsigned char *tp_alert_encode(const struct tp_alert_msg *amsg, size_t *len);
+unsigned char *tp_alert_encode_id(const struct tp_alert_msg *amsg,
                                   int32_t schema_id, size_t *len);
 
 #endif

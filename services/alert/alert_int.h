@@ -47,7 +47,7 @@ struct tp_dayacc {
 };
 
 struct tp_aentry {
-        const struct tp_msg *m;
+        const struct tp_msg *msg;
         /* TP_REASON_OK, or why it is skipped (TP_REASON_DB_REJECTED: taken
          * out by the consumer) */
         enum tp_reason reason;

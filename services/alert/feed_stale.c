@@ -98,7 +98,7 @@ int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
                         goto done;
                 }
                 free(details);
-                tp_metric_inc(s->m.transitions,
+                tp_metric_inc(s->metrics.transitions,
                               (const char *[]){tp_change_name(ch)});
                 tp_log_info("province %s feed %s (%.1f office hour(s) "
                             "without a message)",

@@ -26,7 +26,7 @@ static void tp_gauge_active(struct tp_sinks *s)
         PQclear(res);
         for (int rule = 0; rule < TP_RULE__COUNT; rule++)
                 for (int k = 0; k < 2; k++)
-                        tp_metric_set(s->m.active, n[rule][k],
+                        tp_metric_set(s->metrics.active, n[rule][k],
                                       (const char *[]){
                                               tp_rule_name((enum tp_rule)rule),
                                               tp_sev_name((enum tp_sev)(
@@ -39,7 +39,7 @@ static void tp_gauge_outbox(struct tp_sinks *s)
                                         "FROM tthc.alert_outbox "
                                         "WHERE kafka_sent_at IS NULL");
         if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-                tp_metric_set(s->m.outbox_pending,
+                tp_metric_set(s->metrics.outbox_pending,
                               strtod(PQgetvalue(res, 0, 0), NULL), NULL);
         PQclear(res);
 }
@@ -53,7 +53,7 @@ static void tp_gauge_watermarks(struct tp_sinks *s)
         int64_t now = tp_now_ms();
         if (PQresultStatus(res) == PGRES_TUPLES_OK)
                 for (int r = 0; r < PQntuples(res); r++)
-                        tp_metric_set(s->m.watermark_age,
+                        tp_metric_set(s->metrics.watermark_age,
                                       (double)(now - tp_pg_col_ts(res, r, 1)) /
                                               1000.0,
                                       (const char *[]){PQgetvalue(res, r, 0)});
@@ -64,7 +64,7 @@ static void tp_gauge_watermarks(struct tp_sinks *s)
 void tp_sinks_gauges(struct tp_sinks *s)
 {
         int64_t now = tp_mono_ms();
-        if (!s->m.active || now < s->gauges_at)
+        if (!s->metrics.active || now < s->gauges_at)
                 return;
         s->gauges_at = now + 1000;
         tp_gauge_active(s);
@@ -72,30 +72,31 @@ void tp_sinks_gauges(struct tp_sinks *s)
         tp_gauge_watermarks(s);
 }
 
-int tp_alert_metrics_init(struct tp_alert_metrics *am, struct tp_metrics *m,
-                          char *errstr, size_t errstr_size)
+int tp_alert_metrics_init(struct tp_alert_metrics *am,
+                          struct tp_metrics *metrics, char *errstr,
+                          size_t errstr_size)
 {
         memset(am, 0, sizeof(*am));
-        if (!m)
+        if (!metrics)
                 return 0;
-        am->active = tp_metrics_gauge(m, "tthc_alerts_active",
+        am->active = tp_metrics_gauge(metrics, "tthc_alerts_active",
                                       "Firing alert episodes.", "rule,severity",
                                       errstr, errstr_size);
         am->transitions = tp_metrics_counter(
-                m, "tthc_alert_transitions_total",
+                metrics, "tthc_alert_transitions_total",
                 "Episode changes recorded (fired, changed, resolved).",
                 "change", errstr, errstr_size);
         am->deliveries = tp_metrics_counter(
-                m, "tthc_alert_deliveries_total",
+                metrics, "tthc_alert_deliveries_total",
                 "Alert messages delivered or failed, by sink (kafka, "
                 "alertmanager) and result; registry: registrations.",
                 "sink,result", errstr, errstr_size);
         am->outbox_pending =
-                tp_metrics_gauge(m, "tthc_alert_outbox_pending",
+                tp_metrics_gauge(metrics, "tthc_alert_outbox_pending",
                                  "Alert changes not yet published to Kafka.",
                                  NULL, errstr, errstr_size);
         am->watermark_age =
-                tp_metrics_gauge(m, "tthc_watermark_age_seconds",
+                tp_metrics_gauge(metrics, "tthc_watermark_age_seconds",
                                  "Wall clock minus the province watermark.",
                                  "province", errstr, errstr_size);
         return am->active && am->transitions && am->deliveries &&
@@ -106,5 +107,5 @@ int tp_alert_metrics_init(struct tp_alert_metrics *am, struct tp_metrics *m,
 
 void tp_sinks_set_metrics(struct tp_sinks *s, const struct tp_alert_metrics *am)
 {
-        s->m = *am;
+        s->metrics = *am;
 }

@@ -25,7 +25,7 @@ struct tp_alert_app {
         struct tp_rules *rules;
         struct tp_alert *al;
         struct tp_sinks *sinks;
-        struct tp_alert_metrics m;
+        struct tp_alert_metrics metrics;
         struct tp_alert_counts last;
 };
 
@@ -55,11 +55,11 @@ static void tp_app_done(void *ctx, struct tp_batch *b, int committed)
         fired = n->fired - app->last.fired;
         changed = n->changed - app->last.changed;
         resolved = n->resolved - app->last.resolved;
-        tp_metric_add(app->m.transitions, (double)fired,
+        tp_metric_add(app->metrics.transitions, (double)fired,
                       (const char *[]){"fired"});
-        tp_metric_add(app->m.transitions, (double)changed,
+        tp_metric_add(app->metrics.transitions, (double)changed,
                       (const char *[]){"changed"});
-        tp_metric_add(app->m.transitions, (double)resolved,
+        tp_metric_add(app->metrics.transitions, (double)resolved,
                       (const char *[]){"resolved"});
         if (fired + changed + resolved > 0 && app->sinks)
                 tp_sinks_kick(app->sinks);
@@ -127,7 +127,7 @@ static int tp_app_setup(struct tp_alert_app *app, const struct tp_cfg *cfg,
         struct tp_handler h = {0};
         if (cfg->http_port > 0 &&
             (tp_consumer_serve_http(c, cfg, err, err_size) != 0 ||
-             tp_alert_metrics_init(&app->m, tp_consumer_metrics(c), err,
+             tp_alert_metrics_init(&app->metrics, tp_consumer_metrics(c), err,
                                    err_size) != 0))
                 return -1;
         if (tp_service_migrate(cfg, tp_consumer_pg(c)) != 0) {
@@ -142,7 +142,7 @@ static int tp_app_setup(struct tp_alert_app *app, const struct tp_cfg *cfg,
         app->sinks = tp_sinks_new(cfg, app->rules, err, err_size);
         if (!app->sinks)
                 return -1;
-        tp_sinks_set_metrics(app->sinks, &app->m);
+        tp_sinks_set_metrics(app->sinks, &app->metrics);
         h.ctx = app;
         h.prepare = tp_app_prepare;
         h.write = tp_app_write;

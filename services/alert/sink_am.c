@@ -167,7 +167,7 @@ static int tp_sinks_am(struct tp_sinks *s, char *errstr, size_t errstr_size)
         rc = n;
 done:
         if (body)
-                tp_metric_add(s->m.deliveries, n,
+                tp_metric_add(s->metrics.deliveries, n,
                               (const char *[]){"alertmanager",
                                                rc < 0 ? "error" : "ok"});
         free(body);

@@ -89,35 +89,36 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
         }
         s->dr_failures = 0;
         for (int r = 0; r < n && !failed; r++) {
-                struct tp_alert_msg m;
+                struct tp_alert_msg amsg;
                 unsigned char *val;
                 size_t len;
                 const char *key;
                 rd_kafka_resp_err_t err;
-                m.sequence = strtoll(PQgetvalue(res, r, 0), NULL, 10);
-                m.alert_id = PQgetvalue(res, r, 1);
-                m.change = PQgetvalue(res, r, 2);
-                m.rule = PQgetvalue(res, r, 3);
-                m.province = PQgetvalue(res, r, 4);
-                m.commune = tp_pg_col_text(res, r, 5);
-                m.severity = PQgetvalue(res, r, 6);
-                m.status = PQgetvalue(res, r, 7);
-                m.value = strtod(PQgetvalue(res, r, 8), NULL);
-                m.threshold = strtod(PQgetvalue(res, r, 9), NULL);
-                m.started_at = tp_pg_col_ts(res, r, 10);
-                m.changed_at = tp_pg_col_ts(res, r, 11);
-                m.resolved_at = tp_pg_col_ts(res, r, 12);
-                m.resolution = tp_pg_col_text(res, r, 13);
-                m.details = PQgetvalue(res, r, 14);
-                val = tp_alert_encode_id(&m, s->schema_id, &len);
-                key = m.commune ? m.commune : m.province;
+                amsg.sequence = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+                amsg.alert_id = PQgetvalue(res, r, 1);
+                amsg.change = PQgetvalue(res, r, 2);
+                amsg.rule = PQgetvalue(res, r, 3);
+                amsg.province = PQgetvalue(res, r, 4);
+                amsg.commune = tp_pg_col_text(res, r, 5);
+                amsg.severity = PQgetvalue(res, r, 6);
+                amsg.status = PQgetvalue(res, r, 7);
+                amsg.value = strtod(PQgetvalue(res, r, 8), NULL);
+                amsg.threshold = strtod(PQgetvalue(res, r, 9), NULL);
+                amsg.started_at = tp_pg_col_ts(res, r, 10);
+                amsg.changed_at = tp_pg_col_ts(res, r, 11);
+                amsg.resolved_at = tp_pg_col_ts(res, r, 12);
+                amsg.resolution = tp_pg_col_text(res, r, 13);
+                amsg.details = PQgetvalue(res, r, 14);
+                val = tp_alert_encode_id(&amsg, s->schema_id, &len);
+                key = amsg.commune ? amsg.commune : amsg.province;
                 do {
                         err = rd_kafka_producev(
                                 s->producer, RD_KAFKA_V_TOPIC(TP_ALERT_TOPIC),
                                 RD_KAFKA_V_KEY(key, strlen(key)),
                                 RD_KAFKA_V_VALUE(val, len),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_OPAQUE((void *)(intptr_t)m.sequence),
+                                RD_KAFKA_V_OPAQUE(
+                                        (void *)(intptr_t)amsg.sequence),
                                 RD_KAFKA_V_END);
                         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                                 rd_kafka_poll(s->producer, 100);
@@ -150,7 +151,7 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 goto done;
         rc = n;
 done:
-        tp_metric_add(s->m.deliveries, n,
+        tp_metric_add(s->metrics.deliveries, n,
                       (const char *[]){"kafka", rc < 0 ? "error" : "ok"});
         PQclear(res);
         return rc;
@@ -171,7 +172,7 @@ static int tp_sinks_schema(struct tp_sinks *s, int64_t now, int final)
                                err, sizeof(err)) == 0) {
                 tp_log_info("registered the alert schema under %s: id %d",
                             TP_ALERT_SUBJECT, (int)id);
-                tp_metric_inc(s->m.deliveries,
+                tp_metric_inc(s->metrics.deliveries,
                               (const char *[]){"registry", "ok"});
                 s->schema_id = id;
                 s->reg_backoff = TP_SINK_BACKOFF_MIN_MS;
@@ -180,7 +181,8 @@ static int tp_sinks_schema(struct tp_sinks *s, int64_t now, int final)
         tp_log_warn("alert sinks: schema registration failed, alerts wait "
                     "in the outbox; retrying in %lld ms: %s",
                     (long long)s->reg_backoff, err);
-        tp_metric_inc(s->m.deliveries, (const char *[]){"registry", "error"});
+        tp_metric_inc(s->metrics.deliveries,
+                      (const char *[]){"registry", "error"});
         s->reg_retry_at = now + s->reg_backoff;
         s->reg_backoff = tp_backoff_next(s->reg_backoff);
         return -1;

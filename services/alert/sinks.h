@@ -36,9 +36,10 @@ struct tp_alert_metrics {
         struct tp_metric *watermark_age;  /* gauge {province} */
 };
 
-/* Declares the families in m (NULL: leaves am zeroed, all no-ops). */
-int tp_alert_metrics_init(struct tp_alert_metrics *am, struct tp_metrics *m,
-                          char *errstr, size_t errstr_size);
+/* Declares the families in metrics (NULL: leaves am zeroed, all no-ops). */
+int tp_alert_metrics_init(struct tp_alert_metrics *am,
+                          struct tp_metrics *metrics, char *errstr,
+                          size_t errstr_size);
 
 /* cfg must outlive it; rules are copied. With cfg->registry set, the
  * thread registers schemas/avro 2-alert.avsc under subject

@@ -35,7 +35,7 @@
 struct tp_sinks {
         const struct tp_cfg *cfg;
         struct tp_rules rules; /* the thread's own copy */
-        struct tp_alert_metrics m;
+        struct tp_alert_metrics metrics;
         PGconn *conn;
         rd_kafka_t *producer;
         rd_kafka_topic_t *alert_topic; /* held: its metadata stays known */

@@ -186,12 +186,12 @@ static void tp_alert_decode(struct tp_alert *al, PGconn *conn,
         char detail[256];
         int32_t sid;
 
-        if (tp_msg_db_rejected(e->m, detail, sizeof(detail))) {
+        if (tp_msg_db_rejected(e->msg, detail, sizeof(detail))) {
                 e->reason = TP_REASON_DB_REJECTED;
                 return;
         }
-        if (tp_filing_read(al->reader, conn, e->m->topic, e->m->value,
-                           e->m->value_len, &e->ev, &sid, &e->reason, detail,
+        if (tp_filing_read(al->reader, conn, e->msg->topic, e->msg->value,
+                           e->msg->value_len, &e->ev, &sid, &e->reason, detail,
                            sizeof(detail)) != 0) {
                 snprintf(errstr, errstr_size, "%s", detail);
                 *outage = 1;
@@ -253,7 +253,7 @@ int tp_alert_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         for (size_t i = 0; i < b->n && !outage; i++) {
                 struct tp_aentry *e = &al->entries[al->n_entries++];
                 memset(e, 0, sizeof(*e));
-                e->m = &b->msgs[i];
+                e->msg = &b->msgs[i];
                 tp_alert_decode(al, conn, e, &outage, errstr, errstr_size);
         }
         if (outage)
@@ -885,9 +885,9 @@ int tp_alert_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                                 al->pending.invalid++;
                         continue;
                 }
-                tp_alert_apply(al,
-                               tp_part_get(al, e->m->topic, e->m->partition),
-                               &e->ev);
+                tp_alert_apply(
+                        al, tp_part_get(al, e->msg->topic, e->msg->partition),
+                        &e->ev);
         }
         if (tp_alert_checkpoint_state(al, b, conn, errstr, errstr_size) != 0 ||
             tp_alert_checkpoint_progress(al, b, conn, errstr, errstr_size) != 0)

@@ -216,24 +216,24 @@ static int tp_check_topics(struct tp_check *ck, const struct tp_cfg *cfg)
         }
         rd_kafka_assign(rk, parts);
         while (eofs < parts->cnt && rc == 0) {
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
+                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 1000);
                 char where[300];
-                if (!m)
+                if (!rkm)
                         continue;
-                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                         eofs++;
-                } else if (m->err) {
+                } else if (rkm->err) {
                         fprintf(stderr, "tthc-check: %s\n",
-                                rd_kafka_message_errstr(m));
+                                rd_kafka_message_errstr(rkm));
                 } else {
                         snprintf(where, sizeof(where), "%s [%d] @%lld",
-                                 rd_kafka_topic_name(m->rkt), m->partition,
-                                 (long long)m->offset);
-                        rc = tp_check_one(ck, where,
-                                          rd_kafka_topic_name(m->rkt), m->key,
-                                          m->key_len, m->payload, m->len);
+                                 rd_kafka_topic_name(rkm->rkt), rkm->partition,
+                                 (long long)rkm->offset);
+                        rc = tp_check_one(
+                                ck, where, rd_kafka_topic_name(rkm->rkt),
+                                rkm->key, rkm->key_len, rkm->payload, rkm->len);
                 }
-                rd_kafka_message_destroy(m);
+                rd_kafka_message_destroy(rkm);
         }
         rd_kafka_topic_partition_list_destroy(parts);
         rd_kafka_consumer_close(rk);

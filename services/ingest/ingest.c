@@ -142,19 +142,20 @@ struct tp_ingest_entry *tp_ingest_entries(struct tp_ingest *ig, size_t *n)
         return ig->entries;
 }
 
-/* Decodes and validates e->m; returns -1 only on an outage (retry). */
+/* Decodes and validates e->msg; returns -1 only on an outage (retry). */
 static int tp_ingest_read(struct tp_ingest *ig, struct tp_ingest_entry *e)
 {
-        return tp_filing_read(ig->reader, ig->conn, e->m->topic, e->m->value,
-                              e->m->value_len, &e->ev, &e->schema_id,
-                              &e->reason, e->detail, sizeof(e->detail));
+        return tp_filing_read(ig->reader, ig->conn, e->msg->topic,
+                              e->msg->value, e->msg->value_len, &e->ev,
+                              &e->schema_id, &e->reason, e->detail,
+                              sizeof(e->detail));
 }
 
-void tp_ingest_decode(struct tp_ingest *ig, const struct tp_msg *m,
+void tp_ingest_decode(struct tp_ingest *ig, const struct tp_msg *msg,
                       struct tp_ingest_entry *e)
 {
         memset(e, 0, sizeof(*e));
-        e->m = m;
+        e->msg = msg;
         if (tp_ingest_read(ig, e) != 0)
                 e->reason = TP_REASON_UNKNOWN_SCHEMA; /* caller: outage */
 }
@@ -204,8 +205,8 @@ static void tp_ingest_schema_id(struct tp_ingest_entry *e)
         const unsigned char *body;
         size_t body_len;
         char err[128];
-        if (tp_framing_parse(e->m->value, e->m->value_len, &e->schema_id, &body,
-                             &body_len, err, sizeof(err)) != 0)
+        if (tp_framing_parse(e->msg->value, e->msg->value_len, &e->schema_id,
+                             &body, &body_len, err, sizeof(err)) != 0)
                 e->schema_id = -1;
 }
 
@@ -224,8 +225,8 @@ int tp_ingest_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         for (size_t i = 0; i < b->n; i++) {
                 struct tp_ingest_entry *e = &ig->entries[ig->n_entries++];
                 memset(e, 0, sizeof(*e));
-                e->m = &b->msgs[i];
-                if (tp_msg_db_rejected(e->m, e->detail, sizeof(e->detail))) {
+                e->msg = &b->msgs[i];
+                if (tp_msg_db_rejected(e->msg, e->detail, sizeof(e->detail))) {
                         e->reason = TP_REASON_DB_REJECTED;
                         tp_ingest_schema_id(e);
                         continue;

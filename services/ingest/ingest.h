@@ -16,7 +16,7 @@
 
 /* One message of the batch after decoding and validation. */
 struct tp_ingest_entry {
-        const struct tp_msg *m;
+        const struct tp_msg *msg;
         enum tp_reason reason;
         char detail[256];
         int32_t schema_id;  /* -1 when the framing was unreadable */
@@ -55,7 +55,7 @@ const struct tp_store *tp_ingest_store(const struct tp_ingest *ig);
 /* Decodes and validates one message value (no database), for the batch
  * path (tthc-check and the fuzzer use common/filing.h and common/avrodec.h
  * directly). */
-void tp_ingest_decode(struct tp_ingest *ig, const struct tp_msg *m,
+void tp_ingest_decode(struct tp_ingest *ig, const struct tp_msg *msg,
                       struct tp_ingest_entry *e);
 
 /* Internal: shared between ingest.c and ingest_write.c. */

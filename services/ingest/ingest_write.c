@@ -165,9 +165,9 @@ static void tp_copy_event(struct tp_copybuf *cb,
         tp_copybuf_ts(cb, ev->due_at);
         tp_copybuf_str(cb, ev->source_system);
         tp_copybuf_str(cb, ev->handling_commune_code);
-        tp_copybuf_str(cb, e->m->topic);
-        tp_copybuf_int(cb, e->m->partition);
-        tp_copybuf_int(cb, e->m->offset);
+        tp_copybuf_str(cb, e->msg->topic);
+        tp_copybuf_int(cb, e->msg->partition);
+        tp_copybuf_int(cb, e->msg->offset);
         tp_copybuf_end_row(cb);
 }
 
@@ -254,7 +254,7 @@ static size_t tp_apply_entries(struct tp_ingest *ig)
                                          tp_utf8_prefix_len(e->ev.dossier_id,
                                                             100),
                                          e->ev.dossier_id,
-                                         (long long)first->m->offset);
+                                         (long long)first->msg->offset);
                         }
                         continue;
                 }
@@ -477,13 +477,13 @@ static int tp_store_rejected(struct tp_ingest *ig, PGconn *conn, char *errstr,
                         continue;
                 n++;
                 tp_copybuf_str(&cb, ig->cfg->group);
-                tp_copybuf_str(&cb, e->m->topic);
-                tp_copybuf_int(&cb, e->m->partition);
-                tp_copybuf_int(&cb, e->m->offset);
-                tp_copybuf_bytes(&cb, e->m->key, e->m->key_len);
-                tp_copybuf_bytes(&cb,
-                                 e->m->value ? e->m->value : (const void *)"",
-                                 e->m->value_len);
+                tp_copybuf_str(&cb, e->msg->topic);
+                tp_copybuf_int(&cb, e->msg->partition);
+                tp_copybuf_int(&cb, e->msg->offset);
+                tp_copybuf_bytes(&cb, e->msg->key, e->msg->key_len);
+                tp_copybuf_bytes(
+                        &cb, e->msg->value ? e->msg->value : (const void *)"",
+                        e->msg->value_len);
                 if (e->schema_id >= 0)
                         tp_copybuf_int(&cb, e->schema_id);
                 else
@@ -518,8 +518,8 @@ static void tp_copy_progress(struct tp_ingest *ig,
         for (size_t i = 0; i < ig->n_entries; i++) {
                 struct tp_ingest_entry *e = &ig->entries[i];
                 if (e->reason != TP_REASON_OK ||
-                    e->m->partition != r->partition ||
-                    strcmp(e->m->topic, r->topic) != 0)
+                    e->msg->partition != r->partition ||
+                    strcmp(e->msg->topic, r->topic) != 0)
                         continue;
                 prov = e->ev.province_code;
                 if (e->ev.occurred_at > maxts)

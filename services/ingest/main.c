@@ -50,7 +50,7 @@ static void tp_metered_done(void *ctx, struct tp_batch *b, int committed)
                         double t;
                         if (e[i].reason != TP_REASON_OK)
                                 continue;
-                        snprintf(part, sizeof(part), "%d", e[i].m->partition);
+                        snprintf(part, sizeof(part), "%d", e[i].msg->partition);
                         t = (double)e[i].ev.occurred_at / 1000.0;
                         if (t > tp_metric_value(im->event_time, labels))
                                 tp_metric_set(im->event_time, t, labels);
@@ -71,23 +71,24 @@ static void tp_metered_done(void *ctx, struct tp_batch *b, int committed)
         im->last = *n;
 }
 
-static int tp_metered_init(struct tp_ingest_metered *im, struct tp_metrics *m,
-                           char *errstr, size_t errstr_size)
+static int tp_metered_init(struct tp_ingest_metered *im,
+                           struct tp_metrics *metrics, char *errstr,
+                           size_t errstr_size)
 {
-        if (!m)
+        if (!metrics)
                 return 0;
-        im->stored = tp_metrics_counter(m, "tthc_ingest_events_stored_total",
-                                        "Distinct events stored.", NULL, errstr,
-                                        errstr_size);
+        im->stored = tp_metrics_counter(
+                metrics, "tthc_ingest_events_stored_total",
+                "Distinct events stored.", NULL, errstr, errstr_size);
         im->duplicates =
-                tp_metrics_counter(m, "tthc_ingest_duplicates_total",
+                tp_metrics_counter(metrics, "tthc_ingest_duplicates_total",
                                    "Redelivered identical events counted once.",
                                    NULL, errstr, errstr_size);
-        im->rejected = tp_metrics_counter(m, "tthc_ingest_rejected_total",
+        im->rejected = tp_metrics_counter(metrics, "tthc_ingest_rejected_total",
                                           "Dead letters by reason code.",
                                           "reason", errstr, errstr_size);
         im->event_time = tp_metrics_gauge(
-                m, "tthc_event_time_seconds",
+                metrics, "tthc_event_time_seconds",
                 "Largest occurred_at seen per partition (Unix seconds).",
                 "province,partition", errstr, errstr_size);
         return im->stored && im->duplicates && im->rejected && im->event_time

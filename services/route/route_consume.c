@@ -77,14 +77,14 @@ int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                 struct tp_route_entry *e = &rt->entries[rt->n_entries++];
                 memset(e, 0, sizeof(*e));
                 int32_t schema_id;
-                e->m = &b->msgs[i];
-                if (tp_msg_db_rejected(e->m, e->detail, sizeof(e->detail))) {
+                e->msg = &b->msgs[i];
+                if (tp_msg_db_rejected(e->msg, e->detail, sizeof(e->detail))) {
                         e->reason = TP_REASON_DB_REJECTED;
                         continue;
                 }
-                if (tp_filing_read(rt->reader, conn, e->m->topic, e->m->value,
-                                   e->m->value_len, &e->ev, &schema_id,
-                                   &e->reason, e->detail,
+                if (tp_filing_read(rt->reader, conn, e->msg->topic,
+                                   e->msg->value, e->msg->value_len, &e->ev,
+                                   &schema_id, &e->reason, e->detail,
                                    sizeof(e->detail)) != 0) {
                         snprintf(errstr, errstr_size, "%s", e->detail);
                         return -1; /* registry outage: back off */
@@ -92,8 +92,8 @@ int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                 if (e->reason != TP_REASON_OK)
                         tp_log_debug("skipping the message at %s [%d] offset "
                                      "%lld: %s: %s",
-                                     e->m->topic, (int)e->m->partition,
-                                     (long long)e->m->offset,
+                                     e->msg->topic, (int)e->msg->partition,
+                                     (long long)e->msg->offset,
                                      tp_reason_name(e->reason), e->detail);
         }
         return 0;

@@ -13,7 +13,7 @@
 
 /* One message of the batch after decoding and validation. */
 struct tp_route_entry {
-        const struct tp_msg *m;
+        const struct tp_msg *msg;
         enum tp_reason reason;
         char detail[256];   /* why, when reason != TP_REASON_OK */
         struct tp_event ev; /* valid when reason == TP_REASON_OK */

@@ -432,17 +432,17 @@ static void tp_sim_gen_params(struct tp_sim_run *run)
         run->gp.total_weight = total;
 }
 
-static void tp_sim_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
+static void tp_sim_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                          void *opaque)
 {
         struct tp_sim_run *run = opaque;
         (void)rk;
-        if (!m->err)
+        if (!rkm->err)
                 return;
         if (run->delivery_failed++ == 0)
                 snprintf(run->delivery_err, sizeof(run->delivery_err),
-                         "%s [%d]: %s", rd_kafka_topic_name(m->rkt),
-                         (int)m->partition, rd_kafka_err2str(m->err));
+                         "%s [%d]: %s", rd_kafka_topic_name(rkm->rkt),
+                         (int)rkm->partition, rd_kafka_err2str(rkm->err));
 }
 
 /* The producer, with the --kafka PROP=VALUE properties. */

@@ -118,26 +118,27 @@ tp_logids_find(struct tp_logids *lg, const char *topic, int32_t partition)
 
 /* Prints the M line of one message. */
 static void tp_logids_print(struct tp_filing_reader *fr,
-                            const rd_kafka_message_t *m)
+                            const rd_kafka_message_t *rkm)
 {
-        const char *topic = rd_kafka_topic_name(m->rkt);
+        const char *topic = rd_kafka_topic_name(rkm->rkt);
         struct tp_event ev;
         enum tp_reason reason;
         int32_t sid;
         char detail[256];
 
         memset(&ev, 0, sizeof(ev));
-        if (tp_filing_read(fr, NULL, topic, m->payload, m->len, &ev, &sid,
+        if (tp_filing_read(fr, NULL, topic, rkm->payload, rkm->len, &ev, &sid,
                            &reason, detail, sizeof(detail)) != 0) {
                 /* no registry here, so no outage; say what it was */
-                printf("M %s %d %lld - error\n", topic, (int)m->partition,
-                       (long long)m->offset);
+                printf("M %s %d %lld - error\n", topic, (int)rkm->partition,
+                       (long long)rkm->offset);
                 fprintf(stderr, "tp-log-ids: %s [%d] @%lld: %s\n", topic,
-                        (int)m->partition, (long long)m->offset, detail);
+                        (int)rkm->partition, (long long)rkm->offset, detail);
                 return;
         }
-        printf("M %s %d %lld %s %s\n", topic, (int)m->partition,
-               (long long)m->offset, reason == TP_REASON_OK ? ev.event_id : "-",
+        printf("M %s %d %lld %s %s\n", topic, (int)rkm->partition,
+               (long long)rkm->offset,
+               reason == TP_REASON_OK ? ev.event_id : "-",
                tp_reason_name(reason));
         if (reason == TP_REASON_OK)
                 tp_event_release(&ev);
@@ -169,31 +170,31 @@ static int tp_logids_read(struct tp_logids *lg, struct tp_filing_reader *fr)
                 return -1;
         }
         while (lg->n_done < lg->n_parts) {
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(lg->rk, 500);
+                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(lg->rk, 500);
                 struct tp_logids_part *lp;
 
                 if (time(NULL) - last > TP_LOGIDS_STALL_S)
                         break;
-                if (!m)
+                if (!rkm)
                         continue;
-                if (m->err) {
-                        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                if (rkm->err) {
+                        if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                                 fprintf(stderr, "tp-log-ids: %s\n",
-                                        rd_kafka_message_errstr(m));
-                        rd_kafka_message_destroy(m);
+                                        rd_kafka_message_errstr(rkm));
+                        rd_kafka_message_destroy(rkm);
                         continue;
                 }
-                lp = tp_logids_find(lg, rd_kafka_topic_name(m->rkt),
-                                    m->partition);
-                if (lp && !lp->done && m->offset < lp->high) {
-                        tp_logids_print(fr, m);
+                lp = tp_logids_find(lg, rd_kafka_topic_name(rkm->rkt),
+                                    rkm->partition);
+                if (lp && !lp->done && rkm->offset < lp->high) {
+                        tp_logids_print(fr, rkm);
                         last = time(NULL);
-                        if (m->offset >= lp->high - 1) {
+                        if (rkm->offset >= lp->high - 1) {
                                 lp->done = 1;
                                 lg->n_done++;
                         }
                 }
-                rd_kafka_message_destroy(m);
+                rd_kafka_message_destroy(rkm);
         }
         for (int i = 0; i < lg->n_parts; i++)
                 if (!lg->parts[i].done)

@@ -369,22 +369,22 @@ static void test_alert__avro_encoding_reads_with_shipped_schema(void **state)
         double d;
         int64_t l;
         int e;
-        struct tp_alert_msg m = {"886313e1-3b8a-5372-9b90-0c9aee199e5d",
-                                 "changed",
-                                 "overdue_backlog",
-                                 "79",
-                                 "26734",
-                                 "critical",
-                                 "firing",
-                                 NULL,
-                                 "{\"overdue_open\":21}",
-                                 21,
-                                 20,
-                                 1757469600000LL,
-                                 1757473200000LL,
-                                 TP_TS_NONE,
-                                 42};
-        unsigned char *buf = tp_alert_encode(&m, &len);
+        struct tp_alert_msg amsg = {"886313e1-3b8a-5372-9b90-0c9aee199e5d",
+                                    "changed",
+                                    "overdue_backlog",
+                                    "79",
+                                    "26734",
+                                    "critical",
+                                    "firing",
+                                    NULL,
+                                    "{\"overdue_open\":21}",
+                                    21,
+                                    20,
+                                    1757469600000LL,
+                                    1757473200000LL,
+                                    TP_TS_NONE,
+                                    42};
+        unsigned char *buf = tp_alert_encode(&amsg, &len);
         char err[256];
         (void)state;
         snprintf(path, sizeof(path), "%s/schemas/avro/2-alert.avsc",
@@ -397,7 +397,8 @@ static void test_alert__avro_encoding_reads_with_shipped_schema(void **state)
         {
                 /* The registry's id frames the same body. */
                 size_t len2;
-                unsigned char *b2 = tp_alert_encode_id(&m, 0x01020304, &len2);
+                unsigned char *b2 =
+                        tp_alert_encode_id(&amsg, 0x01020304, &len2);
                 assert_int_equal(len2, len);
                 assert_memory_equal(b2, "\0\x01\x02\x03\x04", 5);
                 assert_memory_equal(b2 + 5, buf + 5, len - 5);
@@ -409,7 +410,7 @@ static void test_alert__avro_encoding_reads_with_shipped_schema(void **state)
         assert_int_equal(avro_value_read(rd, &rec), 0);
         avro_value_get_by_name(&rec, "alert_id", &field, NULL);
         avro_value_get_string(&field, &s, &n);
-        assert_string_equal(s, m.alert_id);
+        assert_string_equal(s, amsg.alert_id);
         avro_value_get_by_name(&rec, "change", &field, NULL);
         avro_value_get_enum(&field, &e);
         assert_int_equal(e, 1);
@@ -425,7 +426,7 @@ static void test_alert__avro_encoding_reads_with_shipped_schema(void **state)
         assert_true(d == 21.0);
         avro_value_get_by_name(&rec, "changed_at", &field, NULL);
         avro_value_get_long(&field, &l);
-        assert_int_equal(l, m.changed_at);
+        assert_int_equal(l, amsg.changed_at);
         avro_value_get_by_name(&rec, "resolved_at", &field, NULL);
         avro_value_get_discriminant(&field, &e);
         assert_int_equal(e, 0);

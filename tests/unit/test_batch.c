@@ -11,12 +11,12 @@
 static void add(struct tp_batch *b, const char *topic, int32_t part,
                 int64_t off, int64_t start)
 {
-        struct tp_msg m;
-        memset(&m, 0, sizeof(m));
-        m.topic = topic;
-        m.partition = part;
-        m.offset = off;
-        tp_batch_add_msg(b, &m, start);
+        struct tp_msg msg;
+        memset(&msg, 0, sizeof(msg));
+        msg.topic = topic;
+        msg.partition = part;
+        msg.offset = off;
+        tp_batch_add_msg(b, &msg, start);
 }
 
 static void test_batch__ranges_per_partition(void **state)

@@ -20,10 +20,10 @@
 
 static void test_metrics__counter_with_labels_renders(void **state)
 {
-        struct tp_metrics *m = tp_metrics_new();
+        struct tp_metrics *metrics = tp_metrics_new();
         char err[256];
         struct tp_metric *rej = tp_metrics_counter(
-                m, "tthc_rejected_total", "Dead letters by reason.",
+                metrics, "tthc_rejected_total", "Dead letters by reason.",
                 "topic,reason", err, sizeof(err));
         char *out;
         (void)state;
@@ -34,7 +34,7 @@ static void test_metrics__counter_with_labels_renders(void **state)
         tp_metric_inc(rej, (const char *[]){"t\"q\\\n", "bad_seq"});
         assert_true(tp_metric_value(rej, (const char *[]){"tthc.filings.01",
                                                           "bad_avro"}) == 3);
-        out = tp_metrics_render(m, NULL);
+        out = tp_metrics_render(metrics, NULL);
         assert_non_null(strstr(out, "# HELP tthc_rejected_total Dead letters "
                                     "by reason.\n# TYPE tthc_rejected_total "
                                     "counter\n"));
@@ -45,35 +45,35 @@ static void test_metrics__counter_with_labels_renders(void **state)
         assert_non_null(
                 strstr(out, "\ntthc_metrics_dropped_updates_total 0\n"));
         free(out);
-        tp_metrics_destroy(m);
+        tp_metrics_destroy(metrics);
 }
 
 static void test_metrics__unlabelled_family_starts_at_zero(void **state)
 {
-        struct tp_metrics *m = tp_metrics_new();
+        struct tp_metrics *metrics = tp_metrics_new();
         char err[256];
-        struct tp_metric *up = tp_metrics_gauge(m, "tthc_ready", "Ready.", NULL,
-                                                err, sizeof(err));
+        struct tp_metric *up = tp_metrics_gauge(metrics, "tthc_ready", "Ready.",
+                                                NULL, err, sizeof(err));
         char *out;
         (void)state;
         assert_non_null(up);
-        out = tp_metrics_render(m, NULL);
+        out = tp_metrics_render(metrics, NULL);
         assert_non_null(strstr(out, "# TYPE tthc_ready gauge\ntthc_ready 0\n"));
         free(out);
         tp_metric_set(up, 1, NULL);
         tp_metric_add(up, 0.5, NULL);
-        out = tp_metrics_render(m, NULL);
+        out = tp_metrics_render(metrics, NULL);
         assert_non_null(strstr(out, "\ntthc_ready 1.5\n"));
         free(out);
-        tp_metrics_destroy(m);
+        tp_metrics_destroy(metrics);
 }
 
 static void test_metrics__gauge_remove_hides_and_resets(void **state)
 {
-        struct tp_metrics *m = tp_metrics_new();
+        struct tp_metrics *metrics = tp_metrics_new();
         char err[256];
         struct tp_metric *lag =
-                tp_metrics_gauge(m, "tthc_consumer_lag", "Lag.",
+                tp_metrics_gauge(metrics, "tthc_consumer_lag", "Lag.",
                                  "topic,partition", err, sizeof(err));
         const char *p0[] = {"tthc.filings.01", "0"};
         const char *p1[] = {"tthc.filings.01", "1"};
@@ -82,23 +82,23 @@ static void test_metrics__gauge_remove_hides_and_resets(void **state)
         tp_metric_set(lag, 42, p0);
         tp_metric_set(lag, 7, p1);
         tp_metric_remove(lag, p0);
-        out = tp_metrics_render(m, NULL);
+        out = tp_metrics_render(metrics, NULL);
         assert_null(strstr(out, "partition=\"0\""));
         assert_non_null(strstr(out, "partition=\"1\"} 7\n"));
         free(out);
         tp_metric_add(lag, 1, p0);
         assert_true(tp_metric_value(lag, p0) == 1);
-        tp_metrics_destroy(m);
+        tp_metrics_destroy(metrics);
 }
 
 static void test_metrics__histogram_is_cumulative(void **state)
 {
-        struct tp_metrics *m = tp_metrics_new();
+        struct tp_metrics *metrics = tp_metrics_new();
         char err[256];
         const double bounds[] = {0.1, 1, 10};
-        struct tp_metric *h = tp_metrics_histogram(m, "tthc_commit_seconds",
-                                                   "Commit latency.", "group",
-                                                   bounds, 3, err, sizeof(err));
+        struct tp_metric *h = tp_metrics_histogram(
+                metrics, "tthc_commit_seconds", "Commit latency.", "group",
+                bounds, 3, err, sizeof(err));
         const char *g[] = {"tthc-ingest"};
         char *out;
         (void)state;
@@ -107,7 +107,7 @@ static void test_metrics__histogram_is_cumulative(void **state)
         tp_metric_observe(h, 0.1, g); /* le is inclusive */
         tp_metric_observe(h, 5, g);
         tp_metric_observe(h, 100, g);
-        out = tp_metrics_render(m, NULL);
+        out = tp_metrics_render(metrics, NULL);
         assert_non_null(strstr(
                 out, "tthc_commit_seconds_bucket{group=\"tthc-ingest\","
                      "le=\"0.1\"} 2\n"
@@ -121,35 +121,35 @@ static void test_metrics__histogram_is_cumulative(void **state)
                      "tthc_commit_seconds_count{group=\"tthc-ingest\"} 4\n"));
         free(out);
         assert_true(tp_metric_value(h, g) == 4);
-        tp_metrics_destroy(m);
+        tp_metrics_destroy(metrics);
 }
 
 static void test_metrics__declaration_errors(void **state)
 {
-        struct tp_metrics *m = tp_metrics_new();
+        struct tp_metrics *metrics = tp_metrics_new();
         char err[256];
         const double bad[] = {1, 1};
         (void)state;
-        assert_null(
-                tp_metrics_counter(m, "9lives", "", NULL, err, sizeof(err)));
+        assert_null(tp_metrics_counter(metrics, "9lives", "", NULL, err,
+                                       sizeof(err)));
         assert_string_equal(err, "invalid metric name \"9lives\"");
-        assert_non_null(
-                tp_metrics_counter(m, "a_total", "", NULL, err, sizeof(err)));
-        assert_null(
-                tp_metrics_counter(m, "a_total", "", NULL, err, sizeof(err)));
+        assert_non_null(tp_metrics_counter(metrics, "a_total", "", NULL, err,
+                                           sizeof(err)));
+        assert_null(tp_metrics_counter(metrics, "a_total", "", NULL, err,
+                                       sizeof(err)));
         assert_string_equal(err, "metric \"a_total\" is already registered");
-        assert_null(
-                tp_metrics_gauge(m, "b", "", "x,y,z,w,v", err, sizeof(err)));
+        assert_null(tp_metrics_gauge(metrics, "b", "", "x,y,z,w,v", err,
+                                     sizeof(err)));
         assert_non_null(strstr(err, "more than 4 labels"));
-        assert_null(
-                tp_metrics_gauge(m, "c", "", "ok,bad-name", err, sizeof(err)));
+        assert_null(tp_metrics_gauge(metrics, "c", "", "ok,bad-name", err,
+                                     sizeof(err)));
         assert_non_null(strstr(err, "invalid label name \"bad-name\""));
-        assert_null(tp_metrics_histogram(m, "d", "", "le", bad, 1, err,
+        assert_null(tp_metrics_histogram(metrics, "d", "", "le", bad, 1, err,
                                          sizeof(err)));
-        assert_null(tp_metrics_histogram(m, "e", "", NULL, bad, 2, err,
+        assert_null(tp_metrics_histogram(metrics, "e", "", NULL, bad, 2, err,
                                          sizeof(err)));
         assert_non_null(strstr(err, "must increase"));
-        tp_metrics_destroy(m);
+        tp_metrics_destroy(metrics);
 }
 
 static void test_metrics__null_registry_is_a_no_op(void **state)
@@ -173,10 +173,10 @@ static void test_metrics__null_registry_is_a_no_op(void **state)
 
 static void test_metrics__series_limit_drops_updates(void **state)
 {
-        struct tp_metrics *m = tp_metrics_new();
+        struct tp_metrics *metrics = tp_metrics_new();
         char err[256], v[32];
-        struct tp_metric *c =
-                tp_metrics_counter(m, "many_total", "", "k", err, sizeof(err));
+        struct tp_metric *c = tp_metrics_counter(metrics, "many_total", "", "k",
+                                                 err, sizeof(err));
         char *out;
         (void)state;
         for (int i = 0; i < TP_METRICS_MAX_SERIES + 10; i++) {
@@ -186,11 +186,11 @@ static void test_metrics__series_limit_drops_updates(void **state)
         /* Existing series still count. */
         tp_metric_inc(c, (const char *[]){"0"});
         assert_true(tp_metric_value(c, (const char *[]){"0"}) == 2);
-        out = tp_metrics_render(m, NULL);
+        out = tp_metrics_render(metrics, NULL);
         assert_non_null(
                 strstr(out, "\ntthc_metrics_dropped_updates_total 10\n"));
         free(out);
-        tp_metrics_destroy(m);
+        tp_metrics_destroy(metrics);
 }
 
 struct tp_writer {
@@ -210,27 +210,27 @@ static void *tp_writer_run(void *arg)
 
 static void test_metrics__concurrent_updates_and_renders(void **state)
 {
-        struct tp_metrics *m = tp_metrics_new();
+        struct tp_metrics *metrics = tp_metrics_new();
         char err[256];
         struct tp_writer w;
         pthread_t t[2];
         (void)state;
-        w.c = tp_metrics_counter(m, "n_total", "", "k", err, sizeof(err));
+        w.c = tp_metrics_counter(metrics, "n_total", "", "k", err, sizeof(err));
         w.h = tp_metrics_histogram(
-                m, "lat_seconds", "", NULL, tp_metrics_latency_buckets,
+                metrics, "lat_seconds", "", NULL, tp_metrics_latency_buckets,
                 tp_metrics_latency_buckets_n, err, sizeof(err));
         assert_non_null(w.h);
         for (int i = 0; i < 2; i++)
                 assert_int_equal(pthread_create(&t[i], NULL, tp_writer_run, &w),
                                  0);
         for (int i = 0; i < 50; i++)
-                free(tp_metrics_render(m, NULL));
+                free(tp_metrics_render(metrics, NULL));
         for (int i = 0; i < 2; i++)
                 pthread_join(t[i], NULL);
         assert_true(tp_metric_value(w.c, (const char *[]){"a"}) == 20000);
         assert_true(tp_metric_value(w.c, (const char *[]){"b"}) == 20000);
         assert_true(tp_metric_value(w.h, NULL) == 40000);
-        tp_metrics_destroy(m);
+        tp_metrics_destroy(metrics);
 }
 
 /* ---- httpd ------------------------------------------------------------------
@@ -281,15 +281,15 @@ static int tp_flag_ready(void *ctx)
 
 static void test_httpd__serves_probes_and_metrics(void **state)
 {
-        struct tp_metrics *m = tp_metrics_new();
+        struct tp_metrics *metrics = tp_metrics_new();
         char err[256], body[65536];
         atomic_int ready = 0;
         struct tp_metric *c =
-                tp_metrics_counter(m, "tthc_events_consumed_total", "Consumed.",
-                                   "topic", err, sizeof(err));
+                tp_metrics_counter(metrics, "tthc_events_consumed_total",
+                                   "Consumed.", "topic", err, sizeof(err));
         struct tp_httpd_opts opts = {.address = "127.0.0.1"};
-        struct tp_httpd *h = tp_httpd_start(&opts, m, tp_flag_ready, &ready,
-                                            err, sizeof(err));
+        struct tp_httpd *h = tp_httpd_start(&opts, metrics, tp_flag_ready,
+                                            &ready, err, sizeof(err));
         struct tp_httpd *h2;
         int port;
         (void)state;
@@ -323,13 +323,13 @@ static void test_httpd__serves_probes_and_metrics(void **state)
 
         /* The port is taken: a second server says so. */
         opts.port = port;
-        h2 = tp_httpd_start(&opts, m, NULL, NULL, err, sizeof(err));
+        h2 = tp_httpd_start(&opts, metrics, NULL, NULL, err, sizeof(err));
         assert_null(h2);
         assert_non_null(strstr(err, "could not serve HTTP on 127.0.0.1 port"));
 
         tp_httpd_stop(h);
         tp_httpd_stop(NULL);
-        tp_metrics_destroy(m);
+        tp_metrics_destroy(metrics);
 }
 
 static void test_httpd__rejects_bad_port_and_address(void **state)

@@ -167,29 +167,29 @@ static void test_store__evicts_least_recent_clean(void **state)
 
 static void test_strmap__delete(void **state)
 {
-        struct tp_strmap *m = tp_strmap_new();
+        struct tp_strmap *map = tp_strmap_new();
         char key[16];
         static int vals[2000];
         (void)state;
         for (int i = 0; i < 2000; i++) {
                 snprintf(key, sizeof(key), "key-%d", i);
                 vals[i] = i;
-                tp_strmap_put(m, key, &vals[i]);
+                tp_strmap_put(map, key, &vals[i]);
         }
         for (int i = 0; i < 2000; i += 3) {
                 snprintf(key, sizeof(key), "key-%d", i);
-                assert_ptr_equal(tp_strmap_del(m, key), &vals[i]);
-                assert_null(tp_strmap_del(m, key));
+                assert_ptr_equal(tp_strmap_del(map, key), &vals[i]);
+                assert_null(tp_strmap_del(map, key));
         }
         for (int i = 0; i < 2000; i++) {
                 snprintf(key, sizeof(key), "key-%d", i);
                 if (i % 3 == 0)
-                        assert_null(tp_strmap_get(m, key));
+                        assert_null(tp_strmap_get(map, key));
                 else
-                        assert_ptr_equal(tp_strmap_get(m, key), &vals[i]);
+                        assert_ptr_equal(tp_strmap_get(map, key), &vals[i]);
         }
-        assert_int_equal(tp_strmap_count(m), 2000 - 667);
-        tp_strmap_destroy(m);
+        assert_int_equal(tp_strmap_count(map), 2000 - 667);
+        tp_strmap_destroy(map);
 }
 
 static void *make_int(const void *ctx)
