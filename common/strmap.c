@@ -14,21 +14,31 @@ struct tp_strmap_slot {
 struct tp_strmap {
         struct tp_strmap_slot *slots;
         size_t cap, n;
+        void (*release)(void *value); /* NULL: values are borrowed */
 };
 
-struct tp_strmap *tp_strmap_new(void)
+struct tp_strmap *tp_strmap_new_owning(void (*release)(void *value))
 {
         struct tp_strmap *map = tp_xcalloc(1, sizeof(*map));
         map->cap = 64;
         map->slots = tp_xcalloc(map->cap, sizeof(*map->slots));
+        map->release = release;
         return map;
+}
+
+struct tp_strmap *tp_strmap_new(void)
+{
+        return tp_strmap_new_owning(NULL);
 }
 
 void tp_strmap_clear(struct tp_strmap *map)
 {
         for (size_t i = 0; i < map->cap; i++) {
+                if (map->slots[i].key && map->release && map->slots[i].value)
+                        map->release(map->slots[i].value);
                 free(map->slots[i].key);
                 map->slots[i].key = NULL;
+                map->slots[i].value = NULL;
         }
         map->n = 0;
 }
@@ -89,6 +99,8 @@ void tp_strmap_put(struct tp_strmap *map, const char *key, void *value)
                 s->key = tp_xstrdup(key);
                 s->hash = h;
                 map->n++;
+        } else if (map->release && s->value && s->value != value) {
+                map->release(s->value);
         }
         s->value = value;
 }

@@ -1,5 +1,8 @@
-/* strmap.h - a string-keyed hash map (open addressing). Keys are copied;
- * values are borrowed pointers the caller owns. */
+/* strmap.h - a string-keyed hash map (open addressing). Keys are copied.
+ * Values are borrowed pointers the caller owns (tp_strmap_new), or owned
+ * by the map (tp_strmap_new_owning): released when replaced by
+ * tp_strmap_put, by tp_strmap_clear and by tp_strmap_destroy, never by
+ * tp_strmap_del, which hands the value back. */
 #ifndef TP_STRMAP_H
 #define TP_STRMAP_H
 
@@ -8,6 +11,7 @@
 struct tp_strmap;
 
 struct tp_strmap *tp_strmap_new(void);
+struct tp_strmap *tp_strmap_new_owning(void (*release)(void *value));
 void tp_strmap_destroy(struct tp_strmap *map);
 /* Removes every entry, keeping the capacity. */
 void tp_strmap_clear(struct tp_strmap *map);

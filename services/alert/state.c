@@ -38,6 +38,29 @@ int tp_alert_load_calendar(PGconn *conn, struct tp_workcal *cal, char *errstr,
         return 0;
 }
 
+static void tp_part_unload(struct tp_apart *p)
+{
+        tp_store_clear(p->dossiers);
+        tp_strmap_clear(p->communes);
+        p->loaded = 0;
+}
+
+static void tp_release_part(void *value)
+{
+        struct tp_apart *p = value;
+        tp_store_destroy(p->dossiers);
+        tp_strmap_destroy(p->communes);
+        free(p->topic);
+        free(p);
+}
+
+static void tp_release_pcache(void *value)
+{
+        struct tp_pcache *pc = value;
+        tp_strmap_destroy(pc->days);
+        free(pc);
+}
+
 struct tp_alert *tp_alert_new(const struct tp_cfg *cfg,
                               const struct tp_rules *rules, PGconn *conn,
                               char *errstr, size_t errstr_size)
@@ -46,10 +69,10 @@ struct tp_alert *tp_alert_new(const struct tp_cfg *cfg,
         al->cfg = cfg;
         al->rules = rules;
         tp_workcal_init(&al->cal);
-        al->parts = tp_strmap_new();
-        al->days = tp_strmap_new();
-        al->topics = tp_strmap_new();
-        al->pcaches = tp_strmap_new();
+        al->parts = tp_strmap_new_owning(tp_release_part);
+        al->days = tp_strmap_new_owning(free);
+        al->topics = tp_strmap_new_owning(free);
+        al->pcaches = tp_strmap_new_owning(tp_release_pcache);
         tp_copybuf_init(&al->ticks_cb);
         al->reader = tp_filing_reader_new(cfg, conn, errstr, errstr_size);
         if (!al->reader ||
@@ -85,46 +108,8 @@ static void *tp_new_dossier(const void *ev)
         return d;
 }
 
-static void tp_free_value(const char *key, void *value, void *ud)
-{
-        (void)key;
-        (void)ud;
-        free(value);
-}
-
-static void tp_part_unload(struct tp_apart *p)
-{
-        tp_store_clear(p->dossiers);
-        tp_strmap_each(p->communes, tp_free_value, NULL);
-        tp_strmap_clear(p->communes);
-        p->loaded = 0;
-}
-
-static void tp_free_part(const char *key, void *value, void *ud)
-{
-        struct tp_apart *p = value;
-        (void)key;
-        (void)ud;
-        tp_part_unload(p);
-        tp_store_destroy(p->dossiers);
-        tp_strmap_destroy(p->communes);
-        free(p->topic);
-        free(p);
-}
-
-static void tp_free_pcache(const char *key, void *value, void *ud)
-{
-        struct tp_pcache *pc = value;
-        (void)key;
-        (void)ud;
-        tp_strmap_each(pc->days, tp_free_value, NULL);
-        tp_strmap_destroy(pc->days);
-        free(pc);
-}
-
 void tp_alert_clear_pcaches(struct tp_alert *al)
 {
-        tp_strmap_each(al->pcaches, tp_free_pcache, NULL);
         tp_strmap_clear(al->pcaches);
 }
 
@@ -137,7 +122,6 @@ static void tp_alert_clear_entries(struct tp_alert *al)
 
 static void tp_alert_clear_days(struct tp_alert *al)
 {
-        tp_strmap_each(al->days, tp_free_value, NULL);
         tp_strmap_clear(al->days);
 }
 
@@ -147,22 +131,10 @@ void tp_alert_destroy(struct tp_alert *al)
                 return;
         tp_alert_clear_entries(al);
         free(al->entries);
-        if (al->parts) {
-                tp_strmap_each(al->parts, tp_free_part, NULL);
-                tp_strmap_destroy(al->parts);
-        }
-        if (al->days) {
-                tp_alert_clear_days(al);
-                tp_strmap_destroy(al->days);
-        }
-        if (al->topics) {
-                tp_strmap_each(al->topics, tp_free_value, NULL);
-                tp_strmap_destroy(al->topics);
-        }
-        if (al->pcaches) {
-                tp_alert_clear_pcaches(al);
-                tp_strmap_destroy(al->pcaches);
-        }
+        tp_strmap_destroy(al->parts);
+        tp_strmap_destroy(al->days);
+        tp_strmap_destroy(al->topics);
+        tp_strmap_destroy(al->pcaches);
         tp_copybuf_release(&al->ticks_cb);
         tp_workcal_release(&al->cal);
         tp_filing_reader_destroy(al->reader);
@@ -270,7 +242,6 @@ int tp_alert_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
 
 void tp_alert_forget(struct tp_alert *al)
 {
-        tp_strmap_each(al->parts, tp_free_part, NULL);
         tp_strmap_clear(al->parts);
         tp_alert_clear_pcaches(al);
         al->written_uncommitted = 0;
@@ -291,7 +262,7 @@ static struct tp_apart *tp_part_get(struct tp_alert *al, const char *topic,
         p->partition = partition;
         tp_strlcpy(p->province, prov ? prov : "", sizeof(p->province));
         p->dossiers = tp_store_new(tp_release_dossier, SIZE_MAX);
-        p->communes = tp_strmap_new();
+        p->communes = tp_strmap_new_owning(free);
         p->next_offset = TP_OFFSET_NONE;
         tp_strmap_put(al->parts, key, p);
         return p;

@@ -48,13 +48,6 @@ static const enum tp_rule tp_commune_rules[] = {
         TP_RULE_OVERDUE_BACKLOG, TP_RULE_ON_TIME_RATE, TP_RULE_BACKLOG_GROWTH,
         TP_RULE_COMMUNE_SILENT, TP_RULE_INTAKE_BACKLOG};
 
-static void tp_free_value(const char *key, void *value, void *ud)
-{
-        (void)key;
-        (void)ud;
-        free(value);
-}
-
 static void tp_fmt_day(int64_t day, char *buf, size_t size)
 {
         int y, m, d;
@@ -573,7 +566,7 @@ static struct tp_pcache *tp_pcache_get(struct tp_alert *al, const char *prov)
         struct tp_pcache *pc = tp_strmap_get(al->pcaches, prov);
         if (!pc) {
                 pc = tp_xcalloc(1, sizeof(*pc));
-                pc->days = tp_strmap_new();
+                pc->days = tp_strmap_new_owning(free);
                 pc->hi = INT64_MIN / 2;
                 tp_strmap_put(al->pcaches, prov, pc);
         }
@@ -813,9 +806,9 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
                 next_tick = tp_hour_floor(first) + TP_HOUR_MS;
         if (next_tick <= wm) {
                 last = tp_hour_floor(wm);
-                sw.keys = tp_strmap_new();
-                sw.figs = tp_strmap_new();
-                sw.eps = tp_strmap_new();
+                sw.keys = tp_strmap_new_owning(free);
+                sw.figs = tp_strmap_new_owning(free);
+                sw.eps = tp_strmap_new_owning(free);
                 sw.pc = tp_pcache_get(al, prov);
                 sw.first_day = tp_vn_day(first);
                 if (tp_sweep_ticks(&sw, next_tick, last) != 0)
@@ -825,14 +818,9 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
         rc = tp_sweep_finish(&sw, topic, n_parts, next_tick, wm, caught_up,
                              last);
 done:
-        if (sw.keys) {
-                tp_strmap_each(sw.keys, tp_free_value, NULL);
-                tp_strmap_destroy(sw.keys);
-                tp_strmap_each(sw.figs, tp_free_value, NULL);
-                tp_strmap_destroy(sw.figs);
-                tp_strmap_each(sw.eps, tp_free_value, NULL);
-                tp_strmap_destroy(sw.eps);
-        }
+        tp_strmap_destroy(sw.keys);
+        tp_strmap_destroy(sw.figs);
+        tp_strmap_destroy(sw.eps);
         free(parts);
         return rc;
 }

@@ -93,7 +93,7 @@ struct tp_ingest *tp_ingest_new(const struct tp_cfg *cfg, PGconn *conn,
         ig->store =
                 tp_store_new(tp_ingest_dossier_free, (size_t)cfg->state_cap);
         ig->applied = tp_strmap_new();
-        ig->hourly = tp_strmap_new();
+        ig->hourly = tp_strmap_new_owning(tp_ingest_hcount_free);
         tp_copybuf_init(&ig->cb);
         return ig;
 fail:

@@ -35,5 +35,7 @@ struct tp_ingest {
 
 /* Frees a struct tp_dossier of the store (ingest_write.c). */
 void tp_ingest_dossier_free(void *d);
+/* Frees a struct tp_hcount of ig->hourly (ingest_write.c). */
+void tp_ingest_hcount_free(void *hc);
 
 #endif

@@ -566,18 +566,15 @@ static int tp_store_progress(struct tp_ingest *ig, struct tp_batch *b,
                 errstr, errstr_size);
 }
 
-static void tp_free_hcount(const char *key, void *value, void *ud)
+void tp_ingest_hcount_free(void *value)
 {
         struct tp_hcount *hc = value;
-        (void)key;
-        (void)ud;
         free(hc->commune);
         free(hc);
 }
 
 static void tp_write_reset(struct tp_ingest *ig)
 {
-        tp_strmap_each(ig->hourly, tp_free_hcount, NULL);
         tp_strmap_clear(ig->hourly);
         tp_strmap_clear(ig->applied);
         /* Entries re-flagged by a failed attempt are decoded afresh by

@@ -17,9 +17,7 @@ struct tp_route *tp_route_new(const struct tp_cfg *cfg, PGconn *conn,
         rt->cfg = cfg;
         rt->conn = conn;
         rt->store = tp_store_new(tp_route_state_free, (size_t)cfg->state_cap);
-        rt->levels = tp_strmap_new();
-        rt->routes = tp_strmap_new();
-        rt->anomalies = tp_strmap_new();
+        tp_route_write_init(rt);
         rt->reader = tp_filing_reader_new(cfg, conn, errstr, errstr_size);
         if (!rt->reader)
                 goto fail;
@@ -42,7 +40,6 @@ void tp_route_destroy(struct tp_route *rt)
                 return;
         tp_route_clear_entries(rt);
         free(rt->entries);
-        tp_route_write_reset(rt);
         tp_store_destroy(rt->store);
         tp_strmap_destroy(rt->levels);
         tp_strmap_destroy(rt->routes);

@@ -35,7 +35,9 @@ struct tp_route {
         struct tp_strmap *anomalies; /* routing_anomalies_daily rows */
 };
 
-/* Frees the write path's per-batch maps (route_write.c). */
+/* Creates and empties the write path's per-batch maps (route_write.c;
+ * tp_route_destroy destroys them). */
+void tp_route_write_init(struct tp_route *rt);
 void tp_route_write_reset(struct tp_route *rt);
 /* Frees a struct tp_route_state of the store (route_write.c). */
 void tp_route_state_free(void *st);

@@ -529,41 +529,39 @@ static int tp_store_aggregates(struct tp_route *rt, PGconn *conn, char *errstr,
                             tp_anomalies_upsert, errstr, errstr_size);
 }
 
-static void tp_free_level(const char *key, void *value, void *ud)
+static void tp_release_level(void *value)
 {
         struct tp_rlevel *row = value;
-        (void)key;
-        (void)ud;
         free(row->k.procedure);
         free(row);
 }
 
-static void tp_free_route(const char *key, void *value, void *ud)
+static void tp_release_route(void *value)
 {
         struct tp_rroute *row = value;
-        (void)key;
-        (void)ud;
         free(row->k.procedure);
         free(row->to_agency);
         free(row);
 }
 
-static void tp_free_anomaly(const char *key, void *value, void *ud)
+static void tp_release_anomaly(void *value)
 {
         struct tp_ranom *row = value;
-        (void)key;
-        (void)ud;
         free(row->k.procedure);
         free(row);
 }
 
+void tp_route_write_init(struct tp_route *rt)
+{
+        rt->levels = tp_strmap_new_owning(tp_release_level);
+        rt->routes = tp_strmap_new_owning(tp_release_route);
+        rt->anomalies = tp_strmap_new_owning(tp_release_anomaly);
+}
+
 void tp_route_write_reset(struct tp_route *rt)
 {
-        tp_strmap_each(rt->levels, tp_free_level, NULL);
         tp_strmap_clear(rt->levels);
-        tp_strmap_each(rt->routes, tp_free_route, NULL);
         tp_strmap_clear(rt->routes);
-        tp_strmap_each(rt->anomalies, tp_free_anomaly, NULL);
         tp_strmap_clear(rt->anomalies);
 }
 

@@ -296,6 +296,32 @@ static void test_store__delete_in_attempt(void **state)
         tp_store_destroy(s);
 }
 
+/* A map that owns its values releases each exactly once: when replaced,
+ * cleared or destroyed; a deleted value is handed back, not released. */
+static void test_strmap__owning_releases(void **state)
+{
+        struct tp_strmap *map = tp_strmap_new_owning(release);
+        int *kept;
+        (void)state;
+        g_released = 0;
+        tp_strmap_put(map, "a", val(1));
+        tp_strmap_put(map, "b", val(2));
+        tp_strmap_put(map, "a", val(10)); /* replaces: the old one goes */
+        assert_int_equal(g_released, 1);
+        assert_int_equal(*(int *)tp_strmap_get(map, "a"), 10);
+        kept = tp_strmap_del(map, "b");
+        assert_int_equal(g_released, 1);
+        assert_int_equal(*kept, 2);
+        free(kept);
+        tp_strmap_put(map, "c", val(3));
+        tp_strmap_clear(map);
+        assert_int_equal(g_released, 3); /* a and c */
+        assert_int_equal(tp_strmap_count(map), 0);
+        tp_strmap_put(map, "d", val(4));
+        tp_strmap_destroy(map);
+        assert_int_equal(g_released, 4);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -308,6 +334,7 @@ int main(void)
                 cmocka_unit_test(test_store__cap_zero_keeps_nothing),
                 cmocka_unit_test(test_store__delete_in_attempt),
                 cmocka_unit_test(test_strmap__delete),
+                cmocka_unit_test(test_strmap__owning_releases),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
