@@ -2,6 +2,7 @@
 #include "dossier.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -248,4 +249,10 @@ void tp_dossier_apply(struct tp_dossier *d, const struct tp_event *ev,
         if (d->status == TP_DS_NONE)
                 d->status =
                         d->open_pauses > 0 ? TP_DS_PAUSED : TP_DS_PROCESSING;
+}
+
+void tp_dossier_key(char *buf, size_t size, const char *province,
+                    const char *dossier_id)
+{
+        snprintf(buf, size, "%s|%s", province, dossier_id);
 }

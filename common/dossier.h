@@ -4,6 +4,7 @@
 #ifndef TP_DOSSIER_H
 #define TP_DOSSIER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -61,6 +62,11 @@ enum tp_seq_check {
 
 /* An empty dossier (status TP_DS_NONE) keyed by the event's codes. */
 void tp_dossier_init(struct tp_dossier *d, const struct tp_event *ev);
+
+/* The key of a dossier in a consumer's state store (store.h):
+ * "<province_code>|<dossier_id>", cut to size. */
+void tp_dossier_key(char *buf, size_t size, const char *province,
+                    const char *dossier_id);
 void tp_dossier_release(struct tp_dossier *d);
 
 enum tp_seq_check tp_dossier_check_seq(const struct tp_dossier *d, int32_t seq);

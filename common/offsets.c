@@ -12,17 +12,15 @@ int tp_offsets_load(PGconn *conn, const char *group, const char **topics,
                     char *errstr, size_t errstr_size)
 {
         const char *params[1] = {group};
-        PGresult *res = PQexecParams(conn,
-                                     "SELECT topic, partition, next_offset "
-                                     "FROM tthc.consumer_offsets "
-                                     "WHERE group_id = $1",
-                                     1, NULL, params, NULL, NULL, 0);
-        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
-                        "could not read tthc.consumer_offsets", errstr,
-                        errstr_size) != 0) {
-                PQclear(res);
+        PGresult *res =
+                tp_pg_query(conn,
+                            "SELECT topic, partition, next_offset "
+                            "FROM tthc.consumer_offsets "
+                            "WHERE group_id = $1",
+                            1, params, "could not read tthc.consumer_offsets",
+                            errstr, errstr_size);
+        if (!res)
                 return -1;
-        }
         for (size_t i = 0; i < n; i++) {
                 out[i] = TP_OFFSET_NONE;
                 for (int r = 0; r < PQntuples(res); r++) {

@@ -242,6 +242,21 @@ int tp_pg_col_level(const PGresult *res, int row, int col)
                        : tp_level_parse(PQgetvalue(res, row, col));
 }
 
+PGresult *tp_pg_query(PGconn *conn, const char *sql, int n,
+                      const char *const *params, const char *what, char *errstr,
+                      size_t errstr_size)
+{
+        PGresult *res =
+                n > 0 ? PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0)
+                      : PQexec(conn, sql);
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK, what, errstr,
+                        errstr_size) != 0) {
+                PQclear(res);
+                return NULL;
+        }
+        return res;
+}
+
 int tp_pg_exec_params(PGconn *conn, const char *sql, int n,
                       const char *const *params, ExecStatusType want,
                       const char *what, char *errstr, size_t errstr_size)

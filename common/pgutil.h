@@ -26,6 +26,13 @@ int tp_pg_exec_params(PGconn *conn, const char *sql, int n,
                       const char *const *params, ExecStatusType want,
                       const char *what, char *errstr, size_t errstr_size);
 
+/* Runs a query (sql with n text parameters; n 0: params may be NULL) and
+ * returns its rows (PGRES_TUPLES_OK; the caller clears it), or NULL with
+ * errstr "what: message" (the failed result already cleared). */
+PGresult *tp_pg_query(PGconn *conn, const char *sql, int n,
+                      const char *const *params, const char *what, char *errstr,
+                      size_t errstr_size);
+
 /* Checks a result: returns 0 if its status is want, else fills errstr with
  * "what: message" and returns -1. Does not clear res. */
 int tp_pg_check(PGconn *conn, PGresult *res, ExecStatusType want,

@@ -115,3 +115,23 @@ int tp_service_migrate(const struct tp_cfg *cfg, PGconn *conn)
         tp_log_info("database ready (%d migration(s) applied)", applied);
         return 0;
 }
+
+struct tp_consumer *tp_service_consumer(const struct tp_cfg *cfg,
+                                        const char *service,
+                                        const struct tp_handler *h)
+{
+        char err[1024];
+        struct tp_consumer *c =
+                tp_consumer_new(cfg, service, h, err, sizeof(err));
+        if (!c || (cfg->http_port > 0 &&
+                   tp_consumer_serve_http(c, cfg, err, sizeof(err)) != 0)) {
+                tp_log_error("could not start: %s", err);
+                goto fail;
+        }
+        if (tp_service_migrate(cfg, tp_consumer_pg(c)) != 0)
+                goto fail;
+        return c;
+fail:
+        tp_consumer_destroy(c);
+        return NULL;
+}

@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include "cfg.h"
+#include "consumer.h"
 
 /* Set by SIGTERM/SIGINT: finish the batch, commit, leave, exit. */
 extern volatile sig_atomic_t tp_service_stop;
@@ -43,5 +44,13 @@ void tp_service_reload_cb(void *ctx);
 /* Applies migrations and reference data if cfg->migrate (local runs).
  * Returns 0, or -1 after logging why. */
 int tp_service_migrate(const struct tp_cfg *cfg, PGconn *conn);
+
+/* The consumer of a service: built with handler h (tp_consumer_new),
+ * serving /metrics, /healthz and /readyz when cfg->http_port is set, the
+ * database migrated when cfg->migrate. Returns NULL after logging why
+ * ("could not start: ..."). */
+struct tp_consumer *tp_service_consumer(const struct tp_cfg *cfg,
+                                        const char *service,
+                                        const struct tp_handler *h);
 
 #endif

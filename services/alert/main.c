@@ -120,20 +120,15 @@ static void tp_report(const struct tp_alert *al)
                     (unsigned long long)n->resolved);
 }
 
-/* Metrics (with --http-port), the handler and the sinks. */
+/* Metrics of the alerts (with --http-port), the handler and the sinks. */
 static int tp_app_setup(struct tp_alert_app *app, const struct tp_cfg *cfg,
                         struct tp_consumer *c, char *err, size_t err_size)
 {
         struct tp_handler h = {0};
         if (cfg->http_port > 0 &&
-            (tp_consumer_serve_http(c, cfg, err, err_size) != 0 ||
-             tp_alert_metrics_init(&app->metrics, tp_consumer_metrics(c), err,
-                                   err_size) != 0))
+            tp_alert_metrics_init(&app->metrics, tp_consumer_metrics(c), err,
+                                  err_size) != 0)
                 return -1;
-        if (tp_service_migrate(cfg, tp_consumer_pg(c)) != 0) {
-                snprintf(err, err_size, "migrations failed");
-                return -1;
-        }
         app->al =
                 tp_alert_new(cfg, app->rules, tp_consumer_pg(c), err, err_size);
         if (!app->al)
@@ -184,8 +179,10 @@ int main(int argc, char **argv)
         h.prepare = tp_alert_prepare;
         h.write = tp_alert_write;
         h.done = tp_alert_done;
-        c = tp_consumer_new(&cfg, "tthc-alert", &h, err, sizeof(err));
-        if (!c || tp_app_setup(&app, &cfg, c, err, sizeof(err)) != 0) {
+        c = tp_service_consumer(&cfg, "tthc-alert", &h);
+        if (!c)
+                goto out;
+        if (tp_app_setup(&app, &cfg, c, err, sizeof(err)) != 0) {
                 tp_log_error("could not start: %s", err);
                 goto out;
         }

@@ -21,15 +21,13 @@
 int tp_alert_load_calendar(PGconn *conn, struct tp_workcal *cal, char *errstr,
                            size_t errstr_size)
 {
-        PGresult *res =
-                PQexec(conn, "SELECT (date - DATE '1970-01-01'), kind FROM "
-                             "tthc.holidays");
-        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
-                        "could not load tthc.holidays", errstr,
-                        errstr_size) != 0) {
-                PQclear(res);
+        PGresult *res = tp_pg_query(
+                conn,
+                "SELECT (date - DATE '1970-01-01'), kind FROM "
+                "tthc.holidays",
+                0, NULL, "could not load tthc.holidays", errstr, errstr_size);
+        if (!res)
                 return -1;
-        }
         for (int r = 0; r < PQntuples(res); r++)
                 tp_workcal_add(cal, strtoll(PQgetvalue(res, r, 0), NULL, 10),
                                PQgetvalue(res, r, 1));
@@ -280,13 +278,15 @@ struct tp_acommune *tp_part_commune(struct tp_apart *p, const char *code)
         return c;
 }
 
+/* The rows sql ($1 topic, $2 partition) gives for p, or NULL. */
 static PGresult *tp_part_query(PGconn *conn, const struct tp_apart *p,
-                               const char *sql)
+                               const char *sql, const char *what, char *errstr,
+                               size_t errstr_size)
 {
         char part[16];
         const char *params[2] = {p->topic, part};
         snprintf(part, sizeof(part), "%d", p->partition);
-        return PQexecParams(conn, sql, 2, NULL, params, NULL, NULL, 0);
+        return tp_pg_query(conn, sql, 2, params, what, errstr, errstr_size);
 }
 
 static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
@@ -332,10 +332,10 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
                             "handling_commune_code, open_pauses, last_seq, "
                             "tthc.epoch_ms(last_event_at) "
                             "FROM tthc.alert_dossiers "
-                            "WHERE topic = $1 AND partition = $2");
-        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
-                        "could not load alert dossiers", errstr,
-                        errstr_size) != 0)
+                            "WHERE topic = $1 AND partition = $2",
+                            "could not load alert dossiers", errstr,
+                            errstr_size);
+        if (!res)
                 goto fail;
         for (int r = 0; r < PQntuples(res); r++)
                 tp_part_add_dossier_row(p, res, r);
@@ -346,10 +346,10 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
                             "tthc.epoch_ms(last_event_at) "
                             "FROM tthc.alert_commune_ticks "
                             "WHERE topic = $1 AND partition = $2 "
-                            "ORDER BY commune_code, tick DESC");
-        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
-                        "could not load alert snapshots", errstr,
-                        errstr_size) != 0)
+                            "ORDER BY commune_code, tick DESC",
+                            "could not load alert snapshots", errstr,
+                            errstr_size);
+        if (!res)
                 goto fail;
         for (int r = 0; r < PQntuples(res); r++) {
                 struct tp_acommune *c =
@@ -366,10 +366,10 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
                             "tthc.epoch_ms(max_occurred_at), "
                             "tthc.epoch_ms(next_tick) "
                             "FROM tthc.alert_partition_state "
-                            "WHERE topic = $1 AND partition = $2");
-        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
-                        "could not load alert partition state", errstr,
-                        errstr_size) != 0)
+                            "WHERE topic = $1 AND partition = $2",
+                            "could not load alert partition state", errstr,
+                            errstr_size);
+        if (!res)
                 goto fail;
         p->first_occ = p->max_occ = p->next_tick = TP_TS_NONE;
         if (PQntuples(res) == 1) {

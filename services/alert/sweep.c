@@ -102,20 +102,17 @@ static int tp_pcache_load(struct tp_sweep *sw, int64_t day)
         iv.hi = day;
         tp_fmt_day(iv.lo, lo_s, sizeof(lo_s));
         tp_fmt_day(iv.hi, hi_s, sizeof(hi_s));
-        res = PQexecParams(
+        res = tp_pg_query(
                 sw->conn,
                 "SELECT commune_code, (day - DATE '1970-01-01'), "
                 "sum(events), sum(received), sum(resolved), "
                 "sum(resolved_ok) FROM tthc.alert_commune_days WHERE "
                 "province_code = $1 AND day >= $2::date AND day < $3::date "
                 "GROUP BY 1, 2",
-                3, NULL, params, NULL, NULL, 0);
-        if (tp_pg_check(sw->conn, res, PGRES_TUPLES_OK,
-                        "could not load commune day counters", sw->errstr,
-                        sw->errstr_size) != 0) {
-                PQclear(res);
+                3, params, "could not load commune day counters", sw->errstr,
+                sw->errstr_size);
+        if (!res)
                 return -1;
-        }
         tp_strmap_each(pc->days, tp_cday_invalidate, &iv);
         for (int r = 0; r < PQntuples(res); r++) {
                 struct tp_cday *cd = tp_cday_get(pc, PQgetvalue(res, r, 0));
@@ -522,21 +519,18 @@ static void tp_fig_eval(const char *key, void *value, void *ud)
 static int tp_sweep_episodes(struct tp_sweep *sw)
 {
         const char *params[1] = {sw->prov};
-        PGresult *res = PQexecParams(sw->conn,
-                                     "SELECT alert_id, commune_code, rule, "
-                                     "severity, tthc.epoch_ms(started_at), "
-                                     "tthc.epoch_ms(volume_lost_at) "
-                                     "FROM tthc.alerts "
-                                     "WHERE province_code = $1 "
-                                     "AND status = 'firing' "
-                                     "AND commune_code IS NOT NULL",
-                                     1, NULL, params, NULL, NULL, 0);
-        if (tp_pg_check(sw->conn, res, PGRES_TUPLES_OK,
-                        "could not load open alerts", sw->errstr,
-                        sw->errstr_size) != 0) {
-                PQclear(res);
+        PGresult *res = tp_pg_query(sw->conn,
+                                    "SELECT alert_id, commune_code, rule, "
+                                    "severity, tthc.epoch_ms(started_at), "
+                                    "tthc.epoch_ms(volume_lost_at) "
+                                    "FROM tthc.alerts "
+                                    "WHERE province_code = $1 "
+                                    "AND status = 'firing' "
+                                    "AND commune_code IS NOT NULL",
+                                    1, params, "could not load open alerts",
+                                    sw->errstr, sw->errstr_size);
+        if (!res)
                 return -1;
-        }
         for (int r = 0; r < PQntuples(res); r++) {
                 struct tp_episode *ep = tp_xcalloc(1, sizeof(*ep));
                 const char *rn = PQgetvalue(res, r, 2);
@@ -631,21 +625,18 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
         int r = 0, n;
 
         tp_format_ts(last, last_s, sizeof(last_s));
-        res = PQexecParams(sw->conn,
-                           "SELECT topic || '|' || partition || '|' || "
-                           "commune_code, commune_code, tthc.epoch_ms(tick), "
-                           "open, overdue, intake_backlog, "
-                           "tthc.epoch_ms(last_event_at) "
-                           "FROM tthc.alert_commune_ticks "
-                           "WHERE province_code = $1 AND tick <= $2 "
-                           "ORDER BY tick",
-                           2, NULL, params, NULL, NULL, 0);
-        if (tp_pg_check(sw->conn, res, PGRES_TUPLES_OK,
-                        "could not load commune snapshots", sw->errstr,
-                        sw->errstr_size) != 0) {
-                PQclear(res);
+        res = tp_pg_query(sw->conn,
+                          "SELECT topic || '|' || partition || '|' || "
+                          "commune_code, commune_code, tthc.epoch_ms(tick), "
+                          "open, overdue, intake_backlog, "
+                          "tthc.epoch_ms(last_event_at) "
+                          "FROM tthc.alert_commune_ticks "
+                          "WHERE province_code = $1 AND tick <= $2 "
+                          "ORDER BY tick",
+                          2, params, "could not load commune snapshots",
+                          sw->errstr, sw->errstr_size);
+        if (!res)
                 return -1;
-        }
         n = PQntuples(res);
         if (tp_sweep_episodes(sw) != 0) {
                 PQclear(res);
@@ -774,17 +765,14 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
                     "could not register the province", errstr,
                     errstr_size) != 0)
                 return -1;
-        res = PQexecParams(conn,
-                           "SELECT tthc.epoch_ms(next_tick) "
-                           "FROM tthc.alert_provinces "
-                           "WHERE province_code = $1 FOR UPDATE",
-                           1, NULL, params, NULL, NULL, 0);
-        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
-                        "could not lock the province state", errstr,
-                        errstr_size) != 0) {
-                PQclear(res);
+        res = tp_pg_query(conn,
+                          "SELECT tthc.epoch_ms(next_tick) "
+                          "FROM tthc.alert_provinces "
+                          "WHERE province_code = $1 FOR UPDATE",
+                          1, params, "could not lock the province state",
+                          errstr, errstr_size);
+        if (!res)
                 return -1;
-        }
         if (PQntuples(res) == 1)
                 next_tick = tp_pg_col_ts(res, 0, 0);
         PQclear(res);

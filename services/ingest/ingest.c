@@ -182,15 +182,12 @@ static int tp_ingest_ensure_months(struct tp_ingest *ig, PGconn *conn,
                 if (found)
                         continue;
                 tp_format_ts(e->ev.occurred_at, ts, sizeof(ts));
-                res = PQexecParams(conn,
-                                   "SELECT tthc.ensure_month_partition($1)", 1,
-                                   NULL, params, NULL, NULL, 0);
-                if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
-                                "could not create a month partition", errstr,
-                                errstr_size) != 0) {
-                        PQclear(res);
+                res = tp_pg_query(conn,
+                                  "SELECT tthc.ensure_month_partition($1)", 1,
+                                  params, "could not create a month partition",
+                                  errstr, errstr_size);
+                if (!res)
                         return -1;
-                }
                 PQclear(res);
                 if (ig->n_months < TP_INGEST_MAX_MONTHS)
                         ig->months[ig->n_months++] = key;

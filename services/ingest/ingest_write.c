@@ -6,6 +6,7 @@
 #include "utf8.h"
 #include "util.h"
 #include "validate.h"
+#include "store_pg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,16 +82,39 @@ static const char tp_temp_tables[] =
         " message_key bytea, raw_value bytea, schema_id integer, "
         " reason text, detail text) ON COMMIT DELETE ROWS";
 
-static void tp_dossier_key(char *buf, size_t size, const char *prov,
-                           const char *id)
-{
-        snprintf(buf, size, "%s|%s", prov, id);
-}
-
 void tp_ingest_dossier_free(void *d)
 {
         tp_dossier_release(d);
         free(d);
+}
+
+static void *tp_dossier_from_row(const PGresult *res, int r, char *key,
+                                 size_t key_size)
+{
+        struct tp_dossier *d = tp_xcalloc(1, sizeof(*d));
+        tp_dossier_pg_read(d, res, r);
+        tp_dossier_key(key, key_size, d->province_code, d->dossier_id);
+        return d;
+}
+
+static const struct tp_store_pg_load tp_dossier_load = {
+        "COPY tp_keys FROM STDIN", tp_load_sql, "dossier state",
+        tp_dossier_from_row};
+
+/* e repeats the seq of an event already applied (copy names it): counted
+ * once when equal, else kept out as a conflicting duplicate. */
+static void tp_compare_copy(struct tp_ingest_entry *e, int same,
+                            const char *copy)
+{
+        if (same) {
+                e->duplicate = 1;
+                return;
+        }
+        e->reason = TP_REASON_CONFLICTING_DUPLICATE;
+        snprintf(e->detail, sizeof(e->detail),
+                 "seq %d of dossier %.*s differs from %s", (int)e->ev.seq,
+                 tp_utf8_prefix_len(e->ev.dossier_id, 100), e->ev.dossier_id,
+                 copy);
 }
 
 /* Loads the stored state of the dossiers the batch touches that are not
@@ -99,7 +123,6 @@ static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
                             size_t errstr_size)
 {
         struct tp_copybuf cb;
-        PGresult *res;
         char key[600];
         int rc;
 
@@ -117,31 +140,10 @@ static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
                 tp_copybuf_str(&cb, NULL);
                 tp_copybuf_end_row(&cb);
         }
-        if (cb.len == 0) {
-                tp_copybuf_release(&cb);
-                return 0;
-        }
-        rc = tp_copybuf_send(conn, "COPY tp_keys FROM STDIN", &cb, errstr,
-                             errstr_size);
+        rc = tp_store_pg_load(ig->store, conn, &tp_dossier_load, &cb, errstr,
+                              errstr_size);
         tp_copybuf_release(&cb);
-        if (rc != 0)
-                return -1;
-        res = PQexec(conn, tp_load_sql);
-        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
-                        "could not load dossier state", errstr,
-                        errstr_size) != 0) {
-                PQclear(res);
-                return -1;
-        }
-        for (int r = 0; r < PQntuples(res); r++) {
-                struct tp_dossier *d = tp_xcalloc(1, sizeof(*d));
-                tp_dossier_pg_read(d, res, r);
-                tp_dossier_key(key, sizeof(key), d->province_code,
-                               d->dossier_id);
-                tp_store_put(ig->store, key, d);
-        }
-        PQclear(res);
-        return 0;
+        return rc;
 }
 
 static void tp_copy_event(struct tp_copybuf *cb,
@@ -243,18 +245,14 @@ static size_t tp_apply_entries(struct tp_ingest *ig)
                         if (!first) {
                                 e->duplicate = -1;
                                 lookups++;
-                        } else if (tp_event_equal(&first->ev, &e->ev)) {
-                                e->duplicate = 1;
                         } else {
-                                e->reason = TP_REASON_CONFLICTING_DUPLICATE;
-                                snprintf(e->detail, sizeof(e->detail),
-                                         "seq %d of dossier %.*s differs "
-                                         "from the copy at offset %lld",
-                                         (int)e->ev.seq,
-                                         tp_utf8_prefix_len(e->ev.dossier_id,
-                                                            100),
-                                         e->ev.dossier_id,
+                                char copy[64];
+                                snprintf(copy, sizeof(copy),
+                                         "the copy at offset %lld",
                                          (long long)first->msg->offset);
+                                tp_compare_copy(
+                                        e, tp_event_equal(&first->ev, &e->ev),
+                                        copy);
                         }
                         continue;
                 }
@@ -307,17 +305,7 @@ static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res)
                 same = same && tp_event_equal(&stored, &e->ev);
                 stored.event_id = NULL;
                 tp_event_release(&stored);
-                if (same) {
-                        e->duplicate = 1;
-                } else {
-                        e->reason = TP_REASON_CONFLICTING_DUPLICATE;
-                        snprintf(e->detail, sizeof(e->detail),
-                                 "seq %d of dossier %.*s differs from the "
-                                 "stored event",
-                                 (int)e->ev.seq,
-                                 tp_utf8_prefix_len(e->ev.dossier_id, 100),
-                                 e->ev.dossier_id);
-                }
+                tp_compare_copy(e, same, "the stored event");
                 return;
         }
         e->reason = TP_REASON_BAD_SEQ;
@@ -353,13 +341,11 @@ static int tp_check_old_duplicates(struct tp_ingest *ig, PGconn *conn,
         tp_copybuf_release(&cb);
         if (rc != 0)
                 return -1;
-        res = PQexec(conn, tp_dup_sql);
-        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
-                        "could not look up earlier events", errstr,
-                        errstr_size) != 0) {
-                PQclear(res);
+        res = tp_pg_query(conn, tp_dup_sql, 0, NULL,
+                          "could not look up earlier events", errstr,
+                          errstr_size);
+        if (!res)
                 return -1;
-        }
         for (size_t i = 0; i < ig->n_entries; i++) {
                 struct tp_ingest_entry *e = &ig->entries[i];
                 if (e->reason == TP_REASON_OK && e->duplicate == -1)

@@ -133,19 +133,14 @@ int main(int argc, char **argv)
         h.prepare = tp_ingest_prepare;
         h.write = tp_ingest_write;
         h.done = tp_ingest_done;
-        c = tp_consumer_new(&cfg, "tthc-ingest", &h, err, sizeof(err));
-        if (!c) {
-                tp_log_error("could not start: %s", err);
+        c = tp_service_consumer(&cfg, "tthc-ingest", &h);
+        if (!c)
                 goto out;
-        }
         if (cfg.http_port > 0 &&
-            (tp_consumer_serve_http(c, &cfg, err, sizeof(err)) ||
-             tp_metered_init(&im, tp_consumer_metrics(c), err, sizeof(err)))) {
+            tp_metered_init(&im, tp_consumer_metrics(c), err, sizeof(err))) {
                 tp_log_error("could not start: %s", err);
                 goto out;
         }
-        if (tp_service_migrate(&cfg, tp_consumer_pg(c)) != 0)
-                goto out;
         ig = tp_ingest_new(&cfg, tp_consumer_pg(c), err, sizeof(err));
         if (!ig) {
                 tp_log_error("could not start: %s", err);

@@ -54,17 +54,8 @@ int main(int argc, char **argv)
         h.prepare = tp_route_prepare;
         h.write = tp_route_write;
         h.done = tp_route_done;
-        c = tp_consumer_new(&cfg, "tthc-route", &h, err, sizeof(err));
-        if (!c) {
-                tp_log_error("could not start: %s", err);
-                goto out;
-        }
-        if (cfg.http_port > 0 &&
-            tp_consumer_serve_http(c, &cfg, err, sizeof(err)) != 0) {
-                tp_log_error("could not start: %s", err);
-                goto out;
-        }
-        if (tp_service_migrate(&cfg, tp_consumer_pg(c)) != 0)
+        c = tp_service_consumer(&cfg, "tthc-route", &h);
+        if (!c)
                 goto out;
         rt = tp_route_new(&cfg, tp_consumer_pg(c), err, sizeof(err));
         if (!rt) {

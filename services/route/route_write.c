@@ -8,6 +8,7 @@
 #include "route_int.h"
 #include "dossier_pg.h"
 #include "util.h"
+#include "store_pg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,13 +103,8 @@ static const char tp_route_state_select[] =
         "FROM tthc.route_dossiers d JOIN (SELECT DISTINCT province_code, "
         "dossier_id FROM tp_r_keys) k USING (province_code, dossier_id)";
 
-static void tp_state_key(char *buf, size_t size, const char *prov,
-                         const char *id)
-{
-        snprintf(buf, size, "%s|%s", prov, id);
-}
-
-static void tp_state_from_row(struct tp_route_state *st, PGresult *res, int r)
+static void tp_state_from_row(struct tp_route_state *st, const PGresult *res,
+                              int r)
 {
         memset(st, 0, sizeof(*st));
         tp_dossier_pg_read(&st->d, res, r);
@@ -127,13 +123,25 @@ void tp_route_state_free(void *st)
         free(st);
 }
 
+static void *tp_state_from_db(const PGresult *res, int r, char *key,
+                              size_t key_size)
+{
+        struct tp_route_state *st = tp_xcalloc(1, sizeof(*st));
+        tp_state_from_row(st, res, r);
+        tp_dossier_key(key, key_size, st->d.province_code, st->d.dossier_id);
+        return st;
+}
+
+static const struct tp_store_pg_load tp_state_load = {
+        "COPY tp_r_keys FROM STDIN", tp_route_state_select, "routing state",
+        tp_state_from_db};
+
 /* Loads the stored state of the dossiers the batch touches that are not
  * resident. */
 static int tp_load_states(struct tp_route *rt, PGconn *conn, char *errstr,
                           size_t errstr_size)
 {
         struct tp_copybuf cb;
-        PGresult *res;
         char key[600];
         int rc;
 
@@ -142,39 +150,18 @@ static int tp_load_states(struct tp_route *rt, PGconn *conn, char *errstr,
                 struct tp_route_entry *e = &rt->entries[i];
                 if (e->reason != TP_REASON_OK)
                         continue;
-                tp_state_key(key, sizeof(key), e->ev.province_code,
-                             e->ev.dossier_id);
+                tp_dossier_key(key, sizeof(key), e->ev.province_code,
+                               e->ev.dossier_id);
                 if (tp_store_get(rt->store, key))
                         continue;
                 tp_copybuf_str(&cb, e->ev.province_code);
                 tp_copybuf_str(&cb, e->ev.dossier_id);
                 tp_copybuf_end_row(&cb);
         }
-        if (cb.len == 0) {
-                tp_copybuf_release(&cb);
-                return 0;
-        }
-        rc = tp_copybuf_send(conn, "COPY tp_r_keys FROM STDIN", &cb, errstr,
-                             errstr_size);
+        rc = tp_store_pg_load(rt->store, conn, &tp_state_load, &cb, errstr,
+                              errstr_size);
         tp_copybuf_release(&cb);
-        if (rc != 0)
-                return -1;
-        res = PQexec(conn, tp_route_state_select);
-        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
-                        "could not load routing state", errstr,
-                        errstr_size) != 0) {
-                PQclear(res);
-                return -1;
-        }
-        for (int r = 0; r < PQntuples(res); r++) {
-                struct tp_route_state *st = tp_xcalloc(1, sizeof(*st));
-                tp_state_from_row(st, res, r);
-                tp_state_key(key, sizeof(key), st->d.province_code,
-                             st->d.dossier_id);
-                tp_store_put(rt->store, key, st);
-        }
-        PQclear(res);
-        return 0;
+        return rc;
 }
 
 /* A new dossier's routing state, from its first event
@@ -318,8 +305,8 @@ static void tp_apply_entries(struct tp_route *rt)
                         rt->pending.skipped[e->reason]++;
                         continue;
                 }
-                tp_state_key(key, sizeof(key), e->ev.province_code,
-                             e->ev.dossier_id);
+                tp_dossier_key(key, sizeof(key), e->ev.province_code,
+                               e->ev.dossier_id);
                 st = tp_store_get_or_new(rt->store, key, tp_state_new, &e->ev);
                 if (tp_dossier_check_seq(&st->d, e->ev.seq) ==
                     TP_SEQ_DUPLICATE) {

@@ -1,0 +1,30 @@
+/* store_pg.c - see store_pg.h. */
+#include "store_pg.h"
+
+#include <stdio.h>
+
+int tp_store_pg_load(struct tp_store *store, PGconn *conn,
+                     const struct tp_store_pg_load *ld, struct tp_copybuf *keys,
+                     char *errstr, size_t errstr_size)
+{
+        char what[128], key[600];
+        PGresult *res;
+
+        if (keys->len == 0)
+                return 0;
+        if (tp_copybuf_send(conn, ld->copy, keys, errstr, errstr_size) != 0)
+                return -1;
+        res = PQexec(conn, ld->select);
+        snprintf(what, sizeof(what), "could not load %s", ld->what);
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK, what, errstr,
+                        errstr_size) != 0) {
+                PQclear(res);
+                return -1;
+        }
+        for (int r = 0; r < PQntuples(res); r++) {
+                void *value = ld->from_row(res, r, key, sizeof(key));
+                tp_store_put(store, key, value);
+        }
+        PQclear(res);
+        return 0;
+}

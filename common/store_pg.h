@@ -1,0 +1,31 @@
+/* store_pg.h - fills a consumer's state store (store.h) from PostgreSQL:
+ * the rows of the dossiers a batch touches that are not resident, with
+ * one COPY of their keys into a temporary table and one query that joins
+ * it (a miss always consults the database; never one query per key). */
+#ifndef TP_STORE_PG_H
+#define TP_STORE_PG_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "pgutil.h"
+#include "store.h"
+
+struct tp_store_pg_load {
+        const char *copy;   /* "COPY <keys table> FROM STDIN" */
+        const char *select; /* one row per dossier, joining the keys */
+        const char *what;   /* in errors: "could not load <what>" */
+        /* The value for row r of select (owned by the store once put);
+         * writes its store key into key. */
+        void *(*from_row)(const PGresult *res, int r, char *key,
+                          size_t key_size);
+};
+
+/* Sends keys (COPY rows for ld->copy; nothing happens when empty), runs
+ * ld->select and puts one value per row into store. Returns 0, or -1 with
+ * errstr. keys stays the caller's. */
+int tp_store_pg_load(struct tp_store *store, PGconn *conn,
+                     const struct tp_store_pg_load *ld, struct tp_copybuf *keys,
+                     char *errstr, size_t errstr_size);
+
+#endif
