@@ -137,7 +137,8 @@ static enum tp_catalog_status tp_registry_parse(const struct tp_http_reply *r,
                                                 size_t errstr_size)
 {
         json_error_t jerr;
-        json_t *root = json_loadb(r->data ? r->data : "", r->len, 0, &jerr);
+        json_t *root = json_loadb(r->body.data ? r->body.data : "", r->body.len,
+                                  0, &jerr);
         const char *schema = json_string_value(json_object_get(root, "schema"));
         if (!schema) {
                 snprintf(errstr, errstr_size,

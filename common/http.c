@@ -30,14 +30,11 @@ static size_t tp_http_write(char *ptr, size_t size, size_t nmemb, void *ud)
         size_t n = size * nmemb;
         if (sk->max == 0)
                 return n;
-        if (r->len + n > sk->max) {
+        if (r->body.len + n > sk->max) {
                 r->too_big = 1;
                 return 0;
         }
-        r->data = tp_xrealloc(r->data, r->len + n + 1);
-        memcpy(r->data + r->len, ptr, n);
-        r->len += n;
-        r->data[r->len] = '\0';
+        tp_buf_add(&r->body, ptr, n);
         return n;
 }
 
@@ -86,9 +83,7 @@ int tp_http_send(const struct tp_http_req *req, struct tp_http_reply *reply,
         cc = curl_easy_perform(h);
         if (reply->too_big) {
                 /* the server answered; the answer is not kept */
-                free(reply->data);
-                reply->data = NULL;
-                reply->len = 0;
+                tp_buf_release(&reply->body);
         } else if (cc != CURLE_OK) {
                 snprintf(errstr, errstr_size, "%s", curl_easy_strerror(cc));
                 goto done;
@@ -104,6 +99,6 @@ done:
 
 void tp_http_reply_release(struct tp_http_reply *reply)
 {
-        free(reply->data);
+        tp_buf_release(&reply->body);
         memset(reply, 0, sizeof(*reply));
 }

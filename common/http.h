@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 struct tp_http_req {
         const char *url;
         const char *body;         /* POST this when not NULL, else GET */
@@ -23,16 +25,15 @@ struct tp_http_req {
 };
 
 struct tp_http_reply {
-        long code;  /* HTTP status */
-        char *data; /* NUL-terminated answer (NULL when empty or not
-                       kept), owned by the reply */
-        size_t len;
-        int too_big; /* the answer was longer than max_reply */
+        long code;          /* HTTP status */
+        struct tp_buf body; /* the answer (data NULL when empty or not
+                               kept), owned by the reply */
+        int too_big;        /* the answer was longer than max_reply */
 };
 
 /* Sends req. Returns 0 when the server answered (any status: see
  * reply->code; reply->too_big when the answer was cut off, then
- * reply->data is NULL), or -1 when it could not be reached, with libcurl's
+ * reply->body is empty), or -1 when it could not be reached, with libcurl's
  * reason in errstr ("Timeout was reached"). Release the reply in both
  * cases. */
 int tp_http_send(const struct tp_http_req *req, struct tp_http_reply *reply,

@@ -5,6 +5,7 @@
  * a hash of the label values. Series are never freed before the registry:
  * a removed series is hidden and reset, and reused if it comes back. */
 #include "metrics.h"
+#include "buf.h"
 #include "util.h"
 
 #include <math.h>
@@ -432,54 +433,6 @@ double tp_metric_value(struct tp_metric *f, const char *const *label_values)
 /* ---- rendering -------------------------------------------------------------
  */
 
-struct tp_buf {
-        char *data;
-        size_t len, cap;
-};
-
-static void tp_buf_reserve(struct tp_buf *b, size_t more)
-{
-        if (b->len + more + 1 <= b->cap)
-                return;
-        while (b->len + more + 1 > b->cap)
-                b->cap = b->cap ? b->cap * 2 : 4096;
-        b->data = tp_xrealloc(b->data, b->cap);
-}
-
-static void tp_buf_puts(struct tp_buf *b, const char *s)
-{
-        size_t n = strlen(s);
-        tp_buf_reserve(b, n);
-        memcpy(b->data + b->len, s, n + 1);
-        b->len += n;
-}
-
-static void tp_buf_putc(struct tp_buf *b, char c)
-{
-        tp_buf_reserve(b, 1);
-        b->data[b->len++] = c;
-        b->data[b->len] = '\0';
-}
-
-static void tp_buf_printf(struct tp_buf *b, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-
-static void tp_buf_printf(struct tp_buf *b, const char *fmt, ...)
-{
-        va_list ap;
-        int n;
-        va_start(ap, fmt);
-        n = vsnprintf(NULL, 0, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                return;
-        tp_buf_reserve(b, (size_t)n);
-        va_start(ap, fmt);
-        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        b->len += (size_t)n;
-}
-
 /* Escapes \ and newline (HELP), and " too in label values. */
 static void tp_buf_escaped(struct tp_buf *b, const char *s, int quotes)
 {
@@ -587,8 +540,7 @@ static void tp_render_family(struct tp_buf *b, struct tp_metric *f)
 char *tp_metrics_render(struct tp_metrics *metrics, size_t *len_out)
 {
         struct tp_buf b = {0};
-        tp_buf_reserve(&b, 0);
-        b.data[0] = '\0';
+        tp_buf_puts(&b, "");
         if (metrics) {
                 pthread_mutex_lock(&metrics->lock);
                 for (size_t i = 0; i < metrics->n_fams; i++)

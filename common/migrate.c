@@ -192,10 +192,12 @@ static int tp_migrate_csv(PGconn *conn, const char *dir,
 
         snprintf(path, sizeof(path), "%s/%s", dir, t->file);
         tp_copybuf_init(&cb);
-        cb.data = tp_read_file(path, 64 << 20, &cb.len, errstr, errstr_size);
-        if (!cb.data)
+        cb.buf.data =
+                tp_read_file(path, 64 << 20, &cb.buf.len, errstr, errstr_size);
+        if (!cb.buf.data)
                 return -1;
-        tp_lf_only(cb.data, &cb.len);
+        cb.buf.cap = cb.buf.len + 1; /* NUL-terminated by tp_read_file */
+        tp_lf_only(cb.buf.data, &cb.buf.len);
         snprintf(sql, sizeof(sql),
                  "CREATE TEMP TABLE tp_ref_load ON COMMIT DROP AS "
                  "SELECT %s FROM %s WITH NO DATA",

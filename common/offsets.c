@@ -94,7 +94,7 @@ int tp_offsets_cas(PGconn *conn, const char *group,
         tp_copybuf_init(&topics);
         tp_offsets_arrays(ranges, n, &topics, &parts, &starts, &nexts);
         params[0] = group;
-        params[1] = topics.data;
+        params[1] = topics.buf.data;
         params[2] = parts;
         params[3] = starts;
         params[4] = nexts;

@@ -284,37 +284,37 @@ void tp_copybuf_init(struct tp_copybuf *cb)
 
 void tp_copybuf_release(struct tp_copybuf *cb)
 {
-        free(cb->data);
-        memset(cb, 0, sizeof(*cb));
+        tp_buf_release(&cb->buf);
+        cb->fields_in_row = 0;
 }
 
 void tp_copybuf_reset(struct tp_copybuf *cb)
 {
-        cb->len = 0;
+        cb->buf.len = 0;
         cb->fields_in_row = 0;
 }
 
+/* Room for n more bytes, which the appenders write themselves (the COPY
+ * text is never read as a C string). */
 static void tp_copybuf_reserve(struct tp_copybuf *cb, size_t n)
 {
-        if (cb->len + n <= cb->cap)
-                return;
-        while (cb->len + n > cb->cap)
-                cb->cap = cb->cap ? cb->cap * 2 : 65536;
-        cb->data = tp_xrealloc(cb->data, cb->cap);
+        if (cb->buf.cap == 0)
+                tp_buf_reserve(&cb->buf, 65536);
+        tp_buf_reserve(&cb->buf, n);
 }
 
 static void tp_copybuf_sep(struct tp_copybuf *cb)
 {
         tp_copybuf_reserve(cb, 1);
         if (cb->fields_in_row++ > 0)
-                cb->data[cb->len++] = '\t';
+                cb->buf.data[cb->buf.len++] = '\t';
 }
 
 static void tp_copybuf_raw(struct tp_copybuf *cb, const char *s, size_t n)
 {
         tp_copybuf_reserve(cb, n);
-        memcpy(cb->data + cb->len, s, n);
-        cb->len += n;
+        memcpy(cb->buf.data + cb->buf.len, s, n);
+        cb->buf.len += n;
 }
 
 void tp_copybuf_str(struct tp_copybuf *cb, const char *s)
@@ -344,10 +344,10 @@ void tp_copybuf_str(struct tp_copybuf *cb, const char *s)
                         break;
                 }
                 if (esc) {
-                        cb->data[cb->len++] = '\\';
-                        cb->data[cb->len++] = esc;
+                        cb->buf.data[cb->buf.len++] = '\\';
+                        cb->buf.data[cb->buf.len++] = esc;
                 } else {
-                        cb->data[cb->len++] = c;
+                        cb->buf.data[cb->buf.len++] = c;
                 }
         }
 }
@@ -390,38 +390,38 @@ void tp_copybuf_bytes(struct tp_copybuf *cb, const void *p, size_t n)
         tp_copybuf_reserve(cb, 3 + 2 * n);
         tp_copybuf_raw(cb, "\\\\x", 3);
         for (size_t i = 0; i < n; i++) {
-                cb->data[cb->len++] = hex[b[i] >> 4];
-                cb->data[cb->len++] = hex[b[i] & 15];
+                cb->buf.data[cb->buf.len++] = hex[b[i] >> 4];
+                cb->buf.data[cb->buf.len++] = hex[b[i] & 15];
         }
 }
 
 void tp_copybuf_end_row(struct tp_copybuf *cb)
 {
         tp_copybuf_reserve(cb, 1);
-        cb->data[cb->len++] = '\n';
+        cb->buf.data[cb->buf.len++] = '\n';
         cb->fields_in_row = 0;
 }
 
 void tp_pgarray_add(struct tp_copybuf *cb, const char *s, int first)
 {
         tp_copybuf_reserve(cb, strlen(s) * 2 + 4);
-        cb->data[cb->len++] = first ? '{' : ',';
-        cb->data[cb->len++] = '"';
+        cb->buf.data[cb->buf.len++] = first ? '{' : ',';
+        cb->buf.data[cb->buf.len++] = '"';
         for (; *s; s++) {
                 if (*s == '"' || *s == '\\')
-                        cb->data[cb->len++] = '\\';
-                cb->data[cb->len++] = *s;
+                        cb->buf.data[cb->buf.len++] = '\\';
+                cb->buf.data[cb->buf.len++] = *s;
         }
-        cb->data[cb->len++] = '"';
+        cb->buf.data[cb->buf.len++] = '"';
 }
 
 void tp_pgarray_end(struct tp_copybuf *cb)
 {
         tp_copybuf_reserve(cb, 3);
-        if (cb->len == 0)
-                cb->data[cb->len++] = '{';
-        cb->data[cb->len++] = '}';
-        cb->data[cb->len] = '\0';
+        if (cb->buf.len == 0)
+                cb->buf.data[cb->buf.len++] = '{';
+        cb->buf.data[cb->buf.len++] = '}';
+        cb->buf.data[cb->buf.len] = '\0';
 }
 
 int tp_copybuf_send(PGconn *conn, const char *copy_sql,
@@ -436,7 +436,8 @@ int tp_copybuf_send(PGconn *conn, const char *copy_sql,
                 goto done;
         PQclear(res);
         res = NULL;
-        if (cb->len > 0 && PQputCopyData(conn, cb->data, (int)cb->len) != 1) {
+        if (cb->buf.len > 0 &&
+            PQputCopyData(conn, cb->buf.data, (int)cb->buf.len) != 1) {
                 tp_pg_msg("could not send COPY data", PQerrorMessage(conn),
                           errstr, errstr_size);
                 PQputCopyEnd(conn, "send failed");

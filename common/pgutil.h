@@ -5,6 +5,7 @@
 #ifndef TP_PGUTIL_H
 #define TP_PGUTIL_H
 
+#include "buf.h"
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,10 +65,10 @@ enum tp_pg_errclass tp_pg_errclass(const char *errstr);
 /* 1 when the connection is usable. */
 int tp_pg_ok(PGconn *conn);
 
-/* A growing buffer of COPY text-format rows. */
+/* A growing buffer of COPY text-format rows (buf.data, buf.len; not
+ * NUL-terminated but by tp_pgarray_end). */
 struct tp_copybuf {
-        char *data;
-        size_t len, cap;
+        struct tp_buf buf;
         int fields_in_row;
 };
 

@@ -10,7 +10,7 @@ int tp_store_pg_load(struct tp_store *store, PGconn *conn,
         char what[128], key[600];
         PGresult *res;
 
-        if (keys->len == 0)
+        if (keys->buf.len == 0)
                 return 0;
         if (tp_copybuf_send(conn, ld->copy, keys, errstr, errstr_size) != 0)
                 return -1;

@@ -115,7 +115,7 @@ static int tp_redrive_mark(PGconn *conn, PGresult *res)
         for (int r = 0; r < PQntuples(res); r++)
                 tp_pgarray_add(&ids, PQgetvalue(res, r, 0), r == 0);
         tp_pgarray_end(&ids);
-        params[0] = ids.data;
+        params[0] = ids.buf.data;
         rc = tp_pg_exec_params(conn,
                                "UPDATE tthc.rejected_messages SET "
                                "redriven_at = now() WHERE id = ANY "

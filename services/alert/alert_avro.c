@@ -1,6 +1,7 @@
 /* alert_avro.c - the Avro encoding of vn.tthc.Alert (schemas/avro/
  * 2-alert.avsc) with Confluent framing; see alert_avro.h. */
 #include "alert_avro.h"
+#include "buf.h"
 #include "event.h"
 #include "framing.h"
 #include "util.h"
@@ -8,21 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-struct tp_buf {
-        unsigned char *p;
-        size_t len, cap;
-};
-
-static void tp_buf_put(struct tp_buf *b, const void *data, size_t n)
-{
-        if (b->len + n > b->cap) {
-                b->cap = (b->len + n) * 2 + 64;
-                b->p = tp_xrealloc(b->p, b->cap);
-        }
-        memcpy(b->p + b->len, data, n);
-        b->len += n;
-}
 
 static void tp_avro_long(struct tp_buf *b, int64_t v)
 {
@@ -33,7 +19,7 @@ static void tp_avro_long(struct tp_buf *b, int64_t v)
                 z >>= 7;
                 if (z)
                         c |= 0x80;
-                tp_buf_put(b, &c, 1);
+                tp_buf_add(b, &c, 1);
         } while (z);
 }
 
@@ -41,7 +27,7 @@ static void tp_avro_string(struct tp_buf *b, const char *s)
 {
         size_t n = strlen(s);
         tp_avro_long(b, (int64_t)n);
-        tp_buf_put(b, s, n);
+        tp_buf_add(b, s, n);
 }
 
 static void tp_avro_double(struct tp_buf *b, double d)
@@ -51,7 +37,7 @@ static void tp_avro_double(struct tp_buf *b, double d)
         memcpy(&u, &d, 8);
         for (int i = 0; i < 8; i++)
                 c[i] = (unsigned char)(u >> (8 * i));
-        tp_buf_put(b, c, 8);
+        tp_buf_add(b, c, 8);
 }
 
 static void tp_avro_opt_string(struct tp_buf *b, const char *s)
@@ -84,7 +70,7 @@ unsigned char *tp_alert_encode_id(const struct tp_alert_msg *amsg,
         unsigned char hdr[TP_FRAMING_HEADER_LEN];
 
         tp_framing_write_header(hdr, schema_id);
-        tp_buf_put(&b, hdr, sizeof(hdr));
+        tp_buf_add(&b, hdr, sizeof(hdr));
         tp_avro_string(&b, amsg->alert_id);
         tp_avro_long(&b, tp_enum_index(amsg->change, changes, 3));
         tp_avro_string(&b, amsg->rule);
@@ -103,5 +89,5 @@ unsigned char *tp_alert_encode_id(const struct tp_alert_msg *amsg,
         tp_avro_string(&b, amsg->details ? amsg->details : "{}");
         tp_avro_long(&b, amsg->sequence);
         *len = b.len;
-        return b.p;
+        return (unsigned char *)b.data;
 }

@@ -35,7 +35,7 @@ static char *tp_reg_body(const char *schema_path, char *errstr,
 static int tp_reg_parse(const struct tp_http_reply *r, int32_t *id,
                         char *errstr, size_t errstr_size)
 {
-        json_t *o = r->data ? json_loads(r->data, 0, NULL) : NULL;
+        json_t *o = r->body.data ? json_loads(r->body.data, 0, NULL) : NULL;
         json_t *v = json_object_get(o, "id");
         int rc = -1;
         if (json_is_integer(v) && json_integer_value(v) > 0 &&
@@ -75,7 +75,8 @@ int tp_schema_register(const char *url, const char *subject,
                 snprintf(errstr, errstr_size,
                          "schema registry answered HTTP %ld registering "
                          "%s: %.200s",
-                         reply.code, subject, reply.data ? reply.data : "");
+                         reply.code, subject,
+                         reply.body.data ? reply.body.data : "");
         else
                 rc = tp_reg_parse(&reply, id, errstr, errstr_size);
         tp_http_reply_release(&reply);

@@ -40,7 +40,7 @@ static int tp_sinks_mark_sent(struct tp_sinks *s, char *errstr,
                 tp_pgarray_add(&arr, id, i == 0);
         }
         tp_pgarray_end(&arr);
-        p[0] = arr.data;
+        p[0] = arr.buf.data;
         res = PQexecParams(s->conn,
                            "UPDATE tthc.alert_outbox SET kafka_sent_at = "
                            "now() WHERE kafka_sent_at IS NULL AND id = "

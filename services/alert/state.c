@@ -710,7 +710,7 @@ static int tp_alert_checkpoint_state(struct tp_alert *al, struct tp_batch *b,
                        "last_event_at = EXCLUDED.last_event_at",
                        errstr, errstr_size) != 0)
                 goto done;
-        if (keys.len > 0 &&
+        if (keys.buf.len > 0 &&
             (tp_copybuf_send(conn, "COPY tp_akeys FROM STDIN", &keys, errstr,
                              errstr_size) != 0 ||
              tp_pg_exec(conn,
@@ -722,7 +722,7 @@ static int tp_alert_checkpoint_state(struct tp_alert *al, struct tp_batch *b,
         tp_copybuf_reset(&cb);
         tp_strmap_each(al->days, tp_copy_day, &cb);
         /* day is a day number: COPY it through an int column. */
-        if (cb.len > 0 &&
+        if (cb.buf.len > 0 &&
             (tp_copybuf_send(conn, "COPY tp_adays_n FROM STDIN", &cb, errstr,
                              errstr_size) != 0 ||
              tp_pg_exec(conn,
@@ -739,7 +739,7 @@ static int tp_alert_checkpoint_state(struct tp_alert *al, struct tp_batch *b,
                 goto done;
         /* Through a TEMP table: the table has row-level security (007),
          * and COPY FROM refuses it for every role but its owner. */
-        if (al->ticks_cb.len > 0 &&
+        if (al->ticks_cb.buf.len > 0 &&
             (tp_copybuf_send(conn,
                              "COPY tp_aticks (topic, partition, "
                              "province_code, commune_code, tick, open, "

@@ -334,7 +334,7 @@ static int tp_dlq_mark(PGconn *conn, PGresult *res, const int *delivered,
                 return 0;
         }
         tp_pgarray_end(&ids);
-        params[0] = ids.data;
+        params[0] = ids.buf.data;
         rc = tp_pg_exec_params(conn,
                                "UPDATE tthc.rejected_messages SET "
                                "dlq_published_at = now() WHERE id = "

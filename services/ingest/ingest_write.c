@@ -373,7 +373,7 @@ static int tp_store_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
 
         tp_copybuf_init(&cb);
         tp_store_each_touched(ig->store, tp_copy_dossier, &cb);
-        if (cb.len == 0) {
+        if (cb.buf.len == 0) {
                 tp_copybuf_release(&cb);
                 return 0;
         }
@@ -622,7 +622,8 @@ int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         if (tp_apply_entries(ig) > 0 &&
             tp_check_old_duplicates(ig, conn, errstr, errstr_size) != 0)
                 goto done;
-        if (ig->cb.len > 0 && tp_store_events(ig, conn, errstr, errstr_size))
+        if (ig->cb.buf.len > 0 &&
+            tp_store_events(ig, conn, errstr, errstr_size))
                 goto done;
         if (tp_store_dossiers(ig, conn, errstr, errstr_size) != 0 ||
             tp_store_hourly(ig, conn, errstr, errstr_size) != 0 ||

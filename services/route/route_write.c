@@ -406,10 +406,10 @@ static int tp_send_rows(PGconn *conn, struct tp_copybuf *cb,
                         const char *copy_sql, const char *upsert_sql,
                         char *errstr, size_t errstr_size)
 {
-        int rc = cb->len ? tp_copybuf_send(conn, copy_sql, cb, errstr,
-                                           errstr_size)
-                         : 0;
-        if (rc == 0 && cb->len)
+        int rc = cb->buf.len ? tp_copybuf_send(conn, copy_sql, cb, errstr,
+                                               errstr_size)
+                             : 0;
+        if (rc == 0 && cb->buf.len)
                 rc = tp_pg_exec(conn, upsert_sql, errstr, errstr_size);
         tp_copybuf_release(cb);
         return rc;

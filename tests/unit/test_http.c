@@ -36,8 +36,8 @@ static void test_http__get_and_post(void **state)
         snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", port);
         assert_int_equal(tp_http_send(&req, &r, err, sizeof(err)), 0);
         assert_int_equal(r.code, 200);
-        assert_non_null(r.data);
-        assert_string_equal(r.data, "ok\n");
+        assert_non_null(r.body.data);
+        assert_string_equal(r.body.data, "ok\n");
         tp_http_reply_release(&r);
 
         snprintf(url, sizeof(url), "http://127.0.0.1:%d/nothing", port);
@@ -57,7 +57,7 @@ static void test_http__get_and_post(void **state)
         req.max_reply = 0;
         assert_int_equal(tp_http_send(&req, &r, err, sizeof(err)), 0);
         assert_int_equal(r.code, 200);
-        assert_null(r.data);
+        assert_null(r.body.data);
         assert_int_equal(r.too_big, 0);
         tp_http_reply_release(&r);
         tp_httpd_stop(h);
@@ -74,8 +74,8 @@ static void test_http__answer_cap(void **state)
         snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", port);
         assert_int_equal(tp_http_send(&req, &r, err, sizeof(err)), 0);
         assert_int_equal(r.too_big, 1);
-        assert_null(r.data);
-        assert_int_equal(r.len, 0);
+        assert_null(r.body.data);
+        assert_int_equal(r.body.len, 0);
         tp_http_reply_release(&r);
         tp_httpd_stop(h);
 }
@@ -109,7 +109,7 @@ static void test_http__only_http_and_https(void **state)
                                   .max_reply = 1 << 20};
         (void)state;
         assert_int_equal(tp_http_send(&req, &r, err, sizeof(err)), -1);
-        assert_null(r.data);
+        assert_null(r.body.data);
         assert_true(strlen(err) > 0);
         assert_null(strstr(err, "passwd"));
         tp_http_reply_release(&r);
