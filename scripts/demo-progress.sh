@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # demo-progress.sh PG PID... - one progress line while the consumers run.
+# no -e: a failed progress query must not end the demo (CONTRIBUTING.md)
+set -uo pipefail
 pg=$1
 shift
 while :; do

@@ -8,7 +8,7 @@
 # that enable a seconds-long province_feed_stale with round-the-clock
 # office hours: it fires on the silent feed and resolves when a message
 # arrives; SIGTERM exits 0.
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TP_ROOT" || exit 1
 

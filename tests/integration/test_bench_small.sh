@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark runs (at a small size; its figures are not asserted: speed
 # is measured by bench/run.sh, never by a timed test).
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 out=$(tp_workdir)/benchmarks.md
 bash "$TP_ROOT/bench/run.sh" --small --out "$out" >/dev/null 2>&1

@@ -3,7 +3,7 @@
 # events and a poison message of every kind it names each poison message
 # with its reason code (as tthc-ingest would), warns about the duplicate,
 # exits 1; a message value in a file is checked the same way.
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
 

@@ -6,7 +6,7 @@
 # the batch commits. A refusal of every message with the same SQLSTATE (a
 # broken migration) is an outage: nothing is dead-lettered, /readyz fails
 # after --unready-after-ms, and the stream resumes once it is repaired.
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
 

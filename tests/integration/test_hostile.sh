@@ -7,7 +7,7 @@
 # the good events around them are stored exactly; all three consumers exit
 # 0 with --exit-when-idle; the hostile run's peak RSS stays within 64 MiB
 # of a run over good messages only; every log is valid UTF-8.
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_alert.sh"

@@ -7,7 +7,7 @@
 # and a 10 s idle timeout, left it waiting 10 s: the kubelet's 3 s probe
 # failed and restarted a healthy pod). A bad --http-address is a
 # configuration error naming the option.
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
 

@@ -5,7 +5,7 @@
 # has a default) and a poison message of every kind; the consumer is killed
 # with kill -9 four times mid-run; then the whole stream is delivered again.
 # Every figure must equal the simulator's truth, exactly.
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
 

@@ -4,7 +4,7 @@
 # zombie's view of the world would be stale), the consumer's next batch is
 # refused, it reloads the stored offsets, seeks, and carries on; the
 # figures still equal the truth exactly.
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
 

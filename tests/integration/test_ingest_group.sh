@@ -3,7 +3,7 @@
 # province partitions, a third joins mid-stream (a rebalance) and one is
 # killed with kill -9 (its partitions move after its session times out).
 # Every figure must equal the simulator's truth, exactly.
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
 

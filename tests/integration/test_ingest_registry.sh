@@ -5,7 +5,7 @@
 # the consumer pauses, retries, and stores everything once it is back.
 # The registry is a stand-in (tests/tools/fake_registry.py): Confluent's
 # Schema Registry is not packaged for Debian.
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
 

@@ -4,7 +4,7 @@
 # counters move with the messages (stored, duplicates, dead letters by
 # reason, committed messages); SIGHUP reloads the log level; SIGTERM
 # finishes, commits and exits 0.
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
 

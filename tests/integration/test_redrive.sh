@@ -2,7 +2,7 @@
 # Nothing is lost for good: a message rejected for an unknown commune is
 # re-driven once the commune is added to the reference data (as data), and
 # is then stored; re-driving again republishes nothing.
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
 

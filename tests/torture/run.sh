@@ -8,7 +8,7 @@
 # NAME: kill, kill_route, kill_alert, pg, broker, churn, replay, soak
 # (default: all). Logs go to $TT_LOG_DIR (default: a new
 # /tmp/tthc-torture-XXXXXX). Exit 1 if any script failed.
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 size=--small
 names=()

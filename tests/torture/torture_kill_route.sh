@@ -7,7 +7,7 @@
 # truth): transfers, per-level counters, histograms, anomalies.
 #
 #   BUILD_DIR=build-rel tests/torture/torture_kill_route.sh [--small|--full]
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/common_ingest.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/common_route.sh"

@@ -6,7 +6,7 @@
 # end exact: lost 0, duplicated 0.
 #
 #   BUILD_DIR=build-rel tests/torture/torture_pg.sh [--small|--full]
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/common_ingest.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib_torture.sh"

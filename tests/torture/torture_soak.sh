@@ -7,7 +7,7 @@
 # "sample T_s committed rss_kb fds" lines.
 #
 #   BUILD_DIR=build-rel tests/torture/torture_soak.sh [--small|--full]
-set -uo pipefail
+set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/common_ingest.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib_torture.sh"
