@@ -1,6 +1,7 @@
 /* cfg.c - see cfg.h. */
 #include "cfg.h"
 #include "httpd.h"
+#include "kv.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -292,52 +293,18 @@ void tp_cfg_release(struct tp_cfg *cfg)
         memset(cfg, 0, sizeof(*cfg));
 }
 
-static char *tp_trim(char *s)
+static int tp_cfg_pair(void *ud, char *key, const char *value, int line,
+                       char *err, size_t err_size)
 {
-        char *e;
-        while (isspace((unsigned char)*s))
-                s++;
-        e = s + strlen(s);
-        while (e > s && isspace((unsigned char)e[-1]))
-                *--e = '\0';
-        return s;
+        (void)line;
+        return tp_cfg_set(ud, key, value, err, err_size);
 }
 
 int tp_cfg_parse_text(struct tp_cfg *cfg, const char *text, const char *origin,
                       char *errstr, size_t errstr_size)
 {
-        char *copy = tp_xstrdup(text), *line, *save = NULL;
-        char err[512];
-        int lineno = 0, rc = 0;
-
-        for (line = copy; line && rc == 0; line = save) {
-                char *eq, *key, *val;
-                save = strchr(line, '\n');
-                if (save)
-                        *save++ = '\0';
-                lineno++;
-                key = tp_trim(line);
-                if (*key == '#' || *key == '\0')
-                        continue;
-                eq = strchr(key, '=');
-                if (!eq) {
-                        snprintf(errstr, errstr_size,
-                                 "%s:%d: expected \"key = value\"", origin,
-                                 lineno);
-                        rc = -1;
-                        break;
-                }
-                *eq = '\0';
-                key = tp_trim(key);
-                val = tp_trim(eq + 1);
-                if (tp_cfg_set(cfg, key, val, err, sizeof(err)) != 0) {
-                        snprintf(errstr, errstr_size, "%s:%d: %s", origin,
-                                 lineno, err);
-                        rc = -1;
-                }
-        }
-        free(copy);
-        return rc;
+        return tp_kv_parse(text, origin, 0, tp_cfg_pair, cfg, errstr,
+                           errstr_size);
 }
 
 /* "reader-schema" -> "TTHC_READER_SCHEMA". */

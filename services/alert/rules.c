@@ -1,5 +1,6 @@
 /* rules.c - see rules.h. */
 #include "rules.h"
+#include "kv.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -124,17 +125,6 @@ void tp_rules_copy(struct tp_rules *dst, const struct tp_rules *src)
                 dst->ovr = tp_xmalloc(src->n_ovr * sizeof(*src->ovr));
                 memcpy(dst->ovr, src->ovr, src->n_ovr * sizeof(*src->ovr));
         }
-}
-
-static char *tp_trim(char *s)
-{
-        char *e;
-        while (isspace((unsigned char)*s))
-                s++;
-        e = s + strlen(s);
-        while (e > s && isspace((unsigned char)e[-1]))
-                *--e = '\0';
-        return s;
 }
 
 static int tp_parse_num(const char *v, double *out)
@@ -457,45 +447,19 @@ static int tp_rules_finish(struct tp_rules *r, const char *origin, char *errstr,
         return 0;
 }
 
+static int tp_rules_pair(void *ud, char *key, const char *value, int line,
+                         char *err, size_t err_size)
+{
+        return tp_rules_line(ud, key, value, line, err, err_size);
+}
+
 int tp_rules_parse_text(struct tp_rules *r, const char *text,
                         const char *origin, char *errstr, size_t errstr_size)
 {
-        char *copy = tp_xstrdup(text), *line, *next;
-        char msg[256];
-        int lineno = 0, rc = 0;
-
-        for (line = copy; line && rc == 0; line = next) {
-                char *eq, *key, *val;
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                lineno++;
-                key = tp_trim(line);
-                if (!*key || *key == '#')
-                        continue;
-                eq = strchr(key, '=');
-                if (!eq) {
-                        snprintf(errstr, errstr_size,
-                                 "%s:%d: expected \"key = value\"", origin,
-                                 lineno);
-                        rc = -1;
-                        break;
-                }
-                *eq = '\0';
-                key = tp_trim(key);
-                val = eq + 1;
-                val[strcspn(val, "#")] = '\0'; /* a trailing comment */
-                val = tp_trim(val);
-                if (tp_rules_line(r, key, val, lineno, msg, sizeof(msg)) != 0) {
-                        snprintf(errstr, errstr_size, "%s:%d: %s", origin,
-                                 lineno, msg);
-                        rc = -1;
-                }
-        }
-        free(copy);
-        if (rc == 0)
-                rc = tp_rules_finish(r, origin, errstr, errstr_size);
-        return rc;
+        if (tp_kv_parse(text, origin, TP_KV_VALUE_COMMENTS, tp_rules_pair, r,
+                        errstr, errstr_size) != 0)
+                return -1;
+        return tp_rules_finish(r, origin, errstr, errstr_size);
 }
 
 int tp_rules_load(struct tp_rules *r, const char *path, char *errstr,

@@ -4,11 +4,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cfg.h"
+#include "kv.h"
 
 static void test_cfg__file_text(void **state)
 {
@@ -221,6 +223,49 @@ static void test_cfg__options_per_service(void **state)
         unsetenv("TTHC_BATCH_SIZE");
 }
 
+struct kv_seen {
+        char out[256];
+};
+
+static int kv_collect(void *ud, char *key, const char *value, int line,
+                      char *err, size_t err_size)
+{
+        struct kv_seen *k = ud;
+        size_t n = strlen(k->out);
+        if (strcmp(key, "bad") == 0) {
+                snprintf(err, err_size, "no such key");
+                return -1;
+        }
+        snprintf(k->out + n, sizeof(k->out) - n, "%d:%s=%s;", line, key, value);
+        return 0;
+}
+
+/* The one key = value lexer of config and rules files: the same lines,
+ * trailing comments only where asked, errors with origin and line. */
+static void test_kv__one_lexer_two_comment_rules(void **state)
+{
+        const char *text = "# head\n\n  a = x#1  \nb=  y \n";
+        struct kv_seen k = {""};
+        char err[256];
+        (void)state;
+        assert_int_equal(
+                tp_kv_parse(text, "f", 0, kv_collect, &k, err, sizeof(err)), 0);
+        assert_string_equal(k.out, "3:a=x#1;4:b=y;");
+        memset(&k, 0, sizeof(k));
+        assert_int_equal(tp_kv_parse(text, "f", TP_KV_VALUE_COMMENTS,
+                                     kv_collect, &k, err, sizeof(err)),
+                         0);
+        assert_string_equal(k.out, "3:a=x;4:b=y;");
+        assert_int_equal(tp_kv_parse("a = 1\nno pair\n", "rules.conf", 0,
+                                     kv_collect, &k, err, sizeof(err)),
+                         -1);
+        assert_string_equal(err, "rules.conf:2: expected \"key = value\"");
+        assert_int_equal(tp_kv_parse("\nbad = 1\n", "x.conf", 0, kv_collect, &k,
+                                     err, sizeof(err)),
+                         -1);
+        assert_string_equal(err, "x.conf:2: no such key");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -231,6 +276,7 @@ int main(void)
                 cmocka_unit_test(test_cfg__help_leaves_cfg_releasable),
                 cmocka_unit_test(test_cfg__kafka_from_env_and_file),
                 cmocka_unit_test(test_cfg__options_per_service),
+                cmocka_unit_test(test_kv__one_lexer_two_comment_rules),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
