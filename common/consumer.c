@@ -554,87 +554,72 @@ static void tp_consumer_update_ready(struct tp_consumer *c)
 int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *metrics,
                             char *errstr, size_t errstr_size)
 {
-        static const double sizes[] = {1,   10,   50,   100,  250,
-                                       500, 1000, 2500, 5000, 10000};
+        static const double sizes[] = {1,    10,   50,   100,   250,   500,
+                                       1000, 2500, 5000, 10000, 25000, 50000};
+        const struct tp_metric_def defs[] = {
+                {&c->metrics.messages, TP_METRIC_COUNTER,
+                 "tthc_consumer_messages_total",
+                 "Messages consumed into committed batches.", "topic", NULL, 0},
+                {&c->metrics.batches, TP_METRIC_COUNTER,
+                 "tthc_consumer_batches_total", "Committed batch transactions.",
+                 NULL, NULL, 0},
+                {&c->metrics.batch_size, TP_METRIC_HISTOGRAM,
+                 "tthc_consumer_batch_messages",
+                 "Messages per committed batch.", NULL, sizes,
+                 TP_ARRAY_LEN(sizes)},
+                {&c->metrics.commit_s, TP_METRIC_HISTOGRAM,
+                 "tthc_consumer_commit_seconds",
+                 "Duration of a batch commit (prepare and transaction).", NULL,
+                 tp_metrics_latency_buckets, tp_metrics_latency_buckets_n},
+                {&c->metrics.retries, TP_METRIC_COUNTER,
+                 "tthc_consumer_commit_retries_total",
+                 "Failed commit attempts that backed off.", NULL, NULL, 0},
+                {&c->metrics.fenced, TP_METRIC_COUNTER,
+                 "tthc_consumer_fenced_total",
+                 "Batches refused by the offsets compare-and-set.", NULL, NULL,
+                 0},
+                {&c->metrics.lag, TP_METRIC_GAUGE, "tthc_consumer_lag_messages",
+                 "High watermark minus the stored offset per assigned "
+                 "partition.",
+                 "topic,partition", NULL, 0},
+                {&c->metrics.assigned, TP_METRIC_GAUGE,
+                 "tthc_consumer_assigned_partitions",
+                 "Partitions assigned to this instance.", NULL, NULL, 0},
+                {&c->metrics.paused, TP_METRIC_GAUGE, "tthc_consumer_paused",
+                 "1 while partitions are paused for back-pressure.", NULL, NULL,
+                 0},
+                {&c->metrics.ready, TP_METRIC_GAUGE, "tthc_consumer_ready",
+                 "1 when joined to the group with a PostgreSQL connection and "
+                 "commits not failing for longer than --unready-after-ms "
+                 "(/readyz).",
+                 NULL, NULL, 0},
+                {&c->metrics.last_commit, TP_METRIC_GAUGE,
+                 "tthc_consumer_last_commit_timestamp_seconds",
+                 "Wall time of the last committed batch.", NULL, NULL, 0},
+                {&c->metrics.failures, TP_METRIC_COUNTER,
+                 "tthc_consumer_commit_failures_total",
+                 "Failed batch commits by class: outage, data, serialization, "
+                 "fenced.",
+                 "class", NULL, 0},
+                {&c->metrics.db_rejected, TP_METRIC_COUNTER,
+                 "tthc_consumer_db_rejected_total",
+                 "Messages PostgreSQL refused as data, taken out of their "
+                 "batch.",
+                 NULL, NULL, 0},
+                {&c->metrics.invalid, TP_METRIC_COUNTER,
+                 "tthc_consumer_invalid_total",
+                 "Committed messages that were invalid, by reason "
+                 "(tthc-ingest: dead letters; tthc-route, tthc-alert: "
+                 "skipped).",
+                 "reason", NULL, 0},
+                {&c->metrics.pg_up, TP_METRIC_GAUGE, "tthc_postgres_up",
+                 "1 when the PostgreSQL connection works.", NULL, NULL, 0},
+        };
         if (!metrics)
                 return 0;
-#define TP_REG(field, call)                                                    \
-        do {                                                                   \
-                c->metrics.field = call;                                       \
-                if (!c->metrics.field)                                         \
-                        return -1;                                             \
-        } while (0)
-        TP_REG(messages,
-               tp_metrics_counter(metrics, "tthc_consumer_messages_total",
-                                  "Messages consumed into committed batches.",
-                                  "topic", errstr, errstr_size));
-        TP_REG(batches,
-               tp_metrics_counter(metrics, "tthc_consumer_batches_total",
-                                  "Committed batch transactions.", NULL, errstr,
-                                  errstr_size));
-        TP_REG(batch_size, tp_metrics_histogram(
-                                   metrics, "tthc_consumer_batch_messages",
-                                   "Messages per committed batch.", NULL, sizes,
-                                   TP_ARRAY_LEN(sizes), errstr, errstr_size));
-        TP_REG(commit_s,
-               tp_metrics_histogram(metrics, "tthc_consumer_commit_seconds",
-                                    "Duration of a batch commit (prepare and "
-                                    "transaction).",
-                                    NULL, tp_metrics_latency_buckets,
-                                    tp_metrics_latency_buckets_n, errstr,
-                                    errstr_size));
-        TP_REG(retries,
-               tp_metrics_counter(metrics, "tthc_consumer_commit_retries_total",
-                                  "Failed commit attempts that backed off.",
-                                  NULL, errstr, errstr_size));
-        TP_REG(fenced, tp_metrics_counter(metrics, "tthc_consumer_fenced_total",
-                                          "Batches refused by the offsets "
-                                          "compare-and-set.",
-                                          NULL, errstr, errstr_size));
-        TP_REG(lag, tp_metrics_gauge(metrics, "tthc_consumer_lag_messages",
-                                     "High watermark minus the stored offset "
-                                     "per assigned partition.",
-                                     "topic,partition", errstr, errstr_size));
-        TP_REG(assigned,
-               tp_metrics_gauge(metrics, "tthc_consumer_assigned_partitions",
-                                "Partitions assigned to this instance.", NULL,
-                                errstr, errstr_size));
-        TP_REG(paused, tp_metrics_gauge(metrics, "tthc_consumer_paused",
-                                        "1 while partitions are paused for "
-                                        "back-pressure.",
-                                        NULL, errstr, errstr_size));
-        TP_REG(ready, tp_metrics_gauge(metrics, "tthc_consumer_ready",
-                                       "1 when joined to the group with a "
-                                       "PostgreSQL connection and commits "
-                                       "not failing for longer than "
-                                       "--unready-after-ms (/readyz).",
-                                       NULL, errstr, errstr_size));
-        TP_REG(last_commit,
-               tp_metrics_gauge(metrics,
-                                "tthc_consumer_last_commit_timestamp_seconds",
-                                "Wall time of the last committed batch.", NULL,
-                                errstr, errstr_size));
-        TP_REG(failures, tp_metrics_counter(
-                                 metrics, "tthc_consumer_commit_failures_total",
-                                 "Failed batch commits by class: outage, "
-                                 "data, serialization, fenced.",
-                                 "class", errstr, errstr_size));
-        TP_REG(db_rejected,
-               tp_metrics_counter(metrics, "tthc_consumer_db_rejected_total",
-                                  "Messages PostgreSQL refused as data, "
-                                  "taken out of their batch.",
-                                  NULL, errstr, errstr_size));
-        TP_REG(invalid,
-               tp_metrics_counter(metrics, "tthc_consumer_invalid_total",
-                                  "Committed messages that were invalid, by "
-                                  "reason (tthc-ingest: dead letters; "
-                                  "tthc-route, tthc-alert: skipped).",
-                                  "reason", errstr, errstr_size));
-        TP_REG(pg_up, tp_metrics_gauge(metrics, "tthc_postgres_up",
-                                       "1 when the PostgreSQL connection "
-                                       "works.",
-                                       NULL, errstr, errstr_size));
-#undef TP_REG
+        if (tp_metrics_declare_all(metrics, defs, TP_ARRAY_LEN(defs), errstr,
+                                   errstr_size) != 0)
+                return -1;
         tp_metric_set(c->metrics.pg_up, tp_pg_ok(c->conn), NULL);
         return 0;
 }

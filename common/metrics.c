@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum tp_metric_type { TP_METRIC_COUNTER, TP_METRIC_GAUGE, TP_METRIC_HISTOGRAM };
-
 static const char *const tp_metric_type_names[] = {"counter", "gauge",
                                                    "histogram"};
 
@@ -33,7 +31,7 @@ struct tp_series {
 
 struct tp_metric {
         struct tp_metrics *reg;
-        enum tp_metric_type type;
+        enum tp_metric_kind type;
         char *name;
         char *help;
         char *labels[TP_METRICS_MAX_LABELS];
@@ -146,7 +144,7 @@ static int tp_metric_parse_labels(struct tp_metric *f, const char *labels,
 }
 
 static struct tp_metric *
-tp_metrics_declare(struct tp_metrics *metrics, enum tp_metric_type type,
+tp_metrics_declare(struct tp_metrics *metrics, enum tp_metric_kind type,
                    const char *name, const char *help, const char *labels,
                    const double *bounds, size_t n_bounds, char *errstr,
                    size_t errstr_size)
@@ -210,6 +208,24 @@ fail:
         if (f)
                 tp_metric_free(f);
         return NULL;
+}
+
+int tp_metrics_declare_all(struct tp_metrics *metrics,
+                           const struct tp_metric_def *defs, size_t n,
+                           char *errstr, size_t errstr_size)
+{
+        for (size_t i = 0; i < n; i++) {
+                const struct tp_metric_def *d = &defs[i];
+                *d->out = NULL;
+                if (!metrics)
+                        continue;
+                *d->out = tp_metrics_declare(metrics, d->kind, d->name, d->help,
+                                             d->labels, d->bounds, d->n_bounds,
+                                             errstr, errstr_size);
+                if (!*d->out)
+                        return -1;
+        }
+        return 0;
 }
 
 struct tp_metric *tp_metrics_counter(struct tp_metrics *metrics,

@@ -62,6 +62,24 @@ struct tp_metric *tp_metrics_histogram(struct tp_metrics *metrics,
                                        size_t n_bounds, char *errstr,
                                        size_t errstr_size);
 
+/* A family for tp_metrics_declare_all: where its handle goes, its kind,
+ * name, help and labels, and for a histogram its bounds. */
+enum tp_metric_kind { TP_METRIC_COUNTER, TP_METRIC_GAUGE, TP_METRIC_HISTOGRAM };
+struct tp_metric_def {
+        struct tp_metric **out;
+        enum tp_metric_kind kind;
+        const char *name, *help, *labels;
+        const double *bounds;
+        size_t n_bounds;
+};
+
+/* Declares defs[0..n) in order, each handle into *defs[i].out. Returns 0,
+ * or -1 with errstr at the first that fails; with metrics NULL every
+ * handle is NULL (updates are no-ops) and it returns 0. */
+int tp_metrics_declare_all(struct tp_metrics *metrics,
+                           const struct tp_metric_def *defs, size_t n,
+                           char *errstr, size_t errstr_size);
+
 /* Counters and gauges: adds v (a counter ignores v < 0). */
 void tp_metric_add(struct tp_metric *f, double v,
                    const char *const *label_values);

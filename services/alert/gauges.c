@@ -76,33 +76,28 @@ int tp_alert_metrics_init(struct tp_alert_metrics *am,
                           struct tp_metrics *metrics, char *errstr,
                           size_t errstr_size)
 {
-        memset(am, 0, sizeof(*am));
-        if (!metrics)
-                return 0;
-        am->active = tp_metrics_gauge(metrics, "tthc_alerts_active",
-                                      "Firing alert episodes.", "rule,severity",
-                                      errstr, errstr_size);
-        am->transitions = tp_metrics_counter(
-                metrics, "tthc_alert_transitions_total",
-                "Episode changes recorded (fired, changed, resolved).",
-                "change", errstr, errstr_size);
-        am->deliveries = tp_metrics_counter(
-                metrics, "tthc_alert_deliveries_total",
-                "Alert messages delivered or failed, by sink (kafka, "
-                "alertmanager) and result; registry: registrations.",
-                "sink,result", errstr, errstr_size);
-        am->outbox_pending =
-                tp_metrics_gauge(metrics, "tthc_alert_outbox_pending",
-                                 "Alert changes not yet published to Kafka.",
-                                 NULL, errstr, errstr_size);
-        am->watermark_age =
-                tp_metrics_gauge(metrics, "tthc_watermark_age_seconds",
-                                 "Wall clock minus the province watermark.",
-                                 "province", errstr, errstr_size);
-        return am->active && am->transitions && am->deliveries &&
-                               am->outbox_pending && am->watermark_age
-                       ? 0
-                       : -1;
+        const struct tp_metric_def defs[] = {
+                {&am->active, TP_METRIC_GAUGE, "tthc_alerts_active",
+                 "Firing alert episodes.", "rule,severity", NULL, 0},
+                {&am->transitions, TP_METRIC_COUNTER,
+                 "tthc_alert_transitions_total",
+                 "Episode changes recorded (fired, changed, resolved).",
+                 "change", NULL, 0},
+                {&am->deliveries, TP_METRIC_COUNTER,
+                 "tthc_alert_deliveries_total",
+                 "Alert messages delivered or failed, by sink (kafka, "
+                 "alertmanager) and result; registry: registrations.",
+                 "sink,result", NULL, 0},
+                {&am->outbox_pending, TP_METRIC_GAUGE,
+                 "tthc_alert_outbox_pending",
+                 "Alert changes not yet published to Kafka.", NULL, NULL, 0},
+                {&am->watermark_age, TP_METRIC_GAUGE,
+                 "tthc_watermark_age_seconds",
+                 "Wall clock minus the province watermark.", "province", NULL,
+                 0},
+        };
+        return tp_metrics_declare_all(metrics, defs, TP_ARRAY_LEN(defs), errstr,
+                                      errstr_size);
 }
 
 void tp_sinks_set_metrics(struct tp_sinks *s, const struct tp_alert_metrics *am)

@@ -7,6 +7,7 @@
 #include "metrics.h"
 #include "service.h"
 #include "store.h"
+#include "util.h"
 #include "pgutil.h"
 
 #include <signal.h>
@@ -75,25 +76,21 @@ static int tp_metered_init(struct tp_ingest_metered *im,
                            struct tp_metrics *metrics, char *errstr,
                            size_t errstr_size)
 {
-        if (!metrics)
-                return 0;
-        im->stored = tp_metrics_counter(
-                metrics, "tthc_ingest_events_stored_total",
-                "Distinct events stored.", NULL, errstr, errstr_size);
-        im->duplicates =
-                tp_metrics_counter(metrics, "tthc_ingest_duplicates_total",
-                                   "Redelivered identical events counted once.",
-                                   NULL, errstr, errstr_size);
-        im->rejected = tp_metrics_counter(metrics, "tthc_ingest_rejected_total",
-                                          "Dead letters by reason code.",
-                                          "reason", errstr, errstr_size);
-        im->event_time = tp_metrics_gauge(
-                metrics, "tthc_event_time_seconds",
-                "Largest occurred_at seen per partition (Unix seconds).",
-                "province,partition", errstr, errstr_size);
-        return im->stored && im->duplicates && im->rejected && im->event_time
-                       ? 0
-                       : -1;
+        const struct tp_metric_def defs[] = {
+                {&im->stored, TP_METRIC_COUNTER,
+                 "tthc_ingest_events_stored_total", "Distinct events stored.",
+                 NULL, NULL, 0},
+                {&im->duplicates, TP_METRIC_COUNTER,
+                 "tthc_ingest_duplicates_total",
+                 "Redelivered identical events counted once.", NULL, NULL, 0},
+                {&im->rejected, TP_METRIC_COUNTER, "tthc_ingest_rejected_total",
+                 "Dead letters by reason code.", "reason", NULL, 0},
+                {&im->event_time, TP_METRIC_GAUGE, "tthc_event_time_seconds",
+                 "Largest occurred_at seen per partition (Unix seconds).",
+                 "province,partition", NULL, 0},
+        };
+        return tp_metrics_declare_all(metrics, defs, TP_ARRAY_LEN(defs), errstr,
+                                      errstr_size);
 }
 
 static void tp_report(const struct tp_ingest *ig)
