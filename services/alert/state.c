@@ -618,7 +618,9 @@ static const char tp_temp_tables[] =
         " events integer, received integer, resolved integer, "
         " resolved_ok integer) ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_aticks (LIKE "
-        " tthc.alert_commune_ticks) ON COMMIT DELETE ROWS";
+        " tthc.alert_commune_ticks) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_aprogress (LIKE "
+        " tthc.alert_partition_state) ON COMMIT DELETE ROWS";
 
 struct tp_checkpoint_ctx {
         struct tp_apart *p;
@@ -758,62 +760,62 @@ done:
         return rc;
 }
 
+/* Each partition's event-time progress and offset, one COPY and one
+ * upsert for the whole batch (a national stream has over a thousand
+ * partitions: one statement each was most of a batch's round trips). */
 static int tp_alert_checkpoint_progress(struct tp_alert *al, struct tp_batch *b,
                                         PGconn *conn, char *errstr,
                                         size_t errstr_size)
 {
+        struct tp_copybuf cb;
+        int rc;
+
+        tp_copybuf_init(&cb);
         for (size_t i = 0; i < b->n_parts; i++) {
                 struct tp_part_range *r = &b->parts[i];
                 struct tp_apart *p = tp_part_get(al, r->topic, r->partition);
-                char part[16], next[24], first[40], maxo[40], tick[40];
-                const char *params[8];
                 int64_t lo = -1, hi = -1;
-                int caught_up = 0, rc;
-                PGresult *res;
-
+                int caught_up = 0;
                 if (al->rk &&
                     rd_kafka_get_watermark_offsets(al->rk, r->topic,
                                                    r->partition, &lo, &hi) ==
                             RD_KAFKA_RESP_ERR_NO_ERROR &&
                     hi >= 0)
                         caught_up = r->next >= hi;
-                snprintf(part, sizeof(part), "%d", r->partition);
-                snprintf(next, sizeof(next), "%lld", (long long)r->next);
-                if (p->first_occ != TP_TS_NONE) {
-                        tp_format_ts(p->first_occ, first, sizeof(first));
-                        tp_format_ts(p->max_occ, maxo, sizeof(maxo));
-                        tp_format_ts(p->next_tick, tick, sizeof(tick));
-                }
-                params[0] = r->topic;
-                params[1] = part;
-                params[2] = p->province;
-                params[3] = p->first_occ != TP_TS_NONE ? first : NULL;
-                params[4] = p->first_occ != TP_TS_NONE ? maxo : NULL;
-                params[5] = p->first_occ != TP_TS_NONE ? tick : NULL;
-                params[6] = caught_up ? "true" : "false";
-                params[7] = next;
-                res = PQexecParams(
-                        conn,
-                        "INSERT INTO tthc.alert_partition_state (topic, "
-                        "partition, province_code, first_occurred_at, "
-                        "max_occurred_at, next_tick, caught_up, "
-                        "last_message_at, next_offset) VALUES ($1, $2, $3, "
-                        "$4, $5, $6, $7, now(), $8) ON CONFLICT (topic, "
-                        "partition) DO UPDATE SET first_occurred_at = "
-                        "EXCLUDED.first_occurred_at, max_occurred_at = "
-                        "EXCLUDED.max_occurred_at, next_tick = "
-                        "EXCLUDED.next_tick, caught_up = EXCLUDED.caught_up, "
-                        "last_message_at = now(), next_offset = "
-                        "EXCLUDED.next_offset",
-                        8, NULL, params, NULL, NULL, 0);
-                rc = tp_pg_check(conn, res, PGRES_COMMAND_OK,
-                                 "could not store alert partition state",
-                                 errstr, errstr_size);
-                PQclear(res);
-                if (rc != 0)
-                        return -1;
+                tp_copybuf_str(&cb, r->topic);
+                tp_copybuf_int(&cb, r->partition);
+                tp_copybuf_str(&cb, p->province);
+                tp_copybuf_ts(&cb, p->first_occ);
+                tp_copybuf_ts(&cb, p->first_occ != TP_TS_NONE ? p->max_occ
+                                                              : TP_TS_NONE);
+                tp_copybuf_ts(&cb, p->first_occ != TP_TS_NONE ? p->next_tick
+                                                              : TP_TS_NONE);
+                tp_copybuf_bool(&cb, caught_up);
+                tp_copybuf_int(&cb, r->next);
+                tp_copybuf_end_row(&cb);
         }
-        return 0;
+        rc = tp_copybuf_send(conn,
+                             "COPY tp_aprogress (topic, partition, "
+                             "province_code, first_occurred_at, "
+                             "max_occurred_at, next_tick, caught_up, "
+                             "next_offset) FROM STDIN",
+                             &cb, errstr, errstr_size);
+        tp_copybuf_release(&cb);
+        if (rc != 0)
+                return -1;
+        return tp_pg_exec(
+                conn,
+                "INSERT INTO tthc.alert_partition_state (topic, partition, "
+                "province_code, first_occurred_at, max_occurred_at, "
+                "next_tick, caught_up, last_message_at, next_offset) "
+                "SELECT topic, partition, province_code, first_occurred_at, "
+                "max_occurred_at, next_tick, caught_up, now(), next_offset "
+                "FROM tp_aprogress ON CONFLICT (topic, partition) DO UPDATE "
+                "SET first_occurred_at = EXCLUDED.first_occurred_at, "
+                "max_occurred_at = EXCLUDED.max_occurred_at, next_tick = "
+                "EXCLUDED.next_tick, caught_up = EXCLUDED.caught_up, "
+                "last_message_at = now(), next_offset = EXCLUDED.next_offset",
+                errstr, errstr_size);
 }
 
 static int tp_cmp_str(const void *a, const void *b)
