@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# bench/breakdown.sh - where a consumer's time goes: one consumer over a
+# national stream with every statement's duration logged by PostgreSQL
+# (log_min_duration_statement = 0) and the consumer's own CPU time, so the
+# client (decode, validate, apply, COPY text) and each kind of statement
+# can be set against the wall-clock time of the run. The client and the
+# server alternate (one connection, one transaction at a time), so the
+# wall time is about client CPU + statement time + waiting for Kafka.
+#
+#   bench/breakdown.sh --consumer ingest|route|alert [--days N]
+#                      [--dossiers-per-day N] [--partitions N] [--out FILE]
+#
+# Logging every statement costs a little itself: compare the shares, and
+# take rates from bench/run.sh.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CONSUMER=
+DAYS=10
+DPD=20000
+PARTS=3
+OUT=/dev/stdout
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--consumer) CONSUMER=$2; shift 2 ;;
+	--days) DAYS=$2; shift 2 ;;
+	--dossiers-per-day) DPD=$2; shift 2 ;;
+	--partitions) PARTS=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	*) echo "breakdown.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+case $CONSUMER in
+ingest | route | alert) ;;
+*) echo "breakdown.sh: --consumer ingest, route or alert" >&2; exit 2 ;;
+esac
+export BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+# shellcheck source=../tests/integration/lib.sh
+source "$ROOT/tests/integration/lib.sh"
+B=$TTHC_BIN
+tp_pg_start
+tp_broker_start "$PARTS"
+W=$(tp_workdir)
+"$B/tthc-admin" migrate --pg "$TTHC_PG" --migrations "$ROOT/schemas/sql" \
+	--reference "$ROOT/reference" >/dev/null
+"$B/tthc-sim" --brokers "$TTHC_BROKERS" --reference "$ROOT/reference" \
+	--schema "$ROOT/schemas/avro/1-filing_event.avsc" --from 2025-09-03 \
+	--days "$DAYS" --dossiers-per-day "$DPD" --seed 7 >"$W/sim.log" 2>&1
+MSGS=$(tail -n 1 "$W/sim.log" | grep -o '[0-9]*' | head -n 1)
+psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG_SUPER" \
+	-c "ALTER SYSTEM SET log_min_duration_statement = 0" \
+	-c "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+: >"$TP_PG_DIR/server.log.mark"
+OFFSET=$(stat -c %s "$TP_PG_DIR/server.log")
+
+# The consumer under a small wrapper that reports its CPU time.
+python3 - "$W/usage" "$B/tthc-$CONSUMER" --brokers "$TTHC_BROKERS" \
+	--pg "$TTHC_PG" --schemas "$ROOT/schemas/avro" --exit-when-idle \
+	--kafka.session.timeout.ms=6000 2>"$W/consumer.log" <<'PY'
+import os, sys, time
+t0 = time.time()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, ru = os.wait4(pid, 0)
+open(sys.argv[1], "w").write("%.3f %.3f %.3f %d\n" % (
+    time.time() - t0, ru.ru_utime, ru.ru_stime, os.waitstatus_to_exitcode(status)))
+PY
+read -r WALL USR SYS RC <"$W/usage"
+[[ $RC == 0 ]] || tp_die "tthc-$CONSUMER exited $RC (see $W/consumer.log)"
+tail -c +"$((OFFSET + 1))" "$TP_PG_DIR/server.log" >"$W/statements.log"
+
+python3 - "$W/statements.log" "$W/consumer.log" "$CONSUMER" "$MSGS" \
+	"$DAYS" "$DPD" "$WALL" "$USR" "$SYS" "$PARTS" <<'PY' >"$OUT"
+import collections, re, sys, datetime
+log, clog, consumer, msgs, days, dpd, wall, usr, sys_, parts = sys.argv[1:11]
+wall, usr, sys_ = float(wall), float(usr), float(sys_)
+# The group join: from "consuming" to the first assignment.
+ts = []
+for l in open(clog):
+    m = re.search(r'ts="([^"]+)\+00".*msg="(consuming|assigned)', l)
+    if m:
+        ts.append(datetime.datetime.fromisoformat(m.group(1)))
+join = (ts[1] - ts[0]).total_seconds() if len(ts) > 1 else 0.0
+kinds = collections.OrderedDict()
+def kind(stmt):
+    s = " ".join(stmt.split())
+    for pat in (r"^(COPY \S+)", r"^(INSERT INTO \S+)", r"^(UPDATE \S+)",
+                r"^(DELETE FROM \S+)", r"^(WITH \w+ AS)", r"^SELECT .*? FROM (\S+)",
+                r"^(SET LOCAL client_min_messages)", r"^(\w+)"):
+        m = re.search(pat, s, re.I)
+        if m:
+            k = m.group(0) if pat.startswith("^SELECT") else m.group(1)
+            if pat.startswith("^SELECT"):
+                k = "SELECT … FROM " + m.group(1)
+            if k.startswith("SET LOCAL client_min_messages"):
+                k = "temporary tables (SET LOCAL; CREATE TEMP TABLE)"
+            return k.rstrip(";,(")
+    return s[:40]
+total = collections.Counter()
+count = collections.Counter()
+cur = None
+for l in open(log):
+    m = re.search(r"duration: ([0-9.]+) ms(?:\s+(statement|execute [^:]*|parse [^:]*|bind [^:]*): (.*))?", l)
+    if not m:
+        continue
+    ms = float(m.group(1))
+    stmt = m.group(3)
+    if stmt is None:          # a bind/execute logged apart: same statement
+        k = cur or "?"
+    else:
+        k = kind(stmt)
+        cur = k
+    total[k] += ms
+    if m.group(2) and (m.group(2) == "statement" or m.group(2).startswith("execute")):
+        count[k] += 1
+server = sum(total.values()) / 1000.0
+print("## Where tthc-%s's time goes\n" % consumer)
+print("`bench/breakdown.sh --consumer %s --days %s --dossiers-per-day %s "
+      "--partitions %s`: %s messages; wall time %.1f s, of which the group "
+      "join %.1f s; "
+      "every statement's duration logged by PostgreSQL "
+      "(`log_min_duration_statement = 0`), the consumer's CPU time from "
+      "the kernel.\n" % (consumer, days, dpd, parts, msgs, wall, join))
+print("| where | time | share of the run after the join |")
+print("|---|---|---|")
+run = max(wall - join, 0.001)
+print("| client CPU (decode, validate, apply, COPY text, libpq) | %.1f s | %.0f %% |" % (usr + sys_, 100 * (usr + sys_) / run))
+for k, v in total.most_common():
+    if v / 1000.0 < 0.05:
+        continue
+    print("| `%s` (%d) | %.1f s | %.0f %% |" % (k, count[k], v / 1000.0, 100 * v / 1000.0 / run))
+rest = sum(v for k, v in total.items() if v / 1000.0 < 0.05) / 1000.0
+print("| other statements | %.1f s | %.0f %% |" % (rest, 100 * rest / run))
+other = run - (usr + sys_) - server
+print("| neither (waiting for Kafka, scheduling, the two overlapping) | %.1f s | %.0f %% |" % (other, 100 * other / run))
+PY
+tp_finish
