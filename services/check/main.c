@@ -46,6 +46,7 @@ struct tp_check {
         struct tp_filing_reader *reader;
         struct tp_strmap *last_seq; /* "prov|dossier" -> (intptr_t) seq */
         struct tp_idmap ids;
+        struct tp_idmap reported; /* (event_id, key) pairs said once */
         unsigned long total, bad, warnings, id_conflicts;
         unsigned long by_reason[TP_REASON__COUNT];
 };
@@ -83,7 +84,8 @@ static uint64_t tp_idmap_put(struct tp_idmap *im, uint64_t id, uint64_t key)
 }
 
 /* The same event_id under another dedup key (province, dossier, seq): a
- * producer bug the consumers do not look for (they dedup by key). */
+ * producer bug the consumers do not look for (they dedup by key). Each
+ * (event_id, key) pair is reported once, however often it is re-sent. */
 static void tp_check_event_id(struct tp_check *ck, const char *where,
                               const struct tp_event *ev)
 {
@@ -99,7 +101,9 @@ static void tp_check_event_id(struct tp_check *ck, const char *where,
         id += !id; /* 0 marks a free slot */
         key += !key;
         seen = tp_idmap_put(&ck->ids, id, key);
-        if (seen && seen != key) {
+        if (seen && seen != key &&
+            !tp_idmap_put(&ck->reported,
+                          (id ^ (key * 0x9E3779B97F4A7C15ULL)) | 1, 1)) {
                 printf("%s: warning: event_id %s was seen before under "
                        "another key (province, dossier_id, seq); here: %s, "
                        "%s, %d\n",
@@ -408,6 +412,8 @@ out:
         tp_strmap_destroy(ck.last_seq);
         free(ck.ids.ids);
         free(ck.ids.keys);
+        free(ck.reported.ids);
+        free(ck.reported.keys);
         tp_filing_reader_destroy(ck.reader);
         tp_refdata_destroy(ref);
         tp_cfg_release(&cfg);
