@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/rss_open.sh - memory of each consumer holding a million open
-# dossiers: a stream of two working days at 600,000 dossiers a day
+# dossiers: a stream of two working days at 900,000 dossiers a day
 # (tthc-sim), cut before most of them are processed, so that at its end
 # well over a million dossiers are open (the truth file counts them).
 # Each consumer runs alone over the whole stream; its peak RSS (VmHWM)
@@ -13,8 +13,8 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DAYS=2
-DPD=600000
-PARTS=8
+DPD=900000
+PARTS=32
 OUT=/dev/stdout
 while [[ $# -gt 0 ]]; do
 	case $1 in
