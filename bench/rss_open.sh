@@ -84,7 +84,9 @@ rows = [("tthc-ingest", a[5], a[6], a[7]), ("tthc-route", a[8], a[9], a[10]),
 print("## Memory with a million open dossiers\n")
 print("`bench/rss_open.sh --days %s --dossiers-per-day %s --partitions %s`: "
       "%s messages; %s dossiers open at the end of the stream (tthc-sim's "
-      "truth file; tthc-alert holds %s open ones and their tombstones). "
+      "truth file, which counts processing and paused ones; tthc-alert "
+      "holds %s not closed, submitted ones included, and the tombstones "
+      "of the closed ones). "
       "Each consumer run alone over the whole stream.\n"
       % (days, dpd, parts, msgs, opn, a[14]))
 print("| consumer | dossiers resident at the end | peak RSS | RSS at the end | peak per resident dossier |")
