@@ -36,15 +36,11 @@ esac
 export BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 # shellcheck source=../tests/integration/lib.sh
 source "$ROOT/tests/integration/lib.sh"
+# shellcheck source=lib.sh
+source "$ROOT/bench/lib.sh"
 B=$TTHC_BIN
-tp_pg_start
-tp_broker_start "$PARTS"
-W=$(tp_workdir)
-"$B/tthc-admin" migrate --pg "$TTHC_PG" --migrations "$ROOT/schemas/sql" \
-	--reference "$ROOT/reference" >/dev/null
-"$B/tthc-sim" --brokers "$TTHC_BROKERS" --reference "$ROOT/reference" \
-	--schema "$ROOT/schemas/avro/1-filing_event.avsc" --from 2025-09-03 \
-	--days "$DAYS" --dossiers-per-day "$DPD" --seed 7 >"$W/sim.log" 2>&1
+bench_stack "$PARTS"
+bench_sim 2025-09-03 "$DAYS" "$DPD" 7
 MSGS=$(tail -n 1 "$W/sim.log" | grep -o '[0-9]*' | head -n 1)
 psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG_SUPER" \
 	-c "ALTER SYSTEM SET log_min_duration_statement = 0" \

@@ -28,17 +28,12 @@ done
 export BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 # shellcheck source=../tests/integration/lib.sh
 source "$ROOT/tests/integration/lib.sh"
+# shellcheck source=lib.sh
+source "$ROOT/bench/lib.sh"
 B=$TTHC_BIN
-tp_pg_start
-tp_broker_start "$PARTS"
-W=$(tp_workdir)
-"$B/tthc-admin" migrate --pg "$TTHC_PG" --migrations "$ROOT/schemas/sql" \
-	--reference "$ROOT/reference" >/dev/null
+bench_stack "$PARTS"
 # 2025-09-03 is a Wednesday: two working days.
-"$B/tthc-sim" --brokers "$TTHC_BROKERS" --reference "$ROOT/reference" \
-	--schema "$ROOT/schemas/avro/1-filing_event.avsc" --from 2025-09-03 \
-	--days "$DAYS" --dossiers-per-day "$DPD" --seed 13 \
-	--truth "$W/truth.json" >"$W/sim.log" 2>&1
+bench_sim 2025-09-03 "$DAYS" "$DPD" 13 --truth "$W/truth.json"
 MSGS=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['messages_sent'])" "$W/truth.json")
 OPEN=$(python3 -c "import json,sys; print(sum(p['open'] for p in json.load(open(sys.argv[1]))['provinces']))" "$W/truth.json")
 tp_log "produced $MSGS messages; $OPEN dossiers open at the end"

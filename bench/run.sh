@@ -27,6 +27,8 @@ done
 export BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 # shellcheck source=../tests/integration/lib.sh
 source "$ROOT/tests/integration/lib.sh"
+# shellcheck source=lib.sh
+source "$ROOT/bench/lib.sh"
 B=$TTHC_BIN
 
 now() { date +%s.%N; }
@@ -48,16 +50,10 @@ run_peak() {
 	echo "$(python3 -c "print('%.3f' % ($t1 - $t0))") $peak" >&3
 }
 
-tp_pg_start
-tp_broker_start 3
-W=$(tp_workdir)
-"$B/tthc-admin" migrate --pg "$TTHC_PG" --migrations "$ROOT/schemas/sql" \
-	--reference "$ROOT/reference" >/dev/null
+bench_stack 3
 
 tp_log "producing: national stream, $DAYS days, $DPD dossiers per working day"
-"$B/tthc-sim" --brokers "$TTHC_BROKERS" --reference "$ROOT/reference" \
-	--schema "$ROOT/schemas/avro/1-filing_event.avsc" --from 2025-09-03 \
-	--days "$DAYS" --dossiers-per-day "$DPD" --seed 7 >"$W/sim.log" 2>&1
+bench_sim 2025-09-03 "$DAYS" "$DPD" 7
 read -r MSGS BYTES RAW_S < <("$B/raw_consume" "$TTHC_BROKERS")
 tp_log "raw consume: $MSGS messages, $BYTES bytes in $RAW_S s"
 # The decode-only limit: consume + unframe + decode + validate, nothing
