@@ -29,6 +29,10 @@ tp_assert_eq 0 "$(tp_psql_val "SELECT count(*) FROM tthc.rejected_messages")" \
 rm "$REG/.down"
 tp_wait_for "grep -q 'resuming partitions' '$W/ingest.log'" 60
 tp_assert_eq 0 $? "the consumer resumes once the registry is back"
+# The batch that met the outage is committed first; what was not fetched
+# before it is consumed after the resume: wait for all of it (the counts
+# are asserted below), then stop.
+tp_wait_for "[ \"\$(tp_psql_val \"SELECT (SELECT count(*) FROM tthc.filing_events) >= 4 AND (SELECT count(*) FROM tthc.rejected_messages WHERE reason = 'unknown_schema') >= 1\")\" = t ]" 60
 kill -TERM "$pid"
 wait "$pid"
 tp_assert_eq 0 $? "SIGTERM: commit, leave the group, exit 0"
