@@ -459,3 +459,14 @@ done:
                 PQclear(res);
         return rc;
 }
+
+int tp_copybuf_apply(PGconn *conn, const struct tp_copybuf *cb,
+                     const char *copy_sql, const char *sql, char *errstr,
+                     size_t errstr_size)
+{
+        if (cb->buf.len == 0)
+                return 0;
+        if (tp_copybuf_send(conn, copy_sql, cb, errstr, errstr_size) != 0)
+                return -1;
+        return tp_pg_exec(conn, sql, errstr, errstr_size);
+}

@@ -95,4 +95,12 @@ int tp_copybuf_send(PGconn *conn, const char *copy_sql,
                     const struct tp_copybuf *cb, char *errstr,
                     size_t errstr_size);
 
+/* The consumers' way to write a batch of rows: COPYs them into a
+ * temporary table (copy_sql), then runs sql, which moves them into their
+ * table. Nothing is sent when cb holds no row. Returns 0 or -1 with
+ * errstr; cb stays the caller's. */
+int tp_copybuf_apply(PGconn *conn, const struct tp_copybuf *cb,
+                     const char *copy_sql, const char *sql, char *errstr,
+                     size_t errstr_size);
+
 #endif

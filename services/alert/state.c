@@ -694,64 +694,56 @@ static int tp_alert_checkpoint_state(struct tp_alert *al, struct tp_batch *b,
                 struct tp_checkpoint_ctx st = {p, &cb, &keys};
                 tp_store_each_touched(p->dossiers, tp_copy_dossier, &st);
         }
-        if (tp_copybuf_send(conn, "COPY tp_adossiers FROM STDIN", &cb, errstr,
-                            errstr_size) != 0 ||
-            tp_pg_exec(conn,
-                       "INSERT INTO tthc.alert_dossiers SELECT * FROM "
-                       "tp_adossiers ON CONFLICT (topic, partition, "
-                       "dossier_id) DO UPDATE SET commune_code = "
-                       "EXCLUDED.commune_code, channel = EXCLUDED.channel, "
-                       "status = EXCLUDED.status, submitted_at = "
-                       "EXCLUDED.submitted_at, received_at = "
-                       "EXCLUDED.received_at, closed_at = EXCLUDED.closed_at, "
-                       "due_at = EXCLUDED.due_at, original_due_at = "
-                       "EXCLUDED.original_due_at, handling_level = "
-                       "EXCLUDED.handling_level, handling_commune_code = "
-                       "EXCLUDED.handling_commune_code, open_pauses = "
-                       "EXCLUDED.open_pauses, last_seq = EXCLUDED.last_seq, "
-                       "last_event_at = EXCLUDED.last_event_at",
-                       errstr, errstr_size) != 0)
+        if (tp_copybuf_apply(
+                    conn, &cb, "COPY tp_adossiers FROM STDIN",
+                    "INSERT INTO tthc.alert_dossiers SELECT * FROM "
+                    "tp_adossiers ON CONFLICT (topic, partition, "
+                    "dossier_id) DO UPDATE SET commune_code = "
+                    "EXCLUDED.commune_code, channel = EXCLUDED.channel, "
+                    "status = EXCLUDED.status, submitted_at = "
+                    "EXCLUDED.submitted_at, received_at = "
+                    "EXCLUDED.received_at, closed_at = EXCLUDED.closed_at, "
+                    "due_at = EXCLUDED.due_at, original_due_at = "
+                    "EXCLUDED.original_due_at, handling_level = "
+                    "EXCLUDED.handling_level, handling_commune_code = "
+                    "EXCLUDED.handling_commune_code, open_pauses = "
+                    "EXCLUDED.open_pauses, last_seq = EXCLUDED.last_seq, "
+                    "last_event_at = EXCLUDED.last_event_at",
+                    errstr, errstr_size) != 0)
                 goto done;
-        if (keys.buf.len > 0 &&
-            (tp_copybuf_send(conn, "COPY tp_akeys FROM STDIN", &keys, errstr,
-                             errstr_size) != 0 ||
-             tp_pg_exec(conn,
-                        "DELETE FROM tthc.alert_dossiers d USING tp_akeys k "
-                        "WHERE d.topic = k.topic AND d.partition = "
-                        "k.partition AND d.dossier_id = k.dossier_id",
-                        errstr, errstr_size) != 0))
+        if (tp_copybuf_apply(conn, &keys, "COPY tp_akeys FROM STDIN",
+                             "DELETE FROM tthc.alert_dossiers d USING "
+                             "tp_akeys k WHERE d.topic = k.topic AND "
+                             "d.partition = k.partition AND d.dossier_id = "
+                             "k.dossier_id",
+                             errstr, errstr_size) != 0)
                 goto done;
         tp_copybuf_reset(&cb);
         tp_strmap_each(al->days, tp_copy_day, &cb);
         /* day is a day number: COPY it through an int column. */
-        if (cb.buf.len > 0 &&
-            (tp_copybuf_send(conn, "COPY tp_adays_n FROM STDIN", &cb, errstr,
-                             errstr_size) != 0 ||
-             tp_pg_exec(conn,
-                        "INSERT INTO tthc.alert_commune_days AS t SELECT "
-                        "topic, partition, province_code, commune_code, "
-                        "DATE '1970-01-01' + day, events, received, "
-                        "resolved, resolved_ok FROM tp_adays_n ON CONFLICT "
-                        "(topic, partition, commune_code, day) DO UPDATE SET "
-                        "events = t.events + EXCLUDED.events, received = "
-                        "t.received + EXCLUDED.received, resolved = "
-                        "t.resolved + EXCLUDED.resolved, resolved_ok = "
-                        "t.resolved_ok + EXCLUDED.resolved_ok",
-                        errstr, errstr_size) != 0))
+        if (tp_copybuf_apply(
+                    conn, &cb, "COPY tp_adays_n FROM STDIN",
+                    "INSERT INTO tthc.alert_commune_days AS t SELECT "
+                    "topic, partition, province_code, commune_code, "
+                    "DATE '1970-01-01' + day, events, received, "
+                    "resolved, resolved_ok FROM tp_adays_n ON CONFLICT "
+                    "(topic, partition, commune_code, day) DO UPDATE SET "
+                    "events = t.events + EXCLUDED.events, received = "
+                    "t.received + EXCLUDED.received, resolved = "
+                    "t.resolved + EXCLUDED.resolved, resolved_ok = "
+                    "t.resolved_ok + EXCLUDED.resolved_ok",
+                    errstr, errstr_size) != 0)
                 goto done;
         /* Through a TEMP table: the table has row-level security (007),
          * and COPY FROM refuses it for every role but its owner. */
-        if (al->ticks_cb.buf.len > 0 &&
-            (tp_copybuf_send(conn,
+        if (tp_copybuf_apply(conn, &al->ticks_cb,
                              "COPY tp_aticks (topic, partition, "
                              "province_code, commune_code, tick, open, "
                              "overdue, intake_backlog, last_event_at) "
                              "FROM STDIN",
-                             &al->ticks_cb, errstr, errstr_size) != 0 ||
-             tp_pg_exec(conn,
-                        "INSERT INTO tthc.alert_commune_ticks SELECT * "
-                        "FROM tp_aticks",
-                        errstr, errstr_size) != 0))
+                             "INSERT INTO tthc.alert_commune_ticks SELECT * "
+                             "FROM tp_aticks",
+                             errstr, errstr_size) != 0)
                 goto done;
         rc = 0;
 done:
@@ -794,17 +786,12 @@ static int tp_alert_checkpoint_progress(struct tp_alert *al, struct tp_batch *b,
                 tp_copybuf_int(&cb, r->next);
                 tp_copybuf_end_row(&cb);
         }
-        rc = tp_copybuf_send(conn,
-                             "COPY tp_aprogress (topic, partition, "
-                             "province_code, first_occurred_at, "
-                             "max_occurred_at, next_tick, caught_up, "
-                             "next_offset) FROM STDIN",
-                             &cb, errstr, errstr_size);
-        tp_copybuf_release(&cb);
-        if (rc != 0)
-                return -1;
-        return tp_pg_exec(
-                conn,
+        rc = tp_copybuf_apply(
+                conn, &cb,
+                "COPY tp_aprogress (topic, partition, "
+                "province_code, first_occurred_at, "
+                "max_occurred_at, next_tick, caught_up, "
+                "next_offset) FROM STDIN",
                 "INSERT INTO tthc.alert_partition_state (topic, partition, "
                 "province_code, first_occurred_at, max_occurred_at, "
                 "next_tick, caught_up, last_message_at, next_offset) "
@@ -816,6 +803,8 @@ static int tp_alert_checkpoint_progress(struct tp_alert *al, struct tp_batch *b,
                 "EXCLUDED.next_tick, caught_up = EXCLUDED.caught_up, "
                 "last_message_at = now(), next_offset = EXCLUDED.next_offset",
                 errstr, errstr_size);
+        tp_copybuf_release(&cb);
+        return rc;
 }
 
 static int tp_cmp_str(const void *a, const void *b)

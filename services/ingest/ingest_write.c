@@ -422,13 +422,8 @@ static int tp_store_hourly(struct tp_ingest *ig, PGconn *conn, char *errstr,
         int rc;
         tp_copybuf_init(&cb);
         tp_strmap_each(ig->hourly, tp_copy_hour, &cb);
-        rc = tp_copybuf_send(conn, "COPY tp_hourly FROM STDIN", &cb, errstr,
-                             errstr_size);
-        tp_copybuf_release(&cb);
-        if (rc != 0)
-                return -1;
-        return tp_pg_exec(
-                conn,
+        rc = tp_copybuf_apply(
+                conn, &cb, "COPY tp_hourly FROM STDIN",
                 "INSERT INTO tthc.commune_throughput_hourly AS t "
                 "SELECT * FROM tp_hourly ON CONFLICT ON CONSTRAINT "
                 "commune_throughput_hourly_key DO UPDATE SET "
@@ -447,6 +442,8 @@ static int tp_store_hourly(struct tp_ingest *ig, PGconn *conn, char *errstr,
                 "online_received = t.online_received + "
                 "EXCLUDED.online_received",
                 errstr, errstr_size);
+        tp_copybuf_release(&cb);
+        return rc;
 }
 
 static int tp_store_rejected(struct tp_ingest *ig, PGconn *conn, char *errstr,
@@ -531,16 +528,10 @@ static int tp_store_progress(struct tp_ingest *ig, struct tp_batch *b,
         tp_copybuf_init(&cb);
         for (size_t p = 0; p < b->n_parts; p++)
                 tp_copy_progress(ig, &b->parts[p], &cb);
-        rc = tp_copybuf_send(conn,
-                             "COPY tp_progress (group_id, topic, partition, "
-                             "province_code, max_occurred_at, next_offset) "
-                             "FROM STDIN",
-                             &cb, errstr, errstr_size);
-        tp_copybuf_release(&cb);
-        if (rc != 0)
-                return -1;
-        return tp_pg_exec(
-                conn,
+        rc = tp_copybuf_apply(
+                conn, &cb,
+                "COPY tp_progress (group_id, topic, partition, "
+                "province_code, max_occurred_at, next_offset) FROM STDIN",
                 "INSERT INTO tthc.partition_progress AS p (group_id, topic, "
                 "partition, province_code, max_occurred_at, last_message_at, "
                 "next_offset) SELECT group_id, topic, partition, "
@@ -550,6 +541,8 @@ static int tp_store_progress(struct tp_ingest *ig, struct tp_batch *b,
                 "EXCLUDED.max_occurred_at), last_message_at = now(), "
                 "next_offset = EXCLUDED.next_offset",
                 errstr, errstr_size);
+        tp_copybuf_release(&cb);
+        return rc;
 }
 
 void tp_ingest_hcount_free(void *value)
@@ -599,13 +592,11 @@ static int tp_store_events(struct tp_ingest *ig, PGconn *conn, char *errstr,
                                        "COPY tthc.filing_events " TP_EVENT_COLS
                                        " FROM STDIN",
                                        &ig->cb, errstr, errstr_size);
-        if (tp_copybuf_send(conn, "COPY tp_events " TP_EVENT_COLS " FROM STDIN",
-                            &ig->cb, errstr, errstr_size) != 0)
-                return -1;
-        return tp_pg_exec(conn,
-                          "INSERT INTO tthc.filing_events SELECT * FROM "
-                          "tp_events",
-                          errstr, errstr_size);
+        return tp_copybuf_apply(conn, &ig->cb,
+                                "COPY tp_events " TP_EVENT_COLS " FROM STDIN",
+                                "INSERT INTO tthc.filing_events SELECT * FROM "
+                                "tp_events",
+                                errstr, errstr_size);
 }
 
 int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,

@@ -400,17 +400,13 @@ static void tp_copy_anomaly(const char *key, void *value, void *ud)
         tp_copybuf_end_row(cb);
 }
 
-/* COPYs the rows in cb with copy_sql, then runs upsert_sql, and releases
- * cb. Nothing to do for no rows. */
+/* tp_copybuf_apply, then releases cb. */
 static int tp_send_rows(PGconn *conn, struct tp_copybuf *cb,
                         const char *copy_sql, const char *upsert_sql,
                         char *errstr, size_t errstr_size)
 {
-        int rc = cb->buf.len ? tp_copybuf_send(conn, copy_sql, cb, errstr,
-                                               errstr_size)
-                             : 0;
-        if (rc == 0 && cb->buf.len)
-                rc = tp_pg_exec(conn, upsert_sql, errstr, errstr_size);
+        int rc = tp_copybuf_apply(conn, cb, copy_sql, upsert_sql, errstr,
+                                  errstr_size);
         tp_copybuf_release(cb);
         return rc;
 }
