@@ -26,6 +26,9 @@ static const char tp_metrics_type[] = "text/plain; version=0.0.4; "
 /* libmicrohttpd's logger: keep the message, so a failed start can say
  * why (e.g. the port is in use). common/ never logs. */
 static void tp_httpd_logger(void *cls, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
+
+static void tp_httpd_logger(void *cls, const char *fmt, va_list ap)
 {
         struct tp_httpd *h = cls;
         vsnprintf(h->last_error, sizeof(h->last_error), fmt, ap);
