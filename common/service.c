@@ -135,3 +135,16 @@ fail:
         tp_consumer_destroy(c);
         return NULL;
 }
+
+void tp_service_log_store(const struct tp_store *store)
+{
+        const struct tp_store_stats *st = tp_store_stats(store);
+        tp_log_info("state store: %zu dossier(s) resident (cap %zu), %llu "
+                    "hit(s), %llu miss(es), %llu evicted over the cap, %llu "
+                    "dropped",
+                    tp_store_count(store), tp_store_cap(store),
+                    (unsigned long long)st->hits,
+                    (unsigned long long)st->misses,
+                    (unsigned long long)st->evicted,
+                    (unsigned long long)st->dropped);
+}

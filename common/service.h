@@ -11,6 +11,7 @@
 
 #include "cfg.h"
 #include "consumer.h"
+#include "store.h"
 
 /* Set by SIGTERM/SIGINT: finish the batch, commit, leave, exit. */
 extern volatile sig_atomic_t tp_service_stop;
@@ -44,6 +45,9 @@ void tp_service_reload_cb(void *ctx);
 /* Applies migrations and reference data if cfg->migrate (local runs).
  * Returns 0, or -1 after logging why. */
 int tp_service_migrate(const struct tp_cfg *cfg, PGconn *conn);
+
+/* Logs (info) a state store's residency and counters, at exit. */
+void tp_service_log_store(const struct tp_store *store);
 
 /* The consumer of a service: built with handler h (tp_consumer_new),
  * serving /metrics, /healthz and /readyz when cfg->http_port is set, the

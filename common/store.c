@@ -2,7 +2,6 @@
  * list in recency order (head: most recent) and the list of entries the
  * open attempt touched. */
 #include "store.h"
-#include "log.h"
 #include "strmap.h"
 #include "util.h"
 
@@ -240,16 +239,9 @@ size_t tp_store_count(const struct tp_store *s)
         return tp_strmap_count(s->map);
 }
 
-void tp_store_log_stats(const struct tp_store *s)
+size_t tp_store_cap(const struct tp_store *s)
 {
-        tp_log_info("state store: %zu dossier(s) resident (cap %zu), %llu "
-                    "hit(s), %llu miss(es), %llu evicted over the cap, %llu "
-                    "dropped",
-                    tp_store_count(s), s->cap,
-                    (unsigned long long)s->stats.hits,
-                    (unsigned long long)s->stats.misses,
-                    (unsigned long long)s->stats.evicted,
-                    (unsigned long long)s->stats.dropped);
+        return s->cap;
 }
 
 const struct tp_store_stats *tp_store_stats(const struct tp_store *s)

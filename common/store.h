@@ -103,10 +103,7 @@ void tp_store_abort(struct tp_store *s);
 void tp_store_clear(struct tp_store *s);
 
 size_t tp_store_count(const struct tp_store *s);
-
-/* Logs (info) how many entries are resident and the counters of
- * struct tp_store_stats. */
-void tp_store_log_stats(const struct tp_store *s);
+size_t tp_store_cap(const struct tp_store *s);
 const struct tp_store_stats *tp_store_stats(const struct tp_store *s);
 
 #endif

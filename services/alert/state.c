@@ -777,11 +777,10 @@ static int tp_alert_checkpoint_progress(struct tp_alert *al, struct tp_batch *b,
                 tp_copybuf_str(&cb, r->topic);
                 tp_copybuf_int(&cb, r->partition);
                 tp_copybuf_str(&cb, p->province);
+                /* all three TP_TS_NONE until the first event */
                 tp_copybuf_ts(&cb, p->first_occ);
-                tp_copybuf_ts(&cb, p->first_occ != TP_TS_NONE ? p->max_occ
-                                                              : TP_TS_NONE);
-                tp_copybuf_ts(&cb, p->first_occ != TP_TS_NONE ? p->next_tick
-                                                              : TP_TS_NONE);
+                tp_copybuf_ts(&cb, p->max_occ);
+                tp_copybuf_ts(&cb, p->next_tick);
                 tp_copybuf_bool(&cb, caught_up);
                 tp_copybuf_int(&cb, r->next);
                 tp_copybuf_end_row(&cb);

@@ -104,7 +104,7 @@ static void tp_report(const struct tp_ingest *ig)
                     (unsigned long long)n->accepted,
                     (unsigned long long)n->duplicates,
                     (unsigned long long)rejected);
-        tp_store_log_stats(tp_ingest_store(ig));
+        tp_service_log_store(tp_ingest_store(ig));
 }
 
 int main(int argc, char **argv)

@@ -28,7 +28,7 @@ static void tp_report(const struct tp_route *rt)
                 if (n->skipped[r])
                         tp_log_info("skipped %s: %llu", tp_reason_name(r),
                                     (unsigned long long)n->skipped[r]);
-        tp_store_log_stats(tp_route_store(rt));
+        tp_service_log_store(tp_route_store(rt));
 }
 
 int main(int argc, char **argv)
