@@ -22,21 +22,12 @@
 # Prints a Markdown snippet on stdout, also written to --out if given.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib.sh
+source "$ROOT/bench/lib.sh"
 TRIALS=5
 BATCH_MS=2000
 OUT=
-while [[ $# -gt 0 ]]; do
-	case $1 in
-	--trials) TRIALS=$2; shift 2 ;;
-	--batch-ms) BATCH_MS=$2; shift 2 ;;
-	--out) OUT=$2; shift 2 ;;
-	--) shift; break ;;
-	*) echo "bench/alert_latency.sh: unknown option $1" >&2; exit 2 ;;
-	esac
-done
-export BUILD_DIR=${BUILD_DIR:-$ROOT/build}
-# shellcheck source=../tests/integration/lib.sh
-source "$ROOT/tests/integration/lib.sh"
+bench_args bench/alert_latency.sh "trials batch-ms out" "$@"
 cd "$ROOT"
 W=$(tp_workdir)
 
@@ -173,7 +164,7 @@ echo "topic tthc.alerts 3" >"$TTHC_BROKER_CONTROL"
 	{ cat "$W/migrate.log" >&2; tp_die "migrate failed"; }
 "$TTHC_BIN/tthc-alert" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
 	--topics 'tthc.filings.01' --batch-ms "$BATCH_MS" \
-	--kafka.session.timeout.ms=6000 --log-level debug "$@" \
+	--kafka.session.timeout.ms=6000 --log-level debug ${BENCH_REST[@]+"${BENCH_REST[@]}"} \
 	>"$W/alert.log" 2>&1 &
 APID=$!
 tp_on_exit bash -c "kill -TERM $APID 2>/dev/null; sleep 1; kill -KILL $APID 2>/dev/null || true"

@@ -14,33 +14,20 @@
 # take rates from bench/run.sh.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib.sh
+source "$ROOT/bench/lib.sh"
 CONSUMER=
 DAYS=10
-DPD=20000
-PARTS=3
+DOSSIERS_PER_DAY=20000
+PARTITIONS=3
 OUT=/dev/stdout
-while [[ $# -gt 0 ]]; do
-	case $1 in
-	--consumer) CONSUMER=$2; shift 2 ;;
-	--days) DAYS=$2; shift 2 ;;
-	--dossiers-per-day) DPD=$2; shift 2 ;;
-	--partitions) PARTS=$2; shift 2 ;;
-	--out) OUT=$2; shift 2 ;;
-	*) echo "breakdown.sh: unknown option $1" >&2; exit 2 ;;
-	esac
-done
+bench_args bench/breakdown.sh "consumer days dossiers-per-day partitions out" "$@"
 case $CONSUMER in
 ingest | route | alert) ;;
 *) echo "breakdown.sh: --consumer ingest, route or alert" >&2; exit 2 ;;
 esac
-export BUILD_DIR=${BUILD_DIR:-$ROOT/build}
-# shellcheck source=../tests/integration/lib.sh
-source "$ROOT/tests/integration/lib.sh"
-# shellcheck source=lib.sh
-source "$ROOT/bench/lib.sh"
-B=$TTHC_BIN
-bench_stack "$PARTS"
-bench_sim 2025-09-03 "$DAYS" "$DPD" 7
+bench_stack "$PARTITIONS"
+bench_sim 2025-09-03 "$DAYS" "$DOSSIERS_PER_DAY" 7
 MSGS=$(tail -n 1 "$W/sim.log" | grep -o '[0-9]*' | head -n 1)
 psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG_SUPER" \
 	-c "ALTER SYSTEM SET log_min_duration_statement = 0" \
@@ -67,7 +54,7 @@ read -r WALL USR SYS RC <"$W/usage"
 tail -c +"$((OFFSET + 1))" "$TP_PG_DIR/server.log" >"$W/statements.log"
 
 python3 - "$W/statements.log" "$W/consumer.log" "$CONSUMER" "$MSGS" \
-	"$DAYS" "$DPD" "$WALL" "$USR" "$SYS" "$PARTS" <<'PY' >"$OUT"
+	"$DAYS" "$DOSSIERS_PER_DAY" "$WALL" "$USR" "$SYS" "$PARTITIONS" <<'PY' >"$OUT"
 import collections, re, sys, datetime
 log, clog, consumer, msgs, days, dpd, wall, usr, sys_, parts = sys.argv[1:11]
 wall, usr, sys_ = float(wall), float(usr), float(sys_)

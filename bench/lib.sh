@@ -1,14 +1,51 @@
 # shellcheck shell=bash
-# bench/lib.sh - the start every bench script shares, sourced after
-# tests/integration/lib.sh (which gives PostgreSQL, the broker and
-# cleanups):
+# bench/lib.sh - the start every bench script shares. Sourcing it sources
+# tests/integration/lib.sh (PostgreSQL, the broker, cleanups; BUILD_DIR
+# defaults to build/, the release build) and sets B (the binaries).
 #
-#   bench_stack PARTS           PostgreSQL, tthc-broker with PARTS partitions
-#                               per province topic, the migrations and
-#                               reference data; sets W (a work directory)
-#   bench_sim FROM DAYS DPD SEED [tthc-sim options...]
+#   bench_args SCRIPT "NAME..." ARGS...
+#                               the script's options: each --NAME VALUE of
+#                               ARGS sets the variable NAME (upper case,
+#                               '-' as '_'), which the script set to its
+#                               default first; anything after -- goes to
+#                               the array BENCH_REST
+#   bench_stack PARTITIONS      PostgreSQL, tthc-broker with PARTITIONS
+#                               partitions per province topic, the
+#                               migrations and reference data; sets W (a
+#                               work directory)
+#   bench_sim FROM DAYS DOSSIERS_PER_DAY SEED [tthc-sim options...]
 #                               produces a national stream; its log is
 #                               $W/sim.log
+
+export BUILD_DIR=${BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}
+# shellcheck source=../tests/integration/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/integration/lib.sh"
+B=$TTHC_BIN
+BENCH_REST=()
+
+bench_args() {
+	local script=$1 list=$2 names=" $2 " name var
+	shift 2
+	while [[ $# -gt 0 ]]; do
+		if [[ $1 == -- ]]; then
+			shift
+			BENCH_REST=("$@")
+			return 0
+		fi
+		name=${1#--}
+		if [[ $1 != --* || $names != *" $name "* ]]; then
+			echo "$script: unknown option $1 (options: $list)" >&2
+			exit 2
+		fi
+		if [[ $# -lt 2 ]]; then
+			echo "$script: $1 needs a value" >&2
+			exit 2
+		fi
+		var=${name^^}
+		printf -v "${var//-/_}" '%s' "$2"
+		shift 2
+	done
+}
 
 bench_stack() {
 	tp_pg_start

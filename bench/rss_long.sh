@@ -16,29 +16,16 @@
 # stored, so a stream the broker could not hold fails loudly.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DAYS=60
-DPD=21000
-PARTS=24
-CONSUMERS=ingest
-OUT=/dev/stdout
-while [[ $# -gt 0 ]]; do
-	case $1 in
-	--days) DAYS=$2; shift 2 ;;
-	--dossiers-per-day) DPD=$2; shift 2 ;;
-	--partitions) PARTS=$2; shift 2 ;;
-	--consumers) CONSUMERS=$2; shift 2 ;;
-	--out) OUT=$2; shift 2 ;;
-	*) echo "rss_long.sh: unknown option $1" >&2; exit 2 ;;
-	esac
-done
-export BUILD_DIR=${BUILD_DIR:-$ROOT/build}
-# shellcheck source=../tests/integration/lib.sh
-source "$ROOT/tests/integration/lib.sh"
 # shellcheck source=lib.sh
 source "$ROOT/bench/lib.sh"
-B=$TTHC_BIN
-bench_stack "$PARTS"
-bench_sim 2025-07-01 "$DAYS" "$DPD" 11
+DAYS=60
+DOSSIERS_PER_DAY=21000
+PARTITIONS=24
+CONSUMERS=ingest
+OUT=/dev/stdout
+bench_args bench/rss_long.sh "days dossiers-per-day partitions consumers out" "$@"
+bench_stack "$PARTITIONS"
+bench_sim 2025-07-01 "$DAYS" "$DOSSIERS_PER_DAY" 11
 MSGS=$(tail -n 1 "$W/sim.log" | grep -o '[0-9]*' | head -n 1)
 tp_log "produced $MSGS messages"
 # run_sampled NAME: runs tthc-NAME over the whole stream, sampling it.
@@ -64,7 +51,7 @@ for c in $CONSUMERS; do
 	tp_log "running tthc-$c over the stream"
 	run_sampled "$c"
 done
-python3 - "$W" "$MSGS" "$DAYS" "$DPD" "$PARTS" "$CONSUMERS" <<'PY' >"$OUT"
+python3 - "$W" "$MSGS" "$DAYS" "$DOSSIERS_PER_DAY" "$PARTITIONS" "$CONSUMERS" <<'PY' >"$OUT"
 import csv, sys
 w, msgs, days, dpd, parts, consumers = sys.argv[1:7]
 def mib(k): return "%.0f MiB" % (int(k) / 1024)

@@ -12,28 +12,16 @@
 #                     [--out FILE]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DAYS=2
-DPD=900000
-PARTS=32
-OUT=/dev/stdout
-while [[ $# -gt 0 ]]; do
-	case $1 in
-	--days) DAYS=$2; shift 2 ;;
-	--dossiers-per-day) DPD=$2; shift 2 ;;
-	--partitions) PARTS=$2; shift 2 ;;
-	--out) OUT=$2; shift 2 ;;
-	*) echo "rss_open.sh: unknown option $1" >&2; exit 2 ;;
-	esac
-done
-export BUILD_DIR=${BUILD_DIR:-$ROOT/build}
-# shellcheck source=../tests/integration/lib.sh
-source "$ROOT/tests/integration/lib.sh"
 # shellcheck source=lib.sh
 source "$ROOT/bench/lib.sh"
-B=$TTHC_BIN
-bench_stack "$PARTS"
+DAYS=2
+DOSSIERS_PER_DAY=900000
+PARTITIONS=32
+OUT=/dev/stdout
+bench_args bench/rss_open.sh "days dossiers-per-day partitions out" "$@"
+bench_stack "$PARTITIONS"
 # 2025-09-03 is a Wednesday: two working days.
-bench_sim 2025-09-03 "$DAYS" "$DPD" 13 --truth "$W/truth.json"
+bench_sim 2025-09-03 "$DAYS" "$DOSSIERS_PER_DAY" 13 --truth "$W/truth.json"
 MSGS=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['messages_sent'])" "$W/truth.json")
 OPEN=$(python3 -c "import json,sys; print(sum(p['open'] for p in json.load(open(sys.argv[1]))['provinces']))" "$W/truth.json")
 tp_log "produced $MSGS messages; $OPEN dossiers open at the end"
@@ -68,7 +56,7 @@ read -r AL_HWM AL_RSS < <(peak alert)
 AL_RES=$(tp_psql_val "SELECT count(*) FROM tthc.alert_dossiers")
 AL_OPEN=$(tp_psql_val "SELECT count(*) FROM tthc.alert_dossiers WHERE status IN ('submitted', 'processing', 'paused')")
 
-python3 - "$MSGS" "$OPEN" "$DAYS" "$DPD" "$PARTS" \
+python3 - "$MSGS" "$OPEN" "$DAYS" "$DOSSIERS_PER_DAY" "$PARTITIONS" \
 	"$ING_HWM" "$ING_RSS" "$ING_RES" "$RT_HWM" "$RT_RSS" "$RT_RES" \
 	"$AL_HWM" "$AL_RSS" "$AL_RES" "$AL_OPEN" <<'PY' >"$OUT"
 import sys

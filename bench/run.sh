@@ -12,24 +12,17 @@
 # report goes to --out (default docs/benchmarks.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DAYS=21
-DPD=20000
-OUT=$ROOT/docs/benchmarks.md
-while [[ $# -gt 0 ]]; do
-	case $1 in
-	--days) DAYS=$2; shift 2 ;;
-	--dossiers-per-day) DPD=$2; shift 2 ;;
-	--out) OUT=$2; shift 2 ;;
-	--small) DAYS=2; DPD=2000; shift ;;
-	*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
-	esac
-done
-export BUILD_DIR=${BUILD_DIR:-$ROOT/build}
-# shellcheck source=../tests/integration/lib.sh
-source "$ROOT/tests/integration/lib.sh"
 # shellcheck source=lib.sh
 source "$ROOT/bench/lib.sh"
-B=$TTHC_BIN
+DAYS=21
+DOSSIERS_PER_DAY=20000
+OUT=$ROOT/docs/benchmarks.md
+# --small: the CI smoke run
+args=()
+for a in "$@"; do
+	if [[ $a == --small ]]; then args+=(--days 2 --dossiers-per-day 2000); else args+=("$a"); fi
+done
+bench_args bench/run.sh "days dossiers-per-day out" ${args[@]+"${args[@]}"}
 
 now() { date +%s.%N; }
 rate() { python3 -c "import sys; n, t = float(sys.argv[1]), float(sys.argv[2]); print('%.0f' % (n / t if t > 0 else 0))" "$1" "$2"; }
@@ -52,8 +45,8 @@ run_peak() {
 
 bench_stack 3
 
-tp_log "producing: national stream, $DAYS days, $DPD dossiers per working day"
-bench_sim 2025-09-03 "$DAYS" "$DPD" 7
+tp_log "producing: national stream, $DAYS days, $DOSSIERS_PER_DAY dossiers per working day"
+bench_sim 2025-09-03 "$DAYS" "$DOSSIERS_PER_DAY" 7
 read -r MSGS BYTES RAW_S < <("$B/raw_consume" "$TTHC_BROKERS")
 tp_log "raw consume: $MSGS messages, $BYTES bytes in $RAW_S s"
 # The decode-only limit: consume + unframe + decode + validate, nothing
@@ -124,14 +117,14 @@ mkdir -p "$(dirname "$OUT")"
 cat >"$OUT" <<MD
 # Benchmarks
 
-Measured by \`bench/run.sh --days $DAYS --dossiers-per-day $DPD\` on
+Measured by \`bench/run.sh --days $DAYS --dossiers-per-day $DOSSIERS_PER_DAY\` on
 $(date -u +%Y-%m-%d), commit $(git -C "$ROOT" rev-parse --short HEAD),
 machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo),
 $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),
 PostgreSQL $(psql -XAtq "$TTHC_PG" -c "SHOW server_version"), librdkafka mock
 cluster (tthc-broker, 3 partitions per province), release build.
 
-Stream: national, $DAYS days from 2025-09-03, $DPD dossiers per working day:
+Stream: national, $DAYS days from 2025-09-03, $DOSSIERS_PER_DAY dossiers per working day:
 $MSGS messages ($BYTES bytes), $EVENTS distinct events stored.
 
 | what | time (s) | rate (events/s) | vs limit | peak RSS |

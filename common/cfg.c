@@ -13,145 +13,128 @@
 /* POSIX: the application declares it. */
 extern char **environ;
 
-enum tp_opt_type { TP_OPT_STR, TP_OPT_INT, TP_OPT_BOOL };
+/* The sources, in order of precedence (a list option set by a later
+ * source replaces the values of an earlier one). */
+enum { TP_PHASE_DEFAULT, TP_PHASE_FILE, TP_PHASE_ENV, TP_PHASE_FLAGS };
 
-/* Which services read an option (--help lists only those; a flag of
- * another service is an error, a file line or variable of another service
- * is ignored, so one file or one environment can serve them all). */
-enum {
-        TP_SVC_INGEST = 1,
-        TP_SVC_ROUTE = 2,
-        TP_SVC_ALERT = 4,
-        TP_SVC_CHECK = 8,
-        TP_SVC_ADMIN = 16,
-        TP_SVC_CONSUMERS = TP_SVC_INGEST | TP_SVC_ROUTE | TP_SVC_ALERT,
-        TP_SVC_READERS = TP_SVC_CONSUMERS | TP_SVC_CHECK, /* decode events */
-        TP_SVC_ALL = 31
-};
+static int tp_check_address(const char *value, char *err, size_t err_size)
+{
+        struct sockaddr_storage sa;
+        socklen_t len;
+        int any;
+        return tp_httpd_parse_address(value, 0, &sa, &len, &any, err, err_size);
+}
 
-struct tp_opt {
-        const char *name;
-        enum tp_opt_type type;
-        const char *dflt;
-        size_t off;
-        const char *help;
-        unsigned svc;
-};
-
-#define OPT(n, t, d, f, h, svc)                                                \
+#define OPT(n, t, d, f, h, g)                                                  \
         {                                                                      \
-                n, t, d, offsetof(struct tp_cfg, f), h, svc                    \
+                n, t, d, offsetof(struct tp_cfg, f), h, 0, 0, NULL, g          \
+        }
+#define OPT_RANGE(n, d, f, lo, hi, h, g)                                       \
+        {                                                                      \
+                n, TP_OPT_INT, d, offsetof(struct tp_cfg, f), h, lo, hi, NULL, \
+                        g                                                      \
         }
 
-static const struct tp_opt tp_opts[] = {
+static const struct tp_opt tp_common_opts[] = {
         OPT("brokers", TP_OPT_STR, "localhost:9092", brokers,
-            "Kafka bootstrap servers", TP_SVC_ALL),
+            "Kafka bootstrap servers", TP_CFG_KAFKA),
         OPT("pg", TP_OPT_STR, "dbname=tthc", pg,
-            "PostgreSQL conninfo (secret: use TTHC_PG_FILE)",
-            TP_SVC_CONSUMERS | TP_SVC_ADMIN),
+            "PostgreSQL conninfo (secret: use TTHC_PG_FILE)", TP_CFG_PG),
         OPT("group", TP_OPT_STR, NULL, group, "Kafka consumer group id",
-            TP_SVC_CONSUMERS),
+            TP_CFG_CONSUMER),
         OPT("topics", TP_OPT_STR, "^tthc\\.filings\\.[0-9]{2}$", topics,
             "topic regex (leading ^) or comma-separated topic list",
-            TP_SVC_CONSUMERS | TP_SVC_CHECK),
+            TP_CFG_TOPICS),
         OPT("schemas", TP_OPT_STR, "schemas/avro", schemas,
-            "schema catalog directory (<id>-*.avsc)", TP_SVC_READERS),
+            "schema catalog directory (<id>-*.avsc)", TP_CFG_DECODE),
         OPT("reader-schema", TP_OPT_STR, NULL, reader_schema,
             "reader schema (default: <schemas>/1-filing_event.avsc)",
-            TP_SVC_READERS),
+            TP_CFG_DECODE),
         OPT("registry", TP_OPT_STR, "", registry,
-            "Confluent schema registry URL (optional)", TP_SVC_READERS),
+            "Confluent schema registry URL (optional)", TP_CFG_DECODE),
         OPT("registry-ca-file", TP_OPT_STR, "", registry_ca_file,
             "CA bundle to verify the schema registry's TLS certificate",
-            TP_SVC_READERS),
+            TP_CFG_DECODE),
         OPT("registry-user", TP_OPT_STR, "", registry_user,
-            "schema registry basic-auth user", TP_SVC_READERS),
+            "schema registry basic-auth user", TP_CFG_DECODE),
         OPT("registry-password", TP_OPT_STR, "", registry_password,
             "schema registry basic-auth password (secret: use "
             "TTHC_REGISTRY_PASSWORD_FILE)",
-            TP_SVC_READERS),
+            TP_CFG_DECODE),
         OPT("reference", TP_OPT_STR, "reference", reference,
             "reference data directory (provinces.csv, communes.csv)",
-            TP_SVC_READERS | TP_SVC_ADMIN),
+            TP_CFG_REFERENCE),
         OPT("migrations", TP_OPT_STR, "schemas/sql", migrations,
-            "SQL migrations directory", TP_SVC_CONSUMERS | TP_SVC_ADMIN),
+            "SQL migrations directory", TP_CFG_PG),
         OPT("migrate", TP_OPT_BOOL, "false", migrate,
-            "apply migrations and reference data on start", TP_SVC_CONSUMERS),
-        OPT("dlq-topic", TP_OPT_STR, "tthc.filings.dlq", dlq_topic,
-            "dead-letter topic", TP_SVC_INGEST),
+            "apply migrations and reference data on start", TP_CFG_CONSUMER),
         OPT("exit-when-idle", TP_OPT_BOOL, "false", exit_when_idle,
-            "drain the topics, commit and exit 0", TP_SVC_CONSUMERS),
+            "drain the topics, commit and exit 0", TP_CFG_CONSUMER),
         OPT("idle-exit-ms", TP_OPT_INT, "10000", idle_exit_ms,
             "with --exit-when-idle: exit after this long with nothing "
             "assigned",
-            TP_SVC_CONSUMERS),
+            TP_CFG_CONSUMER),
         OPT("batch-size", TP_OPT_INT, "50000", batch_size,
             "maximum messages per transaction (a caught-up consumer "
             "commits at once)",
-            TP_SVC_CONSUMERS),
+            TP_CFG_CONSUMER),
         OPT("batch-ms", TP_OPT_INT, "2000", batch_ms,
-            "maximum time to fill a batch (ms)", TP_SVC_CONSUMERS),
+            "maximum time to fill a batch (ms)", TP_CFG_CONSUMER),
         OPT("batch-bytes", TP_OPT_INT, "16777216", batch_bytes,
             "maximum message bytes per transaction (key + value)",
-            TP_SVC_CONSUMERS),
-        OPT("state-cap", TP_OPT_INT, "1000000", state_cap,
-            "dossiers whose state is kept in memory between batches "
-            "(least recently used evicted; 0: none kept)",
-            TP_SVC_INGEST | TP_SVC_ROUTE),
+            TP_CFG_CONSUMER),
+        OPT_RANGE("state-cap", "1000000", state_cap, 0, 100000000,
+                  "dossiers whose state is kept in memory between batches "
+                  "(least recently used evicted; 0: none kept)",
+                  TP_CFG_STORE),
         OPT("unready-after-ms", TP_OPT_INT, "60000", unready_after_ms,
             "/readyz fails once commits have failed for this long (ms)",
-            TP_SVC_CONSUMERS),
-        OPT("http-port", TP_OPT_INT, "0", http_port,
-            "port for /metrics, /healthz, /readyz (0: off)", TP_SVC_CONSUMERS),
-        OPT("http-address", TP_OPT_STR, "::", http_address,
-            "address the HTTP endpoint listens on (:: every address, "
-            "0.0.0.0 every IPv4 one, or e.g. 127.0.0.1)",
-            TP_SVC_CONSUMERS),
-        OPT("http-max-per-ip", TP_OPT_INT, "8", http_max_per_ip,
-            "HTTP connections at once from one client address (1..64)",
-            TP_SVC_CONSUMERS),
-        OPT("http-timeout-s", TP_OPT_INT, "2", http_timeout_s,
-            "HTTP connection idle timeout (s, 1..60; below the probes' "
-            "timeout)",
-            TP_SVC_CONSUMERS),
+            TP_CFG_CONSUMER),
+        OPT_RANGE("http-port", "0", http_port, 0, 65535,
+                  "port for /metrics, /healthz, /readyz (0: off)",
+                  TP_CFG_CONSUMER),
+        {"http-address", TP_OPT_STR,
+         "::", offsetof(struct tp_cfg, http_address),
+         "address the HTTP endpoint listens on (:: every address, "
+         "0.0.0.0 every IPv4 one, or e.g. 127.0.0.1)",
+         0, 0, tp_check_address, TP_CFG_CONSUMER},
+        OPT_RANGE("http-max-per-ip", "8", http_max_per_ip, 1, 64,
+                  "HTTP connections at once from one client address",
+                  TP_CFG_CONSUMER),
+        OPT_RANGE("http-timeout-s", "2", http_timeout_s, 1, 60,
+                  "HTTP connection idle timeout (s; below the probes' "
+                  "timeout)",
+                  TP_CFG_CONSUMER),
         OPT("log-level", TP_OPT_STR, "info", log_level,
-            "debug, info, warn or error", TP_SVC_ALL),
+            "debug, info, warn or error", TP_CFG_LOG),
         OPT("log-format", TP_OPT_STR, "logfmt", log_format, "logfmt or json",
-            TP_SVC_ALL),
-        OPT("rules", TP_OPT_STR, "", rules, "alert rules file (tthc-alert)",
-            TP_SVC_ALERT),
-        OPT("alertmanager", TP_OPT_STR, "", alertmanager,
-            "Alertmanager base URL (tthc-alert)", TP_SVC_ALERT),
+            TP_CFG_LOG),
 };
 
-/* The options a service reads: by its binary's name; every option for a
- * name not listed (tests). */
-static unsigned tp_service_mask(const char *service)
+static unsigned tp_cfg_groups(const struct tp_cfg *cfg)
 {
-        static const struct {
-                const char *name;
-                unsigned mask;
-        } svcs[] = {
-                {"tthc-ingest", TP_SVC_INGEST}, {"tthc-route", TP_SVC_ROUTE},
-                {"tthc-alert", TP_SVC_ALERT},   {"tthc-check", TP_SVC_CHECK},
-                {"tthc-admin", TP_SVC_ADMIN},
-        };
-        for (size_t i = 0; service && i < TP_ARRAY_LEN(svcs); i++)
-                if (strcmp(svcs[i].name, service) == 0)
-                        return svcs[i].mask;
-        return TP_SVC_ALL;
+        return cfg->spec ? cfg->spec->groups : TP_CFG_ALL;
 }
 
-static int tp_opt_read_by(const struct tp_opt *o, unsigned mask)
+/* The option called name, the struct its offset points into, and whether
+ * this service reads it. NULL when no table has it. */
+static const struct tp_opt *tp_opt_lookup(struct tp_cfg *cfg, const char *name,
+                                          char **base, int *read)
 {
-        return mask == 0 || (o->svc & mask) != 0;
-}
-
-static const struct tp_opt *tp_opt_find(const char *name)
-{
-        for (size_t i = 0; i < TP_ARRAY_LEN(tp_opts); i++)
-                if (strcmp(tp_opts[i].name, name) == 0)
-                        return &tp_opts[i];
+        const struct tp_cfg_spec *spec = cfg->spec;
+        for (size_t i = 0; spec && i < spec->n_own; i++)
+                if (strcmp(spec->own[i].name, name) == 0) {
+                        *base = cfg->own;
+                        *read = 1;
+                        return &spec->own[i];
+                }
+        for (size_t i = 0; i < TP_ARRAY_LEN(tp_common_opts); i++)
+                if (strcmp(tp_common_opts[i].name, name) == 0) {
+                        *base = (char *)cfg;
+                        *read = (tp_common_opts[i].group &
+                                 tp_cfg_groups(cfg)) != 0;
+                        return &tp_common_opts[i];
+                }
         return NULL;
 }
 
@@ -168,51 +151,95 @@ static int tp_parse_bool(const char *v, int *out)
         return 0;
 }
 
-/* Options whose values are checked beyond their type, so that a bad value
- * is a configuration error naming the option (and the file line or the
- * variable) rather than a failure later. */
-static int tp_opt_check(const struct tp_opt *o, const char *value, char *errstr,
-                        size_t errstr_size)
+static void tp_list_clear(struct tp_cfg_list *l)
 {
-        static const struct {
-                const char *name;
-                long min, max;
-        } ranges[] = {
-                {"http-port", 0, 65535},
-                {"http-max-per-ip", 1, 64},
-                {"http-timeout-s", 1, 60},
-                {"state-cap", 0, 100000000},
-        };
-        char err[256], *end;
-        long v;
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+        l->v = NULL;
+        l->n = 0;
+}
 
-        if (strcmp(o->name, "http-address") == 0) {
-                struct sockaddr_storage sa;
-                socklen_t len;
-                int any;
-                if (tp_httpd_parse_address(value, 0, &sa, &len, &any, err,
-                                           sizeof(err)) == 0)
-                        return 0;
+/* A number in the option's range. */
+static int tp_opt_number(const struct tp_opt *o, const char *value, double *out,
+                         char *errstr, size_t errstr_size)
+{
+        double lo = o->min, hi = o->max, v;
+        char *end;
+        if (lo == 0 && hi == 0)
+                hi = o->type == TP_OPT_INT ? 1e9 : 1e12;
+        if (o->type == TP_OPT_INT) {
+                long l = strtol(value, &end, 10);
+                v = (double)l;
+        } else {
+                v = strtod(value, &end);
+        }
+        if (!*value || *end) {
+                snprintf(errstr, errstr_size,
+                         "option \"%s\" expects a %s%s, not \"%s\"", o->name,
+                         lo >= 0 ? "non-negative " : "",
+                         o->type == TP_OPT_INT ? "integer" : "number", value);
+                return -1;
+        }
+        if (v < lo || v > hi) {
+                snprintf(errstr, errstr_size,
+                         "option \"%s\" expects %g..%g, not %s", o->name, lo,
+                         hi, value);
+                return -1;
+        }
+        *out = v;
+        return 0;
+}
+
+/* Stores value in o's field of base. */
+static int tp_opt_assign(struct tp_cfg *cfg, const struct tp_opt *o, char *base,
+                         const char *value, char *errstr, size_t errstr_size)
+{
+        void *field = base + o->off;
+        double v;
+        char err[256];
+
+        if (o->check && o->check(value, err, sizeof(err)) != 0) {
                 snprintf(errstr, errstr_size, "option \"%s\": %s", o->name,
                          err);
                 return -1;
         }
-        for (size_t i = 0; i < TP_ARRAY_LEN(ranges); i++) {
-                if (strcmp(o->name, ranges[i].name) != 0)
-                        continue;
-                v = strtol(value, &end, 10);
-                if (*value && !*end &&
-                    (v < ranges[i].min || v > ranges[i].max)) {
-                        snprintf(errstr, errstr_size,
-                                 "option \"%s\" expects %ld..%ld, not %ld",
-                                 o->name, ranges[i].min, ranges[i].max, v);
-                        return -1;
-                }
+        switch (o->type) {
+        case TP_OPT_STR:
+                free(*(char **)field);
+                *(char **)field = tp_xstrdup(value);
+                return 0;
+        case TP_OPT_LIST: {
+                struct tp_cfg_list *l = field;
+                if (l->phase != cfg->phase)
+                        tp_list_clear(l);
+                l->phase = cfg->phase;
+                l->v = tp_xrealloc(l->v, (l->n + 1) * sizeof(char *));
+                l->v[l->n++] = tp_xstrdup(value);
+                return 0;
         }
-        return 0;
+        case TP_OPT_BOOL:
+                if (tp_parse_bool(value, field) == 0)
+                        return 0;
+                snprintf(errstr, errstr_size,
+                         "option \"%s\" expects true or false, not \"%s\"",
+                         o->name, value);
+                return -1;
+        case TP_OPT_INT:
+        case TP_OPT_NUM:
+                if (tp_opt_number(o, value, &v, errstr, errstr_size) != 0)
+                        return -1;
+                if (o->type == TP_OPT_INT)
+                        *(int *)field = (int)v;
+                else
+                        *(double *)field = v;
+                return 0;
+        }
+        return -1;
 }
 
-static int tp_cfg_kafka(struct tp_cfg *cfg, const char *prop, const char *value)
+static void tp_cfg_kafka(struct tp_cfg *cfg, const char *prop,
+                         const char *value)
 {
         size_t n = cfg->n_kafka + 1;
         cfg->kafka_keys = tp_xrealloc(cfg->kafka_keys, n * sizeof(char *));
@@ -220,70 +247,84 @@ static int tp_cfg_kafka(struct tp_cfg *cfg, const char *prop, const char *value)
         cfg->kafka_keys[cfg->n_kafka] = tp_xstrdup(prop);
         cfg->kafka_values[cfg->n_kafka] = tp_xstrdup(value);
         cfg->n_kafka = n;
-        return 0;
 }
 
 int tp_cfg_set(struct tp_cfg *cfg, const char *name, const char *value,
                char *errstr, size_t errstr_size)
 {
         const struct tp_opt *o;
-        char *end;
-        long v;
+        char *base;
+        int read;
 
-        if (strncmp(name, "kafka.", 6) == 0 && name[6])
-                return tp_cfg_kafka(cfg, name + 6, value);
-        o = tp_opt_find(name);
+        if (strncmp(name, "kafka.", 6) == 0 && name[6]) {
+                if (tp_cfg_groups(cfg) & TP_CFG_KAFKA)
+                        tp_cfg_kafka(cfg, name + 6, value);
+                return 0;
+        }
+        o = tp_opt_lookup(cfg, name, &base, &read);
         if (!o) {
                 snprintf(errstr, errstr_size, "unknown option \"%s\"", name);
                 return -1;
         }
-        if (!tp_opt_read_by(o, cfg->service_mask))
+        if (!read)
                 return 0; /* another service's, in a shared file or env */
-        if (tp_opt_check(o, value, errstr, errstr_size) != 0)
-                return -1;
-        if (o->type == TP_OPT_STR) {
-                char **dst = (char **)((char *)cfg + o->off);
-                free(*dst);
-                *dst = tp_xstrdup(value);
-                return 0;
+        return tp_opt_assign(cfg, o, base, value, errstr, errstr_size);
+}
+
+/* The defaults of a table, whether or not the service reads them (every
+ * string of struct tp_cfg is set). */
+static void tp_opts_defaults(struct tp_cfg *cfg, const struct tp_opt *opts,
+                             size_t n, char *base)
+{
+        char err[256];
+        for (size_t i = 0; i < n; i++)
+                if (opts[i].dflt)
+                        tp_opt_assign(cfg, &opts[i], base, opts[i].dflt, err,
+                                      sizeof(err));
+}
+
+static void tp_cfg_init(struct tp_cfg *cfg, const struct tp_cfg_spec *spec,
+                        const char *default_group)
+{
+        memset(cfg, 0, sizeof(*cfg));
+        cfg->spec = spec;
+        cfg->phase = TP_PHASE_DEFAULT;
+        tp_opts_defaults(cfg, tp_common_opts, TP_ARRAY_LEN(tp_common_opts),
+                         (char *)cfg);
+        if (spec && spec->own_size) {
+                cfg->own = tp_xcalloc(1, spec->own_size);
+                tp_opts_defaults(cfg, spec->own, spec->n_own, cfg->own);
         }
-        if (o->type == TP_OPT_BOOL) {
-                if (tp_parse_bool(value, (int *)((char *)cfg + o->off)) == 0)
-                        return 0;
-                snprintf(errstr, errstr_size,
-                         "option \"%s\" expects true or false, not \"%s\"",
-                         name, value);
-                return -1;
+        if (default_group) {
+                free(cfg->group);
+                cfg->group = tp_xstrdup(default_group);
         }
-        v = strtol(value, &end, 10);
-        if (!*value || *end || v < 0 || v > 1000000000) {
-                snprintf(errstr, errstr_size,
-                         "option \"%s\" expects a non-negative integer, not "
-                         "\"%s\"",
-                         name, value);
-                return -1;
-        }
-        *(int *)((char *)cfg + o->off) = (int)v;
-        return 0;
 }
 
 void tp_cfg_defaults(struct tp_cfg *cfg, const char *default_group)
 {
-        char err[128];
-        memset(cfg, 0, sizeof(*cfg));
-        for (size_t i = 0; i < TP_ARRAY_LEN(tp_opts); i++)
-                if (tp_opts[i].dflt)
-                        tp_cfg_set(cfg, tp_opts[i].name, tp_opts[i].dflt, err,
-                                   sizeof(err));
-        if (default_group)
-                tp_cfg_set(cfg, "group", default_group, err, sizeof(err));
+        tp_cfg_init(cfg, NULL, default_group);
+}
+
+static void tp_opts_release(const struct tp_opt *opts, size_t n, char *base)
+{
+        for (size_t i = 0; base && i < n; i++) {
+                if (opts[i].type == TP_OPT_STR)
+                        free(*(char **)(base + opts[i].off));
+                else if (opts[i].type == TP_OPT_LIST)
+                        tp_list_clear(
+                                (struct tp_cfg_list *)(base + opts[i].off));
+        }
 }
 
 void tp_cfg_release(struct tp_cfg *cfg)
 {
-        for (size_t i = 0; i < TP_ARRAY_LEN(tp_opts); i++)
-                if (tp_opts[i].type == TP_OPT_STR)
-                        free(*(char **)((char *)cfg + tp_opts[i].off));
+        tp_opts_release(tp_common_opts, TP_ARRAY_LEN(tp_common_opts),
+                        (char *)cfg);
+        if (cfg->spec)
+                tp_opts_release(cfg->spec->own, cfg->spec->n_own, cfg->own);
+        free(cfg->own);
+        free(cfg->args);
         for (size_t i = 0; i < cfg->n_kafka; i++) {
                 free(cfg->kafka_keys[i]);
                 free(cfg->kafka_values[i]);
@@ -293,11 +334,20 @@ void tp_cfg_release(struct tp_cfg *cfg)
         memset(cfg, 0, sizeof(*cfg));
 }
 
+/* A file line; "<service>.<option>" is read by that service only. */
 static int tp_cfg_pair(void *ud, char *key, const char *value, int line,
                        char *err, size_t err_size)
 {
+        struct tp_cfg *cfg = ud;
+        char *dot = strchr(key, '.');
         (void)line;
-        return tp_cfg_set(ud, key, value, err, err_size);
+        if (strncmp(key, "tthc-", 5) == 0 && dot) {
+                *dot = '\0';
+                if (!cfg->spec || strcmp(key, cfg->spec->service) != 0)
+                        return 0;
+                key = dot + 1;
+        }
+        return tp_cfg_set(cfg, key, value, err, err_size);
 }
 
 int tp_cfg_parse_text(struct tp_cfg *cfg, const char *text, const char *origin,
@@ -317,38 +367,48 @@ static void tp_env_name(const char *opt, char *buf, size_t size)
         buf[n] = '\0';
 }
 
-static int tp_cfg_env(struct tp_cfg *cfg, char *errstr, size_t errstr_size)
+/* TTHC_NAME or, without it, the file TTHC_NAME_FILE names. */
+static int tp_cfg_env_one(struct tp_cfg *cfg, const struct tp_opt *o,
+                          char *base, char *errstr, size_t errstr_size)
 {
         char env[64], envf[72], err[512];
-        for (size_t i = 0; i < TP_ARRAY_LEN(tp_opts); i++) {
-                const char *v, *path;
-                char *file = NULL;
-                int rc;
-                tp_env_name(tp_opts[i].name, env, sizeof(env));
-                snprintf(envf, sizeof(envf), "%s_FILE", env);
-                v = getenv(env);
-                path = getenv(envf);
-                if (!v && path) {
-                        file = tp_read_file(path, 65536, NULL, err,
-                                            sizeof(err));
-                        if (!file) {
-                                snprintf(errstr, errstr_size, "%s: %s", envf,
-                                         err);
-                                return -1;
-                        }
-                        v = tp_chomp(file);
-                }
-                rc = v ? tp_cfg_set(cfg, tp_opts[i].name, v, err, sizeof(err))
-                       : 0;
-                free(file);
-                if (rc != 0) {
-                        snprintf(errstr, errstr_size, "%s: %s", env, err);
+        const char *v, *path;
+        char *file = NULL;
+        int rc;
+
+        tp_env_name(o->name, env, sizeof(env));
+        snprintf(envf, sizeof(envf), "%s_FILE", env);
+        v = getenv(env);
+        path = getenv(envf);
+        if (!v && path) {
+                file = tp_read_file(path, 65536, NULL, err, sizeof(err));
+                if (!file) {
+                        snprintf(errstr, errstr_size, "%s: %s", envf, err);
                         return -1;
                 }
+                v = tp_chomp(file);
         }
-        return 0;
+        rc = v ? tp_opt_assign(cfg, o, base, v, err, sizeof(err)) : 0;
+        free(file);
+        if (rc != 0)
+                snprintf(errstr, errstr_size, "%s: %s", env, err);
+        return rc;
 }
 
+static int tp_cfg_env(struct tp_cfg *cfg, char *errstr, size_t errstr_size)
+{
+        const struct tp_cfg_spec *spec = cfg->spec;
+        for (size_t i = 0; i < TP_ARRAY_LEN(tp_common_opts); i++)
+                if ((tp_common_opts[i].group & tp_cfg_groups(cfg)) &&
+                    tp_cfg_env_one(cfg, &tp_common_opts[i], (char *)cfg, errstr,
+                                   errstr_size) != 0)
+                        return -1;
+        for (size_t i = 0; spec && i < spec->n_own; i++)
+                if (tp_cfg_env_one(cfg, &spec->own[i], cfg->own, errstr,
+                                   errstr_size) != 0)
+                        return -1;
+        return 0;
+}
 /* "TTHC_KAFKA_SASL_PASSWORD" -> "kafka.sasl.password" (librdkafka's
  * property names have dots, never underscores). */
 static void tp_env_kafka_prop(const char *rest, size_t len, char *buf,
@@ -435,15 +495,23 @@ static int tp_cfg_file(struct tp_cfg *cfg, const char *path, char *errstr,
         return rc;
 }
 
-/* Flags: --name value, --name=value, bare --bool-flag. */
+/* Flags: --name value, --name=value, bare --bool-flag; positional
+ * arguments when the service takes them. */
 static int tp_cfg_argv(struct tp_cfg *cfg, int argc, char **argv, char *errstr,
                        size_t errstr_size)
 {
+        const struct tp_cfg_spec *spec = cfg->spec;
+        cfg->args = tp_xcalloc((size_t)argc + 1, sizeof(char *));
         for (int i = 1; i < argc; i++) {
-                char name[128];
+                char name[128], *base = NULL;
                 const char *arg = argv[i], *eq, *val;
                 const struct tp_opt *o;
+                int read = 0, is_kafka;
                 if (strncmp(arg, "--", 2) != 0) {
+                        if (spec && spec->args) {
+                                cfg->args[cfg->n_args++] = argv[i];
+                                continue;
+                        }
                         snprintf(errstr, errstr_size,
                                  "unexpected argument \"%s\"", arg);
                         return -1;
@@ -452,13 +520,16 @@ static int tp_cfg_argv(struct tp_cfg *cfg, int argc, char **argv, char *errstr,
                 eq = strchr(arg, '=');
                 tp_strlcpy(name, arg,
                            eq ? (size_t)(eq - arg) + 1 : sizeof(name));
-                o = tp_opt_find(name);
-                if ((!o || !tp_opt_read_by(o, cfg->service_mask)) &&
-                    strncmp(name, "kafka.", 6) != 0 &&
-                    strcmp(name, "config") != 0) {
+                o = tp_opt_lookup(cfg, name, &base, &read);
+                is_kafka = strncmp(name, "kafka.", 6) == 0 && name[6];
+                if (is_kafka)
+                        read = (tp_cfg_groups(cfg) & TP_CFG_KAFKA) != 0;
+                if (!read && strcmp(name, "config") != 0) {
                         snprintf(errstr, errstr_size,
                                  "%s option --%s (try --help)",
-                                 o ? "not this service's" : "unknown", name);
+                                 o || is_kafka ? "not this service's"
+                                               : "unknown",
+                                 name);
                         return -1;
                 }
                 if (eq) {
@@ -474,60 +545,72 @@ static int tp_cfg_argv(struct tp_cfg *cfg, int argc, char **argv, char *errstr,
                 }
                 if (strcmp(name, "config") == 0)
                         continue;
-                if (tp_cfg_set(cfg, name, val, errstr, errstr_size) != 0)
+                if (is_kafka)
+                        tp_cfg_kafka(cfg, name + 6, val);
+                else if (tp_opt_assign(cfg, o, base, val, errstr,
+                                       errstr_size) != 0)
                         return -1;
         }
         return 0;
 }
 
-void tp_cfg_print_help(const char *service, const char *summary)
+static void tp_help_opt(const struct tp_opt *o)
 {
-        char env[64];
-        printf("Usage: %s [OPTIONS]\n%s\n\nOptions (flag, environment "
-               "variable, default):\n",
-               service, summary);
-        printf("  --config FILE          TTHC_CONFIG   \"key = value\" "
-               "lines; kafka.<prop> = v goes to librdkafka\n");
-        unsigned mask = tp_service_mask(service);
-        for (size_t i = 0; i < TP_ARRAY_LEN(tp_opts); i++) {
-                if (!tp_opt_read_by(&tp_opts[i], mask))
-                        continue;
-                tp_env_name(tp_opts[i].name, env, sizeof(env));
-                printf("  --%-20s %-22s %s%s%s%s\n", tp_opts[i].name, env,
-                       tp_opts[i].help, tp_opts[i].dflt ? " [" : "",
-                       tp_opts[i].dflt ? tp_opts[i].dflt : "",
-                       tp_opts[i].dflt ? "]" : "");
-        }
-        printf("  --kafka.<prop>=VALUE   any librdkafka property\n"
-               "  --help, --version\n\nEvery variable X also reads X_FILE "
-               "(a file holding the value) for secrets.\n"
-               "TTHC_KAFKA_<PROP> (dots as underscores, e.g. "
-               "TTHC_KAFKA_SASL_PASSWORD_FILE) sets kafka.<prop>.\n");
+        char env[64], flag[64];
+        tp_env_name(o->name, env, sizeof(env));
+        snprintf(flag, sizeof(flag), "%s%s", o->name,
+                 o->type == TP_OPT_LIST ? " ..." : "");
+        printf("  --%-20s %-22s %s%s%s%s%s\n", flag, env, o->help,
+               o->type == TP_OPT_LIST ? " (repeatable)" : "",
+               o->dflt ? " [" : "", o->dflt ? o->dflt : "", o->dflt ? "]" : "");
 }
 
-enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg, const char *service,
-                               const char *default_group, int argc, char **argv,
-                               char *errstr, size_t errstr_size)
+void tp_cfg_print_help(const struct tp_cfg_spec *spec)
+{
+        printf("Usage: %s [OPTIONS]%s%s\n%s\n\nOptions (flag, environment "
+               "variable, default):\n",
+               spec->service, spec->args ? " " : "",
+               spec->args ? spec->args : "", spec->summary);
+        printf("  --config FILE          TTHC_CONFIG            \"key = "
+               "value\" lines (\"%s.<option>\" read by it alone)\n",
+               spec->service);
+        for (size_t i = 0; i < TP_ARRAY_LEN(tp_common_opts); i++)
+                if (tp_common_opts[i].group & spec->groups)
+                        tp_help_opt(&tp_common_opts[i]);
+        for (size_t i = 0; i < spec->n_own; i++)
+                tp_help_opt(&spec->own[i]);
+        if (spec->groups & TP_CFG_KAFKA)
+                printf("  --kafka.<prop>=VALUE   any librdkafka property; "
+                       "TTHC_KAFKA_<PROP> (dots as underscores)\n");
+        printf("  --help, --version\n\nEvery variable X also reads X_FILE "
+               "(a file holding the value) for secrets.\n");
+}
+
+enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg,
+                               const struct tp_cfg_spec *spec, int argc,
+                               char **argv, char *errstr, size_t errstr_size)
 {
         const char *file;
         /* First, so that the caller may release cfg on every result. */
-        tp_cfg_defaults(cfg, default_group);
-        cfg->service_mask = tp_service_mask(service);
+        tp_cfg_init(cfg, spec, spec->service);
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--help") == 0 ||
                     strcmp(argv[i], "-h") == 0)
                         return TP_CFG_HELP;
                 if (strcmp(argv[i], "--version") == 0) {
-                        printf("%s %s\n", service, TTHC_VERSION);
+                        printf("%s %s\n", spec->service, TTHC_VERSION);
                         return TP_CFG_EXIT;
                 }
         }
+        cfg->phase = TP_PHASE_FILE;
         file = tp_find_config(argc, argv);
         if (file && tp_cfg_file(cfg, file, errstr, errstr_size) != 0)
                 return TP_CFG_ERROR;
+        cfg->phase = TP_PHASE_ENV;
         if (tp_cfg_env(cfg, errstr, errstr_size) != 0 ||
             tp_cfg_env_kafka(cfg, errstr, errstr_size) != 0)
                 return TP_CFG_ERROR;
+        cfg->phase = TP_PHASE_FLAGS;
         if (tp_cfg_argv(cfg, argc, argv, errstr, errstr_size) != 0)
                 return TP_CFG_ERROR;
         if (!cfg->reader_schema) {

@@ -334,10 +334,19 @@ static void tp_consumer_assign(struct tp_consumer *c,
         c->paused = 0;
 }
 
+/* The handler's end of a batch: committed, or abandoned (0). */
+static void tp_consumer_done(struct tp_consumer *c, int committed)
+{
+        if (c->h.done)
+                c->h.done(c->h.ctx, &c->batch, committed);
+        if (c->h.after)
+                c->h.after(c->h.after_ctx, committed);
+}
+
 static void tp_consumer_revoke(struct tp_consumer *c)
 {
-        if (c->batch.n > 0 && c->h.done)
-                c->h.done(c->h.ctx, &c->batch, 0);
+        if (c->batch.n > 0)
+                tp_consumer_done(c, 0);
         tp_batch_reset(&c->batch);
         c->batch.epoch++;
         tp_assigned_clear(c);
@@ -519,6 +528,11 @@ void tp_consumer_set_handler(struct tp_consumer *c,
                              const struct tp_handler *handler)
 {
         c->h = *handler;
+}
+
+const struct tp_cfg *tp_consumer_cfg(const struct tp_consumer *c)
+{
+        return c->cfg;
 }
 
 PGconn *tp_consumer_pg(struct tp_consumer *c)
@@ -939,8 +953,7 @@ static void tp_consumer_committed(struct tp_consumer *c)
         }
         /* The handler first, so its own figures are current once the
          * consumer's metrics say the batch is committed. */
-        if (c->h.done)
-                c->h.done(c->h.ctx, &c->batch, 1);
+        tp_consumer_done(c, 1);
         c->stats.messages += c->batch.n;
         c->stats.batches++;
         c->stats.last_commit_ms = tp_now_ms();
@@ -981,8 +994,7 @@ static void tp_consumer_refence(struct tp_consumer *c, const char *why)
         tp_log_warn("batch not committed, offsets moved by another instance "
                     "(%s): reloading stored offsets",
                     why);
-        if (c->h.done)
-                c->h.done(c->h.ctx, &c->batch, 0);
+        tp_consumer_done(c, 0);
         tp_batch_reset(&c->batch);
         c->batch.epoch++;
         for (size_t i = 0; i < c->n_as; i++) {

@@ -93,6 +93,10 @@ struct tp_handler {
         /* Optional: after the transaction (committed = 1) or when the
          * batch is abandoned (0). */
         void (*done)(void *ctx, struct tp_batch *b, int committed);
+        /* Optional: after done, with its own context: the service's
+         * observer of the handler (metrics, wake-ups). */
+        void *after_ctx;
+        void (*after)(void *after_ctx, int committed);
 };
 
 struct tp_consumer_stats {
@@ -125,6 +129,8 @@ void tp_consumer_destroy(struct tp_consumer *c);
 void tp_consumer_set_handler(struct tp_consumer *c,
                              const struct tp_handler *handler);
 
+/* The configuration it was built with (the caller's). */
+const struct tp_cfg *tp_consumer_cfg(const struct tp_consumer *c);
 PGconn *tp_consumer_pg(struct tp_consumer *c);
 rd_kafka_t *tp_consumer_rk(struct tp_consumer *c);
 const struct tp_consumer_stats *tp_consumer_stats(struct tp_consumer *c);

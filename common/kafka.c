@@ -86,8 +86,8 @@ int tp_kafka_skipped(enum tp_kafka_role role, const char *prop)
                            TP_ARRAY_LEN(tp_kafka_producer_only), prop);
 }
 
-static void tp_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
-                            const char *buf)
+void tp_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                     const char *buf)
 {
         (void)rk;
         tp_log(level <= 3   ? TP_LOG_ERROR

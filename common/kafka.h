@@ -63,4 +63,10 @@ rd_kafka_t *tp_kafka_new(const struct tp_kafka_opts *o, char *errstr,
  * and would be skipped for role. */
 int tp_kafka_skipped(enum tp_kafka_role role, const char *prop);
 
+/* librdkafka's log callback into common/log (syslog levels mapped),
+ * which tp_kafka_new sets; for the raw handles (tthc-broker's mock
+ * cluster) that must log as the rest. */
+void tp_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                     const char *buf);
+
 #endif

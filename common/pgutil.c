@@ -424,6 +424,19 @@ void tp_pgarray_end(struct tp_copybuf *cb)
         cb->buf.data[cb->buf.len] = '\0';
 }
 
+int tp_pg_exec_array(PGconn *conn, const char *sql, struct tp_copybuf *arr,
+                     const char *what, char *errstr, size_t errstr_size)
+{
+        const char *params[1];
+        int rc;
+        tp_pgarray_end(arr);
+        params[0] = arr->buf.data;
+        rc = tp_pg_exec_params(conn, sql, 1, params, PGRES_COMMAND_OK, what,
+                               errstr, errstr_size);
+        tp_copybuf_release(arr);
+        return rc;
+}
+
 int tp_copybuf_send(PGconn *conn, const char *copy_sql,
                     const struct tp_copybuf *cb, char *errstr,
                     size_t errstr_size)

@@ -90,6 +90,12 @@ void tp_copybuf_end_row(struct tp_copybuf *cb);
 void tp_pgarray_add(struct tp_copybuf *cb, const char *s, int first);
 void tp_pgarray_end(struct tp_copybuf *cb);
 
+/* Ends the array built in arr (tp_pgarray_add), runs sql with it as $1
+ * (e.g. "UPDATE ... WHERE id = ANY ($1::bigint[])"), expects a command,
+ * and releases arr. Returns 0, or -1 with errstr ("<what>: ..."). */
+int tp_pg_exec_array(PGconn *conn, const char *sql, struct tp_copybuf *arr,
+                     const char *what, char *errstr, size_t errstr_size);
+
 /* Sends the buffer with "COPY ... FROM STDIN" (copy_sql). */
 int tp_copybuf_send(PGconn *conn, const char *copy_sql,
                     const struct tp_copybuf *cb, char *errstr,

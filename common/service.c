@@ -20,7 +20,7 @@ static void tp_service_on_signal(int sig)
 /* sigaction, not signal(): under _POSIX_C_SOURCE signal() has System V
  * semantics (the handler resets on delivery), and a second SIGHUP or
  * SIGTERM would kill the process. */
-static void tp_service_signals(void)
+void tp_service_signals(void)
 {
         struct sigaction sa;
         memset(&sa, 0, sizeof(sa));
@@ -52,38 +52,37 @@ static int tp_service_logging(const char *service, const struct tp_cfg *cfg)
         return 0;
 }
 
-int tp_service_start(const char *service, const char *summary, int argc,
-                     char **argv, struct tp_cfg *cfg, int *exit_code)
+int tp_service_start(const struct tp_cfg_spec *spec, int argc, char **argv,
+                     struct tp_cfg *cfg, int *exit_code)
 {
         char err[1024];
-        enum tp_cfg_result cr = tp_cfg_load(cfg, service, service, argc, argv,
-                                            err, sizeof(err));
+        enum tp_cfg_result cr =
+                tp_cfg_load(cfg, spec, argc, argv, err, sizeof(err));
         *exit_code = 0;
         if (cr == TP_CFG_HELP)
-                tp_cfg_print_help(service, summary);
+                tp_cfg_print_help(spec);
         if (cr == TP_CFG_ERROR) {
-                fprintf(stderr, "%s: %s\n", service, err);
+                fprintf(stderr, "%s: %s\n", spec->service, err);
                 *exit_code = 2;
         }
         if (cr != TP_CFG_OK)
                 return 0;
-        if (tp_service_logging(service, cfg) != 0) {
+        if (tp_service_logging(spec->service, cfg) != 0) {
                 *exit_code = 2;
                 return 0;
         }
-        tp_service_signals();
         return 1;
 }
 
 int tp_service_reload(const struct tp_service *svc, struct tp_cfg *fresh)
 {
         char err[1024];
-        if (tp_cfg_load(fresh, svc->name, svc->name, svc->argc, svc->argv, err,
+        if (tp_cfg_load(fresh, svc->spec, svc->argc, svc->argv, err,
                         sizeof(err)) != TP_CFG_OK) {
                 tp_log_error("SIGHUP: configuration not reloaded: %s", err);
                 return -1;
         }
-        if (tp_service_logging(svc->name, fresh) != 0) {
+        if (tp_service_logging(svc->spec->service, fresh) != 0) {
                 tp_log_error("SIGHUP: configuration not reloaded: bad log "
                              "level or format");
                 return -1;
@@ -121,8 +120,10 @@ struct tp_consumer *tp_service_consumer(const struct tp_cfg *cfg,
                                         const struct tp_handler *h)
 {
         char err[1024];
-        struct tp_consumer *c =
-                tp_consumer_new(cfg, service, h, err, sizeof(err));
+        struct tp_consumer *c;
+
+        tp_service_signals();
+        c = tp_consumer_new(cfg, service, h, err, sizeof(err));
         if (!c || (cfg->http_port > 0 &&
                    tp_consumer_serve_http(c, cfg, err, sizeof(err)) != 0)) {
                 tp_log_error("could not start: %s", err);
@@ -136,6 +137,21 @@ fail:
         return NULL;
 }
 
+int tp_service_run(struct tp_consumer *c, struct tp_service *svc,
+                   void (*reload)(void *ctx), void *reload_ctx,
+                   const char *note)
+{
+        const struct tp_cfg *cfg = tp_consumer_cfg(c);
+        if (!reload) {
+                reload = tp_service_reload_cb;
+                reload_ctx = svc;
+        }
+        tp_consumer_set_reload(c, &tp_service_hup, reload, reload_ctx);
+        tp_log_info("consuming %s as group %s%s", cfg->topics, cfg->group,
+                    note);
+        return tp_consumer_run(c, &tp_service_stop) == 0 ? 0 : 1;
+}
+
 void tp_service_log_store(const struct tp_store *store)
 {
         const struct tp_store_stats *st = tp_store_stats(store);
@@ -147,4 +163,37 @@ void tp_service_log_store(const struct tp_store *store)
                     (unsigned long long)st->misses,
                     (unsigned long long)st->evicted,
                     (unsigned long long)st->dropped);
+}
+
+int tp_service_main(const struct tp_service_def *def, int argc, char **argv)
+{
+        struct tp_cfg cfg;
+        struct tp_service svc = {def->spec, argc, argv};
+        struct tp_handler h = def->handler;
+        struct tp_consumer *c = NULL;
+        void *ctx = NULL;
+        char err[1024];
+        int rc = 1;
+
+        if (!tp_service_start(def->spec, argc, argv, &cfg, &rc))
+                goto out;
+        rc = 1;
+        c = tp_service_consumer(&cfg, def->spec->service, &h);
+        if (!c)
+                goto out;
+        ctx = def->build(c, &cfg, err, sizeof(err));
+        if (!ctx) {
+                tp_log_error("could not start: %s", err);
+                goto out;
+        }
+        h.ctx = ctx;
+        tp_consumer_set_handler(c, &h);
+        rc = tp_service_run(c, &svc, NULL, NULL, "");
+        def->report(ctx);
+out:
+        tp_consumer_destroy(c);
+        if (ctx)
+                def->destroy(ctx);
+        tp_cfg_release(&cfg);
+        return rc;
 }

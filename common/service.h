@@ -20,17 +20,22 @@ extern volatile sig_atomic_t tp_service_hup;
 
 /* What a service needs to read its configuration again. */
 struct tp_service {
-        const char *name;
+        const struct tp_cfg_spec *spec;
         int argc;
         char **argv;
 };
 
-/* Loads cfg for service (default group = service) and prepares logging
- * and signals. Returns 1 to go on; 0 when the process should exit now
- * with *exit_code (0 after --help/--version, 2 on a usage error). cfg is
- * always initialised: release it in every case. */
-int tp_service_start(const char *service, const char *summary, int argc,
-                     char **argv, struct tp_cfg *cfg, int *exit_code);
+/* Loads cfg for spec (tp_cfg_load) and prepares logging.
+ * Every binary starts here. Returns 1 to go on; 0 when the process
+ * should exit now with *exit_code (0 after --help/--version, 2 on a usage
+ * error). cfg is always initialised: release it in every case. */
+int tp_service_start(const struct tp_cfg_spec *spec, int argc, char **argv,
+                     struct tp_cfg *cfg, int *exit_code);
+
+/* SIGTERM and SIGINT set tp_service_stop, SIGHUP tp_service_hup, for a
+ * process that stops cleanly (tp_service_consumer installs them; a
+ * one-shot command keeps the default: it dies). */
+void tp_service_signals(void);
 
 /* Reads the configuration again (file, environment, flags, as at start)
  * into *fresh and applies the log level and format. Returns 0 (the caller
@@ -46,10 +51,38 @@ void tp_service_reload_cb(void *ctx);
  * Returns 0, or -1 after logging why. */
 int tp_service_migrate(const struct tp_cfg *cfg, PGconn *conn);
 
+/* Runs consumer c until SIGTERM/SIGINT or --exit-when-idle: SIGHUP calls
+ * reload(reload_ctx) between batches (NULL: tp_service_reload_cb, the log
+ * settings of svc); logs what it consumes (+ note). Returns the exit code
+ * (0 clean, 1 failure). */
+int tp_service_run(struct tp_consumer *c, struct tp_service *svc,
+                   void (*reload)(void *ctx), void *reload_ctx,
+                   const char *note);
+
+/* A consumer service whose handler needs nothing around it but its own
+ * state: tthc-ingest and tthc-route. */
+struct tp_service_def {
+        const struct tp_cfg_spec *spec;
+        /* the handler's callbacks; its ctx comes from build */
+        struct tp_handler handler;
+        /* builds the handler's state once the consumer exists; NULL with
+         * errstr on failure */
+        void *(*build)(struct tp_consumer *c, const struct tp_cfg *cfg,
+                       char *errstr, size_t errstr_size);
+        void (*report)(const void *ctx); /* at exit, after the run */
+        void (*destroy)(void *ctx);
+};
+
+/* The whole main() of such a service: tp_service_start, the consumer,
+ * build, tp_service_run, report, and the cleanup. Returns the exit
+ * code. */
+int tp_service_main(const struct tp_service_def *def, int argc, char **argv);
+
 /* Logs (info) a state store's residency and counters, at exit. */
 void tp_service_log_store(const struct tp_store *store);
 
-/* The consumer of a service: built with handler h (tp_consumer_new),
+/* The consumer of a service: signals installed (tp_service_signals),
+ * built with handler h (tp_consumer_new),
  * serving /metrics, /healthz and /readyz when cfg->http_port is set, the
  * database migrated when cfg->migrate. Returns NULL after logging why
  * ("could not start: ..."). */

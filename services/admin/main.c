@@ -13,6 +13,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "pgutil.h"
+#include "service.h"
 #include "util.h"
 
 #include <librdkafka/rdkafka.h>
@@ -20,10 +21,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* tthc-admin's own options (cfg->own): redrive's filters. */
 struct tp_redrive_opts {
-        const char *reason;
-        const char *ids;
-        const char *limit;
+        char *reason; /* NULL: every reason */
+        char *ids;    /* comma-separated ids; NULL: every one */
+        char *limit;  /* NULL: up to 1,000,000 */
+};
+
+static int tp_check_limit(const char *value, char *err, size_t err_size)
+{
+        char *end;
+        long n = strtol(value, &end, 10);
+        if (*value && !*end && n >= 1)
+                return 0;
+        snprintf(err, err_size, "expects a positive integer, not \"%s\"",
+                 value);
+        return -1;
+}
+
+static const struct tp_opt tp_admin_own[] = {
+        {"reason", TP_OPT_STR, NULL, offsetof(struct tp_redrive_opts, reason),
+         "redrive: only dead letters with this reason code", 0, 0, NULL, 0},
+        {"ids", TP_OPT_STR, NULL, offsetof(struct tp_redrive_opts, ids),
+         "redrive: only these ids (1,2,3)", 0, 0, NULL, 0},
+        {"limit", TP_OPT_STR, NULL, offsetof(struct tp_redrive_opts, limit),
+         "redrive: at most this many", 0, 0, tp_check_limit, 0},
+};
+
+static const struct tp_cfg_spec tp_admin_spec = {
+        .service = "tthc-admin",
+        .summary = "Operations commands:\n"
+                   "  migrate   apply schemas/sql migrations and load "
+                   "reference data\n"
+                   "  redrive   republish dead letters to their original "
+                   "partition (after the cause\n"
+                   "            is fixed) and mark them redriven",
+        .args = "migrate|redrive",
+        .groups = TP_CFG_LOG | TP_CFG_KAFKA | TP_CFG_PG | TP_CFG_REFERENCE,
+        .own = tp_admin_own,
+        .n_own = TP_ARRAY_LEN(tp_admin_own),
+        .own_size = sizeof(struct tp_redrive_opts),
 };
 
 static int tp_cmd_migrate(const struct tp_cfg *cfg)
@@ -107,26 +144,22 @@ static int tp_redrive_send(rd_kafka_t *rk, PGresult *res)
 static int tp_redrive_mark(PGconn *conn, PGresult *res)
 {
         struct tp_copybuf ids;
-        const char *params[1];
         char err[512];
         int rc;
 
         tp_copybuf_init(&ids);
         for (int r = 0; r < PQntuples(res); r++)
                 tp_pgarray_add(&ids, PQgetvalue(res, r, 0), r == 0);
-        tp_pgarray_end(&ids);
-        params[0] = ids.buf.data;
-        rc = tp_pg_exec_params(conn,
-                               "UPDATE tthc.rejected_messages SET "
-                               "redriven_at = now() WHERE id = ANY "
-                               "($1::bigint[])",
-                               1, params, PGRES_COMMAND_OK,
-                               "republished, but could not mark them "
-                               "redriven",
-                               err, sizeof(err));
+        rc = tp_pg_exec_array(conn,
+                              "UPDATE tthc.rejected_messages SET "
+                              "redriven_at = now() WHERE id = ANY "
+                              "($1::bigint[])",
+                              &ids,
+                              "republished, but could not mark them "
+                              "redriven",
+                              err, sizeof(err));
         if (rc != 0)
                 fprintf(stderr, "tthc-admin: %s\n", err);
-        tp_copybuf_release(&ids);
         return rc;
 }
 
@@ -175,67 +208,24 @@ out:
         return rc;
 }
 
-/* Takes the redrive flags out of argv (the rest goes to tp_cfg). */
-static int tp_take_flags(int *argc, char **argv, struct tp_redrive_opts *o)
-{
-        int j = 1;
-        for (int i = 1; i < *argc; i++) {
-                const char **dst = NULL;
-                if (strcmp(argv[i], "--reason") == 0)
-                        dst = &o->reason;
-                else if (strcmp(argv[i], "--ids") == 0)
-                        dst = &o->ids;
-                else if (strcmp(argv[i], "--limit") == 0)
-                        dst = &o->limit;
-                if (dst) {
-                        if (i + 1 >= *argc)
-                                return -1;
-                        *dst = argv[++i];
-                        continue;
-                }
-                argv[j++] = argv[i];
-        }
-        *argc = j;
-        return 0;
-}
-
 int main(int argc, char **argv)
 {
         struct tp_cfg cfg;
-        struct tp_redrive_opts o = {NULL, NULL, NULL};
-        char err[1024];
-        const char *cmd = argc > 1 ? argv[1] : "";
-        enum tp_cfg_result cr;
+        const char *cmd;
         int rc = 2;
 
-        if (strcmp(cmd, "migrate") != 0 && strcmp(cmd, "redrive") != 0) {
-                fprintf(stderr,
-                        "usage: tthc-admin migrate|redrive [options]\n"
-                        "  migrate   apply schemas/sql migrations and load "
-                        "reference data\n"
-                        "  redrive   [--reason R] [--ids 1,2] [--limit N] "
-                        "republish dead letters\n"
-                        "  (tthc-admin migrate --help lists the options)\n");
-                return strcmp(cmd, "--help") == 0 ? 0 : 2;
-        }
-        argv[1] = argv[0];
-        argc--;
-        argv++;
-        if (tp_take_flags(&argc, argv, &o) != 0) {
-                fprintf(stderr, "tthc-admin: an option needs a value\n");
-                return 2;
-        }
-        cr = tp_cfg_load(&cfg, "tthc-admin", "tthc-admin", argc, argv, err,
-                         sizeof(err));
-        if (cr == TP_CFG_HELP)
-                tp_cfg_print_help("tthc-admin", "Operations commands.");
-        if (cr == TP_CFG_ERROR)
-                fprintf(stderr, "tthc-admin: %s\n", err);
-        if (cr == TP_CFG_OK)
-                rc = strcmp(cmd, "migrate") == 0 ? tp_cmd_migrate(&cfg)
-                                                 : tp_cmd_redrive(&cfg, &o);
-        else if (cr != TP_CFG_ERROR)
-                rc = 0;
+        if (!tp_service_start(&tp_admin_spec, argc, argv, &cfg, &rc))
+                goto out;
+        cmd = cfg.n_args == 1 ? cfg.args[0] : "";
+        if (strcmp(cmd, "migrate") == 0)
+                rc = tp_cmd_migrate(&cfg);
+        else if (strcmp(cmd, "redrive") == 0)
+                rc = tp_cmd_redrive(&cfg, cfg.own);
+        else
+                fprintf(stderr, "usage: tthc-admin [OPTIONS] "
+                                "migrate|redrive (--help lists the "
+                                "options)\n");
+out:
         tp_cfg_release(&cfg);
         return rc;
 }

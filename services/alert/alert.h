@@ -16,6 +16,12 @@
 #include "eval.h"
 #include "rules.h"
 
+/* tthc-alert's own options (cfg->own; the table is in main.c). */
+struct tp_alert_opts {
+        char *rules;        /* rules file ("": the defaults) */
+        char *alertmanager; /* base URL ("": no Alertmanager) */
+};
+
 struct tp_alert_counts {
         uint64_t events;      /* applied */
         uint64_t duplicates;  /* skipped: seq already applied */

@@ -226,6 +226,28 @@ enum tp_change tp_alert_step(enum tp_rule rule, const struct tp_rule_params *p,
         return TP_CHANGE_NONE;
 }
 
+double tp_alert_feed_hours(const struct tp_workcal *cal,
+                           const struct tp_rules *rules, int64_t last,
+                           int64_t now)
+{
+        return (double)tp_workcal_office_ms(
+                       rules->office_every_day ? NULL : cal, last, now,
+                       rules->office_start_hour, rules->office_end_hour) /
+               (double)TP_HOUR_MS;
+}
+
+enum tp_change tp_alert_feed_step(const struct tp_rule_params *p,
+                                  enum tp_sev cur, double hours, int caught_up,
+                                  int message_since, enum tp_sev *next)
+{
+        if (cur != TP_SEV_NONE && message_since) {
+                *next = TP_SEV_NONE;
+                return TP_CHANGE_RESOLVED;
+        }
+        return tp_alert_step(TP_RULE_PROVINCE_FEED_STALE, p, cur, hours,
+                             caught_up, 1, next);
+}
+
 double tp_alert_threshold(const struct tp_rule_params *p, enum tp_sev sev)
 {
         return sev == TP_SEV_CRITICAL  ? p->critical

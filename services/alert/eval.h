@@ -96,6 +96,20 @@ enum tp_change tp_alert_step(enum tp_rule rule, const struct tp_rule_params *p,
                              enum tp_sev cur, double value, int can_fire,
                              int can_judge, enum tp_sev *next);
 
+/* province_feed_stale, the one rule on wall time, through the same
+ * state machine. Its value: office hours (rules' office.* keys, working
+ * days of cal) between the province's last message and now, the clock
+ * the caller passes (wall time in the sinks, any time in tests). */
+double tp_alert_feed_hours(const struct tp_workcal *cal,
+                           const struct tp_rules *rules, int64_t last,
+                           int64_t now);
+/* One evaluation: a message since the episode opened (message_since)
+ * resolves it; otherwise tp_alert_step on hours, firing only when every
+ * partition of the province is caught up (so never during a replay). */
+enum tp_change tp_alert_feed_step(const struct tp_rule_params *p,
+                                  enum tp_sev cur, double hours, int caught_up,
+                                  int message_since, enum tp_sev *next);
+
 /* The threshold reported for a severity (resolve for TP_SEV_NONE). */
 double tp_alert_threshold(const struct tp_rule_params *p, enum tp_sev sev);
 const char *tp_sev_name(enum tp_sev sev); /* "warning", "critical" */

@@ -1,5 +1,7 @@
 /* feed_stale.c - province_feed_stale, the one wall-clock rule (see
- * sinks_int.h and docs/alerts.md). */
+ * sinks_int.h and docs/alerts.md): reads each province's feed, lets the
+ * evaluator decide (tp_alert_feed_step, eval.c, with wall time as its
+ * clock) and records the changes. */
 #include "sinks_int.h"
 
 int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
@@ -35,31 +37,18 @@ int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 int64_t started = tp_pg_col_ts(res, r, 5);
                 int64_t seen = tp_pg_col_ts(res, r, 6);
                 double hours;
-                enum tp_sev next = TP_SEV_NONE;
-                enum tp_change ch = TP_CHANGE_NONE;
-                char nid[37], *details, buf[64];
+                enum tp_sev next, sev;
+                enum tp_change ch;
+                char nid[37], *details;
                 json_t *j;
 
                 if (last == TP_TS_NONE)
                         continue;
-                hours = (double)tp_workcal_office_ms(
-                                s->rules.office_every_day ? NULL : &s->cal,
-                                last, now, s->rules.office_start_hour,
-                                s->rules.office_end_hour) /
-                        (double)TP_HOUR_MS;
-                if (id && (last > seen || !p->enabled)) {
-                        ch = TP_CHANGE_RESOLVED;
-                } else if (id && cur == TP_SEV_WARNING &&
-                           hours >= p->critical) {
-                        ch = TP_CHANGE_CHANGED;
-                        next = TP_SEV_CRITICAL;
-                } else if (!id && p->enabled && caught_up &&
-                           hours >= p->warning) {
-                        ch = TP_CHANGE_FIRED;
-                        next = hours >= p->critical ? TP_SEV_CRITICAL
-                                                    : TP_SEV_WARNING;
+                hours = tp_alert_feed_hours(&s->cal, &s->rules, last, now);
+                ch = tp_alert_feed_step(p, (enum tp_sev)cur, hours, caught_up,
+                                        id && last > seen, &next);
+                if (ch == TP_CHANGE_FIRED)
                         started = now;
-                }
                 if (ch == TP_CHANGE_NONE)
                         continue;
                 if (id)
@@ -68,29 +57,24 @@ int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
                         tp_alert_episode_id(prov, NULL,
                                             TP_RULE_PROVINCE_FEED_STALE,
                                             started, nid);
+                sev = next == TP_SEV_NONE ? (enum tp_sev)cur : next;
                 details = tp_alert_details_json(
-                        prov, NULL, TP_RULE_PROVINCE_FEED_STALE,
-                        next == TP_SEV_NONE ? (enum tp_sev)cur : next, ch,
-                        hours,
-                        tp_alert_threshold(p, next == TP_SEV_NONE ? TP_SEV_NONE
-                                                                  : next),
-                        now, NULL, ch == TP_CHANGE_RESOLVED ? "cleared" : NULL);
+                        prov, NULL, TP_RULE_PROVINCE_FEED_STALE, sev, ch, hours,
+                        tp_alert_threshold(p, next), now, NULL,
+                        ch == TP_CHANGE_RESOLVED ? "cleared" : NULL);
                 j = json_loads(details, 0, NULL);
                 free(details);
-                snprintf(buf, sizeof(buf), "%lld", (long long)last);
                 json_object_set_new(
                         j, "last_message_ms",
                         json_integer(ch == TP_CHANGE_RESOLVED ? seen : last));
                 details = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
                 json_decref(j);
                 if (tp_pg_exec(s->conn, "BEGIN", errstr, errstr_size) != 0 ||
-                    tp_alert_record(
-                            s->conn, nid, prov, NULL,
-                            TP_RULE_PROVINCE_FEED_STALE,
-                            next == TP_SEV_NONE ? (enum tp_sev)cur : next, ch,
-                            hours, tp_alert_threshold(p, next), now, started,
-                            ch == TP_CHANGE_RESOLVED ? "cleared" : NULL,
-                            details, errstr, errstr_size) != 0 ||
+                    tp_alert_record(s->conn, nid, prov, NULL,
+                                    TP_RULE_PROVINCE_FEED_STALE, sev, ch, hours,
+                                    tp_alert_threshold(p, next), now, started,
+                                    ch == TP_CHANGE_RESOLVED ? "cleared" : NULL,
+                                    details, errstr, errstr_size) != 0 ||
                     tp_pg_exec(s->conn, "COMMIT", errstr, errstr_size) != 0) {
                         char e2[64];
                         free(details);

@@ -18,6 +18,26 @@
 
 #define TP_FINAL_DELIVERY_MS 20000
 
+static const struct tp_opt tp_alert_own[] = {
+        {"rules", TP_OPT_STR, "", offsetof(struct tp_alert_opts, rules),
+         "alert rules file (docs/alerts.md; empty: the defaults)", 0, 0, NULL,
+         0},
+        {"alertmanager", TP_OPT_STR, "",
+         offsetof(struct tp_alert_opts, alertmanager),
+         "Alertmanager base URL (empty: none)", 0, 0, NULL, 0},
+};
+
+static const struct tp_cfg_spec tp_alert_spec = {
+        .service = "tthc-alert",
+        .summary = "Evaluates commune health from the province topics and "
+                   "delivers alert episodes to PostgreSQL, Kafka and "
+                   "Alertmanager.",
+        .groups = TP_CFG_CONSUMERS,
+        .own = tp_alert_own,
+        .n_own = TP_ARRAY_LEN(tp_alert_own),
+        .own_size = sizeof(struct tp_alert_opts),
+};
+
 /* The service around the handler: rules (swapped on SIGHUP), the sinks
  * and the metrics of the batches. */
 struct tp_alert_app {
@@ -29,28 +49,14 @@ struct tp_alert_app {
         struct tp_alert_counts last;
 };
 
-static int tp_app_prepare(void *ctx, struct tp_batch *b, PGconn *conn,
-                          char *errstr, size_t errstr_size)
-{
-        struct tp_alert_app *app = ctx;
-        return tp_alert_prepare(app->al, b, conn, errstr, errstr_size);
-}
-
-static int tp_app_write(void *ctx, struct tp_batch *b, PGconn *conn,
-                        char *errstr, size_t errstr_size)
-{
-        struct tp_alert_app *app = ctx;
-        return tp_alert_write(app->al, b, conn, errstr, errstr_size);
-}
-
 /* After a commit: count the episode changes and wake the sinks. */
-static void tp_app_done(void *ctx, struct tp_batch *b, int committed)
+static void tp_app_after(void *ctx, int committed)
 {
         struct tp_alert_app *app = ctx;
         const struct tp_alert_counts *n;
         uint64_t fired, changed, resolved;
 
-        tp_alert_done(app->al, b, committed);
+        (void)committed;
         n = tp_alert_counts(app->al);
         fired = n->fired - app->last.fired;
         changed = n->changed - app->last.changed;
@@ -74,6 +80,7 @@ static void tp_app_reload(void *ctx)
         struct tp_alert_app *app = ctx;
         struct tp_cfg fresh;
         struct tp_rules *next = tp_xcalloc(1, sizeof(*next));
+        const struct tp_alert_opts *ao;
         char err[1024];
 
         tp_rules_defaults(next);
@@ -81,7 +88,8 @@ static void tp_app_reload(void *ctx)
                 tp_log_error("SIGHUP: rules not reloaded either");
                 goto cleanup;
         }
-        if (tp_rules_load(next, fresh.rules, err, sizeof(err)) != 0) {
+        ao = fresh.own;
+        if (tp_rules_load(next, ao->rules, err, sizeof(err)) != 0) {
                 tp_log_error("SIGHUP: rules not reloaded, keeping the "
                              "previous rules: %s",
                              err);
@@ -90,7 +98,7 @@ static void tp_app_reload(void *ctx)
         tp_alert_set_rules(app->al, next);
         tp_sinks_set_rules(app->sinks, next);
         tp_log_info("SIGHUP: rules reloaded%s%s",
-                    *fresh.rules ? " from " : " (defaults)", fresh.rules);
+                    *ao->rules ? " from " : " (defaults)", ao->rules);
         /* The evaluator only ran on this thread; the sinks have a copy. */
         tp_rules_release(app->rules);
         free(app->rules);
@@ -138,12 +146,13 @@ static int tp_app_setup(struct tp_alert_app *app, const struct tp_cfg *cfg,
         if (!app->sinks)
                 return -1;
         tp_sinks_set_metrics(app->sinks, &app->metrics);
-        h.ctx = app;
-        h.prepare = tp_app_prepare;
-        h.write = tp_app_write;
-        h.done = tp_app_done;
+        h.ctx = app->al;
+        h.prepare = tp_alert_prepare;
+        h.write = tp_alert_write;
+        h.done = tp_alert_done;
+        h.after_ctx = app;
+        h.after = tp_app_after;
         tp_consumer_set_handler(c, &h);
-        tp_consumer_set_reload(c, &tp_service_hup, tp_app_reload, app);
         return tp_sinks_start(app->sinks, err, err_size);
 }
 
@@ -151,27 +160,25 @@ int main(int argc, char **argv)
 {
         struct tp_cfg cfg;
         struct tp_alert_app app;
+        const struct tp_alert_opts *ao;
         struct tp_consumer *c = NULL;
         struct tp_handler h = {0};
         char err[1024];
         int rc = 1;
 
-        if (!tp_service_start("tthc-alert",
-                              "Evaluates commune health from the province "
-                              "topics and delivers alert episodes to "
-                              "PostgreSQL, Kafka and Alertmanager.",
-                              argc, argv, &cfg, &rc)) {
+        if (!tp_service_start(&tp_alert_spec, argc, argv, &cfg, &rc)) {
                 tp_cfg_release(&cfg);
                 return rc;
         }
         memset(&app, 0, sizeof(app));
-        app.svc.name = "tthc-alert";
+        app.svc.spec = &tp_alert_spec;
         app.svc.argc = argc;
         app.svc.argv = argv;
         app.rules = tp_xcalloc(1, sizeof(*app.rules));
         tp_rules_defaults(app.rules);
         rc = 1;
-        if (tp_rules_load(app.rules, cfg.rules, err, sizeof(err)) != 0) {
+        ao = cfg.own;
+        if (tp_rules_load(app.rules, ao->rules, err, sizeof(err)) != 0) {
                 fprintf(stderr, "tthc-alert: %s\n", err);
                 rc = 2;
                 goto out;
@@ -186,9 +193,8 @@ int main(int argc, char **argv)
                 tp_log_error("could not start: %s", err);
                 goto out;
         }
-        tp_log_info("consuming %s as group %s%s", cfg.topics, cfg.group,
-                    *cfg.alertmanager ? ", with Alertmanager" : "");
-        rc = tp_consumer_run(c, &tp_service_stop) == 0 ? 0 : 1;
+        rc = tp_service_run(c, &app.svc, tp_app_reload, &app,
+                            *ao->alertmanager ? ", with Alertmanager" : "");
         tp_report(app.al);
 out:
         /* Deliver what the last batches recorded before leaving. */

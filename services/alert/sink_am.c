@@ -139,8 +139,7 @@ static int tp_sinks_am(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 goto done;
         }
         body = json_dumps(arr, JSON_COMPACT);
-        if (!body ||
-            tp_am_post(s->cfg->alertmanager, body, errstr, errstr_size) != 0)
+        if (!body || tp_am_post(s->am_url, body, errstr, errstr_size) != 0)
                 goto done;
         for (int r = 0; r < n; r++) {
                 const char *p[3] = {PQgetvalue(res, r, 0),

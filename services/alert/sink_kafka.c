@@ -28,8 +28,6 @@ static int tp_sinks_mark_sent(struct tp_sinks *s, char *errstr,
 {
         struct tp_copybuf arr;
         char id[24];
-        const char *p[1];
-        PGresult *res;
         int rc;
 
         if (s->n_delivered == 0)
@@ -39,17 +37,12 @@ static int tp_sinks_mark_sent(struct tp_sinks *s, char *errstr,
                 snprintf(id, sizeof(id), "%lld", (long long)s->delivered[i]);
                 tp_pgarray_add(&arr, id, i == 0);
         }
-        tp_pgarray_end(&arr);
-        p[0] = arr.buf.data;
-        res = PQexecParams(s->conn,
-                           "UPDATE tthc.alert_outbox SET kafka_sent_at = "
-                           "now() WHERE kafka_sent_at IS NULL AND id = "
-                           "ANY ($1::bigint[])",
-                           1, NULL, p, NULL, NULL, 0);
-        rc = tp_pg_check(s->conn, res, PGRES_COMMAND_OK,
-                         "could not mark alerts as sent", errstr, errstr_size);
-        PQclear(res);
-        tp_copybuf_release(&arr);
+        rc = tp_pg_exec_array(s->conn,
+                              "UPDATE tthc.alert_outbox SET kafka_sent_at = "
+                              "now() WHERE kafka_sent_at IS NULL AND id = "
+                              "ANY ($1::bigint[])",
+                              &arr, "could not mark alerts as sent", errstr,
+                              errstr_size);
         if (rc == 0)
                 s->n_delivered = 0;
         return rc;

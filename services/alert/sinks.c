@@ -36,6 +36,7 @@ struct tp_sinks *tp_sinks_new(const struct tp_cfg *cfg,
         };
 
         s->cfg = cfg;
+        s->am_url = ((const struct tp_alert_opts *)cfg->own)->alertmanager;
         tp_rules_copy(&s->rules, rules);
         tp_sinks_sync_init(s);
         tp_workcal_init(&s->cal);
@@ -129,7 +130,7 @@ static void tp_sinks_round(struct tp_sinks *s, int final)
         if (!final && tp_sinks_stale(s, err, sizeof(err)) != 0)
                 tp_log_warn("alert sinks: %s", err);
         tp_sinks_kafka_round(s, now, final);
-        if (s->cfg->alertmanager && *s->cfg->alertmanager)
+        if (*s->am_url)
                 tp_sinks_am_round(s, now, final);
         tp_sinks_gauges(s);
 }

@@ -34,6 +34,7 @@
 
 struct tp_sinks {
         const struct tp_cfg *cfg;
+        const char *am_url;    /* Alertmanager ("": none); the cfg's */
         struct tp_rules rules; /* the thread's own copy */
         struct tp_alert_metrics metrics;
         PGconn *conn;

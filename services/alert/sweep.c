@@ -48,6 +48,22 @@ static const enum tp_rule tp_commune_rules[] = {
         TP_RULE_OVERDUE_BACKLOG, TP_RULE_ON_TIME_RATE, TP_RULE_BACKLOG_GROWTH,
         TP_RULE_COMMUNE_SILENT, TP_RULE_INTAKE_BACKLOG};
 
+/* A query of the sweep; NULL after filling sw->errstr ("<what>: ..."). */
+static PGresult *tp_sweep_query(struct tp_sweep *sw, const char *sql, int n,
+                                const char *const *params, const char *what)
+{
+        return tp_pg_query(sw->conn, sql, n, params, what, sw->errstr,
+                           sw->errstr_size);
+}
+
+/* A statement of the sweep; -1 after filling sw->errstr. */
+static int tp_sweep_exec(struct tp_sweep *sw, const char *sql, int n,
+                         const char *const *params, const char *what)
+{
+        return tp_pg_exec_params(sw->conn, sql, n, params, PGRES_COMMAND_OK,
+                                 what, sw->errstr, sw->errstr_size);
+}
+
 static void tp_fmt_day(int64_t day, char *buf, size_t size)
 {
         int y, m, d;
@@ -102,15 +118,14 @@ static int tp_pcache_load(struct tp_sweep *sw, int64_t day)
         iv.hi = day;
         tp_fmt_day(iv.lo, lo_s, sizeof(lo_s));
         tp_fmt_day(iv.hi, hi_s, sizeof(hi_s));
-        res = tp_pg_query(
-                sw->conn,
+        res = tp_sweep_query(
+                sw,
                 "SELECT commune_code, (day - DATE '1970-01-01'), "
                 "sum(events), sum(received), sum(resolved), "
                 "sum(resolved_ok) FROM tthc.alert_commune_days WHERE "
                 "province_code = $1 AND day >= $2::date AND day < $3::date "
                 "GROUP BY 1, 2",
-                3, params, "could not load commune day counters", sw->errstr,
-                sw->errstr_size);
+                3, params, "could not load commune day counters");
         if (!res)
                 return -1;
         tp_strmap_each(pc->days, tp_cday_invalidate, &iv);
@@ -235,22 +250,22 @@ char *tp_alert_details_json(const char *province, const char *commune,
         if (resolution)
                 json_object_set_new(o, "resolution", json_string(resolution));
         if (fig) {
-                json_object_set_new(o, "open_dossiers",
-                                    json_integer(fig->open));
-                json_object_set_new(o, "overdue_open",
-                                    json_integer(fig->overdue));
-                json_object_set_new(o, "intake_backlog",
-                                    json_integer(fig->intake_backlog));
-                json_object_set_new(o, "resolved_window",
-                                    json_integer(fig->resolved_w));
-                json_object_set_new(o, "resolved_on_time_window",
-                                    json_integer(fig->resolved_ok_w));
-                json_object_set_new(o, "resolved_growth_window",
-                                    json_integer(fig->resolved_g));
-                json_object_set_new(o, "received_growth_window",
-                                    json_integer(fig->received_g));
-                json_object_set_new(o, "silent_working_days",
-                                    json_integer(fig->silent_days));
+                const struct {
+                        const char *name;
+                        int n;
+                } counts[] = {
+                        {"open_dossiers", fig->open},
+                        {"overdue_open", fig->overdue},
+                        {"intake_backlog", fig->intake_backlog},
+                        {"resolved_window", fig->resolved_w},
+                        {"resolved_on_time_window", fig->resolved_ok_w},
+                        {"resolved_growth_window", fig->resolved_g},
+                        {"received_growth_window", fig->received_g},
+                        {"silent_working_days", fig->silent_days},
+                };
+                for (size_t i = 0; i < TP_ARRAY_LEN(counts); i++)
+                        json_object_set_new(o, counts[i].name,
+                                            json_integer(counts[i].n));
                 json_object_set_new(
                         o, "baseline_events_per_working_day",
                         json_real(round(fig->baseline * 100) / 100));
@@ -329,25 +344,20 @@ int tp_alert_record(PGconn *conn, const char *id, const char *province,
                         errstr, errstr_size);
         }
         if (rc == 0) {
+                /* the outbox row and the wake-up of the sink thread */
                 const char *p[8] = {id,   tp_change_name(change),
                                     sevs, status,
                                     v,    t,
                                     at_s, details};
                 rc = tp_pg_exec_params(
                         conn,
-                        "INSERT INTO tthc.alert_outbox (alert_id, "
-                        "change, severity, status, value, threshold, "
-                        "changed_at, details) VALUES ($1, $2, $3, $4, "
-                        "$5, $6, $7, $8)",
-                        8, p, PGRES_COMMAND_OK, "could not queue an alert",
+                        "WITH q AS (INSERT INTO tthc.alert_outbox "
+                        "(alert_id, change, severity, status, value, "
+                        "threshold, changed_at, details) VALUES ($1, $2, "
+                        "$3, $4, $5, $6, $7, $8)) "
+                        "SELECT pg_notify('tthc_alerts', $1::text)",
+                        8, p, PGRES_TUPLES_OK, "could not queue an alert",
                         errstr, errstr_size);
-        }
-        if (rc == 0) {
-                const char *p[1] = {id};
-                rc = tp_pg_exec_params(conn,
-                                       "SELECT pg_notify('tthc_alerts', $1)", 1,
-                                       p, PGRES_TUPLES_OK, "could not notify",
-                                       errstr, errstr_size);
         }
         return rc;
 }
@@ -360,12 +370,10 @@ static int tp_sweep_volume(struct tp_sweep *sw, struct tp_episode *ep,
         if (at != TP_TS_NONE)
                 tp_format_ts(at, ts, sizeof(ts));
         ep->volume_lost = at;
-        return tp_pg_exec_params(sw->conn,
-                                 "UPDATE tthc.alerts SET volume_lost_at = $2, "
-                                 "updated_at = now() WHERE alert_id = $1",
-                                 2, p, PGRES_COMMAND_OK,
-                                 "could not update an alert", sw->errstr,
-                                 sw->errstr_size);
+        return tp_sweep_exec(sw,
+                             "UPDATE tthc.alerts SET volume_lost_at = $2, "
+                             "updated_at = now() WHERE alert_id = $1",
+                             2, p, "could not update an alert");
 }
 
 static int tp_sweep_rule(struct tp_sweep *sw, const char *commune,
@@ -519,16 +527,15 @@ static void tp_fig_eval(const char *key, void *value, void *ud)
 static int tp_sweep_episodes(struct tp_sweep *sw)
 {
         const char *params[1] = {sw->prov};
-        PGresult *res = tp_pg_query(sw->conn,
-                                    "SELECT alert_id, commune_code, rule, "
-                                    "severity, tthc.epoch_ms(started_at), "
-                                    "tthc.epoch_ms(volume_lost_at) "
-                                    "FROM tthc.alerts "
-                                    "WHERE province_code = $1 "
-                                    "AND status = 'firing' "
-                                    "AND commune_code IS NOT NULL",
-                                    1, params, "could not load open alerts",
-                                    sw->errstr, sw->errstr_size);
+        PGresult *res = tp_sweep_query(sw,
+                                       "SELECT alert_id, commune_code, rule, "
+                                       "severity, tthc.epoch_ms(started_at), "
+                                       "tthc.epoch_ms(volume_lost_at) "
+                                       "FROM tthc.alerts "
+                                       "WHERE province_code = $1 "
+                                       "AND status = 'firing' "
+                                       "AND commune_code IS NOT NULL",
+                                       1, params, "could not load open alerts");
         if (!res)
                 return -1;
         for (int r = 0; r < PQntuples(res); r++) {
@@ -625,16 +632,15 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
         int r = 0, n;
 
         tp_format_ts(last, last_s, sizeof(last_s));
-        res = tp_pg_query(sw->conn,
-                          "SELECT topic || '|' || partition || '|' || "
-                          "commune_code, commune_code, tthc.epoch_ms(tick), "
-                          "open, overdue, intake_backlog, "
-                          "tthc.epoch_ms(last_event_at) "
-                          "FROM tthc.alert_commune_ticks "
-                          "WHERE province_code = $1 AND tick <= $2 "
-                          "ORDER BY tick",
-                          2, params, "could not load commune snapshots",
-                          sw->errstr, sw->errstr_size);
+        res = tp_sweep_query(sw,
+                             "SELECT topic || '|' || partition || '|' || "
+                             "commune_code, commune_code, tthc.epoch_ms(tick), "
+                             "open, overdue, intake_backlog, "
+                             "tthc.epoch_ms(last_event_at) "
+                             "FROM tthc.alert_commune_ticks "
+                             "WHERE province_code = $1 AND tick <= $2 "
+                             "ORDER BY tick",
+                             2, params, "could not load commune snapshots");
         if (!res)
                 return -1;
         n = PQntuples(res);
@@ -688,16 +694,14 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
         p[3] = next_tick != TP_TS_NONE ? nt : NULL;
         p[4] = wm != TP_TS_NONE ? wm_s : NULL;
         p[5] = caught_up ? "true" : "false";
-        if (tp_pg_exec_params(
-                    sw->conn,
+        if (tp_sweep_exec(
+                    sw,
                     "UPDATE tthc.alert_provinces SET topic = $2, partitions "
                     "= $3, next_tick = coalesce($4, next_tick), watermark = "
                     "coalesce($5, watermark), caught_up = $6, caught_up_at = "
                     "CASE WHEN $6 THEN coalesce(caught_up_at, now()) END, "
                     "updated_at = now() WHERE province_code = $1",
-                    6, p, PGRES_COMMAND_OK,
-                    "could not update the province state", sw->errstr,
-                    sw->errstr_size) != 0)
+                    6, p, "could not update the province state") != 0)
                 return -1;
         if (last == TP_TS_NONE)
                 return 0;
@@ -708,27 +712,23 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
                 const char *q[2] = {sw->prov, last_s};
                 char day_s[16];
                 const char *q2[2] = {sw->prov, day_s};
-                if (tp_pg_exec_params(
-                            sw->conn,
+                if (tp_sweep_exec(
+                            sw,
                             "DELETE FROM tthc.alert_commune_ticks t WHERE "
                             "t.province_code = $1 AND t.tick < $2 AND EXISTS "
                             "(SELECT 1 FROM tthc.alert_commune_ticks n WHERE "
                             "n.topic = t.topic AND n.partition = t.partition "
                             "AND n.commune_code = t.commune_code AND n.tick > "
                             "t.tick AND n.tick <= $2)",
-                            2, q, PGRES_COMMAND_OK,
-                            "could not prune commune snapshots", sw->errstr,
-                            sw->errstr_size) != 0)
+                            2, q, "could not prune commune snapshots") != 0)
                         return -1;
                 tp_fmt_day(tp_vn_day(last) - TP_DAY_RING - 8, day_s,
                            sizeof(day_s));
-                return tp_pg_exec_params(
-                        sw->conn,
+                return tp_sweep_exec(
+                        sw,
                         "DELETE FROM tthc.alert_commune_days WHERE "
                         "province_code = $1 AND day < $2::date",
-                        2, q2, PGRES_COMMAND_OK,
-                        "could not prune commune day counters", sw->errstr,
-                        sw->errstr_size);
+                        2, q2, "could not prune commune day counters");
         }
 }
 

@@ -8,12 +8,14 @@
  * request errors or add round-trip time. All messages live in memory and
  * there is no TLS or SASL: never use it for real data.
  */
+#include "cfg.h"
+#include "kafka.h"
 #include "log.h"
+#include "service.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <poll.h>
@@ -28,15 +30,55 @@
 #define TP_BROKER_MAX_TOPICS 256
 #define TP_BROKER_LINE_MAX 512
 
-static volatile sig_atomic_t tp_broker_stop;
-
+/* tthc-broker's own options (cfg->own). */
 struct tp_broker_opts {
         int brokers_count;
         int partitions;
         int other_partitions;
-        const char *reference;
-        const char *bootstrap_file;
-        const char *control;
+        char *bootstrap_file;
+        char *control;
+};
+
+#define TP_BROKER_OPT(n, t, d, f, lo, hi, h)                                   \
+        {                                                                      \
+                n, t, d, offsetof(struct tp_broker_opts, f), h, lo, hi, NULL,  \
+                        0                                                      \
+        }
+
+static const struct tp_opt tp_broker_own[] = {
+        TP_BROKER_OPT("brokers-count", TP_OPT_INT, "1", brokers_count, 1, 16,
+                      "mock brokers"),
+        TP_BROKER_OPT("partitions", TP_OPT_INT, "3", partitions, 1, 1000,
+                      "partitions per province topic"),
+        TP_BROKER_OPT("other-partitions", TP_OPT_INT, "1", other_partitions, 1,
+                      1000, "partitions of tthc.filings.dlq and tthc.alerts"),
+        TP_BROKER_OPT("bootstrap-file", TP_OPT_STR, NULL, bootstrap_file, 0, 0,
+                      "also write the bootstrap address there (atomically)"),
+        TP_BROKER_OPT("control", TP_OPT_STR, NULL, control, 0, 0,
+                      "create a FIFO that accepts line commands (above)"),
+};
+
+static const struct tp_cfg_spec tp_broker_spec = {
+        .service = "tthc-broker",
+        .summary =
+                "A single-process Kafka-protocol broker (librdkafka's mock "
+                "cluster) for LOCAL RUNS\nAND TESTS ONLY: every message is "
+                "kept in memory, nothing is persisted, and there\nis no TLS "
+                "or SASL. Never point production systems at it.\n\n"
+                "It creates tthc.filings.<code> for every province of "
+                "<reference>/provinces.csv,\ntthc.filings.dlq and "
+                "tthc.alerts, prints the bootstrap address on stdout and\n"
+                "runs until SIGTERM or SIGINT.\n\n"
+                "--control FIFO commands, one per line (broker ids start at "
+                "1, -1 means all):\n"
+                "  down <broker_id> | up <broker_id> | rtt <broker_id> <ms>\n"
+                "  error <api_key> <errcode> <count> | clear <api_key>\n"
+                "  topic <name> <partitions>\n"
+                "e.g. echo 'down 1' > FIFO",
+        .groups = TP_CFG_LOG | TP_CFG_REFERENCE,
+        .own = tp_broker_own,
+        .n_own = TP_ARRAY_LEN(tp_broker_own),
+        .own_size = sizeof(struct tp_broker_opts),
 };
 
 /* The control channel: a FIFO read line by line. */
@@ -59,53 +101,6 @@ static void tp_broker_err(char *errstr, size_t errstr_size, const char *fmt,
         va_end(ap);
 }
 
-static void tp_broker_on_signal(int sig)
-{
-        (void)sig;
-        tp_broker_stop = 1;
-}
-
-static void tp_broker_usage(FILE *f)
-{
-        fprintf(f,
-                "usage: tthc-broker [options]\n"
-                "\n"
-                "A single-process Kafka-protocol broker (librdkafka's mock "
-                "cluster) for LOCAL RUNS\nAND TESTS ONLY: every message is "
-                "kept in memory, nothing is persisted, and there\nis no TLS "
-                "or SASL. Never point production systems at it.\n"
-                "\n"
-                "It creates tthc.filings.<code> for every province of "
-                "<reference>/provinces.csv,\ntthc.filings.dlq and "
-                "tthc.alerts, prints the bootstrap address on stdout and\n"
-                "runs until SIGTERM or SIGINT.\n"
-                "\n"
-                "options:\n"
-                "  --brokers-count N     mock brokers (default 1)\n"
-                "  --partitions N        partitions per province topic "
-                "(default 3)\n"
-                "  --other-partitions N  partitions of tthc.filings.dlq and "
-                "tthc.alerts (default 1)\n"
-                "  --reference DIR       reference data directory (default "
-                "./reference)\n"
-                "  --bootstrap-file FILE also write the bootstrap address "
-                "there (atomically)\n"
-                "  --control FIFO        create a FIFO that accepts line "
-                "commands:\n"
-                "                          down <broker_id>\n"
-                "                          up <broker_id>\n"
-                "                          rtt <broker_id> <ms>\n"
-                "                          error <api_key> <errcode> <count>\n"
-                "                          clear <api_key>\n"
-                "                          topic <name> <partitions>\n"
-                "                        e.g. echo 'down 1' > FIFO (broker ids "
-                "start at 1,\n"
-                "                        -1 means all brokers)\n"
-                "  --log-level LEVEL     debug, info, warn, error (default "
-                "info)\n"
-                "  --help                this text\n");
-}
-
 static int tp_broker_parse_int(const char *s, int min, int *out)
 {
         char *end;
@@ -116,77 +111,6 @@ static int tp_broker_parse_int(const char *s, int min, int *out)
                 return -1;
         *out = (int)v;
         return 0;
-}
-
-/* Returns 0 to run, 1 to exit 0 (help), -1 on a usage error. */
-static int tp_broker_parse_args(int argc, char **argv, struct tp_broker_opts *o)
-{
-        static const struct option longopts[] = {
-                {"brokers-count", required_argument, NULL, 'b'},
-                {"partitions", required_argument, NULL, 'p'},
-                {"other-partitions", required_argument, NULL, 'o'},
-                {"reference", required_argument, NULL, 'r'},
-                {"bootstrap-file", required_argument, NULL, 'f'},
-                {"control", required_argument, NULL, 'c'},
-                {"log-level", required_argument, NULL, 'l'},
-                {"help", no_argument, NULL, 'h'},
-                {NULL, 0, NULL, 0}};
-        int c, lvl, idx = 0;
-
-        o->brokers_count = 1;
-        o->partitions = 3;
-        o->other_partitions = 1;
-        o->reference = "./reference";
-        o->bootstrap_file = NULL;
-        o->control = NULL;
-        while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
-                switch (c) {
-                case 'b':
-                        if (tp_broker_parse_int(optarg, 1, &o->brokers_count))
-                                goto bad;
-                        break;
-                case 'p':
-                        if (tp_broker_parse_int(optarg, 1, &o->partitions))
-                                goto bad;
-                        break;
-                case 'o':
-                        if (tp_broker_parse_int(optarg, 1,
-                                                &o->other_partitions))
-                                goto bad;
-                        break;
-                case 'r':
-                        o->reference = optarg;
-                        break;
-                case 'f':
-                        o->bootstrap_file = optarg;
-                        break;
-                case 'c':
-                        o->control = optarg;
-                        break;
-                case 'l':
-                        lvl = tp_log_level_parse(optarg);
-                        if (lvl < 0)
-                                goto bad;
-                        tp_log_set_level((enum tp_log_level)lvl);
-                        break;
-                case 'h':
-                        tp_broker_usage(stdout);
-                        return 1;
-                default:
-                        tp_broker_usage(stderr);
-                        return -1;
-                }
-        }
-        if (optind < argc) {
-                fprintf(stderr, "tthc-broker: unexpected argument '%s'\n",
-                        argv[optind]);
-                return -1;
-        }
-        return 0;
-bad:
-        fprintf(stderr, "tthc-broker: invalid value '%s' for --%s\n", optarg,
-                longopts[idx].name);
-        return -1;
 }
 
 /* Reads the province codes (first column, header skipped). Returns the
@@ -230,16 +154,17 @@ fail:
 }
 
 static int tp_broker_create_topics(rd_kafka_mock_cluster_t *mcluster,
-                                   const struct tp_broker_opts *o, char *errstr,
+                                   const struct tp_cfg *cfg, char *errstr,
                                    size_t errstr_size)
 {
+        const struct tp_broker_opts *o = cfg->own;
         char *codes[TP_BROKER_MAX_TOPICS];
         char topic[256];
         int n, i, rc = -1, rf;
         rd_kafka_resp_err_t err;
 
-        n = tp_broker_load_provinces(o->reference, codes, TP_BROKER_MAX_TOPICS,
-                                     errstr, errstr_size);
+        n = tp_broker_load_provinces(cfg->reference, codes,
+                                     TP_BROKER_MAX_TOPICS, errstr, errstr_size);
         if (n < 0)
                 return -1;
         rf = o->brokers_count < 3 ? o->brokers_count : 3;
@@ -446,6 +371,7 @@ static rd_kafka_t *tp_broker_handle(char *errstr, size_t errstr_size)
                 rd_kafka_conf_destroy(conf);
                 return NULL;
         }
+        rd_kafka_conf_set_log_cb(conf, tp_kafka_log_cb);
         rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
         if (!rk)
                 rd_kafka_conf_destroy(conf);
@@ -457,7 +383,7 @@ static void tp_broker_run(struct tp_broker_ctl *ctl,
 {
         struct pollfd pfd;
 
-        while (!tp_broker_stop) {
+        while (!tp_service_stop) {
                 if (ctl->fd < 0) {
                         poll(NULL, 0, 200);
                         continue;
@@ -472,7 +398,8 @@ static void tp_broker_run(struct tp_broker_ctl *ctl,
 
 int main(int argc, char **argv)
 {
-        struct tp_broker_opts opts;
+        struct tp_cfg cfg;
+        const struct tp_broker_opts *o;
         struct tp_broker_ctl ctl = {.fd = -1};
         struct sigaction sa;
         char err[1024];
@@ -481,17 +408,14 @@ int main(int argc, char **argv)
         const char *addr;
         int rc = 1;
 
-        tp_log_set_service("tthc-broker");
-        switch (tp_broker_parse_args(argc, argv, &opts)) {
-        case 1:
-                return 0;
-        case -1:
-                return 2;
+        if (!tp_service_start(&tp_broker_spec, argc, argv, &cfg, &rc)) {
+                tp_cfg_release(&cfg);
+                return rc;
         }
+        rc = 1;
+        o = cfg.own;
+        tp_service_signals();
         memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = tp_broker_on_signal;
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
         sa.sa_handler = SIG_IGN;
         sigaction(SIGPIPE, &sa, NULL);
 
@@ -500,25 +424,25 @@ int main(int argc, char **argv)
                 tp_log_error("could not create the client handle: %s", err);
                 goto done;
         }
-        mc = rd_kafka_mock_cluster_new(rk, opts.brokers_count);
+        mc = rd_kafka_mock_cluster_new(rk, o->brokers_count);
         if (!mc) {
                 tp_log_error("could not create the mock cluster");
                 goto done;
         }
-        if (tp_broker_create_topics(mc, &opts, err, sizeof(err)) != 0) {
+        if (tp_broker_create_topics(mc, &cfg, err, sizeof(err)) != 0) {
                 tp_log_error("%s", err);
                 goto done;
         }
         /* The control FIFO exists before the address is published:
          * the bootstrap file is the readiness signal. */
-        if (opts.control &&
-            tp_broker_ctl_open(&ctl, opts.control, err, sizeof(err)) != 0) {
+        if (o->control &&
+            tp_broker_ctl_open(&ctl, o->control, err, sizeof(err)) != 0) {
                 tp_log_error("%s", err);
                 goto done;
         }
         addr = rd_kafka_mock_cluster_bootstraps(mc);
-        if (opts.bootstrap_file &&
-            tp_broker_write_bootstrap(opts.bootstrap_file, addr, err,
+        if (o->bootstrap_file &&
+            tp_broker_write_bootstrap(o->bootstrap_file, addr, err,
                                       sizeof(err)) != 0) {
                 tp_log_error("%s", err);
                 goto done;
@@ -527,7 +451,7 @@ int main(int argc, char **argv)
         fflush(stdout);
         tp_log_info("mock cluster of %d broker(s) listening on %s (local "
                     "use only: in memory, no TLS/SASL)",
-                    opts.brokers_count, addr);
+                    o->brokers_count, addr);
 
         tp_broker_run(&ctl, mc);
         tp_log_info("stopping");
@@ -539,5 +463,6 @@ done:
                 rd_kafka_mock_cluster_destroy(mc);
         if (rk)
                 rd_kafka_destroy(rk);
+        tp_cfg_release(&cfg);
         return rc;
 }

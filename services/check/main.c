@@ -21,6 +21,7 @@
 #include "log.h"
 #include "refdata.h"
 #include "strmap.h"
+#include "service.h"
 #include "util.h"
 
 #include <librdkafka/rdkafka.h>
@@ -30,7 +31,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TP_CHECK_MAX_FILES 256
+/* tthc-check's own options (cfg->own). */
+struct tp_check_opts {
+        struct tp_cfg_list files; /* message values to check */
+        char *topic_name;         /* the topic they are checked for */
+};
+
+static const struct tp_opt tp_check_own[] = {
+        {"file", TP_OPT_LIST, NULL, offsetof(struct tp_check_opts, files),
+         "check this message value (Confluent-framed Avro) instead of "
+         "reading the topics",
+         0, 0, NULL, 0},
+        {"topic-name", TP_OPT_STR, NULL,
+         offsetof(struct tp_check_opts, topic_name),
+         "with --file: the topic the messages are for (the topic check)", 0, 0,
+         NULL, 0},
+};
+
+static const struct tp_cfg_spec tp_check_spec = {
+        .service = "tthc-check",
+        .summary = "Dry-run checker: validates messages against the contract "
+                   "and prints reason codes; without --file, reads --topics "
+                   "from --brokers.",
+        .groups = TP_CFG_LOG | TP_CFG_KAFKA | TP_CFG_REFERENCE | TP_CFG_DECODE |
+                  TP_CFG_TOPICS,
+        .own = tp_check_own,
+        .n_own = TP_ARRAY_LEN(tp_check_own),
+        .own_size = sizeof(struct tp_check_opts),
+};
 
 /* event_id -> dedup key, as 64-bit hashes in an open-addressing table
  * (16 bytes an event: a national day of events fits in a few MiB). A
@@ -171,20 +199,20 @@ static int tp_check_one(struct tp_check *ck, const char *where,
         return 0;
 }
 
-static int tp_check_files(struct tp_check *ck, char **files, int n,
+static int tp_check_files(struct tp_check *ck, const struct tp_cfg_list *files,
                           const char *topic)
 {
-        for (int i = 0; i < n; i++) {
+        for (size_t i = 0; i < files->n; i++) {
                 char err[256];
                 size_t len;
-                char *buf = tp_read_file(files[i], 16 << 20, &len, err,
+                char *buf = tp_read_file(files->v[i], 16 << 20, &len, err,
                                          sizeof(err));
                 int rc;
                 if (!buf) {
                         fprintf(stderr, "tthc-check: %s\n", err);
                         return -1;
                 }
-                rc = tp_check_one(ck, files[i], topic, NULL, 0, buf, len);
+                rc = tp_check_one(ck, files->v[i], topic, NULL, 0, buf, len);
                 free(buf);
                 if (rc != 0)
                         return -1;
@@ -294,7 +322,8 @@ static int tp_check_topics(struct tp_check *ck, const struct tp_cfg *cfg)
                 return -1;
         }
         rd_kafka_assign(rk, parts);
-        while (eofs < parts->cnt && rc == 0) {
+        tp_service_signals(); /* Ctrl-C: the summary of what was read */
+        while (eofs < parts->cnt && rc == 0 && !tp_service_stop) {
                 rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 1000);
                 char where[300];
                 if (!rkm)
@@ -320,29 +349,6 @@ static int tp_check_topics(struct tp_check *ck, const struct tp_cfg *cfg)
         return rc;
 }
 
-/* Takes --file and --topic-name out of argv. */
-static int tp_check_args(int *argc, char **argv, char **files, int *n_files,
-                         const char **topic_name)
-{
-        int j = 1;
-        for (int i = 1; i < *argc; i++) {
-                int is_file = strcmp(argv[i], "--file") == 0;
-                if (is_file || strcmp(argv[i], "--topic-name") == 0) {
-                        if (i + 1 >= *argc ||
-                            (is_file && *n_files >= TP_CHECK_MAX_FILES))
-                                return -1;
-                        if (is_file)
-                                files[(*n_files)++] = argv[++i];
-                        else
-                                *topic_name = argv[++i];
-                        continue;
-                }
-                argv[j++] = argv[i];
-        }
-        *argc = j;
-        return 0;
-}
-
 static void tp_check_summary(const struct tp_check *ck)
 {
         printf("\n%lu message(s) checked: %lu valid, %lu would be dead "
@@ -363,33 +369,14 @@ int main(int argc, char **argv)
         struct tp_cfg cfg;
         struct tp_check ck = {0};
         struct tp_refdata *ref = tp_refdata_new();
-        char *files[TP_CHECK_MAX_FILES], err[1024];
-        const char *topic_name = NULL;
-        int n_files = 0, rc = 2;
-        enum tp_cfg_result cr;
+        const struct tp_check_opts *co;
+        char err[1024];
+        int rc = 2;
 
-        if (tp_check_args(&argc, argv, files, &n_files, &topic_name) != 0) {
-                fprintf(stderr, "tthc-check: --file and --topic-name need "
-                                "a value\n");
-                tp_refdata_destroy(ref);
-                return 2;
-        }
-        cr = tp_cfg_load(&cfg, "tthc-check", "tthc-check", argc, argv, err,
-                         sizeof(err));
-        if (cr == TP_CFG_HELP)
-                tp_cfg_print_help("tthc-check",
-                                  "Dry-run checker: validates messages "
-                                  "against the contract and prints reason "
-                                  "codes. --file MSG (repeatable) checks "
-                                  "message values from files (--topic-name "
-                                  "T for the topic check); without files, "
-                                  "reads --topics from --brokers.");
-        if (cr != TP_CFG_OK) {
-                if (cr == TP_CFG_ERROR)
-                        fprintf(stderr, "tthc-check: %s\n", err);
-                rc = cr == TP_CFG_ERROR ? 2 : 0;
+        if (!tp_service_start(&tp_check_spec, argc, argv, &cfg, &rc))
                 goto out;
-        }
+        rc = 2;
+        co = cfg.own;
         if (tp_refdata_load_csv(ref, cfg.reference, err, sizeof(err)) != 0) {
                 fprintf(stderr, "tthc-check: %s\n", err);
                 goto out;
@@ -403,8 +390,8 @@ int main(int argc, char **argv)
                 goto out;
         }
         ck.last_seq = tp_strmap_new();
-        if ((n_files ? tp_check_files(&ck, files, n_files, topic_name)
-                     : tp_check_topics(&ck, &cfg)) != 0)
+        if ((co->files.n ? tp_check_files(&ck, &co->files, co->topic_name)
+                         : tp_check_topics(&ck, &cfg)) != 0)
                 goto out;
         tp_check_summary(&ck);
         rc = ck.bad ? 1 : 0;

@@ -11,6 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The dead-letter topic (--dlq-topic). */
+static const char *tp_ingest_dlq_topic(const struct tp_ingest *ig)
+{
+        const struct tp_ingest_opts *io = ig->cfg->own;
+        return io->dlq_topic;
+}
+
 /* A dead letter's delivery is final before the flush returns, so a relay
  * round knows exactly what Kafka took and never produces a copy that a
  * previous round still has in flight. */
@@ -294,9 +301,10 @@ static int tp_dlq_produce(struct tp_ingest *ig, PGresult *res, int r,
                             PQgetvalue(res, r, TP_DLQ_DETAIL), -1);
         if (!PQgetisnull(res, r, TP_DLQ_SCHEMA_ID))
                 tp_dlq_header_int(hdrs, "tthc.schema_id",
-                                  atoll(PQgetvalue(res, r, TP_DLQ_SCHEMA_ID)));
+                                  tp_pg_col_int(res, r, TP_DLQ_SCHEMA_ID));
         rd_kafka_header_add(hdrs, "tthc.group", -1, ig->cfg->group, -1);
-        err = rd_kafka_producev(ig->dlq, RD_KAFKA_V_TOPIC(ig->cfg->dlq_topic),
+        err = rd_kafka_producev(ig->dlq,
+                                RD_KAFKA_V_TOPIC(tp_ingest_dlq_topic(ig)),
                                 RD_KAFKA_V_KEY(key, key_len),
                                 RD_KAFKA_V_VALUE(value, value_len),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -308,7 +316,7 @@ static int tp_dlq_produce(struct tp_ingest *ig, PGresult *res, int r,
                 rd_kafka_headers_destroy(hdrs);
                 snprintf(errstr, errstr_size,
                          "could not produce to dead-letter topic %s: %s",
-                         ig->cfg->dlq_topic, rd_kafka_err2str(err));
+                         tp_ingest_dlq_topic(ig), rd_kafka_err2str(err));
                 return -1;
         }
         return 0;
@@ -319,8 +327,7 @@ static int tp_dlq_mark(PGconn *conn, PGresult *res, const int *delivered,
                        char *errstr, size_t errstr_size)
 {
         struct tp_copybuf ids;
-        const char *params[1];
-        int first = 1, rc;
+        int first = 1;
 
         tp_copybuf_init(&ids);
         for (int r = 0; r < PQntuples(res); r++) {
@@ -333,17 +340,13 @@ static int tp_dlq_mark(PGconn *conn, PGresult *res, const int *delivered,
                 tp_copybuf_release(&ids);
                 return 0;
         }
-        tp_pgarray_end(&ids);
-        params[0] = ids.buf.data;
-        rc = tp_pg_exec_params(conn,
-                               "UPDATE tthc.rejected_messages SET "
-                               "dlq_published_at = now() WHERE id = "
-                               "ANY($1::bigint[])",
-                               1, params, PGRES_COMMAND_OK,
-                               "could not mark dead letters as published",
-                               errstr, errstr_size);
-        tp_copybuf_release(&ids);
-        return rc;
+        return tp_pg_exec_array(conn,
+                                "UPDATE tthc.rejected_messages SET "
+                                "dlq_published_at = now() WHERE id = "
+                                "ANY($1::bigint[])",
+                                &ids,
+                                "could not mark dead letters as published",
+                                errstr, errstr_size);
 }
 
 /* One round: up to 500 pending dead letters produced, flushed (the
@@ -411,14 +414,14 @@ static void tp_dlq_relay(struct tp_ingest *ig)
                         tp_log_warn("could not publish dead letters to %s, "
                                     "will try again after the next batch: "
                                     "%s",
-                                    ig->cfg->dlq_topic, err);
+                                    tp_ingest_dlq_topic(ig), err);
                         return;
                 }
         } while (n == 500 && undelivered == 0);
         if (undelivered > 0) {
                 tp_log_warn("%d dead letter(s) not delivered to %s, will try "
                             "again after the next batch",
-                            undelivered, ig->cfg->dlq_topic);
+                            undelivered, tp_ingest_dlq_topic(ig));
                 return;
         }
         ig->dlq_pending = 0;
@@ -432,6 +435,7 @@ void tp_ingest_done(void *ctx, struct tp_batch *b, int committed)
         else
                 tp_store_abort(ig->store);
         if (committed) {
+                tp_ingest_metrics_commit(ig);
                 for (size_t i = 0; i < ig->n_entries; i++)
                         b->msgs[i].reason = ig->entries[i].reason;
                 ig->counts.accepted += ig->pending.accepted;

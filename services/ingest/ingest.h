@@ -32,6 +32,11 @@ struct tp_ingest_counts {
 
 struct tp_ingest;
 
+/* tthc-ingest's own options (cfg->own; the table is in main.c). */
+struct tp_ingest_opts {
+        char *dlq_topic;
+};
+
 /* Builds the handler state: schema catalog, reference data from
  * PostgreSQL (conn), the dead-letter producer. cfg must outlive it. */
 struct tp_ingest *tp_ingest_new(const struct tp_cfg *cfg, PGconn *conn,
@@ -44,6 +49,13 @@ int tp_ingest_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
 int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                     size_t errstr_size);
 void tp_ingest_done(void *ctx, struct tp_batch *b, int committed);
+
+/* Declares tthc-ingest's metrics in metrics (events stored, duplicates,
+ * dead letters by reason, event time per partition), updated at each
+ * commit. Returns 0 or -1 with errstr. */
+struct tp_metrics;
+int tp_ingest_metrics_init(struct tp_ingest *ig, struct tp_metrics *metrics,
+                           char *errstr, size_t errstr_size);
 
 /* Totals over committed batches. */
 const struct tp_ingest_counts *tp_ingest_counts(const struct tp_ingest *ig);

@@ -4,6 +4,7 @@
 #define TP_INGEST_INT_H
 
 #include "filing.h"
+#include "metrics.h"
 #include "ingest.h"
 #include "pgutil.h"
 #include "refdata.h"
@@ -31,7 +32,13 @@ struct tp_ingest {
         struct tp_strmap *applied; /* "prov|id|seq" -> entry */
         struct tp_strmap *hourly;  /* "prov|commune|hour" -> counters */
         struct tp_copybuf cb;
+        /* with --http-port (ingest_metrics.c); NULL otherwise */
+        struct tp_metric *m_stored, *m_duplicates, *m_rejected, *m_event_time;
 };
+
+/* Adds a committed batch (ig->pending, ig->entries) to the metrics
+ * (ingest_metrics.c); nothing without tp_ingest_metrics_init. */
+void tp_ingest_metrics_commit(struct tp_ingest *ig);
 
 /* Frees a struct tp_dossier of the store (ingest_write.c). */
 void tp_ingest_dossier_free(void *d);

@@ -7,13 +7,14 @@
  * time, and everything due before the next day is produced. Only the
  * dossiers still open are in memory.
  */
+#include "cfg.h"
 #include "kafka.h"
 #include "log.h"
+#include "service.h"
 #include "sim.h"
 #include "util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,33 +24,28 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TP_SIM_MAX_LIST 64
 #define TP_SIM_DUP_MAX_DELAY 5000
 
-static volatile sig_atomic_t tp_sim_stop;
-
+/* tthc-sim's own options (cfg->own). */
 struct tp_sim_opts {
-        const char *brokers;
-        const char *reference;
-        const char *schema;
+        char *schema;
         int schema_id;
-        const char *provinces;
-        int64_t from_day;
+        char *provinces;
+        char *from;
         int days;
         double dossiers_per_day;
         double rate;
-        uint64_t seed;
+        double seed_value;
         int laggards;
-        const char *laggard[TP_SIM_MAX_LIST];
-        int n_laggard;
-        const char *silent[TP_SIM_MAX_LIST];
-        int n_silent;
+        struct tp_cfg_list laggard;
+        struct tp_cfg_list silent;
         double duplicate_rate;
-        const char *truth;
-        const char *kafka[TP_SIM_MAX_LIST];
-        int n_kafka;
+        char *truth;
         int flush_timeout_s;
         int dry_run;
+        /* from the above once loaded */
+        int64_t from_day;
+        uint64_t seed;
 };
 
 /* A copy of an already sent message, sent again later. */
@@ -62,6 +58,7 @@ struct tp_sim_dup {
 };
 
 struct tp_sim_run {
+        const struct tp_cfg *cfg; /* brokers, reference, kafka.* */
         const struct tp_sim_opts *o;
         struct tp_sim_ref ref;
         struct tp_sim_gen_params gp;
@@ -89,225 +86,67 @@ struct tp_sim_run {
         char delivery_err[512];
 };
 
-static void tp_sim_on_signal(int sig)
+static int tp_sim_check_date(const char *value, char *err, size_t err_size)
 {
-        (void)sig;
-        tp_sim_stop = 1;
+        int64_t day;
+        if (tp_parse_date(value, &day) == 0)
+                return 0;
+        snprintf(err, err_size, "\"%s\" is not a date (YYYY-MM-DD)", value);
+        return -1;
 }
 
-static void tp_sim_usage(FILE *f)
-{
-        fprintf(f,
-                "usage: tthc-sim [options]\n"
-                "\n"
-                "Streams realistic vn.tthc.FilingEvent dossier lifecycles "
-                "(Confluent-framed Avro,\nschema id 1, key = dossier_id) to "
-                "tthc.filings.<province>, in event-time order,\nwith an "
-                "idempotent producer; exits 0 once everything is delivered.\n"
-                "\n"
-                "options:\n"
-                "  --brokers LIST         bootstrap servers (env "
-                "TTHC_BROKERS, default localhost:9092)\n"
-                "  --reference DIR        reference data (default "
-                "./reference)\n"
-                "  --schema FILE          writer schema (default "
-                "./schemas/avro/1-filing_event.avsc)\n"
-                "  --schema-id N          schema id in the header (default "
-                "1)\n"
-                "  --provinces 01,79      provinces to stream (default "
-                "all)\n"
-                "  --from DATE            first day, Vietnam time (default "
-                "2025-09-01, >= 2025-07-01)\n"
-                "  --days N               days to stream (default 30; "
-                "clipped to end before now)\n"
-                "  --dossiers-per-day N   national dossiers per working day "
-                "(default 20000);\n"
-                "                         a subset of provinces gets its "
-                "share\n"
-                "  --rate N               events per second, 0 = as fast as "
-                "possible (default 0)\n"
-                "  --seed N               random seed; same seed, same "
-                "bytes (default 1)\n"
-                "  --laggards N           pick N lagging communes from the "
-                "seed (default 0)\n"
-                "  --laggard CODE         make this commune lag "
-                "(repeatable)\n"
-                "  --silent CODE          this commune goes silent at the "
-                "midpoint (repeatable)\n"
-                "  --duplicate-rate F     re-send this share of messages "
-                "later, same bytes (0..1)\n"
-                "  --truth FILE           write the expected figures as JSON "
-                "(docs/sim.md)\n"
-                "  --kafka PROP=VALUE     librdkafka property (repeatable)\n"
-                "  --flush-timeout SEC    wait this long for delivery at the "
-                "end (default 120)\n"
-                "  --dry-run              generate and encode, produce "
-                "nothing\n"
-                "  --log-level LEVEL      debug, info, warn, error\n"
-                "  --help                 this text\n");
-}
-
-static int tp_sim_parse_num(const char *s, double min, double max, double *out)
-{
-        char *end;
-        double v;
-        errno = 0;
-        v = strtod(s, &end);
-        if (errno || end == s || *end || v < min || v > max)
-                return -1;
-        *out = v;
-        return 0;
-}
-
-static void tp_sim_defaults(struct tp_sim_opts *o)
-{
-        const char *env = getenv("TTHC_BROKERS");
-
-        memset(o, 0, sizeof(*o));
-        o->brokers = env && *env ? env : "localhost:9092";
-        o->reference = "./reference";
-        o->schema = "./schemas/avro/1-filing_event.avsc";
-        o->schema_id = 1;
-        tp_parse_date("2025-09-01", &o->from_day);
-        o->days = 30;
-        o->dossiers_per_day = 20000;
-        o->seed = 1;
-        o->flush_timeout_s = 120;
-}
-
-static int tp_sim_add_list(const char **list, int *n, const char *v)
-{
-        if (*n >= TP_SIM_MAX_LIST)
-                return -1;
-        list[(*n)++] = v;
-        return 0;
-}
-
-/* Applies one option; returns 0 or -1 (bad value). */
-static int tp_sim_apply_opt(struct tp_sim_opts *o, int c, const char *arg)
-{
-        double v;
-        int lvl;
-
-        switch (c) {
-        case 'b':
-                o->brokers = arg;
-                return 0;
-        case 'r':
-                o->reference = arg;
-                return 0;
-        case 's':
-                o->schema = arg;
-                return 0;
-        case 'p':
-                o->provinces = arg;
-                return 0;
-        case 't':
-                o->truth = arg;
-                return 0;
-        case 'n':
-                o->dry_run = 1;
-                return 0;
-        case 'L':
-                return tp_sim_add_list(o->laggard, &o->n_laggard, arg);
-        case 'S':
-                return tp_sim_add_list(o->silent, &o->n_silent, arg);
-        case 'X':
-                return tp_sim_add_list(o->kafka, &o->n_kafka, arg);
-        case 'f':
-                return tp_parse_date(arg, &o->from_day);
-        case 'l':
-                lvl = tp_log_level_parse(arg);
-                if (lvl < 0)
-                        return -1;
-                tp_log_set_level((enum tp_log_level)lvl);
-                return 0;
+#define TP_SIM_OPT(n, t, d, f, lo, hi, h)                                      \
+        {                                                                      \
+                n, t, d, offsetof(struct tp_sim_opts, f), h, lo, hi, NULL, 0   \
         }
-        if (tp_sim_parse_num(arg, 0, 1e12, &v) != 0)
-                return -1;
-        switch (c) {
-        case 'i':
-                o->schema_id = (int)v;
-                break;
-        case 'd':
-                o->days = (int)v;
-                break;
-        case 'D':
-                o->dossiers_per_day = v;
-                break;
-        case 'R':
-                o->rate = v;
-                break;
-        case 'e':
-                o->seed = (uint64_t)v;
-                break;
-        case 'g':
-                o->laggards = (int)v;
-                break;
-        case 'T':
-                o->flush_timeout_s = (int)v;
-                break;
-        case 'u':
-                if (v > 1)
-                        return -1;
-                o->duplicate_rate = v;
-                break;
-        }
-        return 0;
-}
 
-/* Returns 0 to run, 1 for --help, -1 on a usage error. */
-static int tp_sim_parse_args(int argc, char **argv, struct tp_sim_opts *o)
-{
-        static const struct option longopts[] = {
-                {"brokers", required_argument, NULL, 'b'},
-                {"reference", required_argument, NULL, 'r'},
-                {"schema", required_argument, NULL, 's'},
-                {"schema-id", required_argument, NULL, 'i'},
-                {"provinces", required_argument, NULL, 'p'},
-                {"from", required_argument, NULL, 'f'},
-                {"days", required_argument, NULL, 'd'},
-                {"dossiers-per-day", required_argument, NULL, 'D'},
-                {"rate", required_argument, NULL, 'R'},
-                {"seed", required_argument, NULL, 'e'},
-                {"laggards", required_argument, NULL, 'g'},
-                {"laggard", required_argument, NULL, 'L'},
-                {"silent", required_argument, NULL, 'S'},
-                {"duplicate-rate", required_argument, NULL, 'u'},
-                {"truth", required_argument, NULL, 't'},
-                {"kafka", required_argument, NULL, 'X'},
-                {"flush-timeout", required_argument, NULL, 'T'},
-                {"dry-run", no_argument, NULL, 'n'},
-                {"log-level", required_argument, NULL, 'l'},
-                {"help", no_argument, NULL, 'h'},
-                {NULL, 0, NULL, 0}};
-        int c, idx = 0;
+static const struct tp_opt tp_sim_own[] = {
+        TP_SIM_OPT("schema", TP_OPT_STR, "./schemas/avro/1-filing_event.avsc",
+                   schema, 0, 0, "writer schema"),
+        TP_SIM_OPT("schema-id", TP_OPT_INT, "1", schema_id, 0, 2147483647,
+                   "schema id in the message header"),
+        TP_SIM_OPT("provinces", TP_OPT_STR, NULL, provinces, 0, 0,
+                   "provinces to stream, e.g. 01,79 (default: all)"),
+        {"from", TP_OPT_STR, "2025-09-01", offsetof(struct tp_sim_opts, from),
+         "first day, Vietnam time (>= 2025-07-01)", 0, 0, tp_sim_check_date, 0},
+        TP_SIM_OPT("days", TP_OPT_INT, "30", days, 1, 36600,
+                   "days to stream (clipped to end before now)"),
+        TP_SIM_OPT("dossiers-per-day", TP_OPT_NUM, "20000", dossiers_per_day, 0,
+                   1e8,
+                   "national dossiers per working day (a subset of "
+                   "provinces gets its share)"),
+        TP_SIM_OPT("rate", TP_OPT_NUM, "0", rate, 0, 1e9,
+                   "events per second, 0 = as fast as possible"),
+        TP_SIM_OPT("seed", TP_OPT_NUM, "1", seed_value, 0, 1e15,
+                   "random seed; same seed, same bytes"),
+        TP_SIM_OPT("laggards", TP_OPT_INT, "0", laggards, 0, 100000,
+                   "pick this many lagging communes from the seed"),
+        TP_SIM_OPT("laggard", TP_OPT_LIST, NULL, laggard, 0, 0,
+                   "make this commune lag"),
+        TP_SIM_OPT("silent", TP_OPT_LIST, NULL, silent, 0, 0,
+                   "this commune goes silent at the midpoint"),
+        TP_SIM_OPT("duplicate-rate", TP_OPT_NUM, "0", duplicate_rate, 0, 1,
+                   "re-send this share of messages later, same bytes"),
+        TP_SIM_OPT("truth", TP_OPT_STR, NULL, truth, 0, 0,
+                   "write the expected figures as JSON (docs/sim.md)"),
+        TP_SIM_OPT("flush-timeout", TP_OPT_INT, "120", flush_timeout_s, 0,
+                   86400, "wait this long (s) for delivery at the end"),
+        TP_SIM_OPT("dry-run", TP_OPT_BOOL, "false", dry_run, 0, 0,
+                   "generate and encode, produce nothing"),
+};
 
-        tp_sim_defaults(o);
-        while ((c = getopt_long(argc, argv, "hX:", longopts, &idx)) != -1) {
-                if (c == 'h') {
-                        tp_sim_usage(stdout);
-                        return 1;
-                }
-                if (c == '?') {
-                        tp_sim_usage(stderr);
-                        return -1;
-                }
-                if (tp_sim_apply_opt(o, c, optarg) != 0) {
-                        fprintf(stderr,
-                                "tthc-sim: invalid value '%s' for --%s\n",
-                                optarg,
-                                c == 'X' ? "kafka" : longopts[idx].name);
-                        return -1;
-                }
-        }
-        if (optind < argc) {
-                fprintf(stderr, "tthc-sim: unexpected argument '%s'\n",
-                        argv[optind]);
-                return -1;
-        }
-        return 0;
-}
+static const struct tp_cfg_spec tp_sim_spec = {
+        .service = "tthc-sim",
+        .summary = "Streams realistic vn.tthc.FilingEvent dossier lifecycles "
+                   "(Confluent-framed Avro,\nschema id 1, key = dossier_id) to "
+                   "tthc.filings.<province>, in event-time order,\nwith an "
+                   "idempotent producer; exits 0 once everything is "
+                   "delivered.",
+        .groups = TP_CFG_LOG | TP_CFG_KAFKA | TP_CFG_REFERENCE,
+        .own = tp_sim_own,
+        .n_own = TP_ARRAY_LEN(tp_sim_own),
+        .own_size = sizeof(struct tp_sim_opts),
+};
 
 /* ---- setup ---- */
 
@@ -339,12 +178,13 @@ static int tp_sim_select_provinces(struct tp_sim_run *run)
 }
 
 static int tp_sim_mark_communes(struct tp_sim_run *run,
-                                const char *const *codes, int n, int silent)
+                                const struct tp_cfg_list *codes, int silent)
 {
-        for (int i = 0; i < n; i++) {
-                int c = tp_sim_ref_find_commune(&run->ref, codes[i]);
+        for (size_t i = 0; i < codes->n; i++) {
+                int c = tp_sim_ref_find_commune(&run->ref, codes->v[i]);
                 if (c < 0) {
-                        tp_log_error("unknown commune '%s' in --%s", codes[i],
+                        tp_log_error("unknown commune '%s' in --%s",
+                                     codes->v[i],
                                      silent ? "silent" : "laggard");
                         return -1;
                 }
@@ -445,7 +285,7 @@ static void tp_sim_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                          (int)rkm->partition, rd_kafka_err2str(rkm->err));
 }
 
-/* The producer, with the --kafka PROP=VALUE properties. */
+/* The producer, with the kafka.* properties. */
 static int tp_sim_producer_new(struct tp_sim_run *run)
 {
         const char *const defaults[][2] = {
@@ -454,46 +294,25 @@ static int tp_sim_producer_new(struct tp_sim_run *run)
                 {"queue.buffering.max.messages", "500000"},
                 {"queue.buffering.max.kbytes", "262144"},
         };
-        char *keys[TP_SIM_MAX_LIST], *values[TP_SIM_MAX_LIST];
         char err[512], topic[64];
-        int n = 0, rc = -1;
         struct tp_kafka_opts o = {
                 .role = TP_KAFKA_PRODUCER,
-                .brokers = run->o->brokers,
+                .brokers = run->cfg->brokers,
                 .client_id = "tthc-sim",
                 .defaults = defaults,
                 .n_defaults = TP_ARRAY_LEN(defaults),
-                .keys = keys,
-                .values = values,
+                .keys = run->cfg->kafka_keys,
+                .values = run->cfg->kafka_values,
+                .n = run->cfg->n_kafka,
                 .opaque = run,
                 .dr_msg_cb = tp_sim_dr_cb,
         };
 
-        for (; n < run->o->n_kafka; n++) {
-                char *eq;
-                keys[n] = tp_xstrdup(run->o->kafka[n]);
-                eq = strchr(keys[n], '=');
-                if (!eq) {
-                        tp_log_error("--kafka '%s' is not PROP=VALUE",
-                                     run->o->kafka[n]);
-                        n++;
-                        goto out;
-                }
-                *eq = '\0';
-                values[n] = eq + 1;
-        }
-        o.n = (size_t)n;
         run->rk = tp_kafka_new(&o, err, sizeof(err));
         if (!run->rk) {
                 tp_log_error("%s", err);
-                goto out;
-        }
-        rc = 0;
-out:
-        for (int i = 0; i < n; i++)
-                free(keys[i]);
-        if (rc != 0)
                 return -1;
+        }
         run->topics =
                 tp_xcalloc((size_t)run->ref.n_provinces, sizeof(*run->topics));
         for (int p = 0; p < run->ref.n_provinces; p++) {
@@ -517,13 +336,13 @@ static int tp_sim_setup(struct tp_sim_run *run)
         char err[1024];
         char path[4096];
 
-        if (tp_sim_ref_load(&run->ref, run->o->reference, err, sizeof(err))) {
+        if (tp_sim_ref_load(&run->ref, run->cfg->reference, err, sizeof(err))) {
                 tp_log_error("could not load reference data: %s", err);
                 return -1;
         }
         if (tp_sim_select_provinces(run) ||
-            tp_sim_mark_communes(run, run->o->laggard, run->o->n_laggard, 0) ||
-            tp_sim_mark_communes(run, run->o->silent, run->o->n_silent, 1) ||
+            tp_sim_mark_communes(run, &run->o->laggard, 0) ||
+            tp_sim_mark_communes(run, &run->o->silent, 1) ||
             tp_sim_plan_days(run))
                 return -1;
         tp_sim_pick_laggards(run);
@@ -766,7 +585,7 @@ static int tp_sim_emit(struct tp_sim_run *run, struct tp_sim_dossier *d)
 /* Produces every event before limit, in time order. */
 static int tp_sim_drain(struct tp_sim_run *run, int64_t limit)
 {
-        while (run->heap_n > 0 && !tp_sim_stop) {
+        while (run->heap_n > 0 && !tp_service_stop) {
                 struct tp_sim_dossier *d = run->heap[0];
                 if (d->events[d->next].t >= limit)
                         return 0;
@@ -811,7 +630,7 @@ static void tp_sim_gen_day(struct tp_sim_run *run, int64_t day)
 static int tp_sim_stream(struct tp_sim_run *run)
 {
         run->started_mono = tp_mono_ms();
-        for (int i = 0; i < run->gp.days && !tp_sim_stop; i++) {
+        for (int i = 0; i < run->gp.days && !tp_service_stop; i++) {
                 int64_t day = run->gp.from_day + i;
                 run->day_index = i + 1;
                 if (tp_sim_drain(run, tp_sim_day_start(day)) != 0)
@@ -904,32 +723,29 @@ static void tp_sim_release(struct tp_sim_run *run)
 
 int main(int argc, char **argv)
 {
-        struct tp_sim_opts opts;
+        struct tp_cfg cfg;
+        struct tp_sim_opts *opts;
         struct tp_sim_run run;
-        struct sigaction sa;
         int rc = 1, streamed;
 
-        tp_log_set_service("tthc-sim");
-        switch (tp_sim_parse_args(argc, argv, &opts)) {
-        case 1:
-                return 0;
-        case -1:
-                return 2;
-        }
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = tp_sim_on_signal;
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
         memset(&run, 0, sizeof(run));
-        run.o = &opts;
+        if (!tp_service_start(&tp_sim_spec, argc, argv, &cfg, &rc))
+                goto out;
+        rc = 1;
+        opts = cfg.own;
+        tp_parse_date(opts->from, &opts->from_day); /* checked */
+        opts->seed = (uint64_t)opts->seed_value;
+        tp_service_signals(); /* a clean stop: flush, truth so far */
+        run.cfg = &cfg;
+        run.o = opts;
         run.progress = isatty(STDERR_FILENO);
         if (tp_sim_setup(&run) != 0)
                 goto done;
         tp_log_info("streaming %d province(s), %d day(s) from day %lld, "
                     "%.0f dossiers per working day nationally, seed %llu",
                     run.n_selected, run.gp.days, (long long)run.gp.from_day,
-                    opts.dossiers_per_day, (unsigned long long)opts.seed);
-        streamed = tp_sim_stream(&run) == 0 && !tp_sim_stop;
+                    opts->dossiers_per_day, (unsigned long long)opts->seed);
+        streamed = tp_sim_stream(&run) == 0 && !tp_service_stop;
         if (tp_sim_flush(&run) != 0 || tp_sim_write_truth(&run, streamed))
                 goto done;
         printf("events produced: %llu (%llu distinct, %llu duplicates)\n",
@@ -938,11 +754,13 @@ int main(int argc, char **argv)
         fflush(stdout);
         if (!streamed) {
                 tp_log_error("stopped before the end of the stream%s",
-                             tp_sim_stop ? " (interrupted)" : "");
+                             tp_service_stop ? " (interrupted)" : "");
                 goto done;
         }
         rc = 0;
 done:
         tp_sim_release(&run);
+out:
+        tp_cfg_release(&cfg);
         return rc;
 }

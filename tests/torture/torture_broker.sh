@@ -30,7 +30,7 @@ rate=$(tt_size 1200 800)
 
 tp_ingest_setup
 tt_sim_bg --days "$days" --rate "$rate" --truth "$W/truth.json" \
-	--kafka max.in.flight.requests.per.connection=1
+	--kafka.max.in.flight.requests.per.connection=1
 tt_ingest_bg "$W/ingest.log" --batch-size 500
 pid=$TT_PID
 tp_wait_for "(( \$(tt_committed) > 0 ))" 60 || tp_die "tthc-ingest committed nothing"

@@ -221,6 +221,51 @@ static void test_alert__overdue_backlog_hysteresis(void **state)
         tp_rules_release(&r);
 }
 
+/* province_feed_stale through the evaluator, with the clock as input:
+ * office hours (07:00-17:00 Vietnam, working days) since the last
+ * message; fires only when caught up; a message resolves it. */
+static void test_alert__feed_stale_clock(void **state)
+{
+        struct tp_rules r = rules_default();
+        const struct tp_rule_params *p =
+                tp_rules_get(&r, "79", TP_RULE_PROVINCE_FEED_STALE);
+        struct tp_workcal cal;
+        /* Monday 2025-09-08 09:00 Vietnam */
+        const int64_t last = 1757296800000LL;
+        const int64_t noon = 1757307600000LL;    /* Monday 12:00 */
+        const int64_t evening = 1757372400000LL; /* Tuesday 06:00 */
+        const int64_t tue_10 = 1757386800000LL;  /* Tuesday 10:00 */
+        const int64_t mon_18 = 1757329200000LL;  /* Monday 18:00 */
+        enum tp_sev next;
+        (void)state;
+        tp_workcal_init(&cal);
+        tp_workcal_seal(&cal);
+        assert_true(tp_alert_feed_hours(&cal, &r, last, noon) == 3.0);
+        /* 8 hours on Monday (09:00-17:00), none at night */
+        assert_true(tp_alert_feed_hours(&cal, &r, last, evening) == 8.0);
+        assert_true(tp_alert_feed_hours(&cal, &r, mon_18, evening) == 0.0);
+        assert_true(tp_alert_feed_hours(&cal, &r, last, tue_10) == 11.0);
+        /* 3 h: warning, but only once the partitions are caught up */
+        assert_int_equal(tp_alert_feed_step(p, TP_SEV_NONE, 3, 0, 0, &next),
+                         TP_CHANGE_NONE);
+        assert_int_equal(tp_alert_feed_step(p, TP_SEV_NONE, 3, 1, 0, &next),
+                         TP_CHANGE_FIRED);
+        assert_int_equal(next, TP_SEV_WARNING);
+        /* 11 h: escalates; hours only grow until a message clears it */
+        assert_int_equal(tp_alert_feed_step(p, TP_SEV_WARNING, 11, 1, 0, &next),
+                         TP_CHANGE_CHANGED);
+        assert_int_equal(next, TP_SEV_CRITICAL);
+        assert_int_equal(
+                tp_alert_feed_step(p, TP_SEV_CRITICAL, 12, 1, 0, &next),
+                TP_CHANGE_NONE);
+        assert_int_equal(
+                tp_alert_feed_step(p, TP_SEV_CRITICAL, 11, 1, 1, &next),
+                TP_CHANGE_RESOLVED);
+        assert_int_equal(next, TP_SEV_NONE);
+        tp_workcal_release(&cal);
+        tp_rules_release(&r);
+}
+
 static void test_alert__fires_straight_at_critical(void **state)
 {
         struct tp_rules r = rules_default();
@@ -464,6 +509,7 @@ int main(void)
                 cmocka_unit_test(
                         test_alert__min_volume_gates_firing_and_holds_open_episode),
                 cmocka_unit_test(test_alert__backlog_growth_value),
+                cmocka_unit_test(test_alert__feed_stale_clock),
                 cmocka_unit_test(
                         test_alert__commune_silent_needs_baseline_resolves_on_event),
                 cmocka_unit_test(

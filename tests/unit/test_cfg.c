@@ -12,6 +12,40 @@
 #include "cfg.h"
 #include "kv.h"
 
+/* A service with every common option and none of its own. */
+static const struct tp_cfg_spec svc_spec = {
+        .service = "svc", .summary = "test", .groups = TP_CFG_ALL};
+
+/* Two services with their own options, as tthc-ingest and tthc-alert. */
+struct alert_opts {
+        char *rules;
+        struct tp_cfg_list files;
+        double ratio;
+};
+
+static const struct tp_opt alert_own[] = {
+        {"rules", TP_OPT_STR, "", offsetof(struct alert_opts, rules), "rules",
+         0, 0, NULL, 0},
+        {"file", TP_OPT_LIST, NULL, offsetof(struct alert_opts, files), "files",
+         0, 0, NULL, 0},
+        {"ratio", TP_OPT_NUM, "0.5", offsetof(struct alert_opts, ratio),
+         "ratio", 0, 1, NULL, 0},
+};
+
+static const struct tp_cfg_spec ingest_spec = {.service = "tthc-ingest",
+                                               .summary = "ingest",
+                                               .groups = TP_CFG_CONSUMERS |
+                                                         TP_CFG_STORE};
+
+static const struct tp_cfg_spec alert_spec = {
+        .service = "tthc-alert",
+        .summary = "alert",
+        .args = "COMMAND",
+        .groups = TP_CFG_LOG | TP_CFG_PG,
+        .own = alert_own,
+        .n_own = sizeof(alert_own) / sizeof(alert_own[0]),
+        .own_size = sizeof(struct alert_opts)};
+
 static void test_cfg__file_text(void **state)
 {
         struct tp_cfg cfg;
@@ -113,7 +147,7 @@ static void test_cfg__precedence_flags_over_env(void **state)
         setenv("TTHC_BROKERS", "env:1", 1);
         setenv("TTHC_GROUP", "g-env", 1);
         assert_int_equal(
-                tp_cfg_load(&cfg, "svc", "g", 4, argv, err, sizeof(err)),
+                tp_cfg_load(&cfg, &svc_spec, 4, argv, err, sizeof(err)),
                 TP_CFG_OK);
         assert_string_equal(cfg.brokers, "flag:1");
         assert_string_equal(cfg.group, "g-env");
@@ -149,7 +183,7 @@ static void test_cfg__kafka_from_env_and_file(void **state)
         setenv("TTHC_KAFKA_SASL_USERNAME", "ingest", 1);
         setenv("TTHC_KAFKA_CLIENT_ID", "env", 1);
         assert_int_equal(
-                tp_cfg_load(&cfg, "svc", "g", 2, argv, err, sizeof(err)),
+                tp_cfg_load(&cfg, &svc_spec, 2, argv, err, sizeof(err)),
                 TP_CFG_OK);
         assert_string_equal(kafka_value(&cfg, "sasl.password"), "s3cret");
         assert_string_equal(kafka_value(&cfg, "sasl.username"), "ingest");
@@ -159,7 +193,7 @@ static void test_cfg__kafka_from_env_and_file(void **state)
         /* The plain variable wins over its _FILE twin. */
         setenv("TTHC_KAFKA_SASL_PASSWORD", "plain", 1);
         assert_int_equal(
-                tp_cfg_load(&cfg, "svc", "g", 1, argv, err, sizeof(err)),
+                tp_cfg_load(&cfg, &svc_spec, 1, argv, err, sizeof(err)),
                 TP_CFG_OK);
         assert_string_equal(kafka_value(&cfg, "sasl.password"), "plain");
         tp_cfg_release(&cfg);
@@ -168,7 +202,7 @@ static void test_cfg__kafka_from_env_and_file(void **state)
         /* An unreadable file names the variable, never the value. */
         unlink(path);
         assert_int_equal(
-                tp_cfg_load(&cfg, "svc", "g", 1, argv, err, sizeof(err)),
+                tp_cfg_load(&cfg, &svc_spec, 1, argv, err, sizeof(err)),
                 TP_CFG_ERROR);
         assert_non_null(strstr(err, "TTHC_KAFKA_SASL_PASSWORD_FILE: "));
         tp_cfg_release(&cfg);
@@ -185,42 +219,131 @@ static void test_cfg__help_leaves_cfg_releasable(void **state)
         (void)state;
         memset(&cfg, 0xa5, sizeof(cfg)); /* garbage, as on a stack */
         assert_int_equal(
-                tp_cfg_load(&cfg, "svc", "g", 2, argv, err, sizeof(err)),
+                tp_cfg_load(&cfg, &svc_spec, 2, argv, err, sizeof(err)),
                 TP_CFG_HELP);
         tp_cfg_release(&cfg);
 }
 
 /* A service reads its own options: another service's flag is an error,
- * its variable (a shared ConfigMap) is ignored. */
+ * its variable (a shared ConfigMap) or file line is ignored. */
 static void test_cfg__options_per_service(void **state)
 {
         struct tp_cfg cfg;
         char err[256];
         char *flag[] = {(char *)"tthc-ingest", (char *)"--rules", (char *)"x",
                         NULL};
+        char *kflag[] = {(char *)"tthc-alert", (char *)"--kafka.acks=all",
+                         NULL};
         char *none[] = {(char *)"tthc-ingest", NULL};
+        const struct alert_opts *ao;
         (void)state;
-        assert_int_equal(tp_cfg_load(&cfg, "tthc-ingest", "tthc-ingest", 3,
-                                     flag, err, sizeof(err)),
-                         TP_CFG_ERROR);
-        assert_non_null(strstr(err, "not this service's option --rules"));
+        assert_int_equal(
+                tp_cfg_load(&cfg, &ingest_spec, 3, flag, err, sizeof(err)),
+                TP_CFG_ERROR);
+        assert_non_null(strstr(err, "unknown option --rules"));
+        tp_cfg_release(&cfg);
+        /* a common group the service does not read */
+        assert_int_equal(
+                tp_cfg_load(&cfg, &alert_spec, 2, kflag, err, sizeof(err)),
+                TP_CFG_ERROR);
+        assert_non_null(strstr(err, "not this service's option --kafka.acks"));
         tp_cfg_release(&cfg);
 
-        setenv("TTHC_ALERTMANAGER", "http://am:9093", 1);
+        setenv("TTHC_RULES", "/etc/rules.conf", 1);
         setenv("TTHC_BATCH_SIZE", "77", 1);
-        assert_int_equal(tp_cfg_load(&cfg, "tthc-ingest", "tthc-ingest", 1,
-                                     none, err, sizeof(err)),
-                         TP_CFG_OK);
-        assert_string_equal(cfg.alertmanager, "");
+        assert_int_equal(
+                tp_cfg_load(&cfg, &ingest_spec, 1, none, err, sizeof(err)),
+                TP_CFG_OK);
+        assert_null(cfg.own);
         assert_int_equal(cfg.batch_size, 77);
+        assert_string_equal(cfg.group, "tthc-ingest");
+        /* a shared file: another service's scoped line is skipped */
+        assert_int_equal(tp_cfg_parse_text(&cfg,
+                                           "tthc-alert.rules = /r.conf\n"
+                                           "tthc-ingest.batch-size = 5\n",
+                                           "shared.conf", err, sizeof(err)),
+                         0);
+        assert_int_equal(cfg.batch_size, 5);
         tp_cfg_release(&cfg);
-        assert_int_equal(tp_cfg_load(&cfg, "tthc-alert", "tthc-alert", 1, none,
-                                     err, sizeof(err)),
-                         TP_CFG_OK);
-        assert_string_equal(cfg.alertmanager, "http://am:9093");
+        assert_int_equal(
+                tp_cfg_load(&cfg, &alert_spec, 1, none, err, sizeof(err)),
+                TP_CFG_OK);
+        ao = cfg.own;
+        assert_string_equal(ao->rules, "/etc/rules.conf");
+        assert_int_equal(cfg.batch_size, 50000); /* not its group: default */
+        assert_true(ao->ratio == 0.5);
+        assert_int_equal(tp_cfg_parse_text(&cfg,
+                                           "tthc-alert.rules = /r.conf\n"
+                                           "batch-size = 9\n",
+                                           "shared.conf", err, sizeof(err)),
+                         0);
+        assert_string_equal(ao->rules, "/r.conf");
+        assert_int_equal(cfg.batch_size, 50000);
+        assert_int_equal(tp_cfg_parse_text(&cfg, "tthc-alert.rulez = x\n",
+                                           "a.conf", err, sizeof(err)),
+                         -1);
+        assert_string_equal(err, "a.conf:1: unknown option \"rulez\"");
         tp_cfg_release(&cfg);
-        unsetenv("TTHC_ALERTMANAGER");
+        unsetenv("TTHC_RULES");
         unsetenv("TTHC_BATCH_SIZE");
+}
+
+/* Repeatable options: flags replace the values of a file; positional
+ * arguments where the service takes them; numbers in their range. */
+static void test_cfg__lists_args_numbers(void **state)
+{
+        struct tp_cfg cfg;
+        char err[256], path[] = "/tmp/tthc-test-cfg-XXXXXX";
+        const char *text = "file = a\nfile = b\n";
+        char *argv[] = {(char *)"tthc-alert",
+                        (char *)"--config",
+                        path,
+                        (char *)"run",
+                        (char *)"--file",
+                        (char *)"c",
+                        (char *)"--file=d",
+                        (char *)"--ratio",
+                        (char *)"0.25",
+                        NULL};
+        char *bad[] = {(char *)"tthc-alert", (char *)"--ratio=1.5", NULL};
+        char *stray[] = {(char *)"tthc-ingest", (char *)"run", NULL};
+        const struct alert_opts *ao;
+        int fd = mkstemp(path);
+        (void)state;
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
+        close(fd);
+        assert_int_equal(
+                tp_cfg_load(&cfg, &alert_spec, 9, argv, err, sizeof(err)),
+                TP_CFG_OK);
+        ao = cfg.own;
+        assert_int_equal(ao->files.n, 2);
+        assert_string_equal(ao->files.v[0], "c");
+        assert_string_equal(ao->files.v[1], "d");
+        assert_true(ao->ratio == 0.25);
+        assert_int_equal(cfg.n_args, 1);
+        assert_string_equal(cfg.args[0], "run");
+        tp_cfg_release(&cfg);
+        /* without flags, the file's list */
+        argv[3] = NULL;
+        assert_int_equal(
+                tp_cfg_load(&cfg, &alert_spec, 3, argv, err, sizeof(err)),
+                TP_CFG_OK);
+        ao = cfg.own;
+        assert_int_equal(ao->files.n, 2);
+        assert_string_equal(ao->files.v[0], "a");
+        tp_cfg_release(&cfg);
+        unlink(path);
+        assert_int_equal(
+                tp_cfg_load(&cfg, &alert_spec, 2, bad, err, sizeof(err)),
+                TP_CFG_ERROR);
+        assert_string_equal(err, "option \"ratio\" expects 0..1, not 1.5");
+        tp_cfg_release(&cfg);
+        assert_int_equal(
+                tp_cfg_load(&cfg, &ingest_spec, 2, stray, err, sizeof(err)),
+                TP_CFG_ERROR);
+        assert_string_equal(err, "unexpected argument \"run\"");
+        tp_cfg_release(&cfg);
 }
 
 struct kv_seen {
@@ -276,6 +399,7 @@ int main(void)
                 cmocka_unit_test(test_cfg__help_leaves_cfg_releasable),
                 cmocka_unit_test(test_cfg__kafka_from_env_and_file),
                 cmocka_unit_test(test_cfg__options_per_service),
+                cmocka_unit_test(test_cfg__lists_args_numbers),
                 cmocka_unit_test(test_kv__one_lexer_two_comment_rules),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
