@@ -97,6 +97,7 @@ void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *msg,
                 r->topic = msg->topic;
                 r->partition = msg->partition;
                 r->start = start;
+                r->high = -1;
         }
         r->next = msg->offset + 1;
         if (b->n == b->cap) {
@@ -708,6 +709,22 @@ static int tp_consumer_check_starts(struct tp_consumer *c, char *errstr,
 
 /* One attempt: prepare, BEGIN, compare-and-set, write, then COMMIT (or
  * ROLLBACK for a trial, which only asks whether the write would pass). */
+/* The high watermarks librdkafka last saw for the batch's partitions
+ * (cached, no request), stored with the offsets for tthc.freshness. */
+static void tp_consumer_highs(struct tp_consumer *c)
+{
+        for (size_t i = 0; i < c->batch.n_parts; i++) {
+                struct tp_part_range *r = &c->batch.parts[i];
+                int64_t lo = -1, hi = -1;
+                if (rd_kafka_get_watermark_offsets(c->rk, r->topic,
+                                                   r->partition, &lo, &hi) != 0)
+                        hi = -1; /* unknown: the stored one stays */
+                else if (hi < r->next)
+                        hi = r->next; /* a cached value older than us */
+                r->high = hi;
+        }
+}
+
 static enum tp_commit_rc tp_consumer_try_commit(struct tp_consumer *c,
                                                 int trial, char *errstr,
                                                 size_t errstr_size)
@@ -725,6 +742,7 @@ static enum tp_commit_rc tp_consumer_try_commit(struct tp_consumer *c,
                 return TP_COMMIT_RETRY;
         if (tp_pg_exec(c->conn, "BEGIN", errstr, errstr_size) != 0)
                 return TP_COMMIT_RETRY;
+        tp_consumer_highs(c);
         if (tp_offsets_cas(c->conn, c->cfg->group, c->batch.parts,
                            c->batch.n_parts, &fenced, errstr, errstr_size) != 0)
                 goto rollback;

@@ -1,5 +1,6 @@
 /* migrate.c - see migrate.h. */
 #include "migrate.h"
+#include "procedures.h"
 #include "pgutil.h"
 #include "util.h"
 
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #define TP_MIGRATE_LOCK "7368201"
@@ -171,17 +173,6 @@ static const struct tp_ref_table tp_ref_tables[] = {
          "EXCLUDED.basis"},
 };
 
-/* CRLF to LF in place: COPY wants one kind of line ending, and an
- * operator appending a line with another editor must not break loading. */
-static void tp_lf_only(char *data, size_t *len)
-{
-        size_t j = 0;
-        for (size_t i = 0; i < *len; i++)
-                if (!(data[i] == '\r' && i + 1 < *len && data[i + 1] == '\n'))
-                        data[j++] = data[i];
-        *len = j;
-}
-
 static int tp_migrate_csv(PGconn *conn, const char *dir,
                           const struct tp_ref_table *t, char *errstr,
                           size_t errstr_size)
@@ -197,7 +188,9 @@ static int tp_migrate_csv(PGconn *conn, const char *dir,
         if (!cb.buf.data)
                 return -1;
         cb.buf.cap = cb.buf.len + 1; /* NUL-terminated by tp_read_file */
-        tp_lf_only(cb.buf.data, &cb.buf.len);
+        /* an operator appending a line with another editor must not
+         * break loading */
+        cb.buf.len = tp_crlf_to_lf(cb.buf.data, cb.buf.len);
         snprintf(sql, sizeof(sql),
                  "CREATE TEMP TABLE tp_ref_load ON COMMIT DROP AS "
                  "SELECT %s FROM %s WITH NO DATA",
@@ -223,6 +216,20 @@ done:
         return rc;
 }
 
+/* The shipped sample catalogue (reference_dir/procedures.csv, when
+ * there is one), until a national catalogue is loaded. */
+static int tp_migrate_sample_procedures(PGconn *conn, const char *dir,
+                                        char *errstr, size_t errstr_size)
+{
+        struct tp_procedures_load load;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/procedures.csv", dir);
+        if (access(path, F_OK) != 0)
+                return 0;
+        return tp_procedures_load(conn, path, "sample", &load, errstr,
+                                  errstr_size);
+}
+
 int tp_migrate_reference(PGconn *conn, const char *reference_dir, char *errstr,
                          size_t errstr_size)
 {
@@ -241,6 +248,11 @@ int tp_migrate_reference(PGconn *conn, const char *reference_dir, char *errstr,
                         tp_pg_exec(conn, "ROLLBACK", err, sizeof(err));
                         return -1;
                 }
+        }
+        if (tp_migrate_sample_procedures(conn, reference_dir, errstr,
+                                         errstr_size) != 0) {
+                tp_pg_exec(conn, "ROLLBACK", err, sizeof(err));
+                return -1;
         }
         return tp_pg_exec(conn, "COMMIT", errstr, errstr_size);
 }

@@ -1,5 +1,6 @@
 /* offsets.c - see offsets.h. */
 #include "offsets.h"
+#include "buf.h"
 #include "pgutil.h"
 #include "util.h"
 
@@ -37,44 +38,49 @@ int tp_offsets_load(PGconn *conn, const char *group, const char **topics,
 }
 
 /* Appends a Postgres array literal element list for the ranges. */
-static void tp_offsets_arrays(const struct tp_part_range *ranges, size_t n,
-                              struct tp_copybuf *topics, char **parts,
-                              char **starts, char **nexts)
-{
-        size_t cap = n * 24 + 3;
-        char *p = tp_xmalloc(cap), *s = tp_xmalloc(cap), *x = tp_xmalloc(cap);
-        size_t lp = 0, ls = 0, lx = 0;
+/* The number columns of ranges as PostgreSQL array literals: partition,
+ * start, next and high (NULL for an unknown high watermark). */
+enum { TP_OA_PART, TP_OA_START, TP_OA_NEXT, TP_OA_HIGH, TP_OA__COUNT };
 
+static void tp_offsets_arrays(const struct tp_part_range *ranges, size_t n,
+                              struct tp_copybuf *topics,
+                              struct tp_buf arrays[TP_OA__COUNT])
+{
         tp_copybuf_reset(topics);
-        p[lp++] = s[ls++] = x[lx++] = '{';
+        for (int a = 0; a < TP_OA__COUNT; a++)
+                tp_buf_putc(&arrays[a], '{');
         for (size_t i = 0; i < n; i++) {
                 const char *sep = i ? "," : "";
-                tp_pgarray_add(topics, ranges[i].topic, i == 0);
-                lp += (size_t)snprintf(p + lp, cap - lp, "%s%d", sep,
-                                       ranges[i].partition);
-                ls += (size_t)snprintf(s + ls, cap - ls, "%s%lld", sep,
-                                       (long long)ranges[i].start);
-                lx += (size_t)snprintf(x + lx, cap - lx, "%s%lld", sep,
-                                       (long long)ranges[i].next);
+                const struct tp_part_range *r = &ranges[i];
+                tp_pgarray_add(topics, r->topic, i == 0);
+                tp_buf_printf(&arrays[TP_OA_PART], "%s%d", sep, r->partition);
+                tp_buf_printf(&arrays[TP_OA_START], "%s%lld", sep,
+                              (long long)r->start);
+                tp_buf_printf(&arrays[TP_OA_NEXT], "%s%lld", sep,
+                              (long long)r->next);
+                if (r->high >= 0)
+                        tp_buf_printf(&arrays[TP_OA_HIGH], "%s%lld", sep,
+                                      (long long)r->high);
+                else
+                        tp_buf_printf(&arrays[TP_OA_HIGH], "%sNULL", sep);
         }
         tp_pgarray_end(topics);
-        p[lp++] = '}', s[ls++] = '}', x[lx++] = '}';
-        p[lp] = s[ls] = x[lx] = '\0';
-        *parts = p, *starts = s, *nexts = x;
+        for (int a = 0; a < TP_OA__COUNT; a++)
+                tp_buf_putc(&arrays[a], '}');
 }
 
-/* One statement for all partitions: rows whose stored offset equals the
- * range's start move to its end; partitions with nothing stored are
- * inserted. The count of rows moved tells whether we were fenced. */
 static const char tp_cas_sql[] =
         "WITH v AS (SELECT * FROM unnest($2::text[], $3::int[], "
-        "$4::bigint[], $5::bigint[]) AS v(topic, part, start, next)), "
+        "$4::bigint[], $5::bigint[], $6::bigint[]) "
+        "AS v(topic, part, start, next, high)), "
         "upd AS (UPDATE tthc.consumer_offsets o SET next_offset = v.next, "
+        "high_watermark = coalesce(v.high, o.high_watermark), "
         "updated_at = now() FROM v WHERE o.group_id = $1 AND "
         "o.topic = v.topic AND o.partition = v.part AND v.start >= 0 AND "
         "o.next_offset = v.start RETURNING 1), "
         "ins AS (INSERT INTO tthc.consumer_offsets (group_id, topic, "
-        "partition, next_offset) SELECT $1, topic, part, next FROM v "
+        "partition, next_offset, high_watermark) SELECT $1, topic, part, "
+        "next, high FROM v "
         "WHERE start < 0 ON CONFLICT DO NOTHING RETURNING 1) "
         "SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins)";
 
@@ -83,8 +89,8 @@ int tp_offsets_cas(PGconn *conn, const char *group,
                    char *errstr, size_t errstr_size)
 {
         struct tp_copybuf topics;
-        char *parts, *starts, *nexts;
-        const char *params[5];
+        struct tp_buf arrays[TP_OA__COUNT] = {{0}};
+        const char *params[6];
         PGresult *res;
         int rc;
 
@@ -92,13 +98,12 @@ int tp_offsets_cas(PGconn *conn, const char *group,
         if (n == 0)
                 return 0;
         tp_copybuf_init(&topics);
-        tp_offsets_arrays(ranges, n, &topics, &parts, &starts, &nexts);
+        tp_offsets_arrays(ranges, n, &topics, arrays);
         params[0] = group;
         params[1] = topics.buf.data;
-        params[2] = parts;
-        params[3] = starts;
-        params[4] = nexts;
-        res = PQexecParams(conn, tp_cas_sql, 5, NULL, params, NULL, NULL, 0);
+        for (int a = 0; a < TP_OA__COUNT; a++)
+                params[2 + a] = arrays[a].data;
+        res = PQexecParams(conn, tp_cas_sql, 6, NULL, params, NULL, NULL, 0);
         rc = tp_pg_check(conn, res, PGRES_TUPLES_OK, "could not store offsets",
                          errstr, errstr_size);
         if (rc == 0 && strtoull(PQgetvalue(res, 0, 0), NULL, 10) != n) {
@@ -110,8 +115,7 @@ int tp_offsets_cas(PGconn *conn, const char *group,
         }
         PQclear(res);
         tp_copybuf_release(&topics);
-        free(parts);
-        free(starts);
-        free(nexts);
+        for (int a = 0; a < TP_OA__COUNT; a++)
+                tp_buf_release(&arrays[a]);
         return rc;
 }

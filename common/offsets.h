@@ -17,6 +17,9 @@ struct tp_part_range {
         int32_t partition;
         int64_t start;
         int64_t next;
+        /* the broker's high watermark when the batch was committed, for
+         * the consumer's lag in tthc.freshness (-1: unknown) */
+        int64_t high;
 };
 
 /* Looks up the stored next offset of each (topics[i], partitions[i]) for

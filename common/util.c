@@ -211,3 +211,14 @@ uint64_t tp_hash64(const void *data, size_t len, uint64_t seed)
         }
         return h;
 }
+
+size_t tp_crlf_to_lf(char *data, size_t len)
+{
+        size_t j = 0;
+        for (size_t i = 0; i < len; i++)
+                if (!(data[i] == '\r' && i + 1 < len && data[i + 1] == '\n'))
+                        data[j++] = data[i];
+        if (j < len)
+                data[j] = '\0';
+        return j;
+}

@@ -51,6 +51,10 @@ char *tp_chomp(char *s);
 char *tp_read_file(const char *path, size_t max, size_t *len_out, char *errstr,
                    size_t errstr_size);
 
+/* CRLF to LF in place (a file COPY reads wants one kind of line ending);
+ * returns the new length. */
+size_t tp_crlf_to_lf(char *data, size_t len);
+
 /* 64-bit FNV-1a hash of a byte string. */
 uint64_t tp_hash64(const void *data, size_t len, uint64_t seed);
 

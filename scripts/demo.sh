@@ -110,7 +110,13 @@ else
 	echo "tthc-ingest's figures differ from tthc-sim's truth: $(tail -n 1 <<<"$check")"
 	exit 1
 fi
-echo "Explore:  psql \"$TTHC_PG\"    (docs/analysts.md has queries)"
+# An analyst login (read-only, Vietnam time) for docs/analysts.md's queries.
+psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG" \
+	-c "SELECT tthc.create_analyst('demo_analyst')" >/dev/null
+ANALYST_PG=${TTHC_PG/user=tthc_owner/user=demo_analyst}
+echo "Explore as an analyst (read-only, Vietnam time; docs/analysts.md has queries):"
+echo "  psql \"$ANALYST_PG\""
+echo "As the owner: psql \"$TTHC_PG\""
 if [[ $KEEP == 1 ]]; then
 	echo "PostgreSQL keeps running (--keep); stop it with: scripts/pg-local.sh stop $PGDIR"
 elif [[ -t 0 ]]; then

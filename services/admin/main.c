@@ -4,15 +4,19 @@
  *   tthc-admin redrive  [--reason R] [--ids 1,2,3] [--limit N] [options]
  *                       republish dead letters to their original topic and
  *                       partition (after the cause is fixed), mark them
+ *   tthc-admin procedures load FILE
+ *                       load the national procedure catalogue
  *
  * Options are the services' (--pg, --brokers, --migrations, --reference,
  * --config, ...; see --help).
  */
+#include "admin.h"
 #include "cfg.h"
 #include "kafka.h"
 #include "log.h"
 #include "migrate.h"
 #include "pgutil.h"
+#include "procedures.h"
 #include "service.h"
 #include "util.h"
 
@@ -20,13 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* tthc-admin's own options (cfg->own): redrive's filters. */
-struct tp_redrive_opts {
-        char *reason; /* NULL: every reason */
-        char *ids;    /* comma-separated ids; NULL: every one */
-        char *limit;  /* NULL: up to 1,000,000 */
-};
 
 static int tp_check_limit(const char *value, char *err, size_t err_size)
 {
@@ -40,12 +37,23 @@ static int tp_check_limit(const char *value, char *err, size_t err_size)
 }
 
 static const struct tp_opt tp_admin_own[] = {
-        {"reason", TP_OPT_STR, NULL, offsetof(struct tp_redrive_opts, reason),
+        {"reason", TP_OPT_STR, NULL, offsetof(struct tp_admin_opts, reason),
          "redrive: only dead letters with this reason code", 0, 0, NULL, 0},
-        {"ids", TP_OPT_STR, NULL, offsetof(struct tp_redrive_opts, ids),
+        {"ids", TP_OPT_STR, NULL, offsetof(struct tp_admin_opts, ids),
          "redrive: only these ids (1,2,3)", 0, 0, NULL, 0},
-        {"limit", TP_OPT_STR, NULL, offsetof(struct tp_redrive_opts, limit),
+        {"limit", TP_OPT_STR, NULL, offsetof(struct tp_admin_opts, limit),
          "redrive: at most this many", 0, 0, tp_check_limit, 0},
+        {"keep-months", TP_OPT_INT, "0",
+         offsetof(struct tp_admin_opts, keep_months),
+         "retention: keep the events of this many months before the current "
+         "one",
+         0, 1200, NULL, 0},
+        {"apply", TP_OPT_BOOL, "false", offsetof(struct tp_admin_opts, apply),
+         "retention: drop the partitions (default: only list them)", 0, 0, NULL,
+         0},
+        {"force", TP_OPT_BOOL, "false", offsetof(struct tp_admin_opts, force),
+         "retention: drop even months where open dossiers began", 0, 0, NULL,
+         0},
 };
 
 static const struct tp_cfg_spec tp_admin_spec = {
@@ -55,12 +63,19 @@ static const struct tp_cfg_spec tp_admin_spec = {
                    "reference data\n"
                    "  redrive   republish dead letters to their original "
                    "partition (after the cause\n"
-                   "            is fixed) and mark them redriven",
-        .args = "migrate|redrive",
+                   "            is fixed) and mark them redriven\n"
+                   "  retention --keep-months N [--apply] [--force]\n"
+                   "            list (and drop) filing_events months older "
+                   "than N months\n"
+                   "  procedures load FILE\n"
+                   "            load the national procedure catalogue (CSV, "
+                   "docs/analysts.md);\n"
+                   "            it replaces the shipped sample",
+        .args = "migrate | redrive | retention | procedures load FILE",
         .groups = TP_CFG_LOG | TP_CFG_KAFKA | TP_CFG_PG | TP_CFG_REFERENCE,
         .own = tp_admin_own,
         .n_own = TP_ARRAY_LEN(tp_admin_own),
-        .own_size = sizeof(struct tp_redrive_opts),
+        .own_size = sizeof(struct tp_admin_opts),
 };
 
 static int tp_cmd_migrate(const struct tp_cfg *cfg)
@@ -164,7 +179,7 @@ static int tp_redrive_mark(PGconn *conn, PGresult *res)
 }
 
 static int tp_cmd_redrive(const struct tp_cfg *cfg,
-                          const struct tp_redrive_opts *o)
+                          const struct tp_admin_opts *o)
 {
         char err[1024];
         const char *params[3] = {o->reason, o->ids, o->limit};
@@ -208,6 +223,40 @@ out:
         return rc;
 }
 
+/* tthc-admin procedures load FILE: one transaction, as the owner role. */
+static int tp_cmd_procedures(const struct tp_cfg *cfg, const char *path)
+{
+        struct tp_procedures_load load;
+        char err[1024], e2[64];
+        PGconn *conn = tp_pg_connect(cfg->pg, "tthc-admin", err, sizeof(err));
+        if (!conn) {
+                fprintf(stderr, "tthc-admin: %s\n", err);
+                return 1;
+        }
+        if (tp_pg_exec(conn, "BEGIN", err, sizeof(err)) != 0 ||
+            tp_procedures_load(conn, path, "national", &load, err,
+                               sizeof(err)) != 0 ||
+            tp_pg_exec(conn, "COMMIT", err, sizeof(err)) != 0) {
+                fprintf(stderr,
+                        "tthc-admin: could not load the catalogue: "
+                        "%s\n",
+                        err);
+                tp_pg_exec(conn, "ROLLBACK", e2, sizeof(e2));
+                PQfinish(conn);
+                return 1;
+        }
+        printf("loaded %ld procedure(s) from %s (national catalogue); "
+               "%ld sample row(s) replaced; %ld code(s) of stored dossiers "
+               "have no name (tthc.unknown_procedures)\n",
+               load.loaded, path, load.removed, load.unknown);
+        if (load.level_unread || load.deadline_unread)
+                printf("left null: %ld level(s) not understood, %ld "
+                       "deadline(s) not a number of days\n",
+                       load.level_unread, load.deadline_unread);
+        PQfinish(conn);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         struct tp_cfg cfg;
@@ -216,15 +265,20 @@ int main(int argc, char **argv)
 
         if (!tp_service_start(&tp_admin_spec, argc, argv, &cfg, &rc))
                 goto out;
-        cmd = cfg.n_args == 1 ? cfg.args[0] : "";
-        if (strcmp(cmd, "migrate") == 0)
+        cmd = cfg.n_args >= 1 ? cfg.args[0] : "";
+        if (strcmp(cmd, "migrate") == 0 && cfg.n_args == 1)
                 rc = tp_cmd_migrate(&cfg);
-        else if (strcmp(cmd, "redrive") == 0)
+        else if (strcmp(cmd, "redrive") == 0 && cfg.n_args == 1)
                 rc = tp_cmd_redrive(&cfg, cfg.own);
+        else if (strcmp(cmd, "retention") == 0 && cfg.n_args == 1)
+                rc = tp_cmd_retention(&cfg, cfg.own);
+        else if (strcmp(cmd, "procedures") == 0 && cfg.n_args == 3 &&
+                 strcmp(cfg.args[1], "load") == 0)
+                rc = tp_cmd_procedures(&cfg, cfg.args[2]);
         else
-                fprintf(stderr, "usage: tthc-admin [OPTIONS] "
-                                "migrate|redrive (--help lists the "
-                                "options)\n");
+                fprintf(stderr, "usage: tthc-admin [OPTIONS] migrate | "
+                                "redrive | retention | procedures load "
+                                "FILE (--help lists the options)\n");
 out:
         tp_cfg_release(&cfg);
         return rc;

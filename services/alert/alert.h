@@ -57,11 +57,19 @@ const struct tp_alert_counts *tp_alert_counts(const struct tp_alert *al);
 int tp_alert_load_calendar(PGconn *conn, struct tp_workcal *cal, char *errstr,
                            size_t errstr_size);
 
-/* Builds the details JSON (heap string) of an episode change. */
+/* A place's full names (tthc.communes, tthc.provinces). */
+struct tp_place_name {
+        char *vi; /* "Phường Ba Đình" */
+        char *en; /* "Ba Dinh Ward" */
+};
+
+/* Builds the details JSON (heap string) of an episode change. name is
+ * the place's (the commune's, or the province's for a province rule;
+ * NULL: unknown), shown in the summaries with its code. */
 char *tp_alert_details_json(const char *province, const char *commune,
-                            enum tp_rule rule, enum tp_sev sev,
-                            enum tp_change change, double value,
-                            double threshold, int64_t tick,
+                            const struct tp_place_name *name, enum tp_rule rule,
+                            enum tp_sev sev, enum tp_change change,
+                            double value, double threshold, int64_t tick,
                             const struct tp_commune_fig *fig,
                             const char *resolution);
 

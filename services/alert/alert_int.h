@@ -15,11 +15,11 @@
 struct tp_acommune {
         char code[8];
         /* the last snapshot row written */
-        int open, overdue, intake;
+        int open, overdue, intake, paused;
         int64_t last;
         int written;
         /* scratch of the snapshot being taken */
-        int t_open, t_overdue, t_intake;
+        int t_open, t_overdue, t_intake, t_paused;
         int64_t cur_last; /* latest activity seen */
 };
 
@@ -63,9 +63,13 @@ struct tp_cday {
 };
 
 struct tp_pcache {
-        struct tp_strmap *days; /* commune -> struct tp_cday */
-        int64_t hi;             /* days < hi loaded (from hi - RING) */
+        struct tp_strmap *days;  /* commune -> struct tp_cday */
+        struct tp_strmap *names; /* commune -> struct tp_place_name */
+        int64_t hi;              /* days < hi loaded (from hi - RING) */
 };
+
+/* Frees a struct tp_place_name (sweep.c). */
+void tp_place_name_free(void *value);
 
 struct tp_alert {
         const struct tp_cfg *cfg;

@@ -56,6 +56,7 @@ int64_t tp_hour_ceil(int64_t t);
 /* A commune's figures at a tick. */
 struct tp_commune_fig {
         int open;              /* processing + paused, handled by it */
+        int paused;            /* of those, paused */
         int overdue;           /* processing past the effective due date */
         int intake_backlog;    /* online, submitted to its desk, late */
         int64_t last_event_at; /* TP_TS_NONE when none seen */

@@ -11,14 +11,18 @@ int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
                          "tthc.epoch_ms(max(p.last_message_at)), "
                          "bool_and(p.caught_up), a.alert_id, a.severity, "
                          "tthc.epoch_ms(a.started_at), "
-                         "(a.details->>'last_message_ms')::bigint "
+                         "(a.details->>'last_message_ms')::bigint, "
+                         "pr.full_name, pr.full_name_en "
                          "FROM tthc.alert_partition_state p "
                          "LEFT JOIN tthc.alerts a "
                          "ON a.province_code = p.province_code "
                          "AND a.rule = 'province_feed_stale' "
                          "AND a.status = 'firing' "
+                         "LEFT JOIN tthc.provinces pr "
+                         "ON pr.code = p.province_code "
                          "GROUP BY p.province_code, a.alert_id, a.severity, "
-                         "a.started_at, a.details");
+                         "a.started_at, a.details, pr.full_name, "
+                         "pr.full_name_en");
         int64_t now = tp_now_ms();
         int rc = -1;
 
@@ -36,6 +40,8 @@ int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 int cur = id ? tp_sev_parse(PQgetvalue(res, r, 4)) : 0;
                 int64_t started = tp_pg_col_ts(res, r, 5);
                 int64_t seen = tp_pg_col_ts(res, r, 6);
+                struct tp_place_name name = {(char *)tp_pg_col_text(res, r, 7),
+                                             (char *)tp_pg_col_text(res, r, 8)};
                 double hours;
                 enum tp_sev next, sev;
                 enum tp_change ch;
@@ -59,7 +65,8 @@ int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size)
                                             started, nid);
                 sev = next == TP_SEV_NONE ? (enum tp_sev)cur : next;
                 details = tp_alert_details_json(
-                        prov, NULL, TP_RULE_PROVINCE_FEED_STALE, sev, ch, hours,
+                        prov, NULL, name.vi && name.en ? &name : NULL,
+                        TP_RULE_PROVINCE_FEED_STALE, sev, ch, hours,
                         tp_alert_threshold(p, next), now, NULL,
                         ch == TP_CHANGE_RESOLVED ? "cleared" : NULL);
                 j = json_loads(details, 0, NULL);

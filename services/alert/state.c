@@ -56,6 +56,7 @@ static void tp_release_pcache(void *value)
 {
         struct tp_pcache *pc = value;
         tp_strmap_destroy(pc->days);
+        tp_strmap_destroy(pc->names);
         free(pc);
 }
 
@@ -343,7 +344,7 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
         res = tp_part_query(conn, p,
                             "SELECT DISTINCT ON (commune_code) commune_code, "
                             "open, overdue, intake_backlog, "
-                            "tthc.epoch_ms(last_event_at) "
+                            "tthc.epoch_ms(last_event_at), paused "
                             "FROM tthc.alert_commune_ticks "
                             "WHERE topic = $1 AND partition = $2 "
                             "ORDER BY commune_code, tick DESC",
@@ -358,6 +359,7 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
                 c->overdue = tp_pg_col_int(res, r, 2);
                 c->intake = tp_pg_col_int(res, r, 3);
                 c->last = c->cur_last = tp_pg_col_ts(res, r, 4);
+                c->paused = tp_pg_col_int(res, r, 5);
                 c->written = 1;
         }
         PQclear(res);
@@ -427,6 +429,7 @@ static void tp_snap_dossier(const char *key, void *value, void *ud)
                 struct tp_acommune *c =
                         tp_part_commune(sc->p, d->handling_commune_code);
                 c->t_open++;
+                c->t_paused += d->status == TP_DS_PAUSED;
                 c->t_overdue += tp_dossier_is_overdue(d, sc->tick_day);
         }
 }
@@ -436,7 +439,7 @@ static void tp_snap_reset(const char *key, void *value, void *ud)
         struct tp_acommune *c = value;
         (void)key;
         (void)ud;
-        c->t_open = c->t_overdue = c->t_intake = 0;
+        c->t_open = c->t_overdue = c->t_intake = c->t_paused = 0;
 }
 
 static void tp_snap_emit(const char *key, void *value, void *ud)
@@ -446,7 +449,8 @@ static void tp_snap_emit(const char *key, void *value, void *ud)
         struct tp_copybuf *cb = &sc->al->ticks_cb;
         (void)key;
         if (c->written && c->open == c->t_open && c->overdue == c->t_overdue &&
-            c->intake == c->t_intake && c->last == c->cur_last)
+            c->intake == c->t_intake && c->paused == c->t_paused &&
+            c->last == c->cur_last)
                 return;
         if (!c->written && !c->t_open && !c->t_intake &&
             c->cur_last == TP_TS_NONE)
@@ -454,6 +458,7 @@ static void tp_snap_emit(const char *key, void *value, void *ud)
         c->open = c->t_open;
         c->overdue = c->t_overdue;
         c->intake = c->t_intake;
+        c->paused = c->t_paused;
         c->last = c->cur_last;
         c->written = 1;
         tp_copybuf_str(cb, sc->p->topic);
@@ -465,6 +470,7 @@ static void tp_snap_emit(const char *key, void *value, void *ud)
         tp_copybuf_int(cb, c->overdue);
         tp_copybuf_int(cb, c->intake);
         tp_copybuf_ts(cb, c->last);
+        tp_copybuf_int(cb, c->paused);
         tp_copybuf_end_row(cb);
 }
 
@@ -620,7 +626,9 @@ static const char tp_temp_tables[] =
         "CREATE TEMP TABLE IF NOT EXISTS tp_aticks (LIKE "
         " tthc.alert_commune_ticks) ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_aprogress (LIKE "
-        " tthc.alert_partition_state) ON COMMIT DELETE ROWS";
+        " tthc.alert_partition_state) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_abacklog (LIKE "
+        " tthc.commune_backlog_daily) ON COMMIT DELETE ROWS";
 
 struct tp_checkpoint_ctx {
         struct tp_apart *p;
@@ -739,8 +747,8 @@ static int tp_alert_checkpoint_state(struct tp_alert *al, struct tp_batch *b,
         if (tp_copybuf_apply(conn, &al->ticks_cb,
                              "COPY tp_aticks (topic, partition, "
                              "province_code, commune_code, tick, open, "
-                             "overdue, intake_backlog, last_event_at) "
-                             "FROM STDIN",
+                             "overdue, intake_backlog, last_event_at, "
+                             "paused) FROM STDIN",
                              "INSERT INTO tthc.alert_commune_ticks SELECT * "
                              "FROM tp_aticks",
                              errstr, errstr_size) != 0)

@@ -18,7 +18,7 @@
 
 struct tp_skey {
         char commune[8];
-        int open, overdue, intake;
+        int open, overdue, intake, paused;
         int64_t last;
 };
 
@@ -38,6 +38,7 @@ struct tp_sweep {
         struct tp_strmap *figs; /* commune -> tp_commune_fig */
         struct tp_strmap *eps;  /* "commune|rule" -> tp_episode */
         struct tp_pcache *pc;
+        struct tp_copybuf backlog; /* tthc.commune_backlog_daily rows */
         int64_t tick, day, first_day;
         char *errstr;
         size_t errstr_size;
@@ -224,21 +225,35 @@ static const char *tp_rule_title_vi(enum tp_rule rule)
 }
 
 char *tp_alert_details_json(const char *province, const char *commune,
-                            enum tp_rule rule, enum tp_sev sev,
-                            enum tp_change change, double value,
-                            double threshold, int64_t tick,
+                            const struct tp_place_name *name, enum tp_rule rule,
+                            enum tp_sev sev, enum tp_change change,
+                            double value, double threshold, int64_t tick,
                             const struct tp_commune_fig *fig,
                             const char *resolution)
 {
         json_t *o = json_object();
-        char ts[40], en[512], vi[512];
+        char ts[40], en[768], vi[768], where_vi[320], where_en[320];
         char *out;
-        const char *where = commune ? commune : province;
+        const char *code = commune ? commune : province;
         const char *state = change == TP_CHANGE_RESOLVED ? "resolved"
                             : sev == TP_SEV_CRITICAL     ? "critical"
                                                          : "warning";
 
+        snprintf(where_vi, sizeof(where_vi), "%s%s%s%s",
+                 name      ? name->vi
+                 : commune ? "Xã/phường "
+                           : "Tỉnh ",
+                 name ? " (" : "", code, name ? ")" : "");
+        snprintf(where_en, sizeof(where_en), "%s%s%s%s",
+                 name      ? name->en
+                 : commune ? "commune "
+                           : "province ",
+                 name ? " (" : "", code, name ? ")" : "");
         tp_format_ts(tick, ts, sizeof(ts));
+        if (name)
+                json_object_set_new(o,
+                                    commune ? "commune_name" : "province_name",
+                                    json_string(name->vi));
         json_object_set_new(o, "rule", json_string(tp_rule_name(rule)));
         json_object_set_new(o, "change", json_string(tp_change_name(change)));
         json_object_set_new(o, "province_code", json_string(province));
@@ -275,12 +290,10 @@ char *tp_alert_details_json(const char *province, const char *commune,
                                             json_string(ts));
                 }
         }
-        snprintf(en, sizeof(en), "%s %s: %s (%s %.4g, threshold %.4g)",
-                 commune ? "commune" : "province", where,
+        snprintf(en, sizeof(en), "%s: %s (%s %.4g, threshold %.4g)", where_en,
                  tp_rule_title_en(rule), tp_rule_name(rule), value, threshold);
-        snprintf(vi, sizeof(vi), "%s %s: %s (%s %.4g, ngưỡng %.4g)",
-                 commune ? "Xã/phường" : "Tỉnh", where, tp_rule_title_vi(rule),
-                 tp_rule_name(rule), value, threshold);
+        snprintf(vi, sizeof(vi), "%s: %s (%s %.4g, ngưỡng %.4g)", where_vi,
+                 tp_rule_title_vi(rule), tp_rule_name(rule), value, threshold);
         json_object_set_new(o, "state", json_string(state));
         json_object_set_new(o, "summary_en", json_string(en));
         json_object_set_new(o, "summary_vi", json_string(vi));
@@ -437,9 +450,10 @@ static int tp_sweep_rule(struct tp_sweep *sw, const char *commune,
                 enum tp_sev shown = next == TP_SEV_NONE ? ep->sev : next;
                 double thr = tp_alert_threshold(
                         p, ch == TP_CHANGE_RESOLVED ? TP_SEV_NONE : next);
-                details = tp_alert_details_json(sw->prov, commune, rule, shown,
-                                                ch, value, thr, sw->tick, fig,
-                                                resolution);
+                details = tp_alert_details_json(
+                        sw->prov, commune,
+                        tp_strmap_get(sw->pc->names, commune), rule, shown, ch,
+                        value, thr, sw->tick, fig, resolution);
                 rc = tp_alert_record(sw->conn, ep->id, sw->prov, commune, rule,
                                      shown, ch, value, thr, sw->tick,
                                      ep->started, resolution, details,
@@ -490,6 +504,7 @@ static void tp_fig_add_key(const char *key, void *value, void *ud)
         struct tp_commune_fig *f = tp_sweep_fig(sw, k->commune);
         (void)key;
         f->open += k->open;
+        f->paused += k->paused;
         f->overdue += k->overdue;
         f->intake_backlog += k->intake;
         if (k->last != TP_TS_NONE &&
@@ -562,12 +577,45 @@ static int tp_sweep_episodes(struct tp_sweep *sw)
         return 0;
 }
 
+void tp_place_name_free(void *value)
+{
+        struct tp_place_name *n = value;
+        free(n->vi);
+        free(n->en);
+        free(n);
+}
+
+/* The names of the province's communes, once per process (reference
+ * data). */
+static int tp_pcache_names(struct tp_sweep *sw)
+{
+        const char *params[1] = {sw->prov};
+        PGresult *res;
+        if (tp_strmap_count(sw->pc->names) > 0)
+                return 0;
+        res = tp_sweep_query(sw,
+                             "SELECT code, full_name, full_name_en "
+                             "FROM tthc.communes WHERE province_code = $1",
+                             1, params, "could not load commune names");
+        if (!res)
+                return -1;
+        for (int r = 0; r < PQntuples(res); r++) {
+                struct tp_place_name *n = tp_xcalloc(1, sizeof(*n));
+                n->vi = tp_xstrdup(PQgetvalue(res, r, 1));
+                n->en = tp_xstrdup(PQgetvalue(res, r, 2));
+                tp_strmap_put(sw->pc->names, PQgetvalue(res, r, 0), n);
+        }
+        PQclear(res);
+        return 0;
+}
+
 static struct tp_pcache *tp_pcache_get(struct tp_alert *al, const char *prov)
 {
         struct tp_pcache *pc = tp_strmap_get(al->pcaches, prov);
         if (!pc) {
                 pc = tp_xcalloc(1, sizeof(*pc));
                 pc->days = tp_strmap_new_owning(free);
+                pc->names = tp_strmap_new_owning(tp_place_name_free);
                 pc->hi = INT64_MIN / 2;
                 tp_strmap_put(al->pcaches, prov, pc);
         }
@@ -624,6 +672,41 @@ static int tp_sweep_parts(struct tp_sweep *sw, const char *topic,
         return 0;
 }
 
+/* At a tick that is midnight in Vietnam: the commune's row of
+ * tthc.commune_backlog_daily for the day that ends. */
+static void tp_backlog_row(const char *commune, void *value, void *ud)
+{
+        struct tp_sweep *sw = ud;
+        const struct tp_commune_fig *f = value;
+        struct tp_copybuf *cb = &sw->backlog;
+        char day[16];
+        tp_fmt_day(sw->day - 1, day, sizeof(day));
+        tp_copybuf_str(cb, sw->prov);
+        tp_copybuf_str(cb, commune);
+        tp_copybuf_str(cb, day);
+        tp_copybuf_int(cb, f->open);
+        tp_copybuf_int(cb, f->paused);
+        tp_copybuf_int(cb, f->overdue);
+        tp_copybuf_int(cb, f->intake_backlog);
+        tp_copybuf_end_row(cb);
+}
+
+/* The days the sweep closed; the same figures again when a tick is
+ * evaluated twice (a replay, another instance). */
+static int tp_backlog_store(struct tp_sweep *sw)
+{
+        int rc = tp_copybuf_apply(
+                sw->conn, &sw->backlog, "COPY tp_abacklog FROM STDIN",
+                "INSERT INTO tthc.commune_backlog_daily SELECT * FROM "
+                "tp_abacklog ON CONFLICT (province_code, commune_code, day) "
+                "DO UPDATE SET open = EXCLUDED.open, paused = EXCLUDED.paused, "
+                "overdue = EXCLUDED.overdue, intake_backlog = "
+                "EXCLUDED.intake_backlog",
+                sw->errstr, sw->errstr_size);
+        tp_copybuf_reset(&sw->backlog);
+        return rc;
+}
+
 static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
 {
         char last_s[40];
@@ -636,7 +719,7 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
                              "SELECT topic || '|' || partition || '|' || "
                              "commune_code, commune_code, tthc.epoch_ms(tick), "
                              "open, overdue, intake_backlog, "
-                             "tthc.epoch_ms(last_event_at) "
+                             "tthc.epoch_ms(last_event_at), paused "
                              "FROM tthc.alert_commune_ticks "
                              "WHERE province_code = $1 AND tick <= $2 "
                              "ORDER BY tick",
@@ -662,6 +745,7 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
                         k->overdue = tp_pg_col_int(res, r, 4);
                         k->intake = tp_pg_col_int(res, r, 5);
                         k->last = tp_pg_col_ts(res, r, 6);
+                        k->paused = tp_pg_col_int(res, r, 7);
                 }
                 sw->tick = t;
                 sw->day = tp_vn_day(t);
@@ -674,10 +758,12 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
                 tp_strmap_each(sw->pc->days, tp_fig_add_cday, sw);
                 tp_strmap_each(sw->eps, tp_fig_add_ep, sw);
                 tp_strmap_each(sw->figs, tp_fig_eval, sw);
+                if (tp_vn_day(t) != tp_vn_day(t - 1))
+                        tp_strmap_each(sw->figs, tp_backlog_row, sw);
                 sw->al->pending.ticks++;
         }
         PQclear(res);
-        return sw->failed ? -1 : 0;
+        return sw->failed ? -1 : tp_backlog_store(sw);
 }
 
 static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
@@ -747,6 +833,7 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
         if (!prov)
                 return 0;
         memset(&sw, 0, sizeof(sw));
+        tp_copybuf_init(&sw.backlog);
         sw.al = al;
         sw.conn = conn;
         sw.prov = prov;
@@ -799,6 +886,8 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
                 sw.eps = tp_strmap_new_owning(free);
                 sw.pc = tp_pcache_get(al, prov);
                 sw.first_day = tp_vn_day(first);
+                if (tp_pcache_names(&sw) != 0)
+                        goto done;
                 if (tp_sweep_ticks(&sw, next_tick, last) != 0)
                         goto done;
                 next_tick = last + TP_HOUR_MS;
@@ -809,6 +898,7 @@ done:
         tp_strmap_destroy(sw.keys);
         tp_strmap_destroy(sw.figs);
         tp_strmap_destroy(sw.eps);
+        tp_copybuf_release(&sw.backlog);
         free(parts);
         return rc;
 }

@@ -100,6 +100,8 @@ struct tp_ingest *tp_ingest_new(const struct tp_cfg *cfg, PGconn *conn,
         ig->store =
                 tp_store_new(tp_ingest_dossier_free, (size_t)cfg->state_cap);
         ig->applied = tp_strmap_new();
+        ig->codes = tp_strmap_new();
+        ig->codes_new = tp_strmap_new();
         ig->hourly = tp_strmap_new_owning(tp_ingest_hcount_free);
         tp_copybuf_init(&ig->cb);
         return ig;
@@ -127,6 +129,8 @@ void tp_ingest_destroy(struct tp_ingest *ig)
         }
         tp_store_destroy(ig->store);
         tp_strmap_destroy(ig->applied);
+        tp_strmap_destroy(ig->codes);
+        tp_strmap_destroy(ig->codes_new);
         tp_strmap_destroy(ig->hourly);
         tp_copybuf_release(&ig->cb);
         tp_filing_reader_destroy(ig->reader);
@@ -448,6 +452,7 @@ void tp_ingest_done(void *ctx, struct tp_batch *b, int committed)
                 if (ig->dlq_pending && ig->conn)
                         tp_dlq_relay(ig);
         }
+        tp_ingest_codes_done(ig, committed);
         memset(&ig->pending, 0, sizeof(ig->pending));
         tp_ingest_clear_entries(ig);
 }

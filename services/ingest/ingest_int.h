@@ -32,6 +32,9 @@ struct tp_ingest {
         struct tp_strmap *applied; /* "prov|id|seq" -> entry */
         struct tp_strmap *hourly;  /* "prov|commune|hour" -> counters */
         struct tp_copybuf cb;
+        /* procedure and agency codes written (ingest_codes.c), and those
+         * of the batch in hand */
+        struct tp_strmap *codes, *codes_new;
         /* with --http-port (ingest_metrics.c); NULL otherwise */
         struct tp_metric *m_stored, *m_duplicates, *m_rejected, *m_event_time;
 };
@@ -39,6 +42,13 @@ struct tp_ingest {
 /* Adds a committed batch (ig->pending, ig->entries) to the metrics
  * (ingest_metrics.c); nothing without tp_ingest_metrics_init. */
 void tp_ingest_metrics_commit(struct tp_ingest *ig);
+
+/* Writes the batch's procedure and agency codes not written yet
+ * (ingest_codes.c), in the batch transaction. */
+int tp_ingest_store_codes(struct tp_ingest *ig, PGconn *conn, char *errstr,
+                          size_t errstr_size);
+/* After the batch: remember its codes if it committed. */
+void tp_ingest_codes_done(struct tp_ingest *ig, int committed);
 
 /* Frees a struct tp_dossier of the store (ingest_write.c). */
 void tp_ingest_dossier_free(void *d);

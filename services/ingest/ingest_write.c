@@ -80,7 +80,12 @@ static const char tp_temp_tables[] =
         "CREATE TEMP TABLE IF NOT EXISTS tp_rejected (consumer_group text, "
         " topic text, partition integer, kafka_offset bigint, "
         " message_key bytea, raw_value bytea, schema_id integer, "
-        " reason text, detail text) ON COMMIT DELETE ROWS";
+        " reason text, detail text) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_procs (procedure_code text) "
+        " ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS tp_agencies (province_code text, "
+        " agency_code text, level text, commune_code text) "
+        " ON COMMIT DELETE ROWS";
 
 void tp_ingest_dossier_free(void *d)
 {
@@ -288,7 +293,10 @@ static void tp_event_from_row(struct tp_event *ev, PGresult *res, int r)
         ev->handling_commune_code = tp_pg_col_str(res, r, 16);
 }
 
-static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res)
+/* horizon: the first instant whose events retention keeps (TP_TS_NONE:
+ * nothing dropped). */
+static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res,
+                                int64_t horizon)
 {
         for (int r = 0; res && r < PQntuples(res); r++) {
                 struct tp_event stored;
@@ -308,6 +316,12 @@ static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res)
                 tp_compare_copy(e, same, "the stored event");
                 return;
         }
+        if (horizon != TP_TS_NONE && e->ev.occurred_at < horizon) {
+                /* its first copy was in a month retention dropped: no
+                 * comparison is possible (docs/ingest.md, "Duplicates") */
+                e->duplicate = 1;
+                return;
+        }
         e->reason = TP_REASON_BAD_SEQ;
         snprintf(e->detail, sizeof(e->detail),
                  "seq %d of dossier %.*s arrived after later events and "
@@ -322,6 +336,7 @@ static int tp_check_old_duplicates(struct tp_ingest *ig, PGconn *conn,
 {
         struct tp_copybuf cb;
         PGresult *res;
+        int64_t horizon;
         int rc;
 
         tp_copybuf_init(&cb);
@@ -341,6 +356,13 @@ static int tp_check_old_duplicates(struct tp_ingest *ig, PGconn *conn,
         tp_copybuf_release(&cb);
         if (rc != 0)
                 return -1;
+        res = tp_pg_query(
+                conn, "SELECT tthc.epoch_ms(tthc.retention_horizon())", 0, NULL,
+                "could not read the retention horizon", errstr, errstr_size);
+        if (!res)
+                return -1;
+        horizon = tp_pg_col_ts(res, 0, 0);
+        PQclear(res);
         res = tp_pg_query(conn, tp_dup_sql, 0, NULL,
                           "could not look up earlier events", errstr,
                           errstr_size);
@@ -349,7 +371,7 @@ static int tp_check_old_duplicates(struct tp_ingest *ig, PGconn *conn,
         for (size_t i = 0; i < ig->n_entries; i++) {
                 struct tp_ingest_entry *e = &ig->entries[i];
                 if (e->reason == TP_REASON_OK && e->duplicate == -1)
-                        tp_settle_duplicate(e, res);
+                        tp_settle_duplicate(e, res, horizon);
         }
         PQclear(res);
         return 0;
@@ -619,7 +641,8 @@ int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         if (tp_store_dossiers(ig, conn, errstr, errstr_size) != 0 ||
             tp_store_hourly(ig, conn, errstr, errstr_size) != 0 ||
             tp_store_rejected(ig, conn, errstr, errstr_size) != 0 ||
-            tp_store_progress(ig, b, conn, errstr, errstr_size) != 0)
+            tp_store_progress(ig, b, conn, errstr, errstr_size) != 0 ||
+            tp_ingest_store_codes(ig, conn, errstr, errstr_size) != 0)
                 goto done;
         tp_tally(ig);
         rc = 0;

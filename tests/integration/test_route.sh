@@ -5,7 +5,7 @@
 # tthc.dossiers after tthc-ingest ran on the same stream: transfers and
 # per-level counters exactly, time-at-level histograms exactly (so the
 # percentiles are within one bucket of the exact value), anomalies
-# exactly. The example queries of docs/analysts.md run as tthc_analyst.
+# exactly.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TP_ROOT"
@@ -275,21 +275,4 @@ tp_assert_eq 0 "$(tp_psql_val "WITH s AS (SELECT * FROM tthc.scorecard_monthly
 	GROUP BY 1, 2) SELECT count(*) FROM s JOIN c USING (province_code, month)
 	WHERE c.h > s.handled")" "commune rows add up to at most their province"
 
-# ---- docs/analysts.md: every sql block runs as tthc_analyst -------------------
-n=0
-while IFS= read -r -d '' q; do
-	n=$((n + 1))
-	if ! rows=$(psql -XAtq -v ON_ERROR_STOP=1 "$TTHC_PG" \
-		-c "SET ROLE tthc_analyst" -c "$q" 2>"$W/q$n.err" | wc -l); then
-		cat "$W/q$n.err" >&2
-		rows=error
-	fi
-	tp_assert_eq 1 "$([[ $rows != error && $rows -gt 0 ]] && echo 1 || echo "$rows")" \
-		"docs/analysts.md query $n returns rows"
-done < <(python3 -c '
-import re, sys
-text = open("docs/analysts.md", encoding="utf-8").read()
-for q in re.findall(r"```sql\n(.*?)```", text, re.S):
-    sys.stdout.write(q + "\0")')
-tp_assert_eq 1 "$((n >= 6))" "docs/analysts.md has example queries ($n)"
 tp_finish

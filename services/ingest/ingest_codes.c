@@ -1,0 +1,103 @@
+/* ingest_codes.c - the codes events carry, once each: a procedure code
+ * into tthc.procedures (with a null name when no catalogue has it, listed
+ * by tthc.unknown_procedures) and an agency into tthc.agencies (its level
+ * and commune as first seen). The codes already written are remembered
+ * (merged at commit, so an abandoned batch writes its codes again); the
+ * set is a cache, emptied when a producer sends more distinct codes than
+ * any catalogue has. */
+#include "ingest_int.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define TP_CODES_MAX 200000
+
+static char tp_code_marker;
+
+/* 1 when key is neither written nor queued; queues it. */
+static int tp_code_is_new(struct tp_ingest *ig, const char *key)
+{
+        if (tp_strmap_get(ig->codes, key) || tp_strmap_get(ig->codes_new, key))
+                return 0;
+        tp_strmap_put(ig->codes_new, key, &tp_code_marker);
+        return 1;
+}
+
+/* The commune an agency serves: the event's handling commune, or, from a
+ * writer without the field, the receiving one while a commune handles
+ * it (design.md, field 17). */
+static const char *tp_agency_commune(const struct tp_event *ev)
+{
+        if (ev->handling_commune_given)
+                return ev->handling_commune_code;
+        return ev->handling_level == TP_LEVEL_COMMUNE ? ev->commune_code : NULL;
+}
+
+int tp_ingest_store_codes(struct tp_ingest *ig, PGconn *conn, char *errstr,
+                          size_t errstr_size)
+{
+        struct tp_copybuf procs, agencies;
+        char key[2 * TP_EVENT_MAX_STR + 8];
+        int rc;
+
+        /* what a previous attempt queued was not committed */
+        tp_strmap_clear(ig->codes_new);
+        tp_copybuf_init(&procs);
+        tp_copybuf_init(&agencies);
+        for (size_t i = 0; i < ig->n_entries; i++) {
+                const struct tp_ingest_entry *e = &ig->entries[i];
+                const struct tp_event *ev = &e->ev;
+                if (e->reason != TP_REASON_OK || e->duplicate)
+                        continue;
+                snprintf(key, sizeof(key), "p|%s", ev->procedure_code);
+                if (tp_code_is_new(ig, key)) {
+                        tp_copybuf_str(&procs, ev->procedure_code);
+                        tp_copybuf_end_row(&procs);
+                }
+                snprintf(key, sizeof(key), "a|%s|%s", ev->province_code,
+                         ev->agency_code);
+                if (tp_code_is_new(ig, key)) {
+                        tp_copybuf_str(&agencies, ev->province_code);
+                        tp_copybuf_str(&agencies, ev->agency_code);
+                        tp_copybuf_str(&agencies,
+                                       tp_level_name(ev->handling_level));
+                        tp_copybuf_str(&agencies, tp_agency_commune(ev));
+                        tp_copybuf_end_row(&agencies);
+                }
+        }
+        rc = tp_copybuf_apply(
+                conn, &procs, "COPY tp_procs FROM STDIN",
+                "INSERT INTO tthc.procedures AS p (procedure_code, source, "
+                "first_seen_at) SELECT procedure_code, 'event', now() FROM "
+                "tp_procs ON CONFLICT (procedure_code) DO UPDATE SET "
+                "first_seen_at = now() WHERE p.first_seen_at IS NULL",
+                errstr, errstr_size);
+        if (rc == 0)
+                rc = tp_copybuf_apply(
+                        conn, &agencies, "COPY tp_agencies FROM STDIN",
+                        "INSERT INTO tthc.agencies (province_code, "
+                        "agency_code, level, commune_code) SELECT * FROM "
+                        "tp_agencies ON CONFLICT DO NOTHING",
+                        errstr, errstr_size);
+        tp_copybuf_release(&procs);
+        tp_copybuf_release(&agencies);
+        return rc;
+}
+
+static void tp_code_keep(const char *key, void *value, void *ud)
+{
+        tp_strmap_put(ud, key, value);
+}
+
+void tp_ingest_codes_done(struct tp_ingest *ig, int committed)
+{
+        if (committed) {
+                if (tp_strmap_count(ig->codes) +
+                            tp_strmap_count(ig->codes_new) >
+                    TP_CODES_MAX)
+                        tp_strmap_clear(ig->codes);
+                tp_strmap_each(ig->codes_new, tp_code_keep, ig->codes);
+        }
+        tp_strmap_clear(ig->codes_new);
+}
