@@ -123,6 +123,28 @@ tp_assert_eq 0 "$(tp_diff_count "SELECT * FROM tthc.test_backlog" \
 	"SELECT * FROM tthc.commune_backlog_daily")" \
 	"the replay writes the same backlog history, row for row"
 
+# The scorecard's ranks follow the documented order: the unrounded score,
+# then fewer past deadline, then more handled.
+tp_assert_eq 0 "$(tp_psql_val "WITH s AS (SELECT *, (resolved_early + resolved_on_time
+	  + withdrawn + in_progress_within)::numeric / nullif(handled, 0) AS raw
+	  FROM tthc.scorecard_monthly)
+	SELECT count(*) FROM s a JOIN s b ON a.scope = b.scope AND a.month = b.month
+	  AND (a.scope = 'province' OR a.province_code = b.province_code)
+	WHERE a.rank < b.rank AND NOT (a.raw > b.raw OR (a.raw = b.raw
+	  AND (a.in_progress_past < b.in_progress_past
+	       OR (a.in_progress_past = b.in_progress_past AND a.handled > b.handled))))")" \
+	"ranks follow the unrounded score, then fewer past deadline, then more handled"
+
+# Every relation and column an analyst reads says what it holds.
+tp_assert_eq "" "$(tp_psql_val "SELECT string_agg(c.relname || '.' || coalesce(a.attname, '*'), ' ')
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'tthc'
+	LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+	  AND NOT a.attisdropped AND col_description(c.oid, a.attnum) IS NULL
+	WHERE c.relkind IN ('r', 'v', 'p') AND NOT c.relispartition
+	  AND has_table_privilege('tthc_analyst', c.oid, 'SELECT')
+	  AND (a.attname IS NOT NULL OR obj_description(c.oid, 'pg_class') IS NULL)")" \
+	"every relation and column analysts read is commented"
+
 # docs/analysts.md: every query runs as an analyst login (made by
 # tthc.create_analyst, so in Vietnam time) and returns rows.
 tp_psql_val "SELECT tthc.create_analyst('tp_analyst');
