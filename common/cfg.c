@@ -70,6 +70,15 @@ static const struct tp_opt tp_common_opts[] = {
             "apply migrations and reference data on start", TP_CFG_CONSUMER),
         OPT("exit-when-idle", TP_OPT_BOOL, "false", exit_when_idle,
             "drain the topics, commit and exit 0", TP_CFG_CONSUMER),
+        OPT("rebuild", TP_OPT_BOOL, "false", rebuild,
+            "recompute this service's tables from tthc.filing_events "
+            "instead of consuming, then exit (the service must be stopped; "
+            "tthc-admin rebuild runs this)",
+            TP_CFG_CONSUMER),
+        OPT("rebuild-force", TP_OPT_BOOL, "false", rebuild_force,
+            "with --rebuild: run although retention dropped the opening "
+            "events of some dossiers (they keep their rows)",
+            TP_CFG_CONSUMER),
         OPT("idle-exit-ms", TP_OPT_INT, "10000", idle_exit_ms,
             "with --exit-when-idle: exit after this long with nothing "
             "assigned",
@@ -472,7 +481,7 @@ static int tp_cfg_env_kafka(struct tp_cfg *cfg, char *errstr,
         return 0;
 }
 
-static const char *tp_find_config(int argc, char **argv)
+const char *tp_cfg_file_path(int argc, char **argv)
 {
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
@@ -603,7 +612,7 @@ enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg,
                 }
         }
         cfg->phase = TP_PHASE_FILE;
-        file = tp_find_config(argc, argv);
+        file = tp_cfg_file_path(argc, argv);
         if (file && tp_cfg_file(cfg, file, errstr, errstr_size) != 0)
                 return TP_CFG_ERROR;
         cfg->phase = TP_PHASE_ENV;

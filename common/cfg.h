@@ -99,6 +99,7 @@ struct tp_cfg {
         char *registry_user;
         char *registry_password;
         int exit_when_idle;
+        int rebuild, rebuild_force;
         int migrate;
         int batch_size;
         int batch_ms;
@@ -141,6 +142,10 @@ enum tp_cfg_result {
 enum tp_cfg_result tp_cfg_load(struct tp_cfg *cfg,
                                const struct tp_cfg_spec *spec, int argc,
                                char **argv, char *errstr, size_t errstr_size);
+
+/* The configuration file of a command line: --config FILE, else
+ * TTHC_CONFIG, else NULL (borrowed from argv or the environment). */
+const char *tp_cfg_file_path(int argc, char **argv);
 
 /* Parses config text (the file format) into cfg; origin names it in
  * errors. Exposed for tests. */

@@ -133,7 +133,7 @@ int tp_msg_db_rejected(const struct tp_msg *msg, char *detail,
 
 void tp_batch_add(struct tp_batch *b, rd_kafka_message_t *rkm, int64_t start)
 {
-        struct tp_msg msg;
+        struct tp_msg msg = {0};
         rd_kafka_timestamp_type_t tstype;
         msg.topic = rd_kafka_topic_name(rkm->rkt);
         msg.partition = rkm->partition;

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "event.h"
 #include "metrics.h"
 #include "offsets.h"
 #include "reason.h"
@@ -51,6 +52,10 @@ struct tp_msg {
         const unsigned char *value;
         size_t value_len;
         rd_kafka_message_t *rkm; /* owned by the batch */
+        /* A message replayed from tthc.filing_events (common/replay.h):
+         * the event as stored, read in place of value (NULL, 0). Borrowed
+         * from the replay until the batch is reset; NULL when consumed. */
+        const struct tp_event *event;
         /* Set by the consumer, read by handlers (tp_msg_db_rejected):
          * PostgreSQL's error when the message was refused as data (owned
          * by the batch), and trial_out while a trial write leaves it out. */
@@ -74,6 +79,10 @@ struct tp_batch {
          * instance (a fence). Handlers that keep state across batches
          * (common/store.h) drop it when the epoch changes. */
         uint64_t epoch;
+        /* 1 when the batch replays tthc.filing_events (tthc-admin
+         * rebuild): handlers recompute their tables but write no raw
+         * event, dead letter or notification. */
+        int replay;
 };
 
 /* 1 when the consumer took msg out of the batch's writes: PostgreSQL

@@ -108,6 +108,27 @@ static int tp_filing_reload(struct tp_filing_reader *fr, PGconn *conn)
         return 0;
 }
 
+/* Validates a decoded event against the reference data (reloaded once
+ * before a province or commune is called unknown); releases it unless it
+ * is valid. */
+static void tp_filing_validate(struct tp_filing_reader *fr, PGconn *conn,
+                               const char *topic, struct tp_event *ev,
+                               enum tp_reason *reason, char *detail,
+                               size_t detail_size)
+{
+        *reason = tp_validate_event(fr->ref, topic, ev, tp_now_ms(), detail,
+                                    detail_size);
+        if ((*reason == TP_REASON_UNKNOWN_COMMUNE ||
+             *reason == TP_REASON_UNKNOWN_PROVINCE) &&
+            tp_filing_reload(fr, conn) == 0)
+                *reason = tp_validate_event(fr->ref, topic, ev, tp_now_ms(),
+                                            detail, detail_size);
+        if (*reason != TP_REASON_OK) {
+                tp_utf8_sanitize(detail, detail_size);
+                tp_event_release(ev);
+        }
+}
+
 int tp_filing_read(struct tp_filing_reader *fr, PGconn *conn, const char *topic,
                    const void *value, size_t len, struct tp_event *ev,
                    int32_t *schema_id, enum tp_reason *reason, char *detail,
@@ -122,16 +143,22 @@ int tp_filing_read(struct tp_filing_reader *fr, PGconn *conn, const char *topic,
                 tp_utf8_sanitize(detail, detail_size);
                 return 0;
         }
-        *reason = tp_validate_event(fr->ref, topic, ev, tp_now_ms(), detail,
-                                    detail_size);
-        if ((*reason == TP_REASON_UNKNOWN_COMMUNE ||
-             *reason == TP_REASON_UNKNOWN_PROVINCE) &&
-            tp_filing_reload(fr, conn) == 0)
-                *reason = tp_validate_event(fr->ref, topic, ev, tp_now_ms(),
-                                            detail, detail_size);
-        if (*reason != TP_REASON_OK) {
-                tp_utf8_sanitize(detail, detail_size);
-                tp_event_release(ev);
-        }
+        tp_filing_validate(fr, conn, topic, ev, reason, detail, detail_size);
+        return 0;
+}
+
+int tp_filing_read_msg(struct tp_filing_reader *fr, PGconn *conn,
+                       const struct tp_msg *msg, struct tp_event *ev,
+                       int32_t *schema_id, enum tp_reason *reason, char *detail,
+                       size_t detail_size)
+{
+        if (!msg->event)
+                return tp_filing_read(fr, conn, msg->topic, msg->value,
+                                      msg->value_len, ev, schema_id, reason,
+                                      detail, detail_size);
+        *schema_id = -1;
+        tp_event_copy(ev, msg->event);
+        tp_filing_validate(fr, conn, msg->topic, ev, reason, detail,
+                           detail_size);
         return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "consumer.h"
 #include "event.h"
 #include "reason.h"
 #include "refdata.h"
@@ -42,5 +43,13 @@ int tp_filing_read(struct tp_filing_reader *fr, PGconn *conn, const char *topic,
                    const void *value, size_t len, struct tp_event *ev,
                    int32_t *schema_id, enum tp_reason *reason, char *detail,
                    size_t detail_size);
+
+/* tp_filing_read() of a consumed message, or for a message replayed from
+ * tthc.filing_events (msg->event set: common/replay.h) the same
+ * validation of a copy of the stored event (*schema_id -1). */
+int tp_filing_read_msg(struct tp_filing_reader *fr, PGconn *conn,
+                       const struct tp_msg *msg, struct tp_event *ev,
+                       int32_t *schema_id, enum tp_reason *reason, char *detail,
+                       size_t detail_size);
 
 #endif

@@ -2,9 +2,13 @@
 #include "service.h"
 #include "log.h"
 #include "migrate.h"
+#include "pgutil.h"
+#include "replay.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 volatile sig_atomic_t tp_service_stop;
 volatile sig_atomic_t tp_service_hup;
@@ -152,6 +156,97 @@ int tp_service_run(struct tp_consumer *c, struct tp_service *svc,
         return tp_consumer_run(c, &tp_service_stop) == 0 ? 0 : 1;
 }
 
+/* "rebuilt 40% (123456 of 308640 events)" on a terminal, in place. */
+static void tp_rebuild_progress(void *ctx, uint64_t done, uint64_t total)
+{
+        (void)ctx;
+        fprintf(stderr, "\rrebuilding: %llu of %llu event(s) (%d%%)",
+                (unsigned long long)done, (unsigned long long)total,
+                total ? (int)(done * 100 / total) : 100);
+}
+
+static void tp_rebuild_summary(const char *service,
+                               const struct tp_replay_report *rep, int64_t ms)
+{
+        uint64_t refused = 0;
+        char at[32];
+        for (int r = 0; r < TP_REASON__COUNT; r++) {
+                refused += rep->refused[r];
+                if (rep->refused[r])
+                        tp_log_warn("rebuild: %llu stored event(s) are "
+                                    "refused today (%s): kept in "
+                                    "tthc.filing_events, not applied",
+                                    (unsigned long long)rep->refused[r],
+                                    tp_reason_name((enum tp_reason)r));
+        }
+        tp_log_info("%s rebuilt from tthc.filing_events: %llu event(s) "
+                    "applied, %llu refused, in %llu batch(es), %.1f s",
+                    service, (unsigned long long)rep->applied,
+                    (unsigned long long)refused,
+                    (unsigned long long)rep->batches, (double)ms / 1000.0);
+        if (rep->horizon == TP_TS_NONE)
+                return;
+        tp_format_ts(rep->horizon, at, sizeof(at));
+        tp_log_warn("rebuild: retention dropped the events before %s: %llu "
+                    "dossier(s) that began before it kept their rows, and "
+                    "their %llu later event(s) were not applied",
+                    at, (unsigned long long)rep->kept,
+                    (unsigned long long)rep->kept_events);
+}
+
+int tp_service_rebuild(const struct tp_service_def *def,
+                       const struct tp_cfg *cfg)
+{
+        const char *service = def->spec->service;
+        struct tp_replay_def rd = {service, def->rebuild_sql};
+        struct tp_replay_opts o = {0};
+        struct tp_replay_report rep;
+        struct tp_handler h = def->handler;
+        char app[128], err[1024];
+        PGconn *conn = NULL;
+        int64_t t0 = tp_mono_ms();
+        int rc = 1;
+
+        if (!def->rebuild_sql) {
+                tp_log_error("%s has no tables to rebuild", service);
+                return 1;
+        }
+        snprintf(app, sizeof(app), "%s-rebuild", service);
+        conn = tp_pg_connect(cfg->pg, app, err, sizeof(err));
+        if (!conn) {
+                tp_log_error("could not rebuild: %s", err);
+                return 1;
+        }
+        if (tp_service_migrate(cfg, conn) != 0)
+                goto out;
+        h.ctx = def->build(conn, NULL, cfg, err, sizeof(err));
+        if (!h.ctx) {
+                tp_log_error("could not rebuild: %s", err);
+                goto out;
+        }
+        o.batch = (size_t)cfg->batch_size;
+        o.force = cfg->rebuild_force;
+        if (isatty(STDERR_FILENO))
+                o.progress = tp_rebuild_progress;
+        tp_log_info("rebuilding the tables of %s from tthc.filing_events",
+                    service);
+        if (tp_replay_rebuild(conn, &h, &rd, &o, &rep, err, sizeof(err)) != 0) {
+                if (o.progress)
+                        fputc('\n', stderr);
+                tp_log_error("could not rebuild: %s", err);
+        } else {
+                if (o.progress)
+                        fputc('\n', stderr);
+                tp_rebuild_summary(service, &rep, tp_mono_ms() - t0);
+                def->report(h.ctx);
+                rc = 0;
+        }
+        def->destroy(h.ctx);
+out:
+        PQfinish(conn);
+        return rc;
+}
+
 void tp_service_log_store(const struct tp_store *store)
 {
         const struct tp_store_stats *st = tp_store_stats(store);
@@ -177,11 +272,17 @@ int tp_service_main(const struct tp_service_def *def, int argc, char **argv)
 
         if (!tp_service_start(def->spec, argc, argv, &cfg, &rc))
                 goto out;
+        if (cfg.rebuild) {
+                rc = tp_service_rebuild(def, &cfg);
+                goto out;
+        }
         rc = 1;
         c = tp_service_consumer(&cfg, def->spec->service, &h);
         if (!c)
                 goto out;
-        ctx = def->build(c, &cfg, err, sizeof(err));
+        ctx = def->build(tp_consumer_pg(c),
+                         cfg.http_port > 0 ? tp_consumer_metrics(c) : NULL,
+                         &cfg, err, sizeof(err));
         if (!ctx) {
                 tp_log_error("could not start: %s", err);
                 goto out;

@@ -65,18 +65,29 @@ struct tp_service_def {
         const struct tp_cfg_spec *spec;
         /* the handler's callbacks; its ctx comes from build */
         struct tp_handler handler;
-        /* builds the handler's state once the consumer exists; NULL with
-         * errstr on failure */
-        void *(*build)(struct tp_consumer *c, const struct tp_cfg *cfg,
-                       char *errstr, size_t errstr_size);
+        /* builds the handler's state on the consumer's connection, with
+         * the registry of its metrics (NULL: none served, or a rebuild);
+         * NULL with errstr on failure */
+        void *(*build)(PGconn *conn, struct tp_metrics *metrics,
+                       const struct tp_cfg *cfg, char *errstr,
+                       size_t errstr_size);
         void (*report)(const void *ctx); /* at exit, after the run */
         void (*destroy)(void *ctx);
+        /* --rebuild: deletes what the service derived from the events
+         * (struct tp_replay_def's reset_sql, common/replay.h) */
+        const char *rebuild_sql;
 };
 
 /* The whole main() of such a service: tp_service_start, the consumer,
- * build, tp_service_run, report, and the cleanup. Returns the exit
- * code. */
+ * build, tp_service_run, report, and the cleanup; with --rebuild,
+ * tp_service_rebuild instead of the consumer. Returns the exit code. */
 int tp_service_main(const struct tp_service_def *def, int argc, char **argv);
+
+/* --rebuild: the handler built on a connection of its own, run over
+ * tthc.filing_events (common/replay.h) with a progress line on a terminal
+ * and a summary. Returns the exit code. */
+int tp_service_rebuild(const struct tp_service_def *def,
+                       const struct tp_cfg *cfg);
 
 /* Logs (info) a state store's residency and counters, at exit. */
 void tp_service_log_store(const struct tp_store *store);

@@ -17,4 +17,10 @@ struct tp_admin_opts {
 /* tthc-admin retention (retention.c). Returns the exit code. */
 int tp_cmd_retention(const struct tp_cfg *cfg, const struct tp_admin_opts *o);
 
+/* tthc-admin rebuild SERVICE (rebuild.c): runs tthc-SERVICE --rebuild
+ * with the database of cfg and the configuration file config (NULL:
+ * none). Returns only on failure, with the exit code. */
+int tp_cmd_rebuild(const struct tp_cfg *cfg, const char *service,
+                   const char *config, const struct tp_admin_opts *o);
+
 #endif

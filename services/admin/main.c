@@ -4,6 +4,9 @@
  *   tthc-admin redrive  [--reason R] [--ids 1,2,3] [--limit N] [options]
  *                       republish dead letters to their original topic and
  *                       partition (after the cause is fixed), mark them
+ *   tthc-admin rebuild ingest|route [--force]
+ *                       recompute the service's tables from
+ *                       tthc.filing_events (common/replay.h)
  *   tthc-admin procedures load FILE
  *                       load the national procedure catalogue
  *
@@ -52,8 +55,9 @@ static const struct tp_opt tp_admin_own[] = {
          "retention: drop the partitions (default: only list them)", 0, 0, NULL,
          0},
         {"force", TP_OPT_BOOL, "false", offsetof(struct tp_admin_opts, force),
-         "retention: drop even months where open dossiers began", 0, 0, NULL,
-         0},
+         "retention: drop even months where open dossiers began; rebuild: "
+         "run although some dossiers' opening events were dropped",
+         0, 0, NULL, 0},
 };
 
 static const struct tp_cfg_spec tp_admin_spec = {
@@ -67,11 +71,15 @@ static const struct tp_cfg_spec tp_admin_spec = {
                    "  retention --keep-months N [--apply] [--force]\n"
                    "            list (and drop) filing_events months older "
                    "than N months\n"
+                   "  rebuild ingest|route [--force]\n"
+                   "            recompute the service's tables from "
+                   "tthc.filing_events (stop it first)\n"
                    "  procedures load FILE\n"
                    "            load the national procedure catalogue (CSV, "
                    "docs/analysts.md);\n"
                    "            it replaces the shipped sample",
-        .args = "migrate | redrive | retention | procedures load FILE",
+        .args = "migrate | redrive | retention | rebuild SERVICE | "
+                "procedures load FILE",
         .groups = TP_CFG_LOG | TP_CFG_KAFKA | TP_CFG_PG | TP_CFG_REFERENCE,
         .own = tp_admin_own,
         .n_own = TP_ARRAY_LEN(tp_admin_own),
@@ -272,12 +280,16 @@ int main(int argc, char **argv)
                 rc = tp_cmd_redrive(&cfg, cfg.own);
         else if (strcmp(cmd, "retention") == 0 && cfg.n_args == 1)
                 rc = tp_cmd_retention(&cfg, cfg.own);
+        else if (strcmp(cmd, "rebuild") == 0 && cfg.n_args == 2)
+                rc = tp_cmd_rebuild(&cfg, cfg.args[1],
+                                    tp_cfg_file_path(argc, argv), cfg.own);
         else if (strcmp(cmd, "procedures") == 0 && cfg.n_args == 3 &&
                  strcmp(cfg.args[1], "load") == 0)
                 rc = tp_cmd_procedures(&cfg, cfg.args[2]);
         else
                 fprintf(stderr, "usage: tthc-admin [OPTIONS] migrate | "
-                                "redrive | retention | procedures load "
+                                "redrive | retention | rebuild SERVICE | "
+                                "procedures load "
                                 "FILE (--help lists the options)\n");
 out:
         tp_cfg_release(&cfg);

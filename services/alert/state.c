@@ -161,9 +161,8 @@ static void tp_alert_decode(struct tp_alert *al, PGconn *conn,
                 e->reason = TP_REASON_DB_REJECTED;
                 return;
         }
-        if (tp_filing_read(al->reader, conn, e->msg->topic, e->msg->value,
-                           e->msg->value_len, &e->ev, &sid, &e->reason, detail,
-                           sizeof(detail)) != 0) {
+        if (tp_filing_read_msg(al->reader, conn, e->msg, &e->ev, &sid,
+                               &e->reason, detail, sizeof(detail)) != 0) {
                 snprintf(errstr, errstr_size, "%s", detail);
                 *outage = 1;
         }

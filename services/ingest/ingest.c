@@ -156,10 +156,9 @@ struct tp_ingest_entry *tp_ingest_entries(struct tp_ingest *ig, size_t *n)
 /* Decodes and validates e->msg; returns -1 only on an outage (retry). */
 static int tp_ingest_read(struct tp_ingest *ig, struct tp_ingest_entry *e)
 {
-        return tp_filing_read(ig->reader, ig->conn, e->msg->topic,
-                              e->msg->value, e->msg->value_len, &e->ev,
-                              &e->schema_id, &e->reason, e->detail,
-                              sizeof(e->detail));
+        return tp_filing_read_msg(ig->reader, ig->conn, e->msg, &e->ev,
+                                  &e->schema_id, &e->reason, e->detail,
+                                  sizeof(e->detail));
 }
 
 void tp_ingest_decode(struct tp_ingest *ig, const struct tp_msg *msg,
@@ -449,7 +448,7 @@ void tp_ingest_done(void *ctx, struct tp_batch *b, int committed)
                         if (r != TP_REASON_OK && ig->pending.rejected[r])
                                 ig->dlq_pending = 1;
                 }
-                if (ig->dlq_pending && ig->conn)
+                if (ig->dlq_pending && ig->conn && !b->replay)
                         tp_dlq_relay(ig);
         }
         tp_ingest_codes_done(ig, committed);

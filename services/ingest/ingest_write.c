@@ -7,6 +7,7 @@
 #include "util.h"
 #include "validate.h"
 #include "store_pg.h"
+#include "replay.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,15 +32,8 @@ static const char tp_load_sql[] =
         "(province_code, dossier_id)";
 
 static const char tp_dup_sql[] =
-        "SELECT f.event_id, f.event_type, (extract(epoch FROM "
-        "f.occurred_at) * 1000)::bigint, f.dossier_id, f.seq, "
-        "f.province_code, f.commune_code, f.procedure_code, "
-        "f.procedure_level, f.channel, f.agency_code, "
-        "f.handling_level, f.to_level, f.to_agency_code, "
-        "(extract(epoch FROM f.due_at) * 1000)::bigint, "
-        "f.source_system, f.handling_commune_code FROM "
-        "tthc.filing_events f JOIN tp_keys k USING (province_code, "
-        "dossier_id, seq)";
+        "SELECT " TP_REPLAY_EVENT_COLS " FROM tthc.filing_events f JOIN "
+        "tp_keys k USING (province_code, dossier_id, seq)";
 
 enum {
         TP_HC_RECEIVED,
@@ -172,6 +166,7 @@ static void tp_copy_event(struct tp_copybuf *cb,
         tp_copybuf_ts(cb, ev->due_at);
         tp_copybuf_str(cb, ev->source_system);
         tp_copybuf_str(cb, ev->handling_commune_code);
+        tp_copybuf_bool(cb, ev->handling_commune_given);
         tp_copybuf_str(cb, e->msg->topic);
         tp_copybuf_int(cb, e->msg->partition);
         tp_copybuf_int(cb, e->msg->offset);
@@ -270,29 +265,6 @@ static size_t tp_apply_entries(struct tp_ingest *ig)
         return lookups;
 }
 
-static void tp_event_from_row(struct tp_event *ev, PGresult *res, int r)
-{
-        memset(ev, 0, sizeof(*ev));
-        ev->event_id = tp_pg_col_str(res, r, 0);
-        ev->event_type =
-                (enum tp_event_type)tp_event_type_parse(PQgetvalue(res, r, 1));
-        ev->occurred_at = tp_pg_col_ts(res, r, 2);
-        ev->dossier_id = tp_pg_col_str(res, r, 3);
-        ev->seq = tp_pg_col_int(res, r, 4);
-        ev->province_code = tp_pg_col_str(res, r, 5);
-        ev->commune_code = tp_pg_col_str(res, r, 6);
-        ev->procedure_code = tp_pg_col_str(res, r, 7);
-        ev->procedure_level = (enum tp_level)tp_pg_col_level(res, r, 8);
-        ev->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 9));
-        ev->agency_code = tp_pg_col_str(res, r, 10);
-        ev->handling_level = (enum tp_level)tp_pg_col_level(res, r, 11);
-        ev->to_level = tp_pg_col_level(res, r, 12);
-        ev->to_agency_code = tp_pg_col_str(res, r, 13);
-        ev->due_at = tp_pg_col_ts(res, r, 14);
-        ev->source_system = tp_pg_col_str(res, r, 15);
-        ev->handling_commune_code = tp_pg_col_str(res, r, 16);
-}
-
 /* horizon: the first instant whose events retention keeps (TP_TS_NONE:
  * nothing dropped). */
 static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res,
@@ -305,7 +277,7 @@ static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res,
                     strcmp(PQgetvalue(res, r, 3), e->ev.dossier_id) != 0 ||
                     tp_pg_col_int(res, r, 4) != e->ev.seq)
                         continue;
-                tp_event_from_row(&stored, res, r);
+                tp_replay_event(&stored, res, r);
                 /* Case may differ in the stored uuid text. */
                 same = strcasecmp(stored.event_id, e->ev.event_id) == 0;
                 free(stored.event_id);
@@ -600,8 +572,8 @@ static void tp_tally(struct tp_ingest *ig)
         "(event_id, event_type, occurred_at, dossier_id, seq, province_code, " \
         "commune_code, procedure_code, procedure_level, channel, "             \
         "agency_code, handling_level, to_level, to_agency_code, due_at, "      \
-        "source_system, handling_commune_code, kafka_topic, kafka_partition, " \
-        "kafka_offset)"
+        "source_system, handling_commune_code, handling_commune_given, "       \
+        "kafka_topic, kafka_partition, kafka_offset)"
 
 /* New events: COPY straight into tthc.filing_events when row-level
  * security does not apply to us (it refuses COPY FROM otherwise), else
@@ -635,12 +607,15 @@ int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         if (tp_apply_entries(ig) > 0 &&
             tp_check_old_duplicates(ig, conn, errstr, errstr_size) != 0)
                 goto done;
-        if (ig->cb.buf.len > 0 &&
+        /* A replay (tthc-admin rebuild) reads the events from where they
+         * are stored, and a message refused today stays where it is. */
+        if (!b->replay && ig->cb.buf.len > 0 &&
             tp_store_events(ig, conn, errstr, errstr_size))
                 goto done;
         if (tp_store_dossiers(ig, conn, errstr, errstr_size) != 0 ||
             tp_store_hourly(ig, conn, errstr, errstr_size) != 0 ||
-            tp_store_rejected(ig, conn, errstr, errstr_size) != 0 ||
+            (!b->replay &&
+             tp_store_rejected(ig, conn, errstr, errstr_size) != 0) ||
             tp_store_progress(ig, b, conn, errstr, errstr_size) != 0 ||
             tp_ingest_store_codes(ig, conn, errstr, errstr_size) != 0)
                 goto done;

@@ -42,14 +42,13 @@ static void tp_report(const void *ctx)
 }
 
 /* The handler, with its metrics when --http-port serves them. */
-static void *tp_build(struct tp_consumer *c, const struct tp_cfg *cfg,
-                      char *errstr, size_t errstr_size)
+static void *tp_build(PGconn *conn, struct tp_metrics *metrics,
+                      const struct tp_cfg *cfg, char *errstr,
+                      size_t errstr_size)
 {
-        struct tp_ingest *ig =
-                tp_ingest_new(cfg, tp_consumer_pg(c), errstr, errstr_size);
-        if (ig && cfg->http_port > 0 &&
-            tp_ingest_metrics_init(ig, tp_consumer_metrics(c), errstr,
-                                   errstr_size) != 0) {
+        struct tp_ingest *ig = tp_ingest_new(cfg, conn, errstr, errstr_size);
+        if (ig && metrics &&
+            tp_ingest_metrics_init(ig, metrics, errstr, errstr_size) != 0) {
                 tp_ingest_destroy(ig);
                 return NULL;
         }
@@ -61,6 +60,18 @@ static void tp_destroy(void *ctx)
         tp_ingest_destroy(ctx);
 }
 
+/* --rebuild: dossier state and hourly counters come again from the stored
+ * events (common/replay.h); dossiers that began before the retention
+ * horizon keep their rows, and the hours before it their counts. The
+ * partition progress and the codes first seen are kept (the replay
+ * writes the same again). */
+static const char tp_rebuild_sql[] =
+        "DELETE FROM tthc.dossiers d WHERE NOT EXISTS (SELECT 1 FROM "
+        "tp_rebuild_kept k WHERE k.province_code = d.province_code AND "
+        "k.dossier_id = d.dossier_id); "
+        "DELETE FROM tthc.commune_throughput_hourly h USING tp_rebuild r "
+        "WHERE r.horizon IS NULL OR h.hour >= r.horizon";
+
 int main(int argc, char **argv)
 {
         static const struct tp_service_def def = {
@@ -71,6 +82,7 @@ int main(int argc, char **argv)
                 .build = tp_build,
                 .report = tp_report,
                 .destroy = tp_destroy,
+                .rebuild_sql = tp_rebuild_sql,
         };
         return tp_service_main(&def, argc, argv);
 }

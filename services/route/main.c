@@ -36,11 +36,30 @@ static void tp_report(const void *ctx)
         tp_service_log_store(tp_route_store(rt));
 }
 
-static void *tp_build(struct tp_consumer *c, const struct tp_cfg *cfg,
-                      char *errstr, size_t errstr_size)
+static void *tp_build(PGconn *conn, struct tp_metrics *metrics,
+                      const struct tp_cfg *cfg, char *errstr,
+                      size_t errstr_size)
 {
-        return tp_route_new(cfg, tp_consumer_pg(c), errstr, errstr_size);
+        (void)metrics;
+        return tp_route_new(cfg, conn, errstr, errstr_size);
 }
+
+/* --rebuild: routing state and the daily tables come again from the
+ * stored events (common/replay.h); dossiers that began before the
+ * retention horizon keep their rows, and the days before it theirs. */
+static const char tp_rebuild_sql[] =
+        "DELETE FROM tthc.route_dossiers d WHERE NOT EXISTS (SELECT 1 FROM "
+        "tp_rebuild_kept k WHERE k.province_code = d.province_code AND "
+        "k.dossier_id = d.dossier_id); "
+        "DELETE FROM tthc.procedure_level_daily t USING tp_rebuild r WHERE "
+        "r.horizon IS NULL OR t.day >= (r.horizon AT TIME ZONE "
+        "'Asia/Ho_Chi_Minh')::date; "
+        "DELETE FROM tthc.procedure_routing_daily t USING tp_rebuild r WHERE "
+        "r.horizon IS NULL OR t.day >= (r.horizon AT TIME ZONE "
+        "'Asia/Ho_Chi_Minh')::date; "
+        "DELETE FROM tthc.routing_anomalies_daily t USING tp_rebuild r WHERE "
+        "r.horizon IS NULL OR t.day >= (r.horizon AT TIME ZONE "
+        "'Asia/Ho_Chi_Minh')::date";
 
 static void tp_destroy(void *ctx)
 {
@@ -57,6 +76,7 @@ int main(int argc, char **argv)
                 .build = tp_build,
                 .report = tp_report,
                 .destroy = tp_destroy,
+                .rebuild_sql = tp_rebuild_sql,
         };
         return tp_service_main(&def, argc, argv);
 }

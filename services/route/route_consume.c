@@ -79,10 +79,9 @@ int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                         e->reason = TP_REASON_DB_REJECTED;
                         continue;
                 }
-                if (tp_filing_read(rt->reader, conn, e->msg->topic,
-                                   e->msg->value, e->msg->value_len, &e->ev,
-                                   &schema_id, &e->reason, e->detail,
-                                   sizeof(e->detail)) != 0) {
+                if (tp_filing_read_msg(rt->reader, conn, e->msg, &e->ev,
+                                       &schema_id, &e->reason, e->detail,
+                                       sizeof(e->detail)) != 0) {
                         snprintf(errstr, errstr_size, "%s", e->detail);
                         return -1; /* registry outage: back off */
                 }

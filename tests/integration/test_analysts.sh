@@ -172,6 +172,63 @@ for q in re.findall(r"```sql\n(.*?)```", text, re.S):
     sys.stdout.write(q + "\0")' "$TP_ROOT/docs/analysts.md")
 tp_assert_eq 1 "$((n >= 12))" "docs/analysts.md has example queries ($n)"
 
+# Rebuild (tthc-admin rebuild): tthc-ingest's and tthc-route's tables,
+# damaged on purpose, come back from tthc.filing_events through the
+# services' own code, equal to what the live consumers wrote (wall-clock
+# columns aside); refused while the service is connected.
+REBUILT="dossiers commune_throughput_hourly route_dossiers procedure_level_daily
+	procedure_routing_daily routing_anomalies_daily"
+rows_of() { # TABLE: a query of its rows without the wall-clock columns
+	echo "SELECT $(tp_psql_val "SELECT string_agg(quote_ident(column_name), ', '
+		ORDER BY ordinal_position) FROM information_schema.columns
+		WHERE table_schema = 'tthc' AND table_name = '$1'
+		AND column_name NOT IN ('updated_at', 'ingested_at')") FROM tthc.$1"
+}
+for t in $REBUILT; do
+	tp_psql_val "CREATE TABLE tthc.test_live_$t AS $(rows_of "$t")" >/dev/null
+	tp_psql_super_val "DELETE FROM tthc.$t WHERE ctid IN
+		(SELECT ctid FROM tthc.$t ORDER BY random() LIMIT 30)" >/dev/null
+done
+tp_psql_super_val "UPDATE tthc.dossiers SET status = 'stopped', last_seq = 99
+	WHERE ctid IN (SELECT ctid FROM tthc.dossiers LIMIT 40);
+	UPDATE tthc.commune_throughput_hourly SET received = received + 7
+	WHERE ctid IN (SELECT ctid FROM tthc.commune_throughput_hourly LIMIT 40)" >/dev/null
+damaged=0
+for t in $REBUILT; do
+	damaged=$((damaged + $(tp_diff_count "$(rows_of "$t")" "SELECT * FROM tthc.test_live_$t")))
+done
+tp_assert_eq 1 "$((damaged > 200))" "the tables are damaged ($damaged rows differ)"
+rebuild() {
+	TTHC_SCHEMAS="$CAT" TTHC_REFERENCE="$TP_ROOT/reference" \
+		"$TTHC_BIN/tthc-admin" rebuild "$@" --pg "$TTHC_PG" 2>&1
+}
+PGAPPNAME=tthc-ingest psql -qAt "$TTHC_PG" -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+sleeper=$!
+tp_on_exit kill "$sleeper"
+tp_wait_for "[[ \$(tp_psql_super_val \"SELECT count(*) FROM pg_stat_activity
+	WHERE application_name = 'tthc-ingest'\") == 1 ]]" 10
+out=$(rebuild ingest)
+tp_assert_eq "1 1" "$? $(grep -c 'session(s) of tthc-ingest are connected: stop the service' <<<"$out")" \
+	"rebuild refuses while tthc-ingest is connected ($out)"
+tp_psql_super_val "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	WHERE application_name = 'tthc-ingest'" >/dev/null
+wait "$sleeper" 2>/dev/null
+tp_wait_for "[[ \$(tp_psql_super_val \"SELECT count(*) FROM pg_stat_activity
+	WHERE application_name = 'tthc-ingest'\") == 0 ]]" 10
+out=$(rebuild ingest)
+tp_assert_eq 0 "$?" "tthc-admin rebuild ingest ($(tail -c 300 <<<"$out"))"
+tp_assert_eq 1 "$(grep -c "tthc-ingest rebuilt from tthc.filing_events: $(tp_psql_val "SELECT count(*)
+	FROM tthc.filing_events") event(s) applied, 0 refused" <<<"$out")" \
+	"the rebuild applies every stored event and says so"
+out=$(rebuild route)
+tp_assert_eq 0 "$?" "tthc-admin rebuild route ($(tail -c 300 <<<"$out"))"
+for t in $REBUILT; do
+	tp_assert_eq 0 "$(tp_diff_count "$(rows_of "$t")" "SELECT * FROM tthc.test_live_$t")" \
+		"tthc.$t after the rebuild equals the live run, row for row"
+done
+out=$(rebuild alert)
+tp_assert_eq 2 "$?" "a service without a rebuild is named ($out)"
+
 # Retention: the months before October 2025 go; the aggregates stay.
 K=$(tp_psql_val "SELECT (extract(year FROM now() AT TIME ZONE 'Asia/Ho_Chi_Minh') * 12
 	+ extract(month FROM now() AT TIME ZONE 'Asia/Ho_Chi_Minh'))::int - (2025 * 12 + 10)")
@@ -212,6 +269,15 @@ tp_assert_eq "$((total - sept)) 2025-09-01 $sept" "$(tp_psql_val "SELECT
 	(SELECT count(*) FROM tthc.filing_events) || ' ' || month || ' ' || events
 	FROM tthc.retention_log")" "September's events are gone, and logged"
 tp_assert_eq "$before" "$(sums)" "dossier state and every aggregate are unchanged"
+out=$(rebuild ingest)
+tp_assert_eq "1 1" "$? $(grep -c 'began before the retention horizon' <<<"$out")" \
+	"after retention, rebuild says which dossiers it cannot recompute ($out)"
+out=$(rebuild ingest --force)
+tp_assert_eq 0 "$?" "with --force it rebuilds the rest ($(tail -c 300 <<<"$out"))"
+tp_assert_eq "0 0" "$(tp_diff_count "$(rows_of dossiers)" "SELECT * FROM tthc.test_live_dossiers") \
+$(tp_diff_count "$(rows_of commune_throughput_hourly) WHERE hour < tthc.retention_horizon()" \
+	"SELECT * FROM tthc.test_live_commune_throughput_hourly WHERE hour < tthc.retention_horizon()")" \
+	"the dossiers that began before the horizon keep their rows, the hours before it their counts"
 tp_produce <"$W/resend.jsonl"
 tp_ingest --exit-when-idle >"$W/ingest-resend.log" 2>&1
 tp_assert_eq "0 1 0" "$? $(grep -c 'stored 0 event(s), 1 duplicate(s) counted once, 0 dead letter' "$W/ingest-resend.log") \
