@@ -91,6 +91,16 @@ ALERT() {
 read -r ROUTE_S ROUTE_RSS < <(run_peak ROUTE 3>&1 >/dev/null)
 read -r ALERT_S ALERT_RSS < <(run_peak ALERT 3>&1 >/dev/null)
 
+# The same three recomputed from tthc.filing_events, no broker
+# (tthc-admin rebuild, docs/operations.md "Rebuilding"), one transaction each.
+REBUILD() {
+	TTHC_SCHEMAS="$ROOT/schemas/avro" TTHC_REFERENCE="$ROOT/reference" \
+		exec "$B/tthc-admin" rebuild "$1" --pg "$TTHC_PG" >"$W/rebuild-$1.log" 2>&1
+}
+read -r RB_ING_S RB_ING_RSS < <(run_peak REBUILD ingest 3>&1 >/dev/null)
+read -r RB_ROUTE_S RB_ROUTE_RSS < <(run_peak REBUILD route 3>&1 >/dev/null)
+read -r RB_ALERT_S RB_ALERT_RSS < <(run_peak REBUILD alert 3>&1 >/dev/null)
+
 # Raw COPY of the same rows into a table defined like tthc.filing_events.
 psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG" <<SQL
 \copy (SELECT * FROM tthc.filing_events) TO '$W/rows.copy'
@@ -135,11 +145,17 @@ $MSGS messages ($BYTES bytes), $EVENTS distinct events stored.
 | tthc-ingest end to end (after a ${JOIN_S} s group join) | $ING_S | $ING_RATE | $RATIO of raw COPY | $((ING_RSS / 1024)) MiB |
 | tthc-route end to end | $ROUTE_S | $ROUTE_RATE | $RRATIO | $((ROUTE_RSS / 1024)) MiB |
 | tthc-alert end to end | $ALERT_S | $ALERT_RATE | $ARATIO | $((ALERT_RSS / 1024)) MiB |
+| tthc-admin rebuild ingest (from filing_events) | $RB_ING_S | $(rate "$EVENTS" "$RB_ING_S") | | $((RB_ING_RSS / 1024)) MiB |
+| tthc-admin rebuild route | $RB_ROUTE_S | $(rate "$EVENTS" "$RB_ROUTE_S") | | $((RB_ROUTE_RSS / 1024)) MiB |
+| tthc-admin rebuild alert | $RB_ALERT_S | $(rate "$EVENTS" "$RB_ALERT_S") | | $((RB_ALERT_RSS / 1024)) MiB |
 
 Rates count every consumed message (duplicates and dead letters included)
 over the time from partition assignment (the ~3 s group join on the mock
 broker is subtracted) to the last commit and exit. Consumers run one after
-the other, each alone with PostgreSQL on the 2 cores.
+the other, each alone with PostgreSQL on the 2 cores. A rebuild counts the
+stored events it reads from \`tthc.filing_events\` and applies through the
+consumer's own handler, deleting and rewriting the service's tables in one
+transaction (its RSS is the service binary's: \`tthc-admin\` execs it).
 MD
 tp_log "report written to $OUT"
 cat "$OUT"

@@ -96,7 +96,8 @@ static int tp_replay_fenced(PGconn *conn, const char *service, char *errstr,
 }
 
 /* The horizon, the dossiers kept and their events, the events in scope. */
-static int tp_replay_scope(PGconn *conn, const struct tp_replay_opts *o,
+static int tp_replay_scope(PGconn *conn, const struct tp_replay_def *def,
+                           const struct tp_replay_opts *o,
                            struct tp_replay_report *rep, char *errstr,
                            size_t errstr_size)
 {
@@ -120,6 +121,16 @@ static int tp_replay_scope(PGconn *conn, const struct tp_replay_opts *o,
         rep->kept_events = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
         rep->events = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
         PQclear(res);
+        if (rep->horizon != TP_TS_NONE && def->needs_every_event) {
+                char at[32];
+                tp_format_ts(rep->horizon, at, sizeof(at));
+                snprintf(errstr, errstr_size,
+                         "retention dropped the events before %s: %s counts "
+                         "every open dossier from its opening event, so its "
+                         "tables cannot be rebuilt without them",
+                         at, def->service);
+                return -1;
+        }
         if (rep->kept_events > 0 && !o->force) {
                 char at[32];
                 tp_format_ts(rep->horizon, at, sizeof(at));
@@ -136,11 +147,26 @@ static int tp_replay_scope(PGconn *conn, const struct tp_replay_opts *o,
         return 0;
 }
 
+/* The end of each partition's stored events: its high watermark in the
+ * replay. */
+static void tp_replay_highs(struct tp_batch *b, const PGresult *ends)
+{
+        for (size_t i = 0; i < b->n_parts; i++) {
+                struct tp_part_range *r = &b->parts[i];
+                for (int e = 0; e < PQntuples(ends); e++)
+                        if (tp_pg_col_int(ends, e, 1) == r->partition &&
+                            strcmp(PQgetvalue(ends, e, 0), r->topic) == 0)
+                                r->high = strtoll(PQgetvalue(ends, e, 2), NULL,
+                                                  10);
+        }
+}
+
 /* One batch of the cursor's rows through the handler. */
 static int tp_replay_batch(PGconn *conn, const struct tp_handler *h,
-                           const PGresult *res, struct tp_event *evs,
-                           struct tp_batch *b, struct tp_replay_report *rep,
-                           char *errstr, size_t errstr_size)
+                           const PGresult *res, const PGresult *ends,
+                           struct tp_event *evs, struct tp_batch *b,
+                           struct tp_replay_report *rep, char *errstr,
+                           size_t errstr_size)
 {
         int n = PQntuples(res), rc;
         tp_batch_reset(b);
@@ -159,6 +185,7 @@ static int tp_replay_batch(PGconn *conn, const struct tp_handler *h,
                 msg.event = &evs[r];
                 tp_batch_add_msg(b, &msg, msg.offset);
         }
+        tp_replay_highs(b, ends);
         rc = h->prepare(h->ctx, b, conn, errstr, errstr_size);
         if (rc == 0)
                 rc = h->write(h->ctx, b, conn, errstr, errstr_size);
@@ -189,11 +216,21 @@ static int tp_replay_events(PGconn *conn, const struct tp_handler *h,
         size_t batch = o->batch ? o->batch : TP_REPLAY_DEFAULT_BATCH;
         struct tp_event *evs = tp_xcalloc(batch, sizeof(*evs));
         struct tp_batch b;
+        PGresult *ends = NULL;
         char sql[1024], fetch[64];
         uint64_t done = 0;
         int rc = -1;
 
         tp_batch_init(&b);
+        snprintf(sql, sizeof(sql),
+                 "SELECT f.kafka_topic, f.kafka_partition, max(f.kafka_offset) "
+                 "+ 1%s GROUP BY 1, 2",
+                 tp_events_from);
+        ends = tp_pg_query(conn, sql, 0, NULL,
+                           "could not read the partitions' ends", errstr,
+                           errstr_size);
+        if (!ends)
+                goto out;
         snprintf(sql, sizeof(sql),
                  "DECLARE tp_replay NO SCROLL CURSOR FOR SELECT "
                  "%s, f.kafka_topic, f.kafka_partition, f.kafka_offset%s "
@@ -214,7 +251,7 @@ static int tp_replay_events(PGconn *conn, const struct tp_handler *h,
                         PQclear(res);
                         break;
                 }
-                if (tp_replay_batch(conn, h, res, evs, &b, rep, errstr,
+                if (tp_replay_batch(conn, h, res, ends, evs, &b, rep, errstr,
                                     errstr_size) != 0) {
                         PQclear(res);
                         goto out;
@@ -226,6 +263,7 @@ static int tp_replay_events(PGconn *conn, const struct tp_handler *h,
         }
         rc = tp_pg_exec(conn, "CLOSE tp_replay", errstr, errstr_size);
 out:
+        PQclear(ends);
         tp_batch_release(&b);
         free(evs);
         return rc;
@@ -244,9 +282,11 @@ int tp_replay_rebuild(PGconn *conn, const struct tp_handler *h,
                        "BEGIN; LOCK TABLE tthc.consumer_offsets IN SHARE MODE",
                        errstr, errstr_size) != 0)
                 return -1;
-        if (tp_replay_scope(conn, opts, rep, errstr, errstr_size) != 0 ||
+        if (tp_replay_scope(conn, def, opts, rep, errstr, errstr_size) != 0 ||
             tp_pg_exec(conn, def->reset_sql, errstr, errstr_size) != 0 ||
             tp_replay_events(conn, h, opts, rep, errstr, errstr_size) != 0 ||
+            (def->finish_sql &&
+             tp_pg_exec(conn, def->finish_sql, errstr, errstr_size) != 0) ||
             tp_replay_fenced(conn, def->service, errstr, errstr_size) != 0 ||
             tp_pg_exec(conn, "COMMIT", errstr, errstr_size) != 0) {
                 char ignored[256];

@@ -5,7 +5,9 @@
  * Kafka keeps days; tthc.filing_events keeps every event tthc-ingest
  * accepted, each with the (topic, partition, offset) it was consumed at.
  * A rebuild deletes what the service derived from them and applies the
- * stored events again in (topic, partition, offset) order, in batches,
+ * stored events again in (topic, partition, offset) order, in batches
+ * (each partition range's high watermark is the partition's last stored
+ * event, so the last batch of a partition is caught up),
  * through the service's own handler (prepare, write, done) with
  * struct tp_batch's replay flag set and each message's event in place of
  * its Avro value: the same validation and the same state store as the live
@@ -41,6 +43,11 @@ struct tp_replay_def {
          * retention horizon or NULL) and tp_rebuild_kept (province_code,
          * dossier_id: the dossiers that began before it). */
         const char *reset_sql;
+        /* Run after the last batch, before the commit (NULL: nothing). */
+        const char *finish_sql;
+        /* 1: refuse whenever retention dropped events, --force or not
+         * (the service's tables count every open dossier) */
+        int needs_every_event;
 };
 
 struct tp_replay_opts {

@@ -194,50 +194,71 @@ static void tp_rebuild_summary(const char *service,
                     (unsigned long long)rep->kept_events);
 }
 
+int tp_service_replay(PGconn *conn, const struct tp_handler *h,
+                      const struct tp_replay_def *rd, const struct tp_cfg *cfg)
+{
+        struct tp_replay_opts o = {0};
+        struct tp_replay_report rep;
+        int64_t t0 = tp_mono_ms();
+        char err[1024];
+        int rc;
+
+        o.batch = (size_t)cfg->batch_size;
+        o.force = cfg->rebuild_force;
+        if (isatty(STDERR_FILENO))
+                o.progress = tp_rebuild_progress;
+        tp_log_info("rebuilding the tables of %s from tthc.filing_events",
+                    rd->service);
+        rc = tp_replay_rebuild(conn, h, rd, &o, &rep, err, sizeof(err));
+        if (o.progress)
+                fputc('\n', stderr);
+        if (rc != 0) {
+                tp_log_error("could not rebuild: %s", err);
+                return -1;
+        }
+        tp_rebuild_summary(rd->service, &rep, tp_mono_ms() - t0);
+        return 0;
+}
+
+PGconn *tp_service_rebuild_conn(const struct tp_cfg *cfg, const char *service)
+{
+        char app[128], err[1024];
+        PGconn *conn;
+        snprintf(app, sizeof(app), "%s-rebuild", service);
+        conn = tp_pg_connect(cfg->pg, app, err, sizeof(err));
+        if (!conn)
+                tp_log_error("could not rebuild: %s", err);
+        else if (tp_service_migrate(cfg, conn) != 0) {
+                PQfinish(conn);
+                conn = NULL;
+        }
+        return conn;
+}
+
 int tp_service_rebuild(const struct tp_service_def *def,
                        const struct tp_cfg *cfg)
 {
         const char *service = def->spec->service;
-        struct tp_replay_def rd = {service, def->rebuild_sql};
-        struct tp_replay_opts o = {0};
-        struct tp_replay_report rep;
+        struct tp_replay_def rd = {.service = service,
+                                   .reset_sql = def->rebuild_sql};
         struct tp_handler h = def->handler;
-        char app[128], err[1024];
-        PGconn *conn = NULL;
-        int64_t t0 = tp_mono_ms();
+        char err[1024];
+        PGconn *conn;
         int rc = 1;
 
         if (!def->rebuild_sql) {
                 tp_log_error("%s has no tables to rebuild", service);
                 return 1;
         }
-        snprintf(app, sizeof(app), "%s-rebuild", service);
-        conn = tp_pg_connect(cfg->pg, app, err, sizeof(err));
-        if (!conn) {
-                tp_log_error("could not rebuild: %s", err);
+        conn = tp_service_rebuild_conn(cfg, service);
+        if (!conn)
                 return 1;
-        }
-        if (tp_service_migrate(cfg, conn) != 0)
-                goto out;
         h.ctx = def->build(conn, NULL, cfg, err, sizeof(err));
         if (!h.ctx) {
                 tp_log_error("could not rebuild: %s", err);
                 goto out;
         }
-        o.batch = (size_t)cfg->batch_size;
-        o.force = cfg->rebuild_force;
-        if (isatty(STDERR_FILENO))
-                o.progress = tp_rebuild_progress;
-        tp_log_info("rebuilding the tables of %s from tthc.filing_events",
-                    service);
-        if (tp_replay_rebuild(conn, &h, &rd, &o, &rep, err, sizeof(err)) != 0) {
-                if (o.progress)
-                        fputc('\n', stderr);
-                tp_log_error("could not rebuild: %s", err);
-        } else {
-                if (o.progress)
-                        fputc('\n', stderr);
-                tp_rebuild_summary(service, &rep, tp_mono_ms() - t0);
+        if (tp_service_replay(conn, &h, &rd, cfg) == 0) {
                 def->report(h.ctx);
                 rc = 0;
         }

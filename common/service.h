@@ -89,6 +89,16 @@ int tp_service_main(const struct tp_service_def *def, int argc, char **argv);
 int tp_service_rebuild(const struct tp_service_def *def,
                        const struct tp_cfg *cfg);
 
+/* The parts of tp_service_rebuild for a service with its own main():
+ * the connection of a rebuild (application_name "<service>-rebuild",
+ * migrated when cfg->migrate; NULL after logging why), and the replay of
+ * handler h on it with cfg's batch size and --rebuild-force, a progress
+ * line on a terminal and the summary (0, or -1 after logging why). */
+struct tp_replay_def;
+PGconn *tp_service_rebuild_conn(const struct tp_cfg *cfg, const char *service);
+int tp_service_replay(PGconn *conn, const struct tp_handler *h,
+                      const struct tp_replay_def *rd, const struct tp_cfg *cfg);
+
 /* Logs (info) a state store's residency and counters, at exit. */
 void tp_service_log_store(const struct tp_store *store);
 

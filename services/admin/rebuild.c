@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const tp_rebuildable[] = {"ingest", "route"};
+static const char *const tp_rebuildable[] = {"ingest", "route", "alert"};
 
 int tp_cmd_rebuild(const struct tp_cfg *cfg, const char *service,
                    const char *config, const struct tp_admin_opts *o)
@@ -29,8 +29,8 @@ int tp_cmd_rebuild(const struct tp_cfg *cfg, const char *service,
                 known |= strcmp(service, tp_rebuildable[i]) == 0;
         if (!known) {
                 fprintf(stderr,
-                        "tthc-admin: cannot rebuild \"%s\": ingest and route "
-                        "rebuild their tables from tthc.filing_events\n",
+                        "tthc-admin: cannot rebuild \"%s\": ingest, route and "
+                        "alert rebuild their tables from tthc.filing_events\n",
                         service);
                 return 2;
         }

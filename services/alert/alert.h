@@ -44,6 +44,11 @@ void tp_alert_set_rk(struct tp_alert *al, rd_kafka_t *rk);
  * must outlive it). */
 void tp_alert_set_rules(struct tp_alert *al, const struct tp_rules *rules);
 void tp_alert_destroy(struct tp_alert *al);
+/* Reads the topics' partition counts from tthc.alert_provinces (what the
+ * live evaluator registered) instead of the broker: a rebuild from
+ * tthc.filing_events has no broker. Returns 0 or -1 with errstr. */
+int tp_alert_use_stored_partitions(struct tp_alert *al, PGconn *conn,
+                                   char *errstr, size_t errstr_size);
 
 int tp_alert_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                      size_t errstr_size);

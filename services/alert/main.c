@@ -5,6 +5,7 @@
 #include "cfg.h"
 #include "consumer.h"
 #include "log.h"
+#include "replay.h"
 #include "service.h"
 #include "pgutil.h"
 #include "rules.h"
@@ -156,6 +157,67 @@ static int tp_app_setup(struct tp_alert_app *app, const struct tp_cfg *cfg,
         return tp_sinks_start(app->sinks, err, err_size);
 }
 
+/* --rebuild: the per-partition state, the episodes and the backlog
+ * history come again from the stored events (common/replay.h), with the
+ * partition counts the live evaluator registered. province_feed_stale
+ * episodes (a fact of the wall clock, not of the events) stay. The
+ * rebuilt changes are marked sent: subscribers are not told the past
+ * again; Alertmanager hears of the episodes firing now (their ids are
+ * derived from rule, place and start, so a kept episode keeps its
+ * delivery record). */
+static const struct tp_replay_def tp_alert_rebuild_def = {
+        .service = "tthc-alert",
+        .reset_sql =
+                "DELETE FROM tthc.alert_outbox o WHERE NOT EXISTS (SELECT 1 "
+                "FROM tthc.alerts a WHERE a.alert_id = o.alert_id AND a.rule = "
+                "'province_feed_stale'); "
+                "DELETE FROM tthc.alerts WHERE rule <> 'province_feed_stale'; "
+                "DELETE FROM tthc.alert_dossiers; "
+                "DELETE FROM tthc.alert_commune_days; "
+                "DELETE FROM tthc.alert_commune_ticks; "
+                "DELETE FROM tthc.alert_partition_state; "
+                "DELETE FROM tthc.alert_provinces; "
+                "DELETE FROM tthc.commune_backlog_daily",
+        .finish_sql =
+                "UPDATE tthc.alert_outbox o SET kafka_sent_at = now() FROM "
+                "tthc.alerts a WHERE o.alert_id = a.alert_id AND "
+                "o.kafka_sent_at IS NULL AND a.rule <> "
+                "'province_feed_stale'; "
+                "DELETE FROM tthc.alert_delivery d WHERE NOT EXISTS (SELECT 1 "
+                "FROM tthc.alerts a WHERE a.alert_id = d.alert_id)",
+        .needs_every_event = 1,
+};
+
+static int tp_alert_rebuild(const struct tp_cfg *cfg,
+                            const struct tp_rules *rules)
+{
+        struct tp_handler h = {.prepare = tp_alert_prepare,
+                               .write = tp_alert_write,
+                               .done = tp_alert_done};
+        struct tp_alert *al = NULL;
+        char err[1024];
+        PGconn *conn = tp_service_rebuild_conn(cfg, "tthc-alert");
+        int rc = 1;
+
+        if (!conn)
+                return 1;
+        al = tp_alert_new(cfg, rules, conn, err, sizeof(err));
+        if (!al ||
+            tp_alert_use_stored_partitions(al, conn, err, sizeof(err)) != 0) {
+                tp_log_error("could not rebuild: %s", err);
+                goto out;
+        }
+        h.ctx = al;
+        if (tp_service_replay(conn, &h, &tp_alert_rebuild_def, cfg) == 0) {
+                tp_report(al);
+                rc = 0;
+        }
+out:
+        tp_alert_destroy(al);
+        PQfinish(conn);
+        return rc;
+}
+
 int main(int argc, char **argv)
 {
         struct tp_cfg cfg;
@@ -181,6 +243,10 @@ int main(int argc, char **argv)
         if (tp_rules_load(app.rules, ao->rules, err, sizeof(err)) != 0) {
                 fprintf(stderr, "tthc-alert: %s\n", err);
                 rc = 2;
+                goto out;
+        }
+        if (cfg.rebuild) {
+                rc = tp_alert_rebuild(&cfg, app.rules);
                 goto out;
         }
         h.prepare = tp_alert_prepare;

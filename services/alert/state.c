@@ -180,8 +180,12 @@ static int tp_alert_topic_parts(struct tp_alert *al, const char *topic,
 
         if (n)
                 return 0;
-        if (!al->rk) {
-                snprintf(errstr, errstr_size, "no Kafka handle");
+        if (!al->rk) { /* a rebuild: tp_alert_use_stored_partitions */
+                snprintf(errstr, errstr_size,
+                         "the partition count of %s is unknown: "
+                         "tthc.alert_provinces has no row for it (tthc-alert "
+                         "registers it when it first evaluates the province)",
+                         topic);
                 return -1;
         }
         rkt = rd_kafka_topic_new(al->rk, topic, NULL);
@@ -200,6 +204,24 @@ static int tp_alert_topic_parts(struct tp_alert *al, const char *topic,
         n = tp_xmalloc(sizeof(*n));
         *n = count;
         tp_strmap_put(al->topics, topic, n);
+        return 0;
+}
+
+int tp_alert_use_stored_partitions(struct tp_alert *al, PGconn *conn,
+                                   char *errstr, size_t errstr_size)
+{
+        PGresult *res = tp_pg_query(
+                conn, "SELECT topic, partitions FROM tthc.alert_provinces", 0,
+                NULL, "could not read the provinces' partition counts", errstr,
+                errstr_size);
+        if (!res)
+                return -1;
+        for (int r = 0; r < PQntuples(res); r++) {
+                int *n = tp_xmalloc(sizeof(*n));
+                *n = tp_pg_col_int(res, r, 1);
+                tp_strmap_put(al->topics, PQgetvalue(res, r, 0), n);
+        }
+        PQclear(res);
         return 0;
 }
 
@@ -773,14 +795,8 @@ static int tp_alert_checkpoint_progress(struct tp_alert *al, struct tp_batch *b,
         for (size_t i = 0; i < b->n_parts; i++) {
                 struct tp_part_range *r = &b->parts[i];
                 struct tp_apart *p = tp_part_get(al, r->topic, r->partition);
-                int64_t lo = -1, hi = -1;
-                int caught_up = 0;
-                if (al->rk &&
-                    rd_kafka_get_watermark_offsets(al->rk, r->topic,
-                                                   r->partition, &lo, &hi) ==
-                            RD_KAFKA_RESP_ERR_NO_ERROR &&
-                    hi >= 0)
-                        caught_up = r->next >= hi;
+                /* the high watermark the consumer (or the replay) saw */
+                int caught_up = r->high >= 0 && r->next >= r->high;
                 tp_copybuf_str(&cb, r->topic);
                 tp_copybuf_int(&cb, r->partition);
                 tp_copybuf_str(&cb, p->province);

@@ -10,4 +10,6 @@ grep -q "tthc-ingest end to end" "$out"
 tp_assert_eq 0 $? "the report has the ingest row"
 grep -q "limit: decode-only" "$out"
 tp_assert_eq 0 $? "the report has the decode-only limit"
+grep -q "tthc-admin rebuild alert" "$out"
+tp_assert_eq 0 $? "the report has the rebuilds"
 tp_finish
