@@ -66,6 +66,13 @@ struct tp_pcache {
         struct tp_strmap *days;  /* commune -> struct tp_cday */
         struct tp_strmap *names; /* commune -> struct tp_place_name */
         int64_t hi;              /* days < hi loaded (from hi - RING) */
+        /* "topic|partition|commune" -> each pair's latest snapshot at or
+         * before keys_hi, the last tick evaluated (final: the province
+         * watermark passed it on every partition); only newer snapshots
+         * are read at the next evaluation (sweep.c) */
+        struct tp_strmap *keys;
+        int64_t keys_hi;    /* TP_TS_NONE: nothing read yet */
+        int64_t pruned_day; /* snapshots pruned up to this day's start */
 };
 
 /* Frees a struct tp_place_name (sweep.c). */

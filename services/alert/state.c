@@ -57,6 +57,7 @@ static void tp_release_pcache(void *value)
         struct tp_pcache *pc = value;
         tp_strmap_destroy(pc->days);
         tp_strmap_destroy(pc->names);
+        tp_strmap_destroy(pc->keys);
         free(pc);
 }
 

@@ -34,7 +34,7 @@ struct tp_sweep {
         struct tp_alert *al;
         PGconn *conn;
         const char *prov;
-        struct tp_strmap *keys; /* "topic|partition|commune" -> tp_skey */
+        struct tp_strmap *keys; /* pc->keys: "topic|partition|commune" */
         struct tp_strmap *figs; /* commune -> tp_commune_fig */
         struct tp_strmap *eps;  /* "commune|rule" -> tp_episode */
         struct tp_pcache *pc;
@@ -617,6 +617,9 @@ static struct tp_pcache *tp_pcache_get(struct tp_alert *al, const char *prov)
                 pc->days = tp_strmap_new_owning(free);
                 pc->names = tp_strmap_new_owning(tp_place_name_free);
                 pc->hi = INT64_MIN / 2;
+                pc->keys = tp_strmap_new_owning(free);
+                pc->keys_hi = TP_TS_NONE;
+                pc->pruned_day = INT64_MIN;
                 tp_strmap_put(al->pcaches, prov, pc);
         }
         return pc;
@@ -692,7 +695,9 @@ static void tp_backlog_row(const char *commune, void *value, void *ud)
 }
 
 /* The days the sweep closed; the same figures again when a tick is
- * evaluated twice (a replay, another instance). */
+ * evaluated twice (a replay, another instance). The staging table is
+ * emptied at once: the batch's next evaluations (other provinces) use it
+ * again in the same transaction. */
 static int tp_backlog_store(struct tp_sweep *sw)
 {
         int rc = tp_copybuf_apply(
@@ -701,20 +706,27 @@ static int tp_backlog_store(struct tp_sweep *sw)
                 "tp_abacklog ON CONFLICT (province_code, commune_code, day) "
                 "DO UPDATE SET open = EXCLUDED.open, paused = EXCLUDED.paused, "
                 "overdue = EXCLUDED.overdue, intake_backlog = "
-                "EXCLUDED.intake_backlog",
+                "EXCLUDED.intake_backlog; DELETE FROM tp_abacklog",
                 sw->errstr, sw->errstr_size);
         tp_copybuf_reset(&sw->backlog);
         return rc;
 }
 
+/* Evaluates every tick from start to last. The snapshots at or before the
+ * last tick evaluated are cached (sw->pc->keys): only newer ones are
+ * read. */
 static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
 {
-        char last_s[40];
-        const char *params[2] = {sw->prov, last_s};
+        char last_s[40], hi_s[40];
+        const char *params[3] = {sw->prov, last_s, NULL};
         PGresult *res;
         int r = 0, n;
 
         tp_format_ts(last, last_s, sizeof(last_s));
+        if (sw->pc->keys_hi != TP_TS_NONE) {
+                tp_format_ts(sw->pc->keys_hi, hi_s, sizeof(hi_s));
+                params[2] = hi_s;
+        }
         res = tp_sweep_query(sw,
                              "SELECT topic || '|' || partition || '|' || "
                              "commune_code, commune_code, tthc.epoch_ms(tick), "
@@ -722,8 +734,9 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
                              "tthc.epoch_ms(last_event_at), paused "
                              "FROM tthc.alert_commune_ticks "
                              "WHERE province_code = $1 AND tick <= $2 "
+                             "AND ($3::timestamptz IS NULL OR tick > $3) "
                              "ORDER BY tick",
-                             2, params, "could not load commune snapshots");
+                             3, params, "could not load commune snapshots");
         if (!res)
                 return -1;
         n = PQntuples(res);
@@ -763,7 +776,10 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
                 sw->al->pending.ticks++;
         }
         PQclear(res);
-        return sw->failed ? -1 : tp_backlog_store(sw);
+        if (sw->failed)
+                return -1;
+        sw->pc->keys_hi = last;
+        return tp_backlog_store(sw);
 }
 
 static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
@@ -789,11 +805,14 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
                     "updated_at = now() WHERE province_code = $1",
                     6, p, "could not update the province state") != 0)
                 return -1;
-        if (last == TP_TS_NONE)
+        if (last == TP_TS_NONE || tp_vn_day(last) == sw->pc->pruned_day)
                 return 0;
-        /* Keep, per partition and commune, the latest snapshot at or
-         * before the last tick evaluated, and those after it. */
-        tp_format_ts(last, last_s, sizeof(last_s));
+        /* Once per Vietnam day of the last tick evaluated: keep, per
+         * partition and commune, the latest snapshot at or before the
+         * day's start, and those after it (what stays depends on the day
+         * only, not on when batches ended). */
+        tp_format_ts(tp_vn_day(last) * TP_DAY_MS - TP_VN_OFFSET_MS, last_s,
+                     sizeof(last_s));
         {
                 const char *q[2] = {sw->prov, last_s};
                 char day_s[16];
@@ -810,11 +829,14 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
                         return -1;
                 tp_fmt_day(tp_vn_day(last) - TP_DAY_RING - 8, day_s,
                            sizeof(day_s));
-                return tp_sweep_exec(
-                        sw,
-                        "DELETE FROM tthc.alert_commune_days WHERE "
-                        "province_code = $1 AND day < $2::date",
-                        2, q2, "could not prune commune day counters");
+                if (tp_sweep_exec(sw,
+                                  "DELETE FROM tthc.alert_commune_days WHERE "
+                                  "province_code = $1 AND day < $2::date",
+                                  2, q2,
+                                  "could not prune commune day counters") != 0)
+                        return -1;
+                sw->pc->pruned_day = tp_vn_day(last);
+                return 0;
         }
 }
 
@@ -881,10 +903,10 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
                 next_tick = tp_hour_floor(first) + TP_HOUR_MS;
         if (next_tick <= wm) {
                 last = tp_hour_floor(wm);
-                sw.keys = tp_strmap_new_owning(free);
                 sw.figs = tp_strmap_new_owning(free);
                 sw.eps = tp_strmap_new_owning(free);
                 sw.pc = tp_pcache_get(al, prov);
+                sw.keys = sw.pc->keys;
                 sw.first_day = tp_vn_day(first);
                 if (tp_pcache_names(&sw) != 0)
                         goto done;
@@ -895,7 +917,6 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
         rc = tp_sweep_finish(&sw, topic, n_parts, next_tick, wm, caught_up,
                              last);
 done:
-        tp_strmap_destroy(sw.keys);
         tp_strmap_destroy(sw.figs);
         tp_strmap_destroy(sw.eps);
         tp_copybuf_release(&sw.backlog);
