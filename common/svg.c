@@ -16,8 +16,8 @@ static void tp_svg_open(struct tp_buf *b, const char *title, double w, double h,
 {
         tp_buf_printf(b,
                       "<svg class=\"%s\" viewBox=\"0 0 %.0f %.0f\" "
-                      "role=\"img\" xmlns=\"http://www.w3.org/2000/svg\" "
-                      "preserveAspectRatio=\"none\"><title>",
+                      "role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">"
+                      "<title>",
                       cls, w, h);
         tp_html_escape(b, title);
         tp_buf_puts(b, "</title>");
@@ -139,16 +139,14 @@ void tp_svg_sparkline(struct tp_buf *b, const char *title, const double *values,
 void tp_svg_hbars(struct tp_buf *b, const char *title,
                   const struct tp_svg_bar *bars, size_t n)
 {
-        double row = 18, label_w = 150, bar_w = 330;
-        double max = 0;
+        double row = 18, label_w = 120, bar_w = 190;
+        double max = 0.25; /* small shares stay small bars */
 
         for (size_t i = 0; i < n; i++)
                 if (bars[i].share > max)
                         max = bars[i].share;
-        if (max <= 0)
-                max = 1;
         tp_buf_printf(b,
-                      "<svg class=\"bars\" viewBox=\"0 0 600 %.0f\" "
+                      "<svg class=\"bars\" viewBox=\"0 0 400 %.0f\" "
                       "role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">"
                       "<title>",
                       row * (double)n + 4);

@@ -39,7 +39,9 @@ struct tp_svg_bar {
         const char *color;
 };
 
-/* Horizontal bars, one per item, longest share = full width. */
+/* Horizontal bars, one per item, on a scale from 0 to the largest share
+ * (at least 0.25, so that small shares stay small bars); 400 units wide:
+ * readable at a phone's width. */
 void tp_svg_hbars(struct tp_buf *b, const char *title,
                   const struct tp_svg_bar *bars, size_t n);
 

@@ -91,8 +91,18 @@ void tp_web_href(struct tp_web_req *r, const char *path, const char *query);
  * ("2025-09-21 10:00:00+07") shown as "21/09/2025 10:00" (the session is
  * in Vietnam time); a date ("2025-09-21") as "21/09/2025". */
 void tp_web_time(struct tp_web_req *r, const char *ts);
+/* A number with 4 significant digits and unit (NULL: none) into buf, a
+ * decimal comma in Vietnamese ("92,3 %"). */
+void tp_web_number(const struct tp_web_req *r, double v, const char *unit,
+                   char *buf, size_t size);
+/* A number as text ("59.0909") shown as tp_web_number does ("59,09"),
+ * in buf (TP_WEB_NUM bytes); returns buf. */
+#define TP_WEB_NUM 48
+const char *tp_web_num(const struct tp_web_req *r, const char *v, char *buf);
 /* A percentage ("92.3" -> "92,3 %" in Vietnamese); NULL: "—". */
 void tp_web_pct(struct tp_web_req *r, const char *v);
+/* An age in hours ("5.2" -> "5,2 giờ trước"; 48 and more in days). */
+void tp_web_age(struct tp_web_req *r, const char *hours);
 /* A severity or rule name in the request's language. */
 const char *tp_web_severity(const struct tp_web_req *r, const char *sev);
 const char *tp_web_rule(const struct tp_web_req *r, const char *rule);

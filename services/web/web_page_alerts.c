@@ -68,7 +68,7 @@ static void tp_alerts_form(struct tp_web_req *r, const PGresult *provs,
                               province && strcmp(province, code) == 0
                                       ? " selected"
                                       : "");
-                tp_web_text(r, PQgetvalue(provs, i, r->en ? 2 : 1));
+                tp_web_text(r, PQgetvalue(provs, i, 1));
                 tp_buf_puts(r->b, "</option>");
         }
         tp_buf_printf(r->b,
@@ -104,7 +104,7 @@ static void tp_alerts_table(struct tp_web_req *r, const PGresult *res)
                       tp_web_l(r, "Ngưỡng", "Threshold"),
                       tp_web_l(r, "Mức độ", "Severity"));
         for (int i = 0; i < PQntuples(res); i++) {
-                char path[32];
+                char path[32], v1[TP_WEB_NUM], v2[TP_WEB_NUM];
                 int crit = strcmp(PQgetvalue(res, i, A_SEV), "critical") == 0;
                 tp_buf_puts(r->b, "<tr><td>");
                 tp_web_time(r, PQgetvalue(res, i, A_STARTED));
@@ -112,24 +112,22 @@ static void tp_alerts_table(struct tp_web_req *r, const PGresult *res)
                 if (!PQgetisnull(res, i, A_COMMUNE)) {
                         snprintf(path, sizeof(path), "/communes/%s",
                                  PQgetvalue(res, i, A_COMMUNE));
-                        tp_web_link(r, path, NULL,
-                                    PQgetvalue(res, i,
-                                               r->en ? A_CNAME_EN : A_CNAME));
+                        tp_web_link(r, path, NULL, PQgetvalue(res, i, A_CNAME));
                 }
                 tp_buf_puts(r->b, "</td><td>");
                 snprintf(path, sizeof(path), "/provinces/%s",
                          PQgetvalue(res, i, A_PROV));
-                tp_web_link(r, path, NULL,
-                            PQgetvalue(res, i, r->en ? A_PNAME_EN : A_PNAME));
+                tp_web_link(r, path, NULL, PQgetvalue(res, i, A_PNAME));
                 tp_buf_puts(r->b, "</td><td>");
                 tp_web_text(r, tp_web_rule(r, PQgetvalue(res, i, A_RULE)));
-                tp_buf_printf(r->b,
-                              "</td><td class=\"n\">%g</td>"
-                              "<td class=\"n\">%g</td>"
-                              "<td><span class=\"%s\">",
-                              strtod(PQgetvalue(res, i, A_VALUE), NULL),
-                              strtod(PQgetvalue(res, i, A_THRESHOLD), NULL),
-                              crit ? "crit" : "warn");
+                tp_buf_printf(
+                        r->b,
+                        "</td><td class=\"n\">%s</td>"
+                        "<td class=\"n\">%s</td>"
+                        "<td><span class=\"%s\">",
+                        tp_web_num(r, PQgetvalue(res, i, A_VALUE), v1),
+                        tp_web_num(r, PQgetvalue(res, i, A_THRESHOLD), v2),
+                        crit ? "crit" : "warn");
                 tp_web_text(r, tp_web_severity(r, PQgetvalue(res, i, A_SEV)));
                 tp_buf_puts(r->b, "</span></td></tr>");
         }

@@ -124,8 +124,7 @@ static void tp_commune_figures(struct tp_web_req *r, const PGresult *c)
                 char path[32];
                 snprintf(path, sizeof(path), "/provinces/%s",
                          PQgetvalue(c, 0, H_PROV));
-                tp_web_link(r, path, NULL,
-                            PQgetvalue(c, 0, r->en ? H_PNAME_EN : H_PNAME));
+                tp_web_link(r, path, NULL, PQgetvalue(c, 0, H_PNAME));
         }
         tp_buf_printf(r->b, " · %s ", tp_web_l(r, "Dữ liệu đến", "Data up to"));
         tp_web_time(r, tp_pg_col_text(c, 0, H_WM));
@@ -262,6 +261,7 @@ static void tp_commune_episodes(struct tp_web_req *r, const PGresult *res)
                       tp_web_l(r, "Bắt đầu", "Started"),
                       tp_web_l(r, "Kết thúc", "Resolved"));
         for (int i = 0; i < PQntuples(res); i++) {
+                char v1[TP_WEB_NUM], v2[TP_WEB_NUM];
                 int firing = strcmp(PQgetvalue(res, i, 3), "firing") == 0;
                 int crit = strcmp(PQgetvalue(res, i, 2), "critical") == 0;
                 tp_buf_puts(r->b, "<tr><td>");
@@ -273,10 +273,10 @@ static void tp_commune_episodes(struct tp_web_req *r, const PGresult *res)
                         tp_buf_printf(r->b, " · %s",
                                       tp_web_l(r, "đang diễn ra", "firing"));
                 tp_buf_printf(r->b,
-                              "</span></td><td class=\"n\">%g</td>"
-                              "<td class=\"n\">%g</td><td>",
-                              strtod(PQgetvalue(res, i, 4), NULL),
-                              strtod(PQgetvalue(res, i, 5), NULL));
+                              "</span></td><td class=\"n\">%s</td>"
+                              "<td class=\"n\">%s</td><td>",
+                              tp_web_num(r, PQgetvalue(res, i, 4), v1),
+                              tp_web_num(r, PQgetvalue(res, i, 5), v2));
                 tp_web_time(r, PQgetvalue(res, i, 6));
                 tp_buf_puts(r->b, "</td><td>");
                 if (!firing)
@@ -284,7 +284,7 @@ static void tp_commune_episodes(struct tp_web_req *r, const PGresult *res)
                 tp_buf_puts(r->b, "</td></tr>");
                 if (tp_pg_col_text(res, i, r->en ? 9 : 8)) {
                         tp_buf_puts(r->b, "<tr><td colspan=\"6\" "
-                                          "class=\"muted\">");
+                                          "class=\"muted sum\">");
                         tp_web_text(r, PQgetvalue(res, i, r->en ? 9 : 8));
                         tp_buf_puts(r->b, "</td></tr>");
                 }
@@ -356,7 +356,7 @@ void tp_web_page_commune(struct tp_web_req *r, const char *code)
                 tp_commune_json(r, c, days, overdue, episodes);
                 goto out;
         }
-        tp_web_begin(r, PQgetvalue(c, 0, r->en ? H_NAME_EN : H_NAME));
+        tp_web_begin(r, PQgetvalue(c, 0, H_NAME));
         tp_commune_figures(r, c);
         tp_commune_episodes(r, episodes);
         tp_commune_overdue(r, code, overdue);

@@ -89,6 +89,7 @@ static void tp_nation_chart(struct tp_web_req *r, const PGresult *res)
         int n = PQntuples(res), k = 0;
         struct tp_svg_bar *bars = tp_xcalloc((size_t)n + 1, sizeof(*bars));
         char(*text)[64] = tp_xcalloc((size_t)n + 1, sizeof(*text));
+        char pct[32];
         char(*href)[32] = tp_xcalloc((size_t)n + 1, sizeof(*href));
 
         for (int i = 0; i < n; i++) {
@@ -96,12 +97,13 @@ static void tp_nation_chart(struct tp_web_req *r, const PGresult *res)
                 int warn = tp_pg_col_int(res, i, C_WARN);
                 if (crit + warn == 0)
                         continue;
-                snprintf(text[k], sizeof(text[k]), "%s%% (%d/%s)",
-                         PQgetvalue(res, i, C_PCT), crit + warn,
-                         PQgetvalue(res, i, C_COMMUNES));
+                tp_web_number(r, strtod(PQgetvalue(res, i, C_PCT), NULL), "%",
+                              pct, sizeof(pct));
+                snprintf(text[k], sizeof(text[k]), "%s (%d/%s)", pct,
+                         crit + warn, PQgetvalue(res, i, C_COMMUNES));
                 snprintf(href[k], sizeof(href[k]), "/provinces/%s%s",
                          PQgetvalue(res, i, C_CODE), r->en ? "?lang=en" : "");
-                bars[k].label = PQgetvalue(res, i, r->en ? C_NAME_EN : C_NAME);
+                bars[k].label = PQgetvalue(res, i, C_NAME);
                 bars[k].href = href[k];
                 bars[k].share = strtod(PQgetvalue(res, i, C_PCT), NULL) / 100;
                 bars[k].text = text[k];
@@ -148,8 +150,7 @@ static void tp_nation_table(struct tp_web_req *r, const PGresult *res)
                 snprintf(path, sizeof(path), "/provinces/%s",
                          PQgetvalue(res, i, C_CODE));
                 tp_buf_puts(r->b, "<tr><td>");
-                tp_web_link(r, path, NULL,
-                            PQgetvalue(res, i, r->en ? C_NAME_EN : C_NAME));
+                tp_web_link(r, path, NULL, PQgetvalue(res, i, C_NAME));
                 tp_buf_puts(r->b, "</td><td>");
                 if (PQgetisnull(res, i, C_WM)) {
                         tp_buf_printf(
@@ -160,8 +161,9 @@ static void tp_nation_table(struct tp_web_req *r, const PGresult *res)
                         if (stale)
                                 tp_buf_puts(r->b, "<span class=\"stale\">");
                         tp_web_time(r, PQgetvalue(res, i, C_WM));
-                        tp_buf_printf(r->b, " (%s h)",
-                                      PQgetvalue(res, i, C_AGE));
+                        tp_buf_puts(r->b, " (");
+                        tp_web_age(r, PQgetvalue(res, i, C_AGE));
+                        tp_buf_puts(r->b, ")");
                         if (stale)
                                 tp_buf_printf(r->b, " %s</span>",
                                               tp_web_l(r, "trễ", "stale"));
@@ -202,11 +204,9 @@ void tp_web_page_nation(struct tp_web_req *r)
                 json_object_set_new(doc, "provinces", tp_web_json_rows(res));
                 tp_web_json_send(r, doc);
         } else {
-                tp_web_begin(
-                        r,
-                        PQntuples(res) == 1
-                                ? PQgetvalue(res, 0, r->en ? C_NAME_EN : C_NAME)
-                                : tp_web_l(r, "Toàn quốc", "The nation"));
+                tp_web_begin(r, PQntuples(res) == 1 ? PQgetvalue(res, 0, C_NAME)
+                                                    : tp_web_l(r, "Toàn quốc",
+                                                               "The nation"));
                 tp_buf_printf(r->b, "<p class=\"muted\">%s</p>",
                               tp_web_l(r,
                                        "Tháng: tháng của mốc dữ liệu từng "

@@ -115,7 +115,6 @@ static void tp_province_head(struct tp_web_req *r, const char *code,
                 {"overdue", "Quá hạn", "Overdue"},
                 {"intake", "Chờ tiếp nhận", "Intake backlog"},
                 {"rate", "Đúng hạn 30 ngày", "On time, 30 days"},
-                {"alerts", "Cảnh báo", "Alerts"},
         };
         char path[32], q[32];
         snprintf(path, sizeof(path), "/provinces/%s", code);
@@ -129,8 +128,13 @@ static void tp_province_head(struct tp_web_req *r, const char *code,
                 tp_web_link(r, path, q, cols[i][r->en ? 2 : 1]);
                 tp_buf_puts(r->b, "</th>");
         }
-        tp_buf_printf(r->b, "<th>%s</th></tr></thead><tbody>",
+        tp_buf_printf(r->b, "<th>%s</th><th>",
                       tp_web_l(r, "Tồn 30 ngày", "Backlog, 30 days"));
+        if (strcmp(sort, "alerts") == 0)
+                tp_buf_puts(r->b, "▾ ");
+        snprintf(q, sizeof(q), "sort=alerts");
+        tp_web_link(r, path, q, tp_web_l(r, "Cảnh báo", "Alerts"));
+        tp_buf_puts(r->b, "</th></tr></thead><tbody>");
 }
 
 static void tp_province_rows(struct tp_web_req *r, const PGresult *res)
@@ -140,8 +144,7 @@ static void tp_province_rows(struct tp_web_req *r, const PGresult *res)
                 snprintf(path, sizeof(path), "/communes/%s",
                          PQgetvalue(res, i, K_CODE));
                 tp_buf_puts(r->b, "<tr><td>");
-                tp_web_link(r, path, NULL,
-                            PQgetvalue(res, i, r->en ? K_NAME_EN : K_NAME));
+                tp_web_link(r, path, NULL, PQgetvalue(res, i, K_NAME));
                 tp_buf_printf(r->b,
                               "</td><td class=\"n\">%s</td>"
                               "<td class=\"n\">%s</td>"
@@ -151,9 +154,9 @@ static void tp_province_rows(struct tp_web_req *r, const PGresult *res)
                               PQgetvalue(res, i, K_INTAKE));
                 tp_web_pct(r, tp_pg_col_text(res, i, K_RATE));
                 tp_buf_puts(r->b, "</td><td>");
-                tp_province_firing(r, PQgetvalue(res, i, K_FIRING));
-                tp_buf_puts(r->b, "</td><td>");
                 tp_province_spark(r, tp_pg_col_text(res, i, K_SPARK));
+                tp_buf_puts(r->b, "</td><td class=\"tags\">");
+                tp_province_firing(r, PQgetvalue(res, i, K_FIRING));
                 tp_buf_puts(r->b, "</td></tr>");
         }
         tp_buf_puts(r->b, "</tbody></table></div>");
@@ -215,7 +218,7 @@ void tp_web_page_province(struct tp_web_req *r, const char *code)
                 tp_web_json_send(r, doc);
                 goto out;
         }
-        tp_web_begin(r, PQgetvalue(prov, 0, r->en ? 2 : 1));
+        tp_web_begin(r, PQgetvalue(prov, 0, 1));
         tp_buf_printf(r->b, "<p>%s ", tp_web_l(r, "Dữ liệu đến", "Data up to"));
         tp_web_time(r, tp_pg_col_text(prov, 0, 4));
         tp_buf_printf(r->b, " · %s %s · %s</p>", PQgetvalue(prov, 0, 6),

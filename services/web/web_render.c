@@ -30,15 +30,19 @@ static const char tp_web_style[] =
         ".crit{color:#fff;background:#b91c1c;border-radius:3px;padding:0 5px}"
         ".warn{color:#111;background:#fbbf24;border-radius:3px;padding:0 5px}"
         ".stale{color:#b91c1c;font-weight:600}.muted{color:#6b7280}"
-        "svg.chart{width:100%;height:auto;max-height:220px;background:#fff}"
-        "svg.bars{width:100%;height:auto;background:#fff}"
+        "svg.chart{width:100%;max-width:760px;height:auto;background:#fff}"
+        "svg.bars{width:100%;max-width:560px;height:auto;background:#fff}"
         "svg.spark{width:100px;height:20px}"
         "svg .grid{stroke:#e5e7eb}svg .ax,svg .lb{font-size:11px;"
         "fill:#374151}"
         ".kv{display:flex;flex-wrap:wrap;gap:8px}.kv div{background:#fff;"
         "border:1px solid #e5e7eb;border-radius:6px;padding:6px 10px}"
         ".kv b{display:block;font-size:1.3em}"
-        "form{margin:8px 0}nav.pg{margin:8px 0;display:flex;gap:12px}";
+        "td.tags{white-space:normal;min-width:180px}"
+        "form{margin:8px 0}nav.pg{margin:8px 0;display:flex;gap:12px}"
+        "td.sum{white-space:normal}"
+        "@media (max-width:640px){body{font-size:14px}main{padding:8px}"
+        "th,td{padding:4px 5px}}";
 
 const char *tp_web_l(const struct tp_web_req *r, const char *vi, const char *en)
 {
@@ -124,20 +128,45 @@ void tp_web_time(struct tp_web_req *r, const char *ts)
                 tp_buf_printf(r->b, " %.5s", ts + 11);
 }
 
+void tp_web_number(const struct tp_web_req *r, double v, const char *unit,
+                   char *buf, size_t size)
+{
+        char *dot;
+        snprintf(buf, size, "%.4g%s%s", v, unit && !r->en ? " " : "",
+                 unit ? unit : "");
+        dot = strchr(buf, '.');
+        if (dot && !r->en)
+                *dot = ',';
+}
+
+const char *tp_web_num(const struct tp_web_req *r, const char *v, char *buf)
+{
+        tp_web_number(r, strtod(v, NULL), NULL, buf, TP_WEB_NUM);
+        return buf;
+}
+
 void tp_web_pct(struct tp_web_req *r, const char *v)
 {
-        char num[32];
-        char *dot;
+        char num[48];
         if (!v || !*v) {
                 tp_buf_puts(r->b, "—");
                 return;
         }
-        tp_strlcpy(num, v, sizeof(num));
-        dot = strchr(num, '.');
-        if (dot && !r->en)
-                *dot = ',';
+        tp_web_number(r, strtod(v, NULL), "%", num, sizeof(num));
         tp_web_text(r, num);
-        tp_buf_puts(r->b, r->en ? "%" : " %");
+}
+
+void tp_web_age(struct tp_web_req *r, const char *hours)
+{
+        double h = hours ? strtod(hours, NULL) : 0;
+        char num[48];
+        if (h < 48) {
+                tp_web_number(r, h, r->en ? "h" : "giờ", num, sizeof(num));
+                tp_buf_printf(r->b, "%s %s", num, tp_web_l(r, "trước", "ago"));
+        } else {
+                tp_buf_printf(r->b, "%.0f %s", h / 24,
+                              tp_web_l(r, "ngày trước", "days ago"));
+        }
 }
 
 const char *tp_web_severity(const struct tp_web_req *r, const char *sev)
