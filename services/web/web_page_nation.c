@@ -128,6 +128,19 @@ static void tp_nation_chart(struct tp_web_req *r, const PGresult *res)
         free(href);
 }
 
+/* A count cell, as a badge of class cls when not 0. */
+static void tp_nation_count(struct tp_web_req *r, const PGresult *res, int i,
+                            int col, const char *cls)
+{
+        if (tp_pg_col_int(res, i, col))
+                tp_buf_printf(r->b,
+                              "<td class=\"n\"><span class=\"%s\">%s</span>"
+                              "</td>",
+                              cls, PQgetvalue(res, i, col));
+        else
+                tp_buf_puts(r->b, "<td class=\"n\">0</td>");
+}
+
 static void tp_nation_table(struct tp_web_req *r, const PGresult *res)
 {
         tp_buf_printf(
@@ -174,18 +187,10 @@ static void tp_nation_table(struct tp_web_req *r, const PGresult *res)
                               PQgetvalue(res, i, C_RECEIVED),
                               PQgetvalue(res, i, C_RESOLVED));
                 tp_web_pct(r, tp_pg_col_text(res, i, C_RATE));
-                tp_buf_printf(r->b, "</td><td class=\"n\">%s%s%s</td>",
-                              tp_pg_col_int(res, i, C_CRIT)
-                                      ? "<span class=\"crit\">"
-                                      : "",
-                              PQgetvalue(res, i, C_CRIT),
-                              tp_pg_col_int(res, i, C_CRIT) ? "</span>" : "");
-                tp_buf_printf(r->b, "<td class=\"n\">%s%s%s</td></tr>",
-                              tp_pg_col_int(res, i, C_WARN)
-                                      ? "<span class=\"warn\">"
-                                      : "",
-                              PQgetvalue(res, i, C_WARN),
-                              tp_pg_col_int(res, i, C_WARN) ? "</span>" : "");
+                tp_buf_puts(r->b, "</td>");
+                tp_nation_count(r, res, i, C_CRIT, "crit");
+                tp_nation_count(r, res, i, C_WARN, "warn");
+                tp_buf_puts(r->b, "</tr>");
         }
         tp_buf_puts(r->b, "</tbody></table></div>");
 }

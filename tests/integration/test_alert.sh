@@ -48,18 +48,7 @@ tp_wait_for "grep -q 'Alertmanager unavailable' '$W/alert1.log'" 30 ||
 	tp_die "no Alertmanager retry logged"
 FIRING=$(tp_psql_val "SELECT count(*) FROM tthc.alerts WHERE status = 'firing'")
 tp_log "$FIRING firing episode(s); starting Alertmanager on $AM_URL"
-cat >"$W/am.yml" <<'AM'
-route:
-  receiver: blackhole
-  group_wait: 1s
-receivers:
-  - name: blackhole
-AM
-prometheus-alertmanager --config.file="$W/am.yml" \
-	--storage.path="$W/am-data" --web.listen-address="127.0.0.1:$AM_PORT" \
-	--cluster.listen-address= >"$W/am.log" 2>&1 &
-AMPID=$!
-tp_on_exit bash -c "kill -TERM $AMPID 2>/dev/null || true"
+tp_alertmanager_start "$W" "$AM_PORT"
 am_active() {
 	curl -sf "$AM_URL/api/v2/alerts?active=true" |
 		jq '[.[] | select(.labels.service == "tthc-pulse")
