@@ -93,16 +93,16 @@ static void tp_alerts_table(struct tp_web_req *r, const PGresult *res)
 {
         tp_buf_printf(r->b,
                       "<div class=\"box\"><table><thead><tr><th>%s</th>"
-                      "<th>%s</th><th>%s</th><th>%s</th>"
+                      "<th>%s</th><th>%s</th>"
                       "<th class=\"n\">%s</th><th class=\"n\">%s</th>"
-                      "<th>%s</th></tr></thead><tbody>",
+                      "<th>%s</th><th>%s</th></tr></thead><tbody>",
                       tp_web_l(r, "Bắt đầu", "Started"),
                       tp_web_l(r, "Xã/phường", "Commune"),
-                      tp_web_l(r, "Tỉnh", "Province"),
                       tp_web_l(r, "Quy tắc", "Rule"),
                       tp_web_l(r, "Giá trị", "Value"),
                       tp_web_l(r, "Ngưỡng", "Threshold"),
-                      tp_web_l(r, "Mức độ", "Severity"));
+                      tp_web_l(r, "Mức độ", "Severity"),
+                      tp_web_l(r, "Tỉnh", "Province"));
         for (int i = 0; i < PQntuples(res); i++) {
                 char path[32], v1[TP_WEB_NUM], v2[TP_WEB_NUM];
                 int crit = strcmp(PQgetvalue(res, i, A_SEV), "critical") == 0;
@@ -114,22 +114,23 @@ static void tp_alerts_table(struct tp_web_req *r, const PGresult *res)
                                  PQgetvalue(res, i, A_COMMUNE));
                         tp_web_link(r, path, NULL, PQgetvalue(res, i, A_CNAME));
                 }
-                tp_buf_puts(r->b, "</td><td>");
-                snprintf(path, sizeof(path), "/provinces/%s",
-                         PQgetvalue(res, i, A_PROV));
-                tp_web_link(r, path, NULL, PQgetvalue(res, i, A_PNAME));
-                tp_buf_puts(r->b, "</td><td>");
+                tp_buf_printf(r->b, "</td><td><span class=\"%s\">",
+                              crit ? "crit" : "warn");
                 tp_web_text(r, tp_web_rule(r, PQgetvalue(res, i, A_RULE)));
+                tp_buf_puts(r->b, "</span>");
                 tp_buf_printf(
                         r->b,
                         "</td><td class=\"n\">%s</td>"
                         "<td class=\"n\">%s</td>"
-                        "<td><span class=\"%s\">",
+                        "<td>",
                         tp_web_num(r, PQgetvalue(res, i, A_VALUE), v1),
-                        tp_web_num(r, PQgetvalue(res, i, A_THRESHOLD), v2),
-                        crit ? "crit" : "warn");
+                        tp_web_num(r, PQgetvalue(res, i, A_THRESHOLD), v2));
                 tp_web_text(r, tp_web_severity(r, PQgetvalue(res, i, A_SEV)));
-                tp_buf_puts(r->b, "</span></td></tr>");
+                tp_buf_puts(r->b, "</td><td>");
+                snprintf(path, sizeof(path), "/provinces/%s",
+                         PQgetvalue(res, i, A_PROV));
+                tp_web_link(r, path, NULL, PQgetvalue(res, i, A_PNAME));
+                tp_buf_puts(r->b, "</td></tr>");
         }
         tp_buf_puts(r->b, "</tbody></table></div>");
 }

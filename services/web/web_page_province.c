@@ -128,7 +128,7 @@ static void tp_province_head(struct tp_web_req *r, const char *code,
                 tp_web_link(r, path, q, cols[i][r->en ? 2 : 1]);
                 tp_buf_puts(r->b, "</th>");
         }
-        tp_buf_printf(r->b, "<th>%s</th><th>",
+        tp_buf_printf(r->b, "<th>%s</th><th class=\"tags\">",
                       tp_web_l(r, "Tồn 30 ngày", "Backlog, 30 days"));
         if (strcmp(sort, "alerts") == 0)
                 tp_buf_puts(r->b, "▾ ");
@@ -145,6 +145,10 @@ static void tp_province_rows(struct tp_web_req *r, const PGresult *res)
                          PQgetvalue(res, i, K_CODE));
                 tp_buf_puts(r->b, "<tr><td>");
                 tp_web_link(r, path, NULL, PQgetvalue(res, i, K_NAME));
+                /* on a phone, the alerts under the name (see the style) */
+                tp_buf_puts(r->b, "<div class=\"ph\">");
+                tp_province_firing(r, PQgetvalue(res, i, K_FIRING));
+                tp_buf_puts(r->b, "</div>");
                 tp_buf_printf(r->b,
                               "</td><td class=\"n\">%s</td>"
                               "<td class=\"n\">%s</td>"

@@ -40,9 +40,10 @@ static const char tp_web_style[] =
         ".kv b{display:block;font-size:1.3em}"
         "td.tags{white-space:normal;min-width:180px}"
         "form{margin:8px 0}nav.pg{margin:8px 0;display:flex;gap:12px}"
-        "td.sum{white-space:normal}"
+        "td.sum{white-space:normal}.ph{display:none}"
         "@media (max-width:640px){body{font-size:14px}main{padding:8px}"
-        "th,td{padding:4px 5px}}";
+        "th,td{padding:4px 5px}.ph{display:block;white-space:normal}"
+        ".tags{display:none}}";
 
 const char *tp_web_l(const struct tp_web_req *r, const char *vi, const char *en)
 {
