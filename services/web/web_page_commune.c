@@ -213,22 +213,22 @@ static void tp_commune_overdue(struct tp_web_req *r, const char *code,
         }
         tp_buf_printf(r->b,
                       "<div class=\"box\"><table><thead><tr><th>%s</th>"
-                      "<th>%s</th><th class=\"n\">%s</th><th>%s</th>"
+                      "<th class=\"n\">%s</th><th>%s</th><th>%s</th>"
                       "<th>%s</th></tr></thead><tbody>",
                       tp_web_l(r, "Mã hồ sơ", "Dossier id"),
+                      tp_web_l(r, "Ngày quá hạn", "Days overdue"),
                       tp_web_l(r, "Thủ tục", "Procedure"),
-                      tp_web_l(r, "Số ngày quá hạn", "Days overdue"),
                       tp_web_l(r, "Cơ quan xử lý", "Handling agency"),
                       tp_web_l(r, "Hạn xử lý", "Due"));
         for (int i = 0; i < PQntuples(res); i++) {
                 tp_buf_puts(r->b, "<tr><td class=\"id\">");
                 tp_web_text(r, PQgetvalue(res, i, 0));
-                tp_buf_puts(r->b, "</td><td>");
+                tp_buf_printf(r->b, "</td><td class=\"n\">%s</td><td>",
+                              PQgetvalue(res, i, 6));
                 tp_web_text(r, tp_pg_col_text(res, i, 2)
                                        ? tp_pg_col_text(res, i, 2)
                                        : PQgetvalue(res, i, 1));
-                tp_buf_printf(r->b, "</td><td class=\"n\">%s</td><td>",
-                              PQgetvalue(res, i, 6));
+                tp_buf_puts(r->b, "</td><td>");
                 tp_web_text(r, tp_pg_col_text(res, i, 3));
                 tp_buf_puts(r->b, "</td><td>");
                 tp_web_time(r, tp_pg_col_text(res, i, 5));
