@@ -141,56 +141,62 @@ static void tp_nation_count(struct tp_web_req *r, const PGresult *res, int i,
                 tp_buf_puts(r->b, "<td class=\"n\">0</td>");
 }
 
+/* The feed's freshness: the watermark and its age, red when stale. */
+static void tp_nation_fresh(struct tp_web_req *r, const PGresult *res, int i)
+{
+        int stale = PQgetvalue(res, i, C_STALE)[0] == 't';
+        if (PQgetisnull(res, i, C_WM)) {
+                tp_buf_printf(r->b, "<span class=\"muted\">%s</span>",
+                              tp_web_l(r, "chưa có dữ liệu", "no data yet"));
+                return;
+        }
+        if (stale)
+                tp_buf_puts(r->b, "<span class=\"stale\">");
+        tp_web_time(r, PQgetvalue(res, i, C_WM));
+        tp_buf_puts(r->b, " (");
+        tp_web_age(r, PQgetvalue(res, i, C_AGE));
+        tp_buf_puts(r->b, ")");
+        if (stale)
+                tp_buf_printf(r->b, " %s</span>", tp_web_l(r, "trễ", "stale"));
+}
+
+/* Worst first, and the columns that say who is behind first (a phone
+ * shows those without scrolling). */
 static void tp_nation_table(struct tp_web_req *r, const PGresult *res)
 {
         tp_buf_printf(
                 r->b,
                 "<h2>%s</h2><div class=\"box\"><table><thead><tr>"
-                "<th>%s</th><th>%s</th><th class=\"n\">%s</th>"
+                "<th>%s</th><th class=\"n\">%s</th><th class=\"n\">%s</th>"
                 "<th class=\"n\">%s</th><th class=\"n\">%s</th>"
-                "<th class=\"n\">%s</th><th class=\"n\">%s</th>"
+                "<th class=\"n\">%s</th><th>%s</th>"
                 "</tr></thead><tbody>",
                 tp_web_l(r, "Các tỉnh, thành phố", "Provinces"),
                 tp_web_l(r, "Tỉnh/thành", "Province"),
-                tp_web_l(r, "Dữ liệu đến (độ trễ)", "Data up to (age)"),
+                tp_web_l(r, "Xã nghiêm trọng", "Communes critical"),
+                tp_web_l(r, "Xã cảnh báo", "Communes warning"),
+                tp_web_l(r, "Đúng hạn", "On time"),
                 tp_web_l(r, "Tiếp nhận trong tháng", "Received this month"),
                 tp_web_l(r, "Giải quyết trong tháng", "Resolved this month"),
-                tp_web_l(r, "Đúng hạn", "On time"),
-                tp_web_l(r, "Xã nghiêm trọng", "Communes critical"),
-                tp_web_l(r, "Xã cảnh báo", "Communes warning"));
+                tp_web_l(r, "Dữ liệu đến (độ trễ)", "Data up to (age)"));
         for (int i = 0; i < PQntuples(res); i++) {
                 char path[32];
                 snprintf(path, sizeof(path), "/provinces/%s",
                          PQgetvalue(res, i, C_CODE));
                 tp_buf_puts(r->b, "<tr><td>");
                 tp_web_link(r, path, NULL, PQgetvalue(res, i, C_NAME));
-                tp_buf_puts(r->b, "</td><td>");
-                if (PQgetisnull(res, i, C_WM)) {
-                        tp_buf_printf(
-                                r->b, "<span class=\"muted\">%s</span>",
-                                tp_web_l(r, "chưa có dữ liệu", "no data yet"));
-                } else {
-                        int stale = PQgetvalue(res, i, C_STALE)[0] == 't';
-                        if (stale)
-                                tp_buf_puts(r->b, "<span class=\"stale\">");
-                        tp_web_time(r, PQgetvalue(res, i, C_WM));
-                        tp_buf_puts(r->b, " (");
-                        tp_web_age(r, PQgetvalue(res, i, C_AGE));
-                        tp_buf_puts(r->b, ")");
-                        if (stale)
-                                tp_buf_printf(r->b, " %s</span>",
-                                              tp_web_l(r, "trễ", "stale"));
-                }
-                tp_buf_printf(r->b,
-                              "</td><td class=\"n\">%s</td>"
-                              "<td class=\"n\">%s</td><td class=\"n\">",
-                              PQgetvalue(res, i, C_RECEIVED),
-                              PQgetvalue(res, i, C_RESOLVED));
-                tp_web_pct(r, tp_pg_col_text(res, i, C_RATE));
                 tp_buf_puts(r->b, "</td>");
                 tp_nation_count(r, res, i, C_CRIT, "crit");
                 tp_nation_count(r, res, i, C_WARN, "warn");
-                tp_buf_puts(r->b, "</tr>");
+                tp_buf_puts(r->b, "<td class=\"n\">");
+                tp_web_pct(r, tp_pg_col_text(res, i, C_RATE));
+                tp_buf_printf(r->b,
+                              "</td><td class=\"n\">%s</td>"
+                              "<td class=\"n\">%s</td><td>",
+                              PQgetvalue(res, i, C_RECEIVED),
+                              PQgetvalue(res, i, C_RESOLVED));
+                tp_nation_fresh(r, res, i);
+                tp_buf_puts(r->b, "</td></tr>");
         }
         tp_buf_puts(r->b, "</tbody></table></div>");
 }
