@@ -39,6 +39,10 @@ static const struct tp_opt tp_web_own[] = {
         {"page-size", TP_OPT_INT, "100",
          offsetof(struct tp_web_opts, page_size),
          "rows per page of a long list", 10, 1000, NULL, 0},
+        {"cache-s", TP_OPT_INT, "30", offsetof(struct tp_web_opts, cache_s),
+         "seconds the national page's figures are kept per role (0: "
+         "none; they sum a month of every province)",
+         0, 3600, NULL, 0},
         {"user-header", TP_OPT_STR, "",
          offsetof(struct tp_web_opts, user_header),
          "request header naming the user (set by the reverse proxy; "

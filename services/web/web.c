@@ -13,6 +13,7 @@ struct tp_web {
         const struct tp_web_opts *opts; /* borrowed from the cfg */
         struct tp_web_auth *auth;
         struct tp_web_pool *pool;
+        struct tp_web_cache *cache;
         struct tp_httpd *httpd;
 };
 
@@ -138,6 +139,8 @@ static void tp_web_handle(void *ctx, const struct tp_httpd_req *http,
                 tp_web_error(&r, 403, why, why);
                 return;
         }
+        r.role = role;
+        r.cache = web->cache;
         r.conn = tp_web_pool_get(web->pool, role, err, sizeof(err));
         if (!r.conn) {
                 tp_web_db_error(&r, path, err);
@@ -166,6 +169,7 @@ struct tp_web *tp_web_new(const struct tp_cfg *cfg, char *errstr,
         web->auth = tp_web_auth_new(o, errstr, errstr_size);
         if (!web->auth)
                 goto fail;
+        web->cache = tp_web_cache_new(o->cache_s);
         web->pool = tp_web_pool_new(cfg->pg, o->threads, errstr, errstr_size);
         if (!web->pool)
                 goto fail;
@@ -189,6 +193,7 @@ void tp_web_destroy(struct tp_web *web)
                 return;
         tp_httpd_stop(web->httpd); /* no request under way after this */
         tp_web_pool_destroy(web->pool);
+        tp_web_cache_destroy(web->cache);
         tp_web_auth_destroy(web->auth);
         free(web);
 }

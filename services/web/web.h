@@ -20,6 +20,7 @@ struct tp_web_opts {
         int max_per_ip;    /* connections at once from one address */
         int timeout_s;     /* idle connection timeout */
         int page_size;     /* rows per page of a long list */
+        int cache_s;       /* the national page's rows are kept this long */
         char *user_header; /* "": no user header */
         struct tp_cfg_list trusted_proxy; /* addresses sending it */
         struct tp_cfg_list user_role;     /* "user=role" */

@@ -6,6 +6,7 @@
  *                  user -> role map, the anonymous role
  *   web_pool.c     the PostgreSQL connections, SET ROLE / RESET ROLE
  *   web_render.c   the page shell, links, numbers and times, JSON rows
+ *   web_cache.c    the national page's rows, a few seconds per role
  *   web_page_*.c   one page each
  *
  * Threading: libmicrohttpd calls the handler on its pool of threads
@@ -60,12 +61,36 @@ PGconn *tp_web_pool_get(struct tp_web_pool *pool, const char *role,
  * by the next get). */
 void tp_web_pool_put(struct tp_web_pool *pool, PGconn *conn);
 
+/* ---- web_cache.c ---------------------------------------------------- */
+/* The national page sums a month of every province's hourly rows: too
+ * slow to do on each request at national scale. Its rows are kept
+ * max_age_s seconds per role (the figures move with the consumers'
+ * batches anyway); 0 turns the cache off. */
+struct tp_web_cache;
+struct tp_web_shared; /* a result shared by the requests rendering it */
+
+struct tp_web_cache *tp_web_cache_new(int max_age_s);
+void tp_web_cache_destroy(struct tp_web_cache *cache);
+/* The role's rows if younger than max_age_s (a reference: give it back
+ * with tp_web_cache_release), else NULL. */
+struct tp_web_shared *tp_web_cache_get(struct tp_web_cache *cache,
+                                       const char *role);
+/* Takes res, keeps it for role (replacing older rows) and returns a
+ * reference to it for the caller. */
+struct tp_web_shared *tp_web_cache_put(struct tp_web_cache *cache,
+                                       const char *role, PGresult *res);
+/* The rows; owned by sh, valid until the caller's release. */
+const PGresult *tp_web_shared_res(const struct tp_web_shared *sh);
+void tp_web_cache_release(struct tp_web_cache *cache, struct tp_web_shared *sh);
+
 /* ---- a request ------------------------------------------------------- */
 struct tp_web_req {
         const struct tp_httpd_req *http;
         struct tp_httpd_resp *resp;
         struct tp_buf *b; /* the HTML body (resp->body) */
         PGconn *conn;     /* as the request's role */
+        const char *role; /* that role; owned by the auth map */
+        struct tp_web_cache *cache;
         const struct tp_web_opts *opts;
         int en;    /* ?lang=en: English labels */
         int json;  /* Accept: application/json or ?format=json */

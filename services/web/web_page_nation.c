@@ -204,12 +204,20 @@ static void tp_nation_table(struct tp_web_req *r, const PGresult *res)
 void tp_web_page_nation(struct tp_web_req *r)
 {
         char err[512];
-        PGresult *res = tp_pg_query(r->conn, tp_nation_sql, 0, NULL,
+        struct tp_web_shared *sh = tp_web_cache_get(r->cache, r->role);
+        const PGresult *res;
+
+        if (!sh) {
+                PGresult *fresh =
+                        tp_pg_query(r->conn, tp_nation_sql, 0, NULL,
                                     "national page", err, sizeof(err));
-        if (!res) {
-                tp_web_db_error(r, "/", err);
-                return;
+                if (!fresh) {
+                        tp_web_db_error(r, "/", err);
+                        return;
+                }
+                sh = tp_web_cache_put(r->cache, r->role, fresh);
         }
+        res = tp_web_shared_res(sh);
         if (r->json) {
                 json_t *doc = json_object();
                 json_object_set_new(doc, "provinces", tp_web_json_rows(res));
@@ -232,5 +240,5 @@ void tp_web_page_nation(struct tp_web_req *r)
                 tp_nation_table(r, res);
                 tp_web_end(r);
         }
-        PQclear(res);
+        tp_web_cache_release(r->cache, sh);
 }
