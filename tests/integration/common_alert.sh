@@ -7,6 +7,10 @@
 #                       uninterrupted run
 #   tp_alert_reset      forget tthc-alert's state and offsets (a replay
 #                       from the beginning follows)
+#   tp_alert_past_rules FILE
+#                       writes rules for a stream in the past: a drained
+#                       province counts as caught up, so its firing
+#                       episodes page; Alertmanager re-sent every 2 s
 #   tp_alertmanager_start DIR PORT
 #                       a real Alertmanager on 127.0.0.1:PORT (config and
 #                       data in DIR, one receiver that drops everything),
@@ -25,6 +29,13 @@ tp_alert_reset() {
 		tthc.alert_provinces;
 		DELETE FROM tthc.consumer_offsets WHERE group_id = 'tthc-alert'" \
 		>/dev/null
+}
+
+tp_alert_past_rules() {
+	cat >"$1" <<'RULES'
+alertmanager.catchup_lag_hours = 1000000
+alertmanager.resend_seconds = 2
+RULES
 }
 
 tp_alertmanager_start() {

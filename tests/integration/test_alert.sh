@@ -24,12 +24,7 @@ PROV=48
 mapfile -t LAGGARDS < <(jq -r '.laggards[]' "$W/truth.json")
 tp_log "laggards: ${LAGGARDS[*]}"
 
-# The stream is in the past: count a drained province as caught up so
-# its firing episodes page; re-send every 2 s.
-cat >"$W/rules.conf" <<'RULES'
-alertmanager.catchup_lag_hours = 1000000
-alertmanager.resend_seconds = 2
-RULES
+tp_alert_past_rules "$W/rules.conf"
 AM_PORT=$(tp_free_port)
 AM_URL=http://127.0.0.1:$AM_PORT
 COMMON=(--brokers "$TTHC_BROKERS" --pg "$TTHC_PG" --rules "$W/rules.conf"

@@ -71,10 +71,7 @@ tp_assert_eq 1 "$(tp_psql_val "SELECT count(*) FROM tthc.open_dossiers
 	"the hostile dossier is open and overdue"
 
 # ---- tthc-alert with Alertmanager and --web-url ----------------------------------
-cat >"$W/rules.conf" <<'RULES'
-alertmanager.catchup_lag_hours = 1000000
-alertmanager.resend_seconds = 2
-RULES
+tp_alert_past_rules "$W/rules.conf"
 AM_PORT=$(tp_free_port)
 AM_URL=http://127.0.0.1:$AM_PORT
 tp_alertmanager_start "$W" "$AM_PORT"
