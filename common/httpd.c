@@ -15,6 +15,8 @@ struct tp_httpd {
         struct tp_metrics *metrics;
         tp_httpd_ready_fn ready_cb;
         void *ready_ctx;
+        tp_httpd_handler_fn handler;
+        void *handler_ctx;
         int port;
         /* libmicrohttpd's last message; only read while starting */
         char last_error[256];
@@ -35,9 +37,87 @@ static void tp_httpd_logger(void *cls, const char *fmt, va_list ap)
         tp_chomp(h->last_error);
 }
 
-static enum MHD_Result tp_httpd_reply(struct MHD_Connection *conn,
-                                      unsigned int status, const char *type,
-                                      char *body, size_t len, int owned)
+struct tp_httpd_req {
+        struct MHD_Connection *conn;
+        const char *path;
+};
+
+const char *tp_httpd_req_path(const struct tp_httpd_req *req)
+{
+        return req->path;
+}
+
+const char *tp_httpd_req_arg(const struct tp_httpd_req *req, const char *name)
+{
+        const char *v = MHD_lookup_connection_value(
+                req->conn, MHD_GET_ARGUMENT_KIND, name);
+        if (v)
+                return v;
+        /* a bare "?x" has a NULL value: tell it from an absent one */
+        return MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND,
+                                             name, strlen(name), NULL,
+                                             NULL) == MHD_YES
+                       ? ""
+                       : NULL;
+}
+
+const char *tp_httpd_req_header(const struct tp_httpd_req *req,
+                                const char *name)
+{
+        return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void tp_httpd_req_peer(const struct tp_httpd_req *req, char *buf, size_t size)
+{
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+                req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const struct sockaddr *sa = info ? info->client_addr : NULL;
+        char tmp[INET6_ADDRSTRLEN];
+
+        if (size)
+                buf[0] = '\0';
+        if (!sa)
+                return;
+        if (sa->sa_family == AF_INET) {
+                const struct sockaddr_in *in4 = (const void *)sa;
+                if (inet_ntop(AF_INET, &in4->sin_addr, tmp, sizeof(tmp)))
+                        tp_strlcpy(buf, tmp, size);
+        } else if (sa->sa_family == AF_INET6) {
+                const struct sockaddr_in6 *in6 = (const void *)sa;
+                if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+                        if (inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], tmp,
+                                      sizeof(tmp)))
+                                tp_strlcpy(buf, tmp, size);
+                } else if (inet_ntop(AF_INET6, &in6->sin6_addr, tmp,
+                                     sizeof(tmp))) {
+                        tp_strlcpy(buf, tmp, size);
+                }
+        }
+}
+
+void tp_httpd_resp_header(struct tp_httpd_resp *resp, const char *name,
+                          const char *value)
+{
+        if (resp->n_headers >= TP_HTTPD_MAX_HEADERS)
+                return;
+        resp->header_names[resp->n_headers] = name;
+        resp->header_values[resp->n_headers] = tp_xstrdup(value);
+        resp->n_headers++;
+}
+
+static void tp_httpd_resp_release(struct tp_httpd_resp *resp)
+{
+        for (size_t i = 0; i < resp->n_headers; i++)
+                free(resp->header_values[i]);
+        tp_buf_release(&resp->body);
+}
+
+/* Queues body (owned: freed by libmicrohttpd, or here on failure) with
+ * the headers every answer has and resp's extra ones (may be NULL). */
+static enum MHD_Result tp_httpd_send(struct MHD_Connection *conn,
+                                     unsigned int status, const char *type,
+                                     char *body, size_t len, int owned,
+                                     const struct tp_httpd_resp *extra)
 {
         struct MHD_Response *resp;
         enum MHD_Result ret;
@@ -53,8 +133,43 @@ static enum MHD_Result tp_httpd_reply(struct MHD_Connection *conn,
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
                                 "no-store");
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+        for (size_t i = 0; extra && i < extra->n_headers; i++)
+                MHD_add_response_header(resp, extra->header_names[i],
+                                        extra->header_values[i]);
         ret = MHD_queue_response(conn, status, resp);
         MHD_destroy_response(resp);
+        return ret;
+}
+
+static enum MHD_Result tp_httpd_reply(struct MHD_Connection *conn,
+                                      unsigned int status, const char *type,
+                                      char *body, size_t len, int owned)
+{
+        return tp_httpd_send(conn, status, type, body, len, owned, NULL);
+}
+
+/* Hands the request to the service's handler. */
+static enum MHD_Result tp_httpd_dispatch(struct tp_httpd *h,
+                                         struct MHD_Connection *conn,
+                                         const char *url)
+{
+        struct tp_httpd_req req = {conn, url};
+        struct tp_httpd_resp resp;
+        enum MHD_Result ret;
+        char *body;
+        size_t len;
+
+        memset(&resp, 0, sizeof(resp));
+        resp.status = MHD_HTTP_OK;
+        h->handler(h->handler_ctx, &req, &resp);
+        len = resp.body.len;
+        body = resp.body.data ? resp.body.data : tp_xstrdup("");
+        resp.body.data = NULL; /* handed to libmicrohttpd */
+        ret = tp_httpd_send(conn, resp.status,
+                            resp.type ? resp.type : "text/plain; charset=utf-8",
+                            body, len, 1, &resp);
+        tp_httpd_resp_release(&resp);
         return ret;
 }
 
@@ -96,6 +211,8 @@ static enum MHD_Result tp_httpd_handle(void *cls, struct MHD_Connection *conn,
                 return tp_httpd_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                                      "not ready\n");
         }
+        if (h->handler)
+                return tp_httpd_dispatch(h, conn, url);
         return tp_httpd_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
@@ -148,11 +265,10 @@ v6:
         return 0;
 }
 
-static struct MHD_Daemon *tp_httpd_daemon(struct tp_httpd *h,
-                                          const struct sockaddr *sa, int port,
-                                          unsigned int max_per_ip,
-                                          unsigned int timeout_s,
-                                          unsigned int extra_flags)
+static struct MHD_Daemon *
+tp_httpd_daemon(struct tp_httpd *h, const struct sockaddr *sa, int port,
+                unsigned int max_per_ip, unsigned int timeout_s,
+                unsigned int threads, unsigned int extra_flags)
 {
         return MHD_start_daemon(
                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
@@ -162,7 +278,8 @@ static struct MHD_Daemon *tp_httpd_daemon(struct tp_httpd *h,
                 MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
                 (unsigned int)TP_HTTPD_MAX_CONNECTIONS,
                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, max_per_ip,
-                MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_END);
+                MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+                MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_END);
 }
 
 struct tp_httpd *tp_httpd_start(const struct tp_httpd_opts *opts,
@@ -175,7 +292,7 @@ struct tp_httpd *tp_httpd_start(const struct tp_httpd_opts *opts,
         struct sockaddr_storage sa;
         socklen_t len;
         int any;
-        unsigned int per_ip, timeout_s;
+        unsigned int per_ip, timeout_s, threads;
 
         if (tp_httpd_parse_address(opts->address, opts->port, &sa, &len, &any,
                                    errstr, errstr_size) != 0)
@@ -184,7 +301,10 @@ struct tp_httpd *tp_httpd_start(const struct tp_httpd_opts *opts,
                                       : TP_HTTPD_DEFAULT_MAX_PER_IP;
         timeout_s = opts->timeout_s > 0 ? (unsigned int)opts->timeout_s
                                         : TP_HTTPD_DEFAULT_TIMEOUT_S;
+        threads = opts->threads > 1 ? (unsigned int)opts->threads : 1;
         h = tp_xcalloc(1, sizeof(*h));
+        h->handler = opts->handler;
+        h->handler_ctx = opts->handler_ctx;
         h->metrics = metrics;
         h->ready_cb = ready_cb;
         h->ready_ctx = ready_ctx;
@@ -192,10 +312,12 @@ struct tp_httpd *tp_httpd_start(const struct tp_httpd_opts *opts,
                 /* "::": both address families where the host has IPv6 */
                 h->daemon = tp_httpd_daemon(
                         h, (const struct sockaddr *)&sa, opts->port, per_ip,
-                        timeout_s, any ? MHD_USE_DUAL_STACK : MHD_USE_IPv6);
+                        timeout_s, threads,
+                        any ? MHD_USE_DUAL_STACK : MHD_USE_IPv6);
         else
                 h->daemon = tp_httpd_daemon(h, (const struct sockaddr *)&sa,
-                                            opts->port, per_ip, timeout_s, 0);
+                                            opts->port, per_ip, timeout_s,
+                                            threads, 0);
         if (!h->daemon && any) {
                 /* no IPv6 on this host: every IPv4 address */
                 struct sockaddr_in *in4 = (struct sockaddr_in *)&sa;
@@ -204,7 +326,8 @@ struct tp_httpd *tp_httpd_start(const struct tp_httpd_opts *opts,
                 in4->sin_port = htons((uint16_t)opts->port);
                 in4->sin_addr.s_addr = htonl(INADDR_ANY);
                 h->daemon = tp_httpd_daemon(h, (const struct sockaddr *)&sa,
-                                            opts->port, per_ip, timeout_s, 0);
+                                            opts->port, per_ip, timeout_s,
+                                            threads, 0);
         }
         if (!h->daemon) {
                 snprintf(errstr, errstr_size,

@@ -117,8 +117,26 @@ ANALYST_PG=${TTHC_PG/user=tthc_owner/user=demo_analyst}
 echo "Explore as an analyst (read-only, Vietnam time; docs/analysts.md has queries):"
 echo "  psql \"$ANALYST_PG\""
 echo "As the owner: psql \"$TTHC_PG\""
+
+# tthc-web (docs/web.md): the pages, as a read-only NOINHERIT login that
+# shows the national view to anyone on this machine.
+say "tthc-web: the pages alerts lead to"
+psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG" -c "SELECT tthc.create_web_login('demo_web')" \
+	-c "SELECT tthc.web_allow_role('demo_web', 'tthc_analyst')" >/dev/null
+WEB_PORT=8080
+if ss -Htln "sport = :$WEB_PORT" 2>/dev/null | grep -q .; then
+	WEB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fi
+"$B/tthc-web" --pg "${TTHC_PG/user=tthc_owner/user=demo_web}" --address 127.0.0.1 \
+	--port "$WEB_PORT" --anonymous-role tthc_analyst >"$RUN/web.log" 2>&1 &
+WEB_PID=$!
+PIDS+=("$WEB_PID")
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$WEB_PORT/healthz" >/dev/null && break; sleep 0.1; done
 if [[ $KEEP == 1 ]]; then
 	echo "PostgreSQL keeps running (--keep); stop it with: scripts/pg-local.sh stop $PGDIR"
-elif [[ -t 0 ]]; then
-	read -r -p "Press Enter to stop PostgreSQL and end the demo... " _ || true
+fi
+echo "National page: http://127.0.0.1:$WEB_PORT/"
+if [[ -t 0 ]]; then
+	echo "Serving it until Ctrl-C (the commune pages, the alerts, ?lang=en)."
+	wait "$WEB_PID" || true
 fi

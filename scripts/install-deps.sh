@@ -15,6 +15,8 @@ PACKAGES=(
 	prometheus-alertmanager prometheus python3-yaml yamllint
 	python3 curl clang clang-format ca-certificates openssl
 	procps psmisc iproute2
+	# tthc-web's tests: headless Chromium, and a font with Vietnamese
+	chromium fonts-dejavu-core
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }

@@ -20,6 +20,7 @@
 struct tp_alert_opts {
         char *rules;        /* rules file ("": the defaults) */
         char *alertmanager; /* base URL ("": no Alertmanager) */
+        char *web_url;      /* tthc-web's base URL ("": no page links) */
 };
 
 struct tp_alert_counts {

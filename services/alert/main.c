@@ -26,6 +26,10 @@ static const struct tp_opt tp_alert_own[] = {
         {"alertmanager", TP_OPT_STR, "",
          offsetof(struct tp_alert_opts, alertmanager),
          "Alertmanager base URL (empty: none)", 0, 0, NULL, 0},
+        {"web-url", TP_OPT_STR, "", offsetof(struct tp_alert_opts, web_url),
+         "tthc-web's public base URL: alerts link to the commune's page "
+         "(Alertmanager generatorURL, Kafka details.url; empty: none)",
+         0, 0, NULL, 0},
 };
 
 static const struct tp_cfg_spec tp_alert_spec = {

@@ -13,13 +13,13 @@ static void tp_iso(int64_t ms, char *buf, size_t size)
         snprintf(buf, size, "%s.%03dZ", day, (int)(ms % 1000));
 }
 
-static json_t *tp_am_alert(PGresult *res, int r, const char *severity,
-                           int64_t ends_at)
+static json_t *tp_am_alert(const struct tp_sinks *s, PGresult *res, int r,
+                           const char *severity, int64_t ends_at)
 {
         json_t *a = json_object(), *labels = json_object(),
                *ann = json_object();
         json_t *details = json_loads(PQgetvalue(res, r, 7), 0, NULL);
-        char ts[64];
+        char ts[1024];
         const char *commune = tp_pg_col_text(res, r, 2);
 
         json_object_set_new(labels, "alertname",
@@ -49,6 +49,9 @@ static json_t *tp_am_alert(PGresult *res, int r, const char *severity,
                 }
                 json_decref(details);
         }
+        if (tp_sinks_page_url(s, PQgetvalue(res, r, 1), commune, ts,
+                              sizeof(ts)) == 0)
+                json_object_set_new(a, "generatorURL", json_string(ts));
         json_object_set_new(a, "labels", labels);
         json_object_set_new(a, "annotations", ann);
         tp_iso(tp_pg_col_ts(res, r, 8), ts, sizeof(ts));
@@ -129,10 +132,10 @@ static int tp_sinks_am(struct tp_sinks *s, char *errstr, size_t errstr_size)
                         if (ends == TP_TS_NONE || ends > now)
                                 ends = now;
                 }
-                json_array_append_new(arr, tp_am_alert(res, r, sev, ends));
+                json_array_append_new(arr, tp_am_alert(s, res, r, sev, ends));
                 if (old && strcmp(old, sev) != 0)
                         json_array_append_new(arr,
-                                              tp_am_alert(res, r, old, now));
+                                              tp_am_alert(s, res, r, old, now));
         }
         if (n == 0) {
                 rc = 0;

@@ -49,6 +49,27 @@ static int tp_sinks_mark_sent(struct tp_sinks *s, char *errstr,
 }
 
 /* Sends pending outbox rows; returns how many, or -1. */
+/* The episode's details with "url", its tthc-web page (--web-url): a
+ * heap string the caller frees, or NULL to send the details as they are
+ * (no --web-url, or details that are no JSON object). */
+static char *tp_kafka_details(const struct tp_sinks *s,
+                              const struct tp_alert_msg *amsg)
+{
+        char url[1024], *text = NULL;
+        json_t *d;
+
+        if (tp_sinks_page_url(s, amsg->province, amsg->commune, url,
+                              sizeof(url)) != 0)
+                return NULL;
+        d = json_loads(amsg->details, 0, NULL);
+        if (json_is_object(d)) {
+                json_object_set_new(d, "url", json_string(url));
+                text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+        }
+        json_decref(d);
+        return text;
+}
+
 static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
 {
         char sql[1024];
@@ -83,6 +104,7 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
         s->dr_failures = 0;
         for (int r = 0; r < n && !failed; r++) {
                 struct tp_alert_msg amsg;
+                char *details;
                 unsigned char *val;
                 size_t len;
                 const char *key;
@@ -102,6 +124,9 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
                 amsg.resolved_at = tp_pg_col_ts(res, r, 12);
                 amsg.resolution = tp_pg_col_text(res, r, 13);
                 amsg.details = PQgetvalue(res, r, 14);
+                details = tp_kafka_details(s, &amsg);
+                if (details)
+                        amsg.details = details;
                 val = tp_alert_encode_id(&amsg, s->schema_id, &len);
                 key = amsg.commune ? amsg.commune : amsg.province;
                 do {
@@ -117,6 +142,8 @@ static int tp_sinks_kafka(struct tp_sinks *s, char *errstr, size_t errstr_size)
                                 rd_kafka_poll(s->producer, 100);
                 } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
                 free(val);
+                free(details);
+                details = NULL;
                 if (err) {
                         snprintf(errstr, errstr_size,
                                  "could not produce to %s: %s", TP_ALERT_TOPIC,

@@ -37,6 +37,9 @@ struct tp_sinks *tp_sinks_new(const struct tp_cfg *cfg,
 
         s->cfg = cfg;
         s->am_url = ((const struct tp_alert_opts *)cfg->own)->alertmanager;
+        s->web_url = ((const struct tp_alert_opts *)cfg->own)->web_url;
+        if (!s->web_url)
+                s->web_url = "";
         tp_rules_copy(&s->rules, rules);
         tp_sinks_sync_init(s);
         tp_workcal_init(&s->cal);
@@ -236,4 +239,24 @@ void tp_sinks_stop(struct tp_sinks *s, int final_ms)
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->thread, NULL);
         s->started = 0;
+}
+
+int tp_sinks_page_url(const struct tp_sinks *s, const char *province,
+                      const char *commune, char *buf, size_t size)
+{
+        size_t n = strlen(s->web_url);
+        if (size)
+                buf[0] = '\0';
+        if (n == 0)
+                return -1;
+        /* no doubled slash when the base ends with one */
+        if (s->web_url[n - 1] == '/')
+                n--;
+        if (commune)
+                snprintf(buf, size, "%.*s/communes/%s", (int)n, s->web_url,
+                         commune);
+        else
+                snprintf(buf, size, "%.*s/provinces/%s", (int)n, s->web_url,
+                         province);
+        return 0;
 }

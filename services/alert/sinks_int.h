@@ -35,6 +35,7 @@
 struct tp_sinks {
         const struct tp_cfg *cfg;
         const char *am_url;    /* Alertmanager ("": none); the cfg's */
+        const char *web_url;   /* tthc-web ("": none); the cfg's */
         struct tp_rules rules; /* the thread's own copy */
         struct tp_alert_metrics metrics;
         PGconn *conn;
@@ -83,5 +84,11 @@ int tp_sinks_stale(struct tp_sinks *s, char *errstr, size_t errstr_size);
 
 /* gauges.c: refreshes the gauges (at most every few seconds). */
 void tp_sinks_gauges(struct tp_sinks *s);
+
+/* The tthc-web page of an alert into buf: <web-url>/communes/<commune>,
+ * or /provinces/<province> for a province's alert. Returns 0, or -1
+ * (buf empty) without --web-url. */
+int tp_sinks_page_url(const struct tp_sinks *s, const char *province,
+                      const char *commune, char *buf, size_t size);
 
 #endif

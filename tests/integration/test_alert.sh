@@ -24,12 +24,7 @@ PROV=48
 mapfile -t LAGGARDS < <(jq -r '.laggards[]' "$W/truth.json")
 tp_log "laggards: ${LAGGARDS[*]}"
 
-# The stream is in the past: count a drained province as caught up so
-# its firing episodes page; re-send every 2 s.
-cat >"$W/rules.conf" <<'RULES'
-alertmanager.catchup_lag_hours = 1000000
-alertmanager.resend_seconds = 2
-RULES
+tp_alert_past_rules "$W/rules.conf"
 AM_PORT=$(tp_free_port)
 AM_URL=http://127.0.0.1:$AM_PORT
 COMMON=(--brokers "$TTHC_BROKERS" --pg "$TTHC_PG" --rules "$W/rules.conf"
@@ -48,18 +43,7 @@ tp_wait_for "grep -q 'Alertmanager unavailable' '$W/alert1.log'" 30 ||
 	tp_die "no Alertmanager retry logged"
 FIRING=$(tp_psql_val "SELECT count(*) FROM tthc.alerts WHERE status = 'firing'")
 tp_log "$FIRING firing episode(s); starting Alertmanager on $AM_URL"
-cat >"$W/am.yml" <<'AM'
-route:
-  receiver: blackhole
-  group_wait: 1s
-receivers:
-  - name: blackhole
-AM
-prometheus-alertmanager --config.file="$W/am.yml" \
-	--storage.path="$W/am-data" --web.listen-address="127.0.0.1:$AM_PORT" \
-	--cluster.listen-address= >"$W/am.log" 2>&1 &
-AMPID=$!
-tp_on_exit bash -c "kill -TERM $AMPID 2>/dev/null || true"
+tp_alertmanager_start "$W" "$AM_PORT"
 am_active() {
 	curl -sf "$AM_URL/api/v2/alerts?active=true" |
 		jq '[.[] | select(.labels.service == "tthc-pulse")

@@ -16,7 +16,7 @@
 static struct tp_httpd *start(int *port)
 {
         char err[256];
-        struct tp_httpd_opts o = {"127.0.0.1", 0, 0, 0};
+        struct tp_httpd_opts o = {.address = "127.0.0.1"};
         struct tp_httpd *h =
                 tp_httpd_start(&o, NULL, NULL, NULL, err, sizeof(err));
         assert_non_null(h);

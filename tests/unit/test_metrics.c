@@ -332,6 +332,59 @@ static void test_httpd__serves_probes_and_metrics(void **state)
         tp_metrics_destroy(metrics);
 }
 
+/* A handler that echoes what reaches it. */
+static void tp_echo_handler(void *ctx, const struct tp_httpd_req *req,
+                            struct tp_httpd_resp *resp)
+{
+        const char *lang = tp_httpd_req_arg(req, "lang");
+        const char *flag = tp_httpd_req_arg(req, "flag");
+        const char *host = tp_httpd_req_header(req, "host");
+        char peer[64];
+        (*(int *)ctx)++;
+        tp_httpd_req_peer(req, peer, sizeof(peer));
+        resp->status = 201;
+        resp->type = "text/x-echo";
+        tp_httpd_resp_header(resp, "X-Echo", "1");
+        tp_buf_printf(&resp->body,
+                      "path=%s lang=%s flag=%s none=%s host=%s "
+                      "peer=%s",
+                      tp_httpd_req_path(req), lang ? lang : "(null)",
+                      flag ? flag : "(null)",
+                      tp_httpd_req_arg(req, "none") ? "set" : "(null)",
+                      host ? host : "(null)", peer);
+}
+
+static void test_httpd__handler_gets_other_paths(void **state)
+{
+        char err[256], body[4096];
+        int calls = 0;
+        struct tp_httpd_opts opts = {.address = "127.0.0.1",
+                                     .handler = tp_echo_handler,
+                                     .handler_ctx = &calls,
+                                     .threads = 2};
+        struct tp_httpd *h =
+                tp_httpd_start(&opts, NULL, NULL, NULL, err, sizeof(err));
+        int port;
+        (void)state;
+        assert_non_null(h);
+        port = tp_httpd_port(h);
+        assert_int_equal(tp_http_get(port, "GET",
+                                     "/communes/00%34?lang=en&flag", body,
+                                     sizeof(body)),
+                         201);
+        assert_string_equal(body, "path=/communes/004 lang=en flag= "
+                                  "none=(null) host=localhost "
+                                  "peer=127.0.0.1");
+        /* the server's own paths and methods stay its own */
+        assert_int_equal(
+                tp_http_get(port, "GET", "/healthz", body, sizeof(body)), 200);
+        assert_string_equal(body, "ok\n");
+        assert_int_equal(tp_http_get(port, "POST", "/", body, sizeof(body)),
+                         405);
+        assert_int_equal(calls, 1);
+        tp_httpd_stop(h);
+}
+
 static void test_httpd__rejects_bad_port_and_address(void **state)
 {
         char err[256];
@@ -494,6 +547,7 @@ int main(void)
                 cmocka_unit_test(test_metrics__series_limit_drops_updates),
                 cmocka_unit_test(test_metrics__concurrent_updates_and_renders),
                 cmocka_unit_test(test_httpd__serves_probes_and_metrics),
+                cmocka_unit_test(test_httpd__handler_gets_other_paths),
                 cmocka_unit_test(test_httpd__rejects_bad_port_and_address),
                 cmocka_unit_test(test_httpd__parses_addresses),
                 cmocka_unit_test(test_httpd__per_ip_limit_and_timeout),
