@@ -100,7 +100,9 @@ CREATE INDEX dossiers_scorecard_idx ON tthc.dossiers
 -- that can count (received by the last evaluation day, open or closed since
 -- the first month). Each dossier is expanded to the months it spans, so a
 -- year costs one pass. Row-level security applies (SECURITY INVOKER).
--- jit off: the plan is cheap to run and 1.3 s to compile.
+-- jit off: the plan is cheap to run and 1.3 s to compile; sorts off: the
+-- planner underestimates the expansion and sorts a million rows on text
+-- keys (spilling to disk) where hashing the 40k groups is 3 times faster.
 CREATE FUNCTION tthc.scorecard_compute(p_province text[], p_month date[],
                                        p_eval date[])
 RETURNS TABLE (scope text, province_code text, commune_code text, month date,
@@ -108,7 +110,8 @@ RETURNS TABLE (scope text, province_code text, commune_code text, month date,
                resolved_on_time bigint, resolved_late bigint, withdrawn bigint,
                stopped bigint, in_progress_within bigint,
                in_progress_past bigint, online_received bigint)
-LANGUAGE sql STABLE SET jit = off SET work_mem = '64MB' ROWS 5000 AS $$
+LANGUAGE sql STABLE SET jit = off SET work_mem = '256MB' SET enable_sort = off
+ROWS 5000 AS $$
 WITH m AS (
         SELECT * FROM unnest(p_province, p_month, p_eval)
                 AS m(province_code, month, eval_day)
@@ -128,49 +131,68 @@ WITH m AS (
                        >= (r.lo::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')
         WHERE d.received_at IS NOT NULL AND d.status <> 'refused'
           AND d.received_at < ((r.hi + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')
-), x AS (
-        SELECT m.province_code, dd.commune_code, m.month, m.eval_day,
-               dd.cday, dd.due_day, dd.status, dd.outcome, dd.channel,
-               dd.rday >= m.month AS received_in,
-               dd.cday IS NOT NULL AND dd.cday <= m.eval_day AS closed_in,
-               dd.cday IS NULL OR dd.cday > m.eval_day AS open_at_end
+), e AS MATERIALIZED (
+        -- each dossier once per month it spans, up to the last one asked
+        SELECT dd.*, g::date AS month
         FROM dd
         CROSS JOIN LATERAL generate_series(
                 date_trunc('month', dd.rday::timestamp),
                 date_trunc('month', least(coalesce(dd.cday, dd.hi), dd.hi)::timestamp),
                 interval '1 month') AS g
-        JOIN m ON m.province_code = dd.province_code AND m.month = g::date
-        WHERE dd.rday <= m.eval_day
-          AND (dd.cday IS NULL OR dd.cday >= m.month)
+), x AS (
+        SELECT m.province_code, e.commune_code, m.month, m.eval_day,
+               e.cday, e.due_day, e.status, e.outcome, e.channel,
+               e.rday >= m.month AS received_in,
+               e.cday IS NOT NULL AND e.cday <= m.eval_day AS closed_in,
+               e.cday IS NULL OR e.cday > m.eval_day AS open_at_end
+        FROM e
+        JOIN m ON m.province_code = e.province_code AND m.month = e.month
+        WHERE e.rday <= m.eval_day
+          AND (e.cday IS NULL OR e.cday >= m.month)
 ), y AS (
         SELECT x.*,
                x.open_at_end AND x.due_day IS NOT NULL AND x.due_day < x.eval_day
                        AND NOT (x.cday IS NULL AND x.status = 'paused') AS past
         FROM x
+), a AS (
+        -- per commune (null: not handled by a commune), hashed; the
+        -- province rows are their sums
+        SELECT y.province_code, y.commune_code, y.month,
+               count(*) FILTER (WHERE y.received_in) AS received,
+               count(*) FILTER (WHERE y.closed_in OR y.open_at_end) AS handled,
+               count(*) FILTER (WHERE y.closed_in AND y.status = 'resolved'
+                                AND y.outcome = 'early') AS resolved_early,
+               count(*) FILTER (WHERE y.closed_in AND y.status = 'resolved'
+                                AND y.outcome = 'on_time') AS resolved_on_time,
+               count(*) FILTER (WHERE y.closed_in AND y.status = 'resolved'
+                                AND y.outcome = 'late') AS resolved_late,
+               count(*) FILTER (WHERE y.closed_in AND y.status = 'withdrawn')
+                       AS withdrawn,
+               count(*) FILTER (WHERE y.closed_in AND y.status = 'stopped')
+                       AS stopped,
+               count(*) FILTER (WHERE y.open_at_end AND NOT y.past)
+                       AS in_progress_within,
+               count(*) FILTER (WHERE y.past) AS in_progress_past,
+               count(*) FILTER (WHERE y.received_in AND y.channel = 'ONLINE')
+                       AS online_received
+        FROM y
+        GROUP BY y.province_code, y.commune_code, y.month
 )
-SELECT CASE WHEN grouping(y.commune_code) = 1 THEN 'province'
-            ELSE 'commune' END AS scope,
-       y.province_code, y.commune_code, y.month,
-       count(*) FILTER (WHERE y.received_in) AS received,
-       count(*) FILTER (WHERE y.closed_in OR y.open_at_end) AS handled,
-       count(*) FILTER (WHERE y.closed_in AND y.status = 'resolved'
-                        AND y.outcome = 'early') AS resolved_early,
-       count(*) FILTER (WHERE y.closed_in AND y.status = 'resolved'
-                        AND y.outcome = 'on_time') AS resolved_on_time,
-       count(*) FILTER (WHERE y.closed_in AND y.status = 'resolved'
-                        AND y.outcome = 'late') AS resolved_late,
-       count(*) FILTER (WHERE y.closed_in AND y.status = 'withdrawn')
-               AS withdrawn,
-       count(*) FILTER (WHERE y.closed_in AND y.status = 'stopped') AS stopped,
-       count(*) FILTER (WHERE y.open_at_end AND NOT y.past)
-               AS in_progress_within,
-       count(*) FILTER (WHERE y.past) AS in_progress_past,
-       count(*) FILTER (WHERE y.received_in AND y.channel = 'ONLINE')
-               AS online_received
-FROM y
-GROUP BY GROUPING SETS ((y.province_code, y.month),
-                        (y.province_code, y.commune_code, y.month))
-HAVING grouping(y.commune_code) = 1 OR y.commune_code IS NOT NULL
+SELECT 'province', a.province_code, NULL::text, a.month,
+       sum(a.received)::bigint, sum(a.handled)::bigint,
+       sum(a.resolved_early)::bigint, sum(a.resolved_on_time)::bigint,
+       sum(a.resolved_late)::bigint, sum(a.withdrawn)::bigint,
+       sum(a.stopped)::bigint, sum(a.in_progress_within)::bigint,
+       sum(a.in_progress_past)::bigint, sum(a.online_received)::bigint
+FROM a
+GROUP BY a.province_code, a.month
+UNION ALL
+SELECT 'commune', a.province_code, a.commune_code, a.month, a.received,
+       a.handled, a.resolved_early, a.resolved_on_time, a.resolved_late,
+       a.withdrawn, a.stopped, a.in_progress_within, a.in_progress_past,
+       a.online_received
+FROM a
+WHERE a.commune_code IS NOT NULL
 $$;
 COMMENT ON FUNCTION tthc.scorecard_compute(text[], date[], date[]) IS
         'the scorecard counts of the given (province, month, evaluation day) triples, computed from tthc.dossiers';
