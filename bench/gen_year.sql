@@ -130,7 +130,7 @@ FROM (
                     WHEN r8 < 0.92 THEN 'resolved'
                     WHEN r8 < 0.96 THEN 'withdrawn'
                     ELSE 'stopped' END AS status,
-               CASE WHEN refused THEN submitted_at + interval '2 hours'
+               CASE WHEN refused THEN least(submitted_at + interval '2 hours', wm)
                     WHEN received_at IS NOT NULL AND end_at <= wm THEN end_at
                     END AS closed_at,
                base_due + CASE WHEN paused_ever THEN pause_len ELSE interval '0' END
@@ -201,6 +201,7 @@ FROM (
                         JOIN g_pslot ps ON ps.slot = x.ps
                         JOIN g_proc pr ON pr.i = ps.i
                         CROSS JOIN g_par p
+                        WHERE x.submitted_at <= p.wm
                 ) a
         ) b
 ) z;

@@ -480,3 +480,12 @@ REVOKE ALL ON FUNCTION tthc.scorecard_refresh(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tthc.scorecard_refresh(text) TO tthc_service;
 COMMENT ON FUNCTION tthc.scorecard_refresh(text) IS
         'stores the closed months of the scorecard that are missing or stale (tthc-admin scorecard refresh; tthc-alert at each Vietnam midnight tick); returns how many (province, month) it stored';
+
+-- ---- other analyst queries on a national year ----------------------------
+-- docs/analysts.md's episodes next to a commune's backlog history looks up
+-- the episodes of one commune, then their changes: without these, each of
+-- the commune's days scanned every change of every episode (1.5 s on a
+-- national year). tthc-alert writes both tables a few thousand times a
+-- year: the cost is nil.
+CREATE INDEX alerts_commune_code_idx ON tthc.alerts (commune_code);
+CREATE INDEX alert_outbox_alert_idx ON tthc.alert_outbox (alert_id, id);
