@@ -119,18 +119,27 @@ WITH m AS (
         SELECT m.province_code, min(m.month) AS lo, max(m.eval_day) AS hi
         FROM m GROUP BY m.province_code
 ), dd AS (
-        SELECT d.province_code, r.hi,
-               CASE WHEN d.handling_level = 'COMMUNE'
-                    THEN d.handling_commune_code END AS commune_code,
-               (d.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS rday,
-               (d.closed_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS cday,
-               (d.original_due_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS due_day,
-               d.status, d.outcome, d.channel
-        FROM r JOIN tthc.dossiers d ON d.province_code = r.province_code
-               AND coalesce(d.closed_at, 'infinity'::timestamptz)
-                       >= (r.lo::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')
-        WHERE d.received_at IS NOT NULL AND d.status <> 'refused'
-          AND d.received_at < ((r.hi + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')
+        -- per province, an index scan of dossiers_scorecard_idx: the open
+        -- ones and those closed since the first month asked (OFFSET 0: not
+        -- flattened into a join the planner would make a sequential scan)
+        SELECT d.*
+        FROM r CROSS JOIN LATERAL (
+                SELECT d.province_code, r.hi,
+                       CASE WHEN d.handling_level = 'COMMUNE'
+                            THEN d.handling_commune_code END AS commune_code,
+                       (d.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS rday,
+                       (d.closed_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS cday,
+                       (d.original_due_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
+                               AS due_day,
+                       d.status, d.outcome, d.channel
+                FROM tthc.dossiers d
+                WHERE d.province_code = r.province_code
+                  AND coalesce(d.closed_at, 'infinity'::timestamptz)
+                      >= (r.lo::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')
+                  AND d.received_at IS NOT NULL AND d.status <> 'refused'
+                  AND d.received_at
+                      < ((r.hi + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')
+                OFFSET 0) d
 ), e AS MATERIALIZED (
         -- each dossier once per month it spans, up to the last one asked
         SELECT dd.*, g::date AS month
@@ -347,7 +356,8 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- Statement-level triggers on tthc.dossiers (tthc-ingest writes a batch
--- with one INSERT ... ON CONFLICT DO UPDATE): for the rows of dossiers
+-- with one INSERT ... ON CONFLICT DO UPDATE; a rebuild may delete): for the
+-- rows (inserted, deleted, or old and new versions of updated ones) of dossiers
 -- received up to the last stored month, the months from their receipt to
 -- it whose contribution changed are appended to tthc.scorecard_stale
 -- (an append, no lock on shared rows, sorted). Rows of dossiers received
@@ -363,10 +373,10 @@ BEGIN
         IF upto IS NULL THEN
                 RETURN NULL;
         END IF;
-        IF TG_OP = 'INSERT' THEN
+        IF TG_OP IN ('INSERT', 'DELETE') THEN
                 INSERT INTO tthc.scorecard_stale (province_code, month)
                 SELECT DISTINCT n.province_code, g::date
-                FROM tscs_new n
+                FROM tscs_rows n
                 CROSS JOIN LATERAL generate_series(
                         date_trunc('month', n.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh'),
                         (SELECT max(c.month)::timestamp FROM tthc.scorecard_closed_months c
@@ -414,11 +424,27 @@ END
 $$;
 REVOKE ALL ON FUNCTION tthc.scorecard_mark_stale() FROM PUBLIC;
 CREATE TRIGGER scorecard_stale_insert AFTER INSERT ON tthc.dossiers
-        REFERENCING NEW TABLE AS tscs_new
+        REFERENCING NEW TABLE AS tscs_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION tthc.scorecard_mark_stale();
+CREATE TRIGGER scorecard_stale_delete AFTER DELETE ON tthc.dossiers
+        REFERENCING OLD TABLE AS tscs_rows
         FOR EACH STATEMENT EXECUTE FUNCTION tthc.scorecard_mark_stale();
 CREATE TRIGGER scorecard_stale_update AFTER UPDATE ON tthc.dossiers
         REFERENCING OLD TABLE AS tscs_old NEW TABLE AS tscs_new
         FOR EACH STATEMENT EXECUTE FUNCTION tthc.scorecard_mark_stale();
+
+-- TRUNCATE (a rebuild, a test) forgets which months are stored: every
+-- month is computed live until the next refresh stores them all again.
+CREATE FUNCTION tthc.scorecard_forget() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+        DELETE FROM tthc.scorecard_closed_months;
+        RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION tthc.scorecard_forget() FROM PUBLIC;
+CREATE TRIGGER scorecard_forget AFTER TRUNCATE ON tthc.dossiers
+        FOR EACH STATEMENT EXECUTE FUNCTION tthc.scorecard_forget();
 
 -- ---- refresh -----------------------------------------------------------
 -- Stores every closed month of every province (of p_province only, when
