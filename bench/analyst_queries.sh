@@ -6,6 +6,7 @@
 #
 #   bench/analyst_queries.sh --pg DSN [--runs 5] [--login bench_analyst]
 #                            [--out FILE] [--explain DIR] [--limit-ms 1000]
+#                            [--queries 1,5,18]
 #
 #   --pg        the database, as its owner (a key=value conninfo): the
 #               login is made with tthc.create_analyst (national analyst,
@@ -15,6 +16,7 @@
 #   --explain   for each query whose median is over --limit-ms, write
 #               EXPLAIN (ANALYZE, BUFFERS) to DIR/qN.txt (default: the
 #               directory of --out, else none)
+#   --queries   only these queries (numbers in docs/analysts.md order)
 #
 # Prints a Markdown table: query number, section, rows returned, median and
 # max wall time in ms as psql's \timing measures it (server execution and
@@ -31,7 +33,8 @@ LOGIN=bench_analyst
 OUT=
 EXPLAIN=
 LIMIT_MS=1000
-bench_args bench/analyst_queries.sh "pg runs login out explain limit-ms" "$@"
+QUERIES=
+bench_args bench/analyst_queries.sh "pg runs login out explain limit-ms queries" "$@"
 [[ -n $PG ]] || {
 	echo "bench/analyst_queries.sh: --pg DSN is required" >&2
 	exit 2
@@ -48,6 +51,7 @@ n=0
 failed=0
 while IFS=$'\t' read -r -d '' title q; do
 	n=$((n + 1))
+	[[ -z $QUERIES || ",$QUERIES," == *",$n,"* ]] || continue
 	times=()
 	rows=
 	for ((r = 0; r < RUNS; r++)); do

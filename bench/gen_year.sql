@@ -450,8 +450,12 @@ ORDER BY changed_at, alert_id, o;
 INSERT INTO tthc.partition_progress (group_id, topic, partition, province_code,
         max_occurred_at, last_message_at, next_offset)
 SELECT 'tthc-ingest', 'tthc.filings.' || pv.code, part, pv.code, p.wm, now(),
-       (SELECT count(*) FROM tthc.dossiers d WHERE d.province_code = pv.code) * 4
-FROM tthc.provinces pv, g_par p, generate_series(0, 2) AS part;
+       coalesce(n.n, 0) * 4 / 3
+FROM tthc.provinces pv
+CROSS JOIN g_par p
+CROSS JOIN generate_series(0, 2) AS part
+LEFT JOIN (SELECT province_code, count(*) AS n FROM tthc.dossiers
+           GROUP BY province_code) n ON n.province_code = pv.code;
 INSERT INTO tthc.consumer_offsets (group_id, topic, partition, next_offset,
                                    high_watermark)
 SELECT g, pp.topic, pp.partition, pp.next_offset, pp.next_offset
