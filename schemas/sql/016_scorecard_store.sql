@@ -124,7 +124,7 @@ WITH m AS (
         -- flattened into a join the planner would make a sequential scan)
         SELECT d.*
         FROM r CROSS JOIN LATERAL (
-                SELECT d.province_code, r.hi,
+                SELECT d.province_code, r.lo, r.hi,
                        CASE WHEN d.handling_level = 'COMMUNE'
                             THEN d.handling_commune_code END AS commune_code,
                        (d.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS rday,
@@ -141,11 +141,12 @@ WITH m AS (
                       < ((r.hi + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')
                 OFFSET 0) d
 ), e AS MATERIALIZED (
-        -- each dossier once per month it spans, up to the last one asked
+        -- each dossier once per month it spans, from the first month asked
+        -- to the last one
         SELECT dd.*, g::date AS month
         FROM dd
         CROSS JOIN LATERAL generate_series(
-                date_trunc('month', dd.rday::timestamp),
+                date_trunc('month', greatest(dd.rday, dd.lo)::timestamp),
                 date_trunc('month', least(coalesce(dd.cday, dd.hi), dd.hi)::timestamp),
                 interval '1 month') AS g
 ), x AS (
