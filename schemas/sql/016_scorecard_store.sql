@@ -42,6 +42,7 @@ CREATE TABLE tthc.scorecard_closed (
 );
 COMMENT ON TABLE tthc.scorecard_closed IS
         'the scorecard''s counts for closed months (before the month of the province''s watermark), stored by tthc.scorecard_refresh(); tthc.scorecard_monthly reads them unless the month is in tthc.scorecard_stale';
+COMMENT ON COLUMN tthc.scorecard_closed.province_code IS 'province code';
 COMMENT ON COLUMN tthc.scorecard_closed.scope IS 'province (a province''s row) or commune (a commune''s, by the HANDLING commune)';
 COMMENT ON COLUMN tthc.scorecard_closed.commune_code IS 'the HANDLING commune (null on province rows)';
 COMMENT ON COLUMN tthc.scorecard_closed.month IS 'Vietnam month (first day), evaluated at its last day';
@@ -64,6 +65,7 @@ CREATE TABLE tthc.scorecard_closed_months (
 );
 COMMENT ON TABLE tthc.scorecard_closed_months IS
         'the closed months whose scorecard rows tthc.scorecard_closed holds (a month with no dossier has no rows but is listed)';
+COMMENT ON COLUMN tthc.scorecard_closed_months.province_code IS 'province code';
 COMMENT ON COLUMN tthc.scorecard_closed_months.month IS 'Vietnam month (first day)';
 COMMENT ON COLUMN tthc.scorecard_closed_months.refreshed_at IS 'when tthc.scorecard_refresh() last stored it';
 
@@ -77,6 +79,7 @@ CREATE INDEX scorecard_stale_month_idx
         ON tthc.scorecard_stale (province_code, month);
 COMMENT ON TABLE tthc.scorecard_stale IS
         'stored months whose figures changed since they were stored (a dossier change that alters the month''s counts, e.g. a late event): tthc.scorecard_monthly computes them live until tthc.scorecard_refresh() stores them again and removes the rows';
+COMMENT ON COLUMN tthc.scorecard_stale.province_code IS 'province code';
 COMMENT ON COLUMN tthc.scorecard_stale.id IS 'order of marking';
 COMMENT ON COLUMN tthc.scorecard_stale.month IS 'Vietnam month (first day) that changed';
 COMMENT ON COLUMN tthc.scorecard_stale.marked_at IS 'when the change was written (wall time of the writing transaction)';
