@@ -1,6 +1,7 @@
 -- 016: the scorecard of closed months is stored. tthc.scorecard_monthly
--- recomputed every month from every dossier on each query (2.0-5.2 s on a
--- national year, 1.3 s of it JIT compilation, sorts spilling to disk). Now:
+-- recomputed every month from every dossier on each query (2.0-5.2 s
+-- measured on a smaller set, 1.3 s of it JIT compilation, sorts spilling to
+-- disk; 169 s on a generated national year, docs/benchmarks.md). Now:
 --
 --   tthc.scorecard_closed         the rows (counts) of closed months: a
 --                                 province's months before the month of its
