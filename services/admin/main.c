@@ -4,11 +4,14 @@
  *   tthc-admin redrive  [--reason R] [--ids 1,2,3] [--limit N] [options]
  *                       republish dead letters to their original topic and
  *                       partition (after the cause is fixed), mark them
- *   tthc-admin rebuild ingest|route [--force]
+ *   tthc-admin rebuild ingest|route|alert [--force]
  *                       recompute the service's tables from
  *                       tthc.filing_events (common/replay.h)
  *   tthc-admin procedures load FILE
  *                       load the national procedure catalogue
+ *   tthc-admin scorecard refresh
+ *                       store the scorecard's closed months that are
+ *                       missing or stale (migration 016)
  *
  * Options are the services' (--pg, --brokers, --migrations, --reference,
  * --config, ...; see --help).
@@ -71,15 +74,18 @@ static const struct tp_cfg_spec tp_admin_spec = {
                    "  retention --keep-months N [--apply] [--force]\n"
                    "            list (and drop) filing_events months older "
                    "than N months\n"
-                   "  rebuild ingest|route [--force]\n"
+                   "  rebuild ingest|route|alert [--force]\n"
                    "            recompute the service's tables from "
                    "tthc.filing_events (stop it first)\n"
                    "  procedures load FILE\n"
                    "            load the national procedure catalogue (CSV, "
                    "docs/analysts.md);\n"
-                   "            it replaces the shipped sample",
+                   "            it replaces the shipped sample\n"
+                   "  scorecard refresh\n"
+                   "            store the scorecard's closed months that are "
+                   "missing or stale",
         .args = "migrate | redrive | retention | rebuild SERVICE | "
-                "procedures load FILE",
+                "procedures load FILE | scorecard refresh",
         .groups = TP_CFG_LOG | TP_CFG_KAFKA | TP_CFG_PG | TP_CFG_REFERENCE,
         .own = tp_admin_own,
         .n_own = TP_ARRAY_LEN(tp_admin_own),
@@ -265,6 +271,34 @@ static int tp_cmd_procedures(const struct tp_cfg *cfg, const char *path)
         return 0;
 }
 
+/* tthc-admin scorecard refresh: tthc.scorecard_refresh() as the owner. */
+static int tp_cmd_scorecard_refresh(const struct tp_cfg *cfg)
+{
+        char err[1024];
+        PGresult *res;
+        int rc = 1;
+        PGconn *conn = tp_pg_connect(cfg->pg, "tthc-admin", err, sizeof(err));
+        if (!conn) {
+                fprintf(stderr, "tthc-admin: %s\n", err);
+                return 1;
+        }
+        res = PQexecParams(conn, "SELECT tthc.scorecard_refresh()", 0, NULL,
+                           NULL, NULL, NULL, 0);
+        if (tp_pg_check(conn, res, PGRES_TUPLES_OK,
+                        "could not refresh the scorecard", err,
+                        sizeof(err)) != 0)
+                fprintf(stderr, "tthc-admin: %s\n", err);
+        else {
+                printf("scorecard: %s closed month(s) of a province stored "
+                       "(missing or stale)\n",
+                       PQgetvalue(res, 0, 0));
+                rc = 0;
+        }
+        PQclear(res);
+        PQfinish(conn);
+        return rc;
+}
+
 int main(int argc, char **argv)
 {
         struct tp_cfg cfg;
@@ -286,11 +320,14 @@ int main(int argc, char **argv)
         else if (strcmp(cmd, "procedures") == 0 && cfg.n_args == 3 &&
                  strcmp(cfg.args[1], "load") == 0)
                 rc = tp_cmd_procedures(&cfg, cfg.args[2]);
+        else if (strcmp(cmd, "scorecard") == 0 && cfg.n_args == 2 &&
+                 strcmp(cfg.args[1], "refresh") == 0)
+                rc = tp_cmd_scorecard_refresh(&cfg);
         else
                 fprintf(stderr, "usage: tthc-admin [OPTIONS] migrate | "
                                 "redrive | retention | rebuild SERVICE | "
-                                "procedures load "
-                                "FILE (--help lists the options)\n");
+                                "procedures load FILE | scorecard refresh "
+                                "(--help lists the options)\n");
 out:
         tp_cfg_release(&cfg);
         return rc;

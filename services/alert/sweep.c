@@ -700,6 +700,8 @@ static void tp_backlog_row(const char *commune, void *value, void *ud)
  * again in the same transaction. */
 static int tp_backlog_store(struct tp_sweep *sw)
 {
+        int midnight = sw->backlog.buf.len > 0;
+        const char *params[1] = {sw->prov};
         int rc = tp_copybuf_apply(
                 sw->conn, &sw->backlog, "COPY tp_abacklog FROM STDIN",
                 "INSERT INTO tthc.commune_backlog_daily SELECT * FROM "
@@ -709,6 +711,14 @@ static int tp_backlog_store(struct tp_sweep *sw)
                 "EXCLUDED.intake_backlog; DELETE FROM tp_abacklog",
                 sw->errstr, sw->errstr_size);
         tp_copybuf_reset(&sw->backlog);
+        /* A Vietnam midnight passed: the province's closed scorecard
+         * months that are missing or stale are stored (migration 016). */
+        if (rc == 0 && midnight)
+                rc = tp_pg_exec_params(sw->conn,
+                                       "SELECT tthc.scorecard_refresh($1)", 1,
+                                       params, PGRES_TUPLES_OK,
+                                       "could not refresh the scorecard",
+                                       sw->errstr, sw->errstr_size);
         return rc;
 }
 

@@ -165,11 +165,7 @@ while IFS= read -r -d '' q; do
 	fi
 	tp_assert_eq 1 "$([[ $rows != error && $rows -gt 0 ]] && echo 1 || echo "$rows")" \
 		"docs/analysts.md query $n returns rows"
-done < <(python3 -c '
-import re, sys
-text = open(sys.argv[1], encoding="utf-8").read()
-for q in re.findall(r"```sql\n(.*?)```", text, re.S):
-    sys.stdout.write(q + "\0")' "$TP_ROOT/docs/analysts.md")
+done < <(python3 "$TP_ROOT/tests/tools/doc_queries.py" "$TP_ROOT/docs/analysts.md")
 tp_assert_eq 1 "$((n >= 12))" "docs/analysts.md has example queries ($n)"
 
 # Rebuild (tthc-admin rebuild): tthc-ingest's and tthc-route's tables,

@@ -12,4 +12,36 @@ grep -q "limit: decode-only" "$out"
 tp_assert_eq 0 $? "the report has the decode-only limit"
 grep -q "tthc-admin rebuild alert" "$out"
 tp_assert_eq 0 $? "the report has the rebuilds"
+
+# The national-year generator and the analyst query bench, at a small size.
+tp_pg_start
+W=$(tp_workdir)
+"$TTHC_BIN/tthc-admin" migrate --pg "$TTHC_PG" --migrations "$TP_ROOT/schemas/sql" \
+	--reference "$TP_ROOT/reference" >/dev/null || tp_die "migrations failed"
+bash "$TP_ROOT/bench/gen_year.sh" --pg "$TTHC_PG" --days 75 --scale 0.01 \
+	--end 2025-11-14 >"$W/gen.log" 2>&1
+tp_assert_eq 0 $? "bench/gen_year.sh --days 75 --scale 0.01 succeeds ($(tail -n 1 "$W/gen.log"))"
+tp_assert_eq "1 0 0 0" "$(tp_psql_val "SELECT (count(*) > 20000)::int || ' ' ||
+	count(*) FILTER (WHERE (status = 'resolved') <> (outcome IS NOT NULL)) || ' ' ||
+	count(*) FILTER (WHERE (closed_at IS NULL) <> (status IN ('submitted',
+	  'processing', 'paused'))) || ' ' ||
+	count(*) FILTER (WHERE closed_at > '2025-11-14 16:00+07'
+	  OR received_at > '2025-11-14 16:00+07')
+	FROM tthc.dossiers")" \
+	"the dossiers: outcomes of resolved ones, closings of closed ones, nothing after the watermark"
+tp_assert_eq "3314 74" "$(tp_psql_val "SELECT count(DISTINCT commune_code) || ' ' ||
+	count(DISTINCT day) FROM tthc.commune_backlog_daily")" \
+	"the backlog history has every commune, every closed day"
+"$TTHC_BIN/tthc-admin" scorecard refresh --pg "$TTHC_PG" >"$W/refresh.log" 2>&1
+tp_assert_eq 0 $? "the scorecard's closed months are stored ($(cat "$W/refresh.log"))"
+sed 's/tthc\.scorecard_monthly/tthc.test_scorecard_015/g' \
+	"$TP_ROOT/schemas/sql/015_scorecard_ties.sql" |
+	psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG" || tp_die "could not create the reference view"
+tp_assert_eq 0 "$(tp_psql_val "SELECT count(*) FROM ((TABLE tthc.test_scorecard_015
+	EXCEPT ALL TABLE tthc.scorecard_monthly) UNION ALL (TABLE tthc.scorecard_monthly
+	EXCEPT ALL TABLE tthc.test_scorecard_015)) x")" \
+	"on the generated months, the stored scorecard equals 015's live computation"
+bash "$TP_ROOT/bench/analyst_queries.sh" --pg "$TTHC_PG" --runs 1 \
+	--out "$W/queries.md" >/dev/null 2>"$W/queries.log"
+tp_assert_eq 0 $? "every docs/analysts.md query runs and returns rows on it"
 tp_finish
