@@ -357,20 +357,27 @@ EOF
 grep -v 'sasl.password' "$W/ingest.conf" >"$W/ingest-env.conf"
 printf '%s\n' "$SASL_SECRET" >"$W/sasl.secret"
 chmod 0600 "$W/sasl.secret"
-run_secret() { # run_secret NAME PGFILE CONF [VAR=VALUE]: run tthc-ingest ~4 s, output to NAME.log
+run_secret() { # run_secret NAME PGFILE CONF PATTERN [VAR=VALUE]: run tthc-ingest until its
+	# log (NAME.log) shows PATTERN or it exits, at most 60 s: a loaded machine may take
+	# seconds to connect to PostgreSQL over TLS before it builds its Kafka client.
 	local pid
-	env -u TTHC_PG TTHC_PG_FILE="$2" "${@:4}" "$TTHC_BIN/tthc-ingest" --config "$3" \
+	env -u TTHC_PG TTHC_PG_FILE="$2" "${@:5}" "$TTHC_BIN/tthc-ingest" --config "$3" \
 		--log-level debug >"$W/$1.log" 2>&1 &
 	pid=$!
-	sleep 4
+	for _ in $(seq 600); do
+		grep -q -e "$4" "$W/$1.log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 1 # let librdkafka log its first connection attempts too
 	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
-run_secret secret-pg-up "$W/pg.secret" "$W/ingest-env.conf" \
+run_secret secret-pg-up "$W/pg.secret" "$W/ingest-env.conf" 'sasl.password = \[redacted\]' \
 	TTHC_KAFKA_SASL_PASSWORD_FILE="$W/sasl.secret"
-run_secret secret-pg-down "$W/pg-down.secret" "$W/ingest.conf"
+run_secret secret-pg-down "$W/pg-down.secret" "$W/ingest.conf" 'could not connect to PostgreSQL'
 for f in secret-pg-up secret-pg-down; do
 	tp_assert_eq yes "$([[ $(wc -l <"$W/$f.log") -gt 0 ]] && echo yes || echo no)" \
 		"tthc-ingest logged something ($f)"
@@ -379,6 +386,7 @@ for f in secret-pg-up secret-pg-down; do
 done
 tp_assert_eq yes "$(grep -q 'sasl.password = \[redacted\]' "$W/secret-pg-up.log" && echo yes || echo no)" \
 	"librdkafka got sasl.password from TTHC_KAFKA_SASL_PASSWORD_FILE (its dump redacts it)"
+grep -q 'sasl.password = \[redacted\]' "$W/secret-pg-up.log" || { tail -n 20 "$W/secret-pg-up.log" >&2; cp "$W/secret-pg-up.log" /tmp/sec-up.log; }
 rc=0
 "$TTHC_BIN/tthc-admin" migrate --pg "$(cat "$W/pg-down.secret")" >"$W/admin-secret.log" 2>&1 || rc=$?
 tp_assert_eq "1 0" "$rc $(grep -c -e "$PG_SECRET" "$W/admin-secret.log" || true)" \
@@ -404,7 +412,7 @@ for i in "${!BAD_CONNINFO[@]}"; do
 done
 printf '%s\n' "${BAD_CONNINFO[0]}" >"$W/pg-bad.secret"
 chmod 0600 "$W/pg-bad.secret"
-run_secret secret-pg-bad "$W/pg-bad.secret" "$W/ingest.conf"
+run_secret secret-pg-bad "$W/pg-bad.secret" "$W/ingest.conf" 'could not connect to PostgreSQL'
 tp_assert_eq "0 yes" "$(grep -c -e "$PG_SECRET" "$W/secret-pg-bad.log" || true) $(grep -q 'could not connect to PostgreSQL' "$W/secret-pg-bad.log" && echo yes || echo no)" \
 	"tthc-ingest with a malformed conninfo says so without the password"
 
