@@ -386,7 +386,7 @@ for f in secret-pg-up secret-pg-down; do
 done
 tp_assert_eq yes "$(grep -q 'sasl.password = \[redacted\]' "$W/secret-pg-up.log" && echo yes || echo no)" \
 	"librdkafka got sasl.password from TTHC_KAFKA_SASL_PASSWORD_FILE (its dump redacts it)"
-grep -q 'sasl.password = \[redacted\]' "$W/secret-pg-up.log" || { tail -n 20 "$W/secret-pg-up.log" >&2; cp "$W/secret-pg-up.log" /tmp/sec-up.log; }
+grep -q 'sasl.password = \[redacted\]' "$W/secret-pg-up.log" || tail -n 20 "$W/secret-pg-up.log" >&2
 rc=0
 "$TTHC_BIN/tthc-admin" migrate --pg "$(cat "$W/pg-down.secret")" >"$W/admin-secret.log" 2>&1 || rc=$?
 tp_assert_eq "1 0" "$rc $(grep -c -e "$PG_SECRET" "$W/admin-secret.log" || true)" \
