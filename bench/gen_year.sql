@@ -4,7 +4,8 @@
 --
 -- Written: tthc.dossiers (the year's dossiers in their state at the
 -- watermark: end_day 16:00 Vietnam time), tthc.agencies,
--- tthc.commune_throughput_hourly, tthc.procedure_level_daily,
+-- tthc.commune_throughput_hourly, tthc.procedure_level_daily (and its
+-- monthly sums),
 -- tthc.procedure_routing_daily, tthc.routing_anomalies_daily,
 -- tthc.commune_backlog_daily (every commune, every day), tthc-alert's
 -- state as of the watermark (alert_provinces, alert_commune_ticks, the
@@ -322,6 +323,9 @@ FROM (
 ) x
 GROUP BY 1, 2, 3, 4;
 
+-- the monthly sums tthc-route keeps with the daily rows (migration 019)
+SELECT tthc.procedure_level_resum(NULL);
+
 -- ---- tthc-alert ----------------------------------------------------------
 -- backlog history: every commune, every day of the year
 INSERT INTO tthc.commune_backlog_daily (province_code, commune_code, day,
@@ -466,6 +470,7 @@ WHERE pp.group_id = 'tthc-ingest';
 ANALYZE tthc.dossiers;
 ANALYZE tthc.commune_throughput_hourly;
 ANALYZE tthc.procedure_level_daily;
+ANALYZE tthc.procedure_level_by_month;
 ANALYZE tthc.procedure_routing_daily;
 ANALYZE tthc.routing_anomalies_daily;
 ANALYZE tthc.commune_backlog_daily;

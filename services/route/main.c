@@ -59,7 +59,11 @@ static const char tp_rebuild_sql[] =
         "'Asia/Ho_Chi_Minh')::date; "
         "DELETE FROM tthc.routing_anomalies_daily t USING tp_rebuild r WHERE "
         "r.horizon IS NULL OR t.day >= (r.horizon AT TIME ZONE "
-        "'Asia/Ho_Chi_Minh')::date";
+        "'Asia/Ho_Chi_Minh')::date; "
+        /* the months from the horizon's on: what the kept days hold,
+         * the replay adds the rest */
+        "SELECT tthc.procedure_level_resum((r.horizon AT TIME ZONE "
+        "'Asia/Ho_Chi_Minh')::date) FROM tp_rebuild r";
 
 static void tp_destroy(void *ctx)
 {

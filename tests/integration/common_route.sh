@@ -121,6 +121,17 @@ tp_route_exact() {
 		 FROM tthc.test_stints GROUP BY 1, 2, 3, 4, 5")" \
 		"[$label] time-at-level histograms per day, procedure and level are exact"
 
+	# The monthly sums (migration 019) are the daily rows summed, row for row.
+	tp_assert_eq 0 "$(diff_count \
+		"SELECT * FROM tthc.procedure_level_by_month" \
+		"SELECT date_trunc('month', day)::date, province_code, procedure_code,
+		        procedure_level, handling_level, sum(received), sum(resolved_early),
+		        sum(resolved_on_time), sum(resolved_late), sum(stopped),
+		        sum(withdrawn), sum(supplement_requested), sum(stints),
+		        sum(stint_ms), tthc.hist_sum(hist)
+		 FROM tthc.procedure_level_daily GROUP BY 1, 2, 3, 4, 5")" \
+		"[$label] procedure_level_by_month holds the daily rows summed per month"
+
 	tp_assert_eq 0 "$(diff_count \
 		"SELECT day, province_code, procedure_code, procedure_level, resolved,
 		        resolved_off_level, transferred_dossiers,
