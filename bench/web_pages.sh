@@ -3,7 +3,7 @@
 # page under 100 ms at p95 at national scale: 3,314 communes, a year of
 # data, e.g. a database filled by bench/gen_year.sh).
 #
-#   bench/web_pages.sh --pg DSN [--requests N] [--threads T]
+#   bench/web_pages.sh --pg DSN [--requests N] [--threads T] [--cache-s S]
 #   bench/web_pages.sh --url http://host:port [--requests N]
 #
 # With --pg (the owner's conninfo of a migrated, filled database) it makes
@@ -15,11 +15,14 @@
 # first), /alerts. Each is fetched N times (default 200) by one curl
 # keeping its connection, after 3 warm-up fetches; prints n, p50, p95 and
 # max in milliseconds per page. Run the release build (BUILD_DIR=build).
+# --cache-s is tthc-web's own option (default 30: the national page is
+# built once per role every 30 s); --cache-s 0 measures every request
+# built from PostgreSQL.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PG='' URL='' REQUESTS=200 THREADS=4
-bench_args bench/web_pages.sh "pg url requests threads" "$@"
+PG='' URL='' REQUESTS=200 THREADS=4 CACHE_S=30
+bench_args bench/web_pages.sh "pg url requests threads cache-s" "$@"
 [[ -n "$PG$URL" ]] || { echo "bench/web_pages.sh: --pg DSN or --url URL" >&2; exit 2; }
 
 if [[ -z "$URL" ]]; then
@@ -31,7 +34,7 @@ if [[ -z "$URL" ]]; then
 	log=$(mktemp /tmp/tthc-web-bench.XXXXXX)
 	tp_on_exit rm -f "$log"
 	"$TTHC_BIN/tthc-web" --pg "$PG user=tthc_web_bench password=$pw" \
-		--address 127.0.0.1 --port "$port" --threads "$THREADS" \
+		--address 127.0.0.1 --port "$port" --threads "$THREADS" --cache-s "$CACHE_S" \
 		--anonymous-role tthc_analyst >"$log" 2>&1 &
 	tp_on_exit _tp_kill_wait $!
 	URL=http://127.0.0.1:$port
