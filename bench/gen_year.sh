@@ -61,6 +61,8 @@ UNION ALL SELECT 'procedure_level_daily', count(*)::text FROM tthc.procedure_lev
 UNION ALL SELECT 'procedure_level_by_month', count(*)::text FROM tthc.procedure_level_by_month
 UNION ALL SELECT 'procedure_routing_daily', count(*)::text FROM tthc.procedure_routing_daily
 UNION ALL SELECT 'routing_anomalies_daily', count(*)::text FROM tthc.routing_anomalies_daily
+UNION ALL SELECT 'procedure_routing_by_month', count(*)::text FROM tthc.procedure_routing_by_month
+UNION ALL SELECT 'routing_anomalies_by_month', count(*)::text FROM tthc.routing_anomalies_by_month
 UNION ALL SELECT 'commune_backlog_daily', count(*)::text FROM tthc.commune_backlog_daily
 UNION ALL SELECT 'alerts', count(*)::text FROM tthc.alerts
 UNION ALL SELECT 'alert_outbox', count(*)::text FROM tthc.alert_outbox

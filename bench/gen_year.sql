@@ -4,9 +4,9 @@
 --
 -- Written: tthc.dossiers (the year's dossiers in their state at the
 -- watermark: end_day 16:00 Vietnam time), tthc.agencies,
--- tthc.commune_throughput_hourly, tthc.procedure_level_daily (and its
--- monthly sums),
--- tthc.procedure_routing_daily, tthc.routing_anomalies_daily,
+-- tthc.commune_throughput_hourly, tthc.procedure_level_daily,
+-- tthc.procedure_routing_daily, tthc.routing_anomalies_daily (and their
+-- monthly twins),
 -- tthc.commune_backlog_daily (every commune, every day), tthc-alert's
 -- state as of the watermark (alert_provinces, alert_commune_ticks, the
 -- last 40 days of alert_commune_days), alert episodes (tthc.alerts,
@@ -323,8 +323,8 @@ FROM (
 ) x
 GROUP BY 1, 2, 3, 4;
 
--- the monthly sums tthc-route keeps with the daily rows (migration 019)
-SELECT tthc.procedure_level_resum(NULL);
+-- the monthly twins tthc-route keeps with its daily tables (migration 019)
+SELECT tthc.route_months_resum(NULL);
 
 -- ---- tthc-alert ----------------------------------------------------------
 -- backlog history: every commune, every day of the year
@@ -471,6 +471,8 @@ ANALYZE tthc.dossiers;
 ANALYZE tthc.commune_throughput_hourly;
 ANALYZE tthc.procedure_level_daily;
 ANALYZE tthc.procedure_level_by_month;
+ANALYZE tthc.procedure_routing_by_month;
+ANALYZE tthc.routing_anomalies_by_month;
 ANALYZE tthc.procedure_routing_daily;
 ANALYZE tthc.routing_anomalies_daily;
 ANALYZE tthc.commune_backlog_daily;

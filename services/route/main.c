@@ -62,7 +62,7 @@ static const char tp_rebuild_sql[] =
         "'Asia/Ho_Chi_Minh')::date; "
         /* the months from the horizon's on: what the kept days hold,
          * the replay adds the rest */
-        "SELECT tthc.procedure_level_resum((r.horizon AT TIME ZONE "
+        "SELECT tthc.route_months_resum((r.horizon AT TIME ZONE "
         "'Asia/Ho_Chi_Minh')::date) FROM tp_rebuild r";
 
 static void tp_destroy(void *ctx)

@@ -131,6 +131,21 @@ tp_route_exact() {
 		        sum(stint_ms), tthc.hist_sum(hist)
 		 FROM tthc.procedure_level_daily GROUP BY 1, 2, 3, 4, 5")" \
 		"[$label] procedure_level_by_month holds the daily rows summed per month"
+	tp_assert_eq 0 "$(diff_count \
+		"SELECT * FROM tthc.procedure_routing_by_month" \
+		"SELECT date_trunc('month', day)::date, province_code, procedure_code,
+		        procedure_level, from_level, to_level, to_agency_code,
+		        sum(transfers)
+		 FROM tthc.procedure_routing_daily GROUP BY 1, 2, 3, 4, 5, 6, 7")" \
+		"[$label] procedure_routing_by_month holds the daily rows summed per month"
+	tp_assert_eq 0 "$(diff_count \
+		"SELECT * FROM tthc.routing_anomalies_by_month" \
+		"SELECT date_trunc('month', day)::date, province_code, procedure_code,
+		        procedure_level, sum(resolved), sum(resolved_off_level),
+		        sum(transferred_dossiers), sum(multi_transfer_dossiers),
+		        sum(transfers), sum(down_transfers)
+		 FROM tthc.routing_anomalies_daily GROUP BY 1, 2, 3, 4")" \
+		"[$label] routing_anomalies_by_month holds the daily rows summed per month"
 
 	tp_assert_eq 0 "$(diff_count \
 		"SELECT day, province_code, procedure_code, procedure_level, resolved,

@@ -173,7 +173,8 @@ tp_assert_eq 1 "$((n >= 12))" "docs/analysts.md has example queries ($n)"
 # services' own code, equal to what the live consumers wrote (wall-clock
 # columns aside); refused while the service is connected.
 REBUILT="dossiers commune_throughput_hourly route_dossiers procedure_level_daily
-	procedure_level_by_month procedure_routing_daily routing_anomalies_daily"
+	procedure_level_by_month procedure_routing_daily procedure_routing_by_month
+	routing_anomalies_daily routing_anomalies_by_month"
 rows_of() { # TABLE: a query of its rows without the wall-clock columns
 	echo "SELECT $(tp_psql_val "SELECT string_agg(quote_ident(column_name), ', '
 		ORDER BY ordinal_position) FROM information_schema.columns
@@ -255,6 +256,8 @@ sums() {
 		SELECT 'h' || h::text FROM tthc.commune_throughput_hourly h UNION ALL
 		SELECT 'p' || p::text FROM tthc.procedure_level_daily p UNION ALL
 		SELECT 'm' || m::text FROM tthc.procedure_level_by_month m UNION ALL
+		SELECT 'r' || r::text FROM tthc.procedure_routing_by_month r UNION ALL
+		SELECT 'a' || a::text FROM tthc.routing_anomalies_by_month a UNION ALL
 		SELECT 'b' || b::text FROM tthc.commune_backlog_daily b) x"
 }
 before=$(sums)

@@ -1,13 +1,14 @@
--- 019: tthc.procedure_level_daily summed per Vietnam month, stored.
+-- 019: tthc-route's daily tables summed per Vietnam month, stored.
 --
--- The analyst views over procedure levels (top_procedures,
--- procedure_commune_share, procedure_level_monthly, procedure_level_times,
--- slowest_procedures, procedure_month_over_month) aggregated every daily
--- row: 4.3M rows on a national year, 2.8-30 s per query
--- (docs/benchmarks.md). tthc-route now adds each batch's deltas to this
--- table in the transaction that adds them to the daily table, so the two
--- always agree (a month's row is the sum of its days' rows), and the
--- views read it: 30 times fewer rows.
+-- The analyst views over procedure levels and routing anomalies
+-- (top_procedures, procedure_commune_share, procedure_level_monthly,
+-- procedure_level_times, slowest_procedures, procedure_month_over_month,
+-- routing_anomalies) aggregated every daily row: 4.3M level rows and 2.9M
+-- anomaly rows on a national year, 1-30 s per query (docs/benchmarks.md).
+-- tthc-route now adds each batch's increments, summed per month, to a
+-- monthly twin of each daily table in the statement after the daily
+-- upsert (same transaction), so a month's row is always the sum of its
+-- days' rows; the views read the twins: 4-19 times fewer rows.
 
 CREATE TABLE tthc.procedure_level_by_month (
         month                   date NOT NULL,
@@ -28,71 +29,135 @@ CREATE TABLE tthc.procedure_level_by_month (
         PRIMARY KEY (month, province_code, procedure_code, procedure_level,
                      handling_level)
 );
-COMMENT ON TABLE tthc.procedure_level_by_month IS
-        'tthc.procedure_level_daily summed per Vietnam month (first day of the month), kept by tthc-route in the same transaction as the daily rows';
-COMMENT ON COLUMN tthc.procedure_level_by_month.month IS
-        'first day of the Vietnam month';
-COMMENT ON COLUMN tthc.procedure_level_by_month.hist IS
-        'stints ended that month per bucket of hours at the level (tthc.route_hist_bounds())';
 -- The previous month of a procedure (procedure_month_over_month).
 CREATE INDEX procedure_level_by_month_key_idx ON tthc.procedure_level_by_month
         (province_code, procedure_code, procedure_level, month);
 
--- Every other column means what it means in the daily table.
+CREATE TABLE tthc.procedure_routing_by_month (
+        month                   date NOT NULL,
+        province_code           text NOT NULL,
+        procedure_code          text NOT NULL,
+        procedure_level         text NOT NULL,
+        from_level              text NOT NULL,
+        to_level                text NOT NULL,
+        to_agency_code          text,
+        transfers               bigint NOT NULL DEFAULT 0,
+        CONSTRAINT procedure_routing_by_month_key UNIQUE NULLS NOT DISTINCT
+                (month, province_code, procedure_code, procedure_level,
+                 from_level, to_level, to_agency_code)
+);
+CREATE INDEX procedure_routing_by_month_proc_idx
+        ON tthc.procedure_routing_by_month (procedure_code, month);
+
+CREATE TABLE tthc.routing_anomalies_by_month (
+        month                   date NOT NULL,
+        province_code           text NOT NULL,
+        procedure_code          text NOT NULL,
+        procedure_level         text NOT NULL,
+        resolved                bigint NOT NULL DEFAULT 0,
+        resolved_off_level      bigint NOT NULL DEFAULT 0,
+        transferred_dossiers    bigint NOT NULL DEFAULT 0,
+        multi_transfer_dossiers bigint NOT NULL DEFAULT 0,
+        transfers               bigint NOT NULL DEFAULT 0,
+        down_transfers          bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (month, province_code, procedure_code, procedure_level)
+);
+
+-- Each twin: the daily table's comments, column by column (month, the
+-- table and hist said here), its row-level security and grants.
 DO $$
 DECLARE
+        t record;
         c record;
 BEGIN
-        FOR c IN SELECT a.attname,
-                        col_description('tthc.procedure_level_daily'::regclass,
-                                        d.attnum) AS text
-                 FROM pg_attribute a
-                 JOIN pg_attribute d ON d.attrelid = 'tthc.procedure_level_daily'::regclass
-                                    AND d.attname = a.attname
-                 WHERE a.attrelid = 'tthc.procedure_level_by_month'::regclass
-                   AND a.attnum > 0 AND a.attname <> 'hist'
+        FOR t IN SELECT * FROM (VALUES
+                ('procedure_level', 'procedure_level_daily'),
+                ('procedure_routing', 'procedure_routing_daily'),
+                ('routing_anomalies', 'routing_anomalies_daily')) AS v(stem, daily)
         LOOP
-                EXECUTE format('COMMENT ON COLUMN tthc.procedure_level_by_month.%I IS %L',
-                               c.attname, c.text);
+                FOR c IN SELECT a.attname,
+                                col_description(format('tthc.%I', t.daily)::regclass,
+                                                d.attnum) AS text
+                         FROM pg_attribute a
+                         JOIN pg_attribute d
+                           ON d.attrelid = format('tthc.%I', t.daily)::regclass
+                          AND d.attname = a.attname
+                         WHERE a.attrelid = format('tthc.%I_by_month', t.stem)::regclass
+                           AND a.attnum > 0 AND a.attname <> 'hist'
+                LOOP
+                        EXECUTE format('COMMENT ON COLUMN tthc.%I.%I IS %L',
+                                       t.stem || '_by_month', c.attname, c.text);
+                END LOOP;
+                EXECUTE format('COMMENT ON TABLE tthc.%I IS %L', t.stem || '_by_month',
+                               format('tthc.%s summed per Vietnam month, kept by '
+                                      'tthc-route in the same transaction as the '
+                                      'days (migration 019)', t.daily));
+                EXECUTE format('COMMENT ON COLUMN tthc.%I.month IS %L',
+                               t.stem || '_by_month',
+                               'Vietnam calendar month (its first day)');
+                PERFORM tthc.enable_province_rls(format('tthc.%I_by_month', t.stem)::regclass);
+                EXECUTE format('REVOKE ALL ON tthc.%I FROM PUBLIC', t.stem || '_by_month');
+                EXECUTE format('GRANT SELECT, INSERT, UPDATE ON tthc.%I TO tthc_service',
+                               t.stem || '_by_month');
+                EXECUTE format('GRANT SELECT ON tthc.%I TO tthc_analyst',
+                               t.stem || '_by_month');
         END LOOP;
 END
 $$;
-SELECT tthc.enable_province_rls('tthc.procedure_level_by_month');
-REVOKE ALL ON tthc.procedure_level_by_month FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE ON tthc.procedure_level_by_month TO tthc_service;
-GRANT SELECT ON tthc.procedure_level_by_month TO tthc_analyst;
+COMMENT ON COLUMN tthc.procedure_level_by_month.hist IS
+        'stints ended that month per bucket of hours at the level (tthc.route_hist_bounds())';
 
--- Recomputes the months from from_day's month on (NULL: every month) from
--- the daily table. tthc-route's rebuild calls it after it deleted the
--- days it replays; run by the owner, it also repairs the table by hand.
--- Returns the rows written.
-CREATE FUNCTION tthc.procedure_level_resum(from_day date)
+-- Recomputes the three twins for the months from from_day's month on
+-- (NULL: every month) from the daily tables. tthc-route's rebuild calls
+-- it after deleting the days it replays; run by the owner, it also
+-- repairs the twins by hand. Returns the rows written.
+CREATE FUNCTION tthc.route_months_resum(from_day date)
 RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
+        lo      date := CASE WHEN from_day IS NULL THEN '-infinity'::date
+                                 ELSE date_trunc('month', from_day)::date END;
         n       bigint;
+        total   bigint := 0;
 BEGIN
-        DELETE FROM tthc.procedure_level_by_month
-        WHERE from_day IS NULL
-           OR month >= date_trunc('month', from_day)::date;
+        DELETE FROM tthc.procedure_level_by_month WHERE month >= lo;
         INSERT INTO tthc.procedure_level_by_month
         SELECT date_trunc('month', day)::date, province_code, procedure_code,
                procedure_level, handling_level, sum(received),
                sum(resolved_early), sum(resolved_on_time), sum(resolved_late),
                sum(stopped), sum(withdrawn), sum(supplement_requested),
                sum(stints), sum(stint_ms), tthc.hist_sum(hist)
-        FROM tthc.procedure_level_daily
-        WHERE from_day IS NULL
-           OR day >= date_trunc('month', from_day)::date
+        FROM tthc.procedure_level_daily WHERE day >= lo
         GROUP BY 1, 2, 3, 4, 5;
         GET DIAGNOSTICS n = ROW_COUNT;
-        RETURN n;
+        total := total + n;
+
+        DELETE FROM tthc.procedure_routing_by_month WHERE month >= lo;
+        INSERT INTO tthc.procedure_routing_by_month
+        SELECT date_trunc('month', day)::date, province_code, procedure_code,
+               procedure_level, from_level, to_level, to_agency_code,
+               sum(transfers)
+        FROM tthc.procedure_routing_daily WHERE day >= lo
+        GROUP BY 1, 2, 3, 4, 5, 6, 7;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        total := total + n;
+
+        DELETE FROM tthc.routing_anomalies_by_month WHERE month >= lo;
+        INSERT INTO tthc.routing_anomalies_by_month
+        SELECT date_trunc('month', day)::date, province_code, procedure_code,
+               procedure_level, sum(resolved), sum(resolved_off_level),
+               sum(transferred_dossiers), sum(multi_transfer_dossiers),
+               sum(transfers), sum(down_transfers)
+        FROM tthc.routing_anomalies_daily WHERE day >= lo
+        GROUP BY 1, 2, 3, 4;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        RETURN total + n;
 END
 $$;
-REVOKE ALL ON FUNCTION tthc.procedure_level_resum(date) FROM PUBLIC;
-COMMENT ON FUNCTION tthc.procedure_level_resum(date) IS
-        'recomputes tthc.procedure_level_by_month from the daily table for the months from the given day''s month on (NULL: all); owner only';
+REVOKE ALL ON FUNCTION tthc.route_months_resum(date) FROM PUBLIC;
+COMMENT ON FUNCTION tthc.route_months_resum(date) IS
+        'recomputes tthc-route''s monthly tables (*_by_month) from the daily ones for the months from the given day''s month on (NULL: all); owner only';
 
-SELECT tthc.procedure_level_resum(NULL);
+SELECT tthc.route_months_resum(NULL);
 
 -- The views: same columns, read from the monthly rows.
 CREATE OR REPLACE VIEW tthc.top_procedures WITH (security_invoker = true) AS
@@ -269,5 +334,22 @@ COMMENT ON COLUMN tthc.level_times_monthly.p90_hours IS '90th percentile of hour
 COMMENT ON COLUMN tthc.level_times_monthly.p99_hours IS '99th percentile of hours at the level';
 COMMENT ON COLUMN tthc.level_times_monthly.hist IS 'those stints per bucket of hours at the level (tthc.route_hist_bounds())';
 
+CREATE OR REPLACE VIEW tthc.routing_anomalies WITH (security_invoker = true) AS
+SELECT province_code, procedure_code, procedure_level,
+       sum(resolved)::bigint AS resolved,
+       sum(resolved_off_level)::bigint AS resolved_off_level,
+       sum(transferred_dossiers)::bigint AS transferred_dossiers,
+       sum(multi_transfer_dossiers)::bigint AS multi_transfer_dossiers,
+       sum(transfers)::bigint AS transfers,
+       sum(down_transfers)::bigint AS down_transfers,
+       sum(resolved_off_level + multi_transfer_dossiers + down_transfers)::bigint
+               AS anomalies,
+       round(sum(resolved_off_level)::numeric / nullif(sum(resolved), 0), 4)
+               AS off_level_rate,
+       (SELECT p.name FROM tthc.procedures p WHERE p.procedure_code = t.procedure_code) AS procedure_name
+FROM tthc.routing_anomalies_by_month t
+GROUP BY 1, 2, 3;
+
 COMMENT ON VIEW tthc.procedure_level_monthly IS 'tthc.procedure_level_by_month with mean and percentiles';
 COMMENT ON VIEW tthc.procedure_level_times IS 'tthc.procedure_level_by_month over every month, with percentiles';
+COMMENT ON VIEW tthc.routing_anomalies IS 'anomaly totals per province and procedure, every month (tthc.routing_anomalies_by_month)';
