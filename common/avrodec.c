@@ -83,13 +83,56 @@ struct tp_avro_reader {
         struct tp_scalar def[TP_NFIELDS];
 };
 
+/* The direct decoder's plan: one step per writer record field, in the
+ * writer's order, so that the bytes are read once from front to back. */
+
+/* How the direct decoder reads one writer type. TP_V_WALK is every type
+ * no reader field can take (it only skips it, with tp_walk). */
+enum tp_vread {
+        TP_V_NULL,
+        TP_V_INT,
+        TP_V_LONG,
+        TP_V_STRING,
+        TP_V_ENUM,
+        TP_V_WALK
+};
+
+struct tp_branch {
+        enum tp_vread how;
+        avro_type_t type;     /* as the generic value would report it */
+        avro_schema_t schema; /* unlinked; borrowed from dec->schema */
+        int64_t nsyms;        /* TP_V_ENUM: the writer's symbol count */
+        int *kval; /* TP_V_ENUM of an enum field: our index of each writer
+                    * symbol, -1 when it is none of ours */
+};
+
+struct tp_step {
+        int rfield;           /* reader field, or -1: skipped */
+        avro_schema_t schema; /* the writer field's schema */
+        int is_union;
+        size_t nbranch;
+        struct tp_branch *br; /* nbranch entries, 1 unless a union */
+};
+
+/* What the direct decoder saw of one mapped field: the branch, and the
+ * value (a number or enum index, or a string's bytes inside the body). */
+struct tp_seen {
+        const struct tp_branch *br;
+        const unsigned char *p;
+        size_t len;
+        int64_t num;
+};
+
 struct tp_avrodec {
         const struct tp_avro_reader *rd;
         avro_schema_t schema;
         avro_value_iface_t *iface;
         avro_value_t value;
         avro_reader_t reader;
-        int widx[TP_NFIELDS]; /* writer field index or -1 */
+        int widx[TP_NFIELDS];  /* writer field index or -1 */
+        struct tp_step *steps; /* one per writer field; NULL: no plan */
+        size_t nsteps;
+        int generic; /* decode through the generic value */
 };
 
 /* ---- reader schema ---------------------------------------------------- */
@@ -278,6 +321,109 @@ static int tp_avrodec_map(struct tp_avrodec *dec, char *errstr,
         return 0;
 }
 
+/* ---- the direct decoder's plan ------------------------------------------ */
+
+static void tp_plan_free(struct tp_avrodec *dec)
+{
+        for (size_t w = 0; dec->steps && w < dec->nsteps; w++) {
+                for (size_t b = 0; b < dec->steps[w].nbranch; b++)
+                        free(dec->steps[w].br[b].kval);
+                free(dec->steps[w].br);
+        }
+        free(dec->steps);
+        dec->steps = NULL;
+        dec->nsteps = 0;
+}
+
+static int tp_kind_is_enum(enum tp_fkind kind)
+{
+        return kind == FK_EVTYPE || kind == FK_LEVEL || kind == FK_CHANNEL;
+}
+
+/* One type a mapped field can hold (s unlinked). 0, or -1 for a shape
+ * the direct decoder leaves to the generic value. */
+static int tp_plan_branch(struct tp_branch *br, avro_schema_t s, int rfield)
+{
+        br->schema = s;
+        br->type = avro_typeof(s);
+        switch (br->type) {
+        case AVRO_NULL:
+                br->how = TP_V_NULL;
+                return 0;
+        case AVRO_INT32:
+                br->how = TP_V_INT;
+                return 0;
+        case AVRO_INT64:
+                br->how = TP_V_LONG;
+                return 0;
+        case AVRO_STRING:
+                br->how = TP_V_STRING;
+                return 0;
+        case AVRO_ENUM:
+                br->how = TP_V_ENUM;
+                br->nsyms = avro_schema_enum_number_of_symbols(s);
+                if (!tp_kind_is_enum(tp_fields[rfield].kind) || br->nsyms <= 0)
+                        return 0;
+                br->kval = tp_xcalloc((size_t)br->nsyms, sizeof(int));
+                for (int64_t k = 0; k < br->nsyms; k++) {
+                        const char *sym = avro_schema_enum_get(s, (int)k);
+                        br->kval[k] = sym ? tp_enum_parse_kind(
+                                                    tp_fields[rfield].kind, sym)
+                                          : -1;
+                }
+                return 0;
+        case AVRO_UNION:
+                /* A union right inside a union is no valid Avro; what the
+                 * generic value makes of it is left to the generic value. */
+                return -1;
+        default:
+                br->how = TP_V_WALK;
+                return 0;
+        }
+}
+
+/* Compiles the plan from dec->widx. Returns -1 (no plan: the decoder uses
+ * the generic value) for a shape it does not cover. */
+static int tp_plan_build(struct tp_avrodec *dec)
+{
+        size_t n = avro_schema_record_size(dec->schema);
+
+        dec->steps = tp_xcalloc(n ? n : 1, sizeof(*dec->steps));
+        dec->nsteps = n;
+        for (size_t w = 0; w < n; w++) {
+                struct tp_step *st = &dec->steps[w];
+                avro_schema_t fs;
+
+                st->rfield = -1;
+                st->schema = avro_schema_record_field_get_by_index(dec->schema,
+                                                                   (int)w);
+                for (size_t i = 0; i < TP_NFIELDS; i++)
+                        if (dec->widx[i] == (int)w)
+                                st->rfield = (int)i;
+                if (st->rfield < 0)
+                        continue;
+                fs = tp_unlink(st->schema);
+                if (!fs)
+                        return -1;
+                st->is_union = avro_typeof(fs) == AVRO_UNION;
+                st->nbranch = st->is_union ? avro_schema_union_size(fs) : 1;
+                if (st->nbranch == 0)
+                        return -1;
+                st->br = tp_xcalloc(st->nbranch, sizeof(*st->br));
+                for (size_t b = 0; b < st->nbranch; b++) {
+                        avro_schema_t bs =
+                                st->is_union
+                                        ? tp_unlink(avro_schema_union_branch(
+                                                  fs, (int)b))
+                                        : fs;
+                        if (!bs ||
+                            tp_plan_branch(&st->br[b], bs, st->rfield) != 0)
+                                return -1;
+                }
+        }
+        return 0;
+}
+
 struct tp_avrodec *tp_avrodec_new(const struct tp_avro_reader *rd,
                                   const char *writer_json, size_t len,
                                   char *errstr, size_t errstr_size)
@@ -310,6 +456,10 @@ struct tp_avrodec *tp_avrodec_new(const struct tp_avro_reader *rd,
                 goto fail;
         }
         dec->reader = avro_reader_memory(NULL, 0);
+        /* A shape the plan does not cover keeps the generic value. */
+        if (tp_plan_build(dec) != 0)
+                tp_plan_free(dec);
+        dec->generic = dec->steps == NULL;
         return dec;
 fail:
         tp_avrodec_destroy(dec);
@@ -326,6 +476,7 @@ void tp_avrodec_destroy(struct tp_avrodec *dec)
                 avro_value_decref(&dec->value);
         if (dec->iface)
                 avro_value_iface_decref(dec->iface);
+        tp_plan_free(dec);
         if (dec->schema)
                 avro_schema_decref(dec->schema);
         free(dec);
@@ -524,6 +675,93 @@ static int tp_avrodec_renew(struct tp_avrodec *dec)
 
 /* ---- field extraction ---------------------------------------------------- */
 
+/* The checks below are shared by the generic path (values read by avro-c)
+ * and the direct one (bytes of the message), so that both give the same
+ * reasons and the same texts by construction. */
+
+/* Null, and a type the reader cannot take. Returns TP_REASON__COUNT to
+ * go on with the value, else the reason to return. s (the value's schema)
+ * is only named in the error. */
+static enum tp_reason tp_check_type(const struct tp_field_spec *f,
+                                    avro_type_t t, avro_schema_t s,
+                                    struct tp_scalar *out, char *errstr,
+                                    size_t errstr_size)
+{
+        if (t == AVRO_NULL) {
+                if (f->optional) {
+                        out->is_null = 1;
+                        return TP_REASON_OK;
+                }
+                snprintf(errstr, errstr_size, "field \"%s\" is null", f->name);
+                return TP_REASON_MISSING_FIELD;
+        }
+        if (!tp_type_fits(f->kind, t)) {
+                snprintf(errstr, errstr_size, "field \"%s\" holds a %s",
+                         f->name, avro_schema_type_name(s));
+                return TP_REASON_BAD_AVRO;
+        }
+        return TP_REASON__COUNT;
+}
+
+/* A string field's len bytes at s (not NUL-terminated). */
+static int tp_check_string(const char *field, const char *s, size_t len,
+                           struct tp_scalar *out, char *errstr,
+                           size_t errstr_size)
+{
+        if (len > TP_EVENT_MAX_STR) {
+                snprintf(errstr, errstr_size,
+                         "field \"%s\": %zu bytes, longer than %d", field, len,
+                         TP_EVENT_MAX_STR);
+                return -1;
+        }
+        if (!tp_utf8_valid(s, len)) {
+                char shown[64];
+                tp_utf8_escape(shown, sizeof(shown), s, len);
+                snprintf(errstr, errstr_size,
+                         "field \"%s\": not valid UTF-8 (or holds NUL): "
+                         "\"%s\"",
+                         field, shown);
+                return -1;
+        }
+        out->str = tp_xstrndup(s, len);
+        return 0;
+}
+
+/* An enum field: k is our index of the symbol sym (NULL: unreadable), or
+ * -1 when it is none of ours. */
+static int tp_check_enum(const struct tp_field_spec *f, const char *sym, int k,
+                         struct tp_scalar *out, char *errstr,
+                         size_t errstr_size)
+{
+        char shown[48];
+        /* Our symbols are ASCII: anything else (a symbol of the writer
+         * schema or a string of the data) is unknown, and quoted escaped. */
+        if (k < 0) {
+                tp_utf8_escape(shown, sizeof(shown), sym ? sym : "?",
+                               sym ? strlen(sym) : 1);
+                snprintf(errstr, errstr_size,
+                         "field \"%s\": unknown symbol \"%s\"", f->name, shown);
+                return -1;
+        }
+        out->num = k;
+        return 0;
+}
+
+/* A number field: v as read with the writer's type t (int or long). */
+static int tp_check_number(const struct tp_field_spec *f, avro_type_t t,
+                           int64_t v, struct tp_scalar *out, char *errstr,
+                           size_t errstr_size)
+{
+        if (t == AVRO_INT64 && f->kind == FK_INT &&
+            (v < INT32_MIN || v > INT32_MAX)) {
+                snprintf(errstr, errstr_size, "field \"%s\": unreadable number",
+                         f->name);
+                return -1;
+        }
+        out->num = v;
+        return 0;
+}
+
 static int tp_enum_symbol(avro_value_t *v, const char **sym)
 {
         int idx;
@@ -545,23 +783,7 @@ static int tp_get_string(avro_value_t *v, const char *field,
                          field);
                 return -1;
         }
-        if (size - 1 > TP_EVENT_MAX_STR) {
-                snprintf(errstr, errstr_size,
-                         "field \"%s\": %zu bytes, longer than %d", field,
-                         size - 1, TP_EVENT_MAX_STR);
-                return -1;
-        }
-        if (!tp_utf8_valid(s, size - 1)) {
-                char shown[64];
-                tp_utf8_escape(shown, sizeof(shown), s, size - 1);
-                snprintf(errstr, errstr_size,
-                         "field \"%s\": not valid UTF-8 (or holds NUL): "
-                         "\"%s\"",
-                         field, shown);
-                return -1;
-        }
-        out->str = tp_xstrndup(s, size - 1);
-        return 0;
+        return tp_check_string(field, s, size - 1, out, errstr, errstr_size);
 }
 
 static int tp_get_enum(avro_value_t *v, avro_type_t t,
@@ -569,27 +791,16 @@ static int tp_get_enum(avro_value_t *v, avro_type_t t,
                        char *errstr, size_t errstr_size)
 {
         const char *sym = NULL;
-        char shown[48];
         size_t size;
-        int k;
         if (t == AVRO_ENUM) {
                 if (tp_enum_symbol(v, &sym) != 0)
                         sym = NULL;
         } else if (avro_value_get_string(v, &sym, &size) != 0) {
                 sym = NULL;
         }
-        /* Our symbols are ASCII: anything else (a symbol of the writer
-         * schema or a string of the data) is unknown, and quoted escaped. */
-        k = sym ? tp_enum_parse_kind(f->kind, sym) : -1;
-        if (k < 0) {
-                tp_utf8_escape(shown, sizeof(shown), sym ? sym : "?",
-                               sym ? strlen(sym) : 1);
-                snprintf(errstr, errstr_size,
-                         "field \"%s\": unknown symbol \"%s\"", f->name, shown);
-                return -1;
-        }
-        out->num = k;
-        return 0;
+        return tp_check_enum(f, sym,
+                             sym ? tp_enum_parse_kind(f->kind, sym) : -1, out,
+                             errstr, errstr_size);
 }
 
 static int tp_get_number(avro_value_t *v, avro_type_t t,
@@ -598,17 +809,10 @@ static int tp_get_number(avro_value_t *v, avro_type_t t,
 {
         int32_t i32;
         int64_t i64;
-        if (t == AVRO_INT32 && avro_value_get_int(v, &i32) == 0) {
-                out->num = i32;
-                return 0;
-        }
-        if (t == AVRO_INT64 && avro_value_get_long(v, &i64) == 0) {
-                if (f->kind == FK_INT && (i64 < INT32_MIN || i64 > INT32_MAX))
-                        goto fail;
-                out->num = i64;
-                return 0;
-        }
-fail:
+        if (t == AVRO_INT32 && avro_value_get_int(v, &i32) == 0)
+                return tp_check_number(f, t, i32, out, errstr, errstr_size);
+        if (t == AVRO_INT64 && avro_value_get_long(v, &i64) == 0)
+                return tp_check_number(f, t, i64, out, errstr, errstr_size);
         snprintf(errstr, errstr_size, "field \"%s\": unreadable number",
                  f->name);
         return -1;
@@ -623,6 +827,7 @@ static enum tp_reason tp_get_field(avro_value_t *rec, int widx, size_t i,
         const struct tp_field_spec *f = &tp_fields[i];
         avro_value_t v, branch;
         avro_type_t t;
+        enum tp_reason r;
         int rc;
 
         if (avro_value_get_by_index(rec, widx, &v, NULL) != 0)
@@ -633,20 +838,10 @@ static enum tp_reason tp_get_field(avro_value_t *rec, int widx, size_t i,
                 v = branch;
         }
         t = avro_value_get_type(&v);
-        if (t == AVRO_NULL) {
-                if (f->optional) {
-                        out->is_null = 1;
-                        return TP_REASON_OK;
-                }
-                snprintf(errstr, errstr_size, "field \"%s\" is null", f->name);
-                return TP_REASON_MISSING_FIELD;
-        }
-        if (!tp_type_fits(f->kind, t)) {
-                snprintf(errstr, errstr_size, "field \"%s\" holds a %s",
-                         f->name,
-                         avro_schema_type_name(avro_value_get_schema(&v)));
-                return TP_REASON_BAD_AVRO;
-        }
+        r = tp_check_type(f, t, avro_value_get_schema(&v), out, errstr,
+                          errstr_size);
+        if (r != TP_REASON__COUNT)
+                return r;
         if (f->kind == FK_STR)
                 rc = tp_get_string(&v, f->name, out, errstr, errstr_size);
         else if (f->kind == FK_LONG || f->kind == FK_INT)
@@ -702,10 +897,12 @@ static void tp_fill_event(struct tp_scalar *sc, int commune_given,
         ev->handling_commune_given = commune_given;
 }
 
-enum tp_reason tp_avrodec_decode(struct tp_avrodec *dec,
-                                 const unsigned char *body, size_t len,
-                                 struct tp_event *ev, char *errstr,
-                                 size_t errstr_size)
+/* The generic path: bounds walk, avro_value_read into the reused generic
+ * value, then each mapped field out of it. */
+static enum tp_reason tp_generic_decode(struct tp_avrodec *dec,
+                                        const unsigned char *body, size_t len,
+                                        struct tp_event *ev, char *errstr,
+                                        size_t errstr_size)
 {
         struct tp_scalar sc[TP_NFIELDS];
         enum tp_reason r = TP_REASON_OK;
@@ -742,4 +939,194 @@ enum tp_reason tp_avrodec_decode(struct tp_avrodec *dec,
         }
         tp_fill_event(sc, dec->widx[F_HANDLING_COMMUNE] >= 0, ev);
         return TP_REASON_OK;
+}
+
+/* ---- the direct decoder ---------------------------------------------------
+ *
+ * One pass over the bytes that is the bounds walk itself (same order, same
+ * checks, same texts, same budget), except that a mapped field's value is
+ * kept (a number, or where a string lies in the body) instead of only
+ * skipped. Once the whole body has passed, the kept values go through the
+ * same checks as the generic path's, in the reader's field order, so the
+ * first error reported is the same. That is the generic path's result
+ * because avro_value_read cannot fail on a body the walk accepted (it
+ * checks no more than the walk does), and reads the same values. */
+
+_Static_assert(TP_AVRO_MAX_DEPTH >= 2,
+               "the direct decoder walks a field and its branch unchecked");
+
+/* One value of a mapped field at depth (1, or 2 in a union), as tp_walk
+ * would walk it; seen keeps it. */
+static int tp_direct_value(const struct tp_branch *br, struct tp_cursor *c,
+                           int depth, struct tp_seen *seen)
+{
+        int64_t v;
+
+        seen->br = br;
+        if (br->how == TP_V_WALK)
+                return tp_walk(br->schema, c, depth);
+        if (++c->work > TP_AVRO_MAX_WORK)
+                return tp_cur_fail(c, "over the decoding budget");
+        switch (br->how) {
+        case TP_V_NULL:
+                return 0;
+        case TP_V_INT:
+                if (tp_cur_varint(c, &v))
+                        return -1;
+                if (v < INT32_MIN || v > INT32_MAX)
+                        return tp_cur_fail(c, "int out of range");
+                seen->num = v;
+                return 0;
+        case TP_V_LONG:
+                return tp_cur_varint(c, &seen->num);
+        case TP_V_STRING:
+                if (tp_cur_varint(c, &v))
+                        return -1;
+                seen->p = c->p;
+                if (tp_cur_skip(c, v, "string/bytes length beyond the data"))
+                        return -1;
+                seen->len = (size_t)v;
+                return 0;
+        case TP_V_ENUM:
+                if (tp_cur_varint(c, &v))
+                        return -1;
+                if (v < 0 || v >= br->nsyms)
+                        return tp_cur_fail(c, "enum index out of range");
+                seen->num = v;
+                return 0;
+        default:
+                return tp_walk(br->schema, c, depth);
+        }
+}
+
+/* One mapped writer field at depth 1, unwrapping its union. */
+static int tp_direct_field(const struct tp_step *st, struct tp_cursor *c,
+                           struct tp_seen *seen)
+{
+        int64_t v;
+
+        if (!st->is_union)
+                return tp_direct_value(&st->br[0], c, 1, seen);
+        if (++c->work > TP_AVRO_MAX_WORK)
+                return tp_cur_fail(c, "over the decoding budget");
+        if (tp_cur_varint(c, &v))
+                return -1;
+        if (v < 0 || (uint64_t)v >= st->nbranch)
+                return tp_cur_fail(c, "union branch out of range");
+        return tp_direct_value(&st->br[v], c, 2, seen);
+}
+
+/* An enum field given as a string: compared up to its first NUL, as the
+ * generic value's NUL-terminated copy is. */
+static int tp_direct_enum_string(const struct tp_field_spec *f,
+                                 const struct tp_seen *seen,
+                                 struct tp_scalar *out, char *errstr,
+                                 size_t errstr_size)
+{
+        char small[64], *sym = small;
+        const unsigned char *nul = memchr(seen->p, 0, seen->len);
+        size_t n = nul ? (size_t)(nul - seen->p) : seen->len;
+        int rc;
+
+        if (n >= sizeof(small))
+                sym = tp_xmalloc(n + 1);
+        if (n)
+                memcpy(sym, seen->p, n);
+        sym[n] = '\0';
+        rc = tp_check_enum(f, sym, tp_enum_parse_kind(f->kind, sym), out,
+                           errstr, errstr_size);
+        if (sym != small)
+                free(sym);
+        return rc;
+}
+
+/* tp_get_field on what the walk kept. */
+static enum tp_reason tp_direct_get(const struct tp_seen *seen, size_t i,
+                                    struct tp_scalar *out, char *errstr,
+                                    size_t errstr_size)
+{
+        const struct tp_field_spec *f = &tp_fields[i];
+        const struct tp_branch *br = seen->br;
+        enum tp_reason r;
+        int rc, k;
+
+        r = tp_check_type(f, br->type, br->schema, out, errstr, errstr_size);
+        if (r != TP_REASON__COUNT)
+                return r;
+        if (f->kind == FK_STR) {
+                rc = tp_check_string(f->name, (const char *)seen->p, seen->len,
+                                     out, errstr, errstr_size);
+        } else if (f->kind == FK_LONG || f->kind == FK_INT) {
+                rc = tp_check_number(f, br->type, seen->num, out, errstr,
+                                     errstr_size);
+        } else if (br->type == AVRO_ENUM) {
+                k = br->kval[seen->num];
+                rc = tp_check_enum(
+                        f,
+                        k < 0 ? avro_schema_enum_get(br->schema, (int)seen->num)
+                              : NULL,
+                        k, out, errstr, errstr_size);
+        } else {
+                rc = tp_direct_enum_string(f, seen, out, errstr, errstr_size);
+        }
+        return rc == 0 ? TP_REASON_OK : TP_REASON_BAD_AVRO;
+}
+
+static enum tp_reason tp_direct_decode(struct tp_avrodec *dec,
+                                       const unsigned char *body, size_t len,
+                                       struct tp_event *ev, char *errstr,
+                                       size_t errstr_size)
+{
+        struct tp_seen seen[TP_NFIELDS];
+        struct tp_scalar sc[TP_NFIELDS];
+        /* work 1: the record itself, as tp_walk counts it at depth 0 */
+        struct tp_cursor c = {body, len, 0, 1, errstr, errstr_size};
+        enum tp_reason r = TP_REASON_OK;
+        size_t i;
+
+        for (size_t w = 0; w < dec->nsteps; w++) {
+                const struct tp_step *st = &dec->steps[w];
+                int rc = st->rfield < 0
+                                 ? tp_walk(st->schema, &c, 1)
+                                 : tp_direct_field(st, &c, &seen[st->rfield]);
+                if (rc != 0)
+                        return TP_REASON_BAD_AVRO;
+        }
+        if (c.left != 0) {
+                snprintf(errstr, errstr_size,
+                         "%zu trailing bytes after the record", c.left);
+                return TP_REASON_BAD_AVRO;
+        }
+        memset(sc, 0, sizeof(sc));
+        for (i = 0; i < TP_NFIELDS && r == TP_REASON_OK; i++) {
+                if (dec->widx[i] < 0)
+                        tp_scalar_default(dec->rd, i, &sc[i]);
+                else
+                        r = tp_direct_get(&seen[i], i, &sc[i], errstr,
+                                          errstr_size);
+        }
+        if (r != TP_REASON_OK) {
+                for (i = 0; i < TP_NFIELDS; i++)
+                        free(sc[i].str);
+                return r;
+        }
+        tp_fill_event(sc, dec->widx[F_HANDLING_COMMUNE] >= 0, ev);
+        return TP_REASON_OK;
+}
+
+enum tp_reason tp_avrodec_decode(struct tp_avrodec *dec,
+                                 const unsigned char *body, size_t len,
+                                 struct tp_event *ev, char *errstr,
+                                 size_t errstr_size)
+{
+        if (dec->generic)
+                return tp_generic_decode(dec, body, len, ev, errstr,
+                                         errstr_size);
+        return tp_direct_decode(dec, body, len, ev, errstr, errstr_size);
+}
+
+int tp_avrodec_set_generic(struct tp_avrodec *dec, int on)
+{
+        dec->generic = on || dec->steps == NULL;
+        return dec->generic;
 }

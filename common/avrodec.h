@@ -3,11 +3,28 @@
  *
  * avro-c 1.11.1's resolver rejects reader fields that the writer lacks and
  * ignores defaults, and its string/bytes readers allocate whatever length
- * the data claims. So a decoder reads with the writer schema into a reused
- * generic value, after a bounds walk over the bytes, then maps fields by
- * name into struct tp_event, filling missing ones from the reader schema's
- * defaults. Not thread-safe (libavro keeps a global error buffer): decode
- * on one thread.
+ * the data claims. So avro-c only parses the writer schema; fields are
+ * mapped by name into struct tp_event, missing ones filled from the reader
+ * schema's defaults.
+ *
+ * The direct decoder (the default): tp_avrodec_new compiles a plan from
+ * the writer schema, one step per writer record field: read into reader
+ * field i (its type, or each branch of its union) or skip. A decode is one
+ * pass over the bytes that is the bounds walk, keeping the mapped values
+ * as it goes (numbers, where strings lie in the body), then the checks of
+ * each reader field in the reader's order. No avro-c value is built; only
+ * the event's strings are allocated.
+ *
+ * The generic path (the fallback): the bounds walk, then avro_value_read
+ * into a reused avro-c generic value, then the fields out of it. Both give
+ * the same reason, the same error text and the same event for every body
+ * (tests/unit/test_avrodec.c replays the fuzz corpus through both). A
+ * writer schema falls back to it, decided once at tp_avrodec_new, when a
+ * mapped field is a union with a union branch (no valid Avro; avro-c's
+ * reading of it is not mirrored).
+ *
+ * Not thread-safe (libavro keeps a global error buffer): decode on one
+ * thread.
  */
 #ifndef TP_AVRODEC_H
 #define TP_AVRODEC_H
@@ -45,6 +62,11 @@ enum tp_reason tp_avrodec_decode(struct tp_avrodec *dec,
                                  const unsigned char *body, size_t len,
                                  struct tp_event *ev, char *errstr,
                                  size_t errstr_size);
+
+/* For tests and benchmarks: on=1 makes dec decode through the generic
+ * path, on=0 through the direct decoder unless its writer schema falls
+ * back. Returns 1 when dec now uses the generic path. */
+int tp_avrodec_set_generic(struct tp_avrodec *dec, int on);
 
 /* Checks that body is a well-formed encoding of schema (every length within
  * the bytes left, enum and union indexes in range, no trailing bytes)
