@@ -327,6 +327,8 @@ $do$;
 
 GRANT SELECT ON tthc.level_times_monthly TO tthc_analyst;
 COMMENT ON VIEW tthc.level_times_monthly IS 'time at each handling level per Vietnam month, nationwide (every province and procedure merged)';
+COMMENT ON COLUMN tthc.level_times_monthly.month IS 'Vietnam calendar month (its first day)';
+COMMENT ON COLUMN tthc.level_times_monthly.handling_level IS 'level of the agency handling the dossier: COMMUNE, PROVINCE or CENTRAL';
 COMMENT ON COLUMN tthc.level_times_monthly.stints IS 'stints (times one agency held a dossier) that ended that month at the level';
 COMMENT ON COLUMN tthc.level_times_monthly.mean_hours IS 'mean hours at the level of those stints (clock stops excluded)';
 COMMENT ON COLUMN tthc.level_times_monthly.p50_hours IS 'median hours at the level (within its histogram bucket)';
