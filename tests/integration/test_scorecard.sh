@@ -5,7 +5,8 @@
 # it for the closed month; a late event of the closed month (through the
 # stream) makes the month stale, the view still answers right, a refresh
 # stores it again; an update that changes nothing a closed month counts
-# leaves it alone; a province analyst sees only its province's stored rows.
+# leaves it alone; a province analyst sees only its province's stored rows;
+# tthc-alert stores a month that closes in its stream.
 set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
@@ -136,5 +137,18 @@ tp_assert_eq "79|79|79" "$(psql -XAtq -v ON_ERROR_STOP=1 "$P79" -c "SELECT
 tp_assert_eq 1 "$(psql -XAtq "$P79" -c "SELECT count(*) FROM tthc.scorecard_monthly
 	WHERE scope = 'province'" | awk '{print ($1 == 2)}')" \
 	"its province has a row for each of the two months"
+
+# tthc-alert stores a month when its midnight passes (the stream crosses
+# 30 September's): with the stored rows gone, one run over the stream
+# stores September of both provinces again, equal to 015's. A midnight
+# inside a month with nothing stale stores nothing (no refresh is run).
+tp_psql_super_val "DELETE FROM tthc.scorecard_closed;
+	DELETE FROM tthc.scorecard_closed_months; DELETE FROM tthc.scorecard_stale" >/dev/null
+tp_consumer alert --exit-when-idle >"$W/alert.log" 2>&1
+tp_assert_eq 0 $? "tthc-alert drains the stream"
+tp_assert_eq "01 2025-09-01|79 2025-09-01 0" "$(tp_psql_val "SELECT string_agg(
+	province_code || ' ' || month, '|' ORDER BY province_code, month)
+	FROM tthc.scorecard_closed_months") $(stored_vs_015)" \
+	"tthc-alert stored September of both provinces at its end, as 015 computes it"
 
 tp_finish
