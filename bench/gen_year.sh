@@ -57,6 +57,7 @@ t1=$(date +%s.%N)
 psql -XAt -F ' ' -v ON_ERROR_STOP=1 "$PG" <<'SQL'
 SELECT 'dossiers', count(*)::text FROM tthc.dossiers
 UNION ALL SELECT 'commune_throughput_hourly', count(*)::text FROM tthc.commune_throughput_hourly
+UNION ALL SELECT 'province_throughput_daily', count(*)::text FROM tthc.province_throughput_daily
 UNION ALL SELECT 'procedure_level_daily', count(*)::text FROM tthc.procedure_level_daily
 UNION ALL SELECT 'procedure_level_by_month', count(*)::text FROM tthc.procedure_level_by_month
 UNION ALL SELECT 'procedure_routing_daily', count(*)::text FROM tthc.procedure_routing_daily

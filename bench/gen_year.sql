@@ -4,7 +4,8 @@
 --
 -- Written: tthc.dossiers (the year's dossiers in their state at the
 -- watermark: end_day 16:00 Vietnam time), tthc.agencies,
--- tthc.commune_throughput_hourly, tthc.procedure_level_daily,
+-- tthc.commune_throughput_hourly (and tthc.province_throughput_daily),
+-- tthc.procedure_level_daily,
 -- tthc.procedure_routing_daily, tthc.routing_anomalies_daily (and their
 -- monthly twins),
 -- tthc.commune_backlog_daily (every commune, every day), tthc-alert's
@@ -248,6 +249,8 @@ FROM (
         FROM tthc.dossiers WHERE closed_at IS NOT NULL
 ) x
 GROUP BY province_code, commune_code, hour;
+-- and per province and Vietnam day, as tthc-ingest keeps them (020)
+SELECT tthc.province_throughput_resum(NULL);
 
 -- ---- tthc-route: per level, routes, anomalies ---------------------------
 CREATE TEMP TABLE g_pl AS
@@ -469,6 +472,7 @@ WHERE pp.group_id = 'tthc-ingest';
 
 ANALYZE tthc.dossiers;
 ANALYZE tthc.commune_throughput_hourly;
+ANALYZE tthc.province_throughput_daily;
 ANALYZE tthc.procedure_level_daily;
 ANALYZE tthc.procedure_level_by_month;
 ANALYZE tthc.procedure_routing_by_month;

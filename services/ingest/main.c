@@ -63,14 +63,19 @@ static void tp_destroy(void *ctx)
 /* --rebuild: dossier state and hourly counters come again from the stored
  * events (common/replay.h); dossiers that began before the retention
  * horizon keep their rows, and the hours before it their counts. The
- * partition progress and the codes first seen are kept (the replay
- * writes the same again). */
+ * province days are summed again from the kept hours (the replay adds
+ * the rest). The partition progress and the codes first seen are kept
+ * (the replay writes the same again). */
 static const char tp_rebuild_sql[] =
         "DELETE FROM tthc.dossiers d WHERE NOT EXISTS (SELECT 1 FROM "
         "tp_rebuild_kept k WHERE k.province_code = d.province_code AND "
         "k.dossier_id = d.dossier_id); "
         "DELETE FROM tthc.commune_throughput_hourly h USING tp_rebuild r "
-        "WHERE r.horizon IS NULL OR h.hour >= r.horizon";
+        "WHERE r.horizon IS NULL OR h.hour >= r.horizon; "
+        /* the days from the horizon's on: what the kept hours hold, the
+         * replay adds the rest */
+        "SELECT tthc.province_throughput_resum((r.horizon AT TIME ZONE "
+        "'Asia/Ho_Chi_Minh')::date) FROM tp_rebuild r";
 
 int main(int argc, char **argv)
 {

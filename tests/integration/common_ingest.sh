@@ -74,4 +74,19 @@ tp_check_truth() {
 	local rc=$?
 	printf '%s\n' "$out" | sed "s/^/[$label] /" | grep -v "passed,"
 	tp_assert_eq 0 "$rc" "$label: every figure equals the truth"
+	# The province days (migration 020) are the hourly rows summed per
+	# province and Vietnam day, row for row.
+	tp_assert_eq 0 "$(tp_psql_val "WITH a AS (
+		SELECT * FROM tthc.province_throughput_daily), b AS (
+		SELECT (hour AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, province_code,
+		       sum(received), sum(resolved_early), sum(resolved_on_time),
+		       sum(resolved_late), sum(stopped), sum(withdrawn),
+		       sum(intake_refused), sum(transferred_out),
+		       sum(supplement_requested), sum(online_received)
+		FROM tthc.commune_throughput_hourly GROUP BY 1, 2)
+		SELECT count(*) FROM ((TABLE a EXCEPT ALL TABLE b) UNION ALL
+		                      (TABLE b EXCEPT ALL TABLE a)) x")" \
+		"$label: province_throughput_daily holds the hourly rows summed per province and day"
+	tp_assert_eq 1 "$(tp_psql_val "SELECT (count(*) > 0)::int FROM tthc.province_throughput_daily")" \
+		"$label: province_throughput_daily has rows"
 }

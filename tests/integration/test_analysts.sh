@@ -172,7 +172,8 @@ tp_assert_eq 1 "$((n >= 12))" "docs/analysts.md has example queries ($n)"
 # damaged on purpose, come back from tthc.filing_events through the
 # services' own code, equal to what the live consumers wrote (wall-clock
 # columns aside); refused while the service is connected.
-REBUILT="dossiers commune_throughput_hourly route_dossiers procedure_level_daily
+REBUILT="dossiers commune_throughput_hourly province_throughput_daily
+	route_dossiers procedure_level_daily
 	procedure_level_by_month procedure_routing_daily procedure_routing_by_month
 	routing_anomalies_daily routing_anomalies_by_month"
 rows_of() { # TABLE: a query of its rows without the wall-clock columns
@@ -254,6 +255,7 @@ sums() {
 	tp_psql_val "SELECT md5(string_agg(t, '|' ORDER BY t)) FROM (
 		SELECT 'd' || d::text AS t FROM tthc.dossiers d UNION ALL
 		SELECT 'h' || h::text FROM tthc.commune_throughput_hourly h UNION ALL
+		SELECT 'v' || v::text FROM tthc.province_throughput_daily v UNION ALL
 		SELECT 'p' || p::text FROM tthc.procedure_level_daily p UNION ALL
 		SELECT 'm' || m::text FROM tthc.procedure_level_by_month m UNION ALL
 		SELECT 'r' || r::text FROM tthc.procedure_routing_by_month r UNION ALL

@@ -141,7 +141,8 @@ VALUES ('tthc-ingest', 'tthc.filings.01', 0, 1, 'bad_framing', 'test'),
 INSERT INTO tthc.partition_progress (group_id, topic, partition,
   province_code, max_occurred_at, last_message_at, next_offset)
 VALUES ('tthc-ingest', 'tthc.filings.01', 0, '01', '2025-09-10 03:00+00', now(), 2),
-       ('tthc-ingest', 'tthc.filings.79', 0, '79', '2025-09-10 03:00+00', now(), 2)" \
+       ('tthc-ingest', 'tthc.filings.79', 0, '79', '2025-09-10 03:00+00', now(), 2);
+SELECT tthc.province_throughput_resum(NULL)" \
 	>/dev/null
 PART=$(tp_psql_val "SELECT tthc.ensure_month_partition('2025-09-10 03:00+00')")
 
@@ -163,7 +164,7 @@ tp_assert_eq denied "$(denied t_analyst "DROP VIEW tthc.freshness")" \
 
 # ---- province analyst: only province 01 ------------------------------------------------
 for rel in filing_events dossiers commune_throughput_hourly commune_throughput_daily \
-	open_dossiers partition_progress freshness; do
+	province_throughput_daily open_dossiers partition_progress freshness; do
 	tp_assert_eq "1 01" "$(as t_prov01 "SELECT count(*), string_agg(DISTINCT province_code, ',') FROM tthc.$rel" | tr '|' ' ')" \
 		"province analyst sees only province 01 in tthc.$rel"
 done
@@ -277,6 +278,8 @@ tp_assert_eq denied "$(denied t_service "TRUNCATE tthc.dossiers")" \
 	"service cannot TRUNCATE"
 tp_assert_eq denied "$(denied t_service "DELETE FROM tthc.filing_events")" \
 	"service cannot DELETE events"
+tp_assert_eq denied "$(denied t_service "SELECT tthc.province_throughput_resum(NULL)")" \
+	"service cannot recompute the province days (owner only)"
 tp_assert_eq denied "$(denied t_service "INSERT INTO tthc.provinces (code, name) VALUES ('99', 'x')")" \
 	"service cannot write reference data"
 tp_assert_eq "2 2" "$(as t_service "SELECT (SELECT count(*) FROM tthc.dossiers), (SELECT count(*) FROM tthc.filing_events)" | tr '|' ' ')" \
