@@ -527,6 +527,48 @@ static int tp_cur_skip(struct tp_cursor *c, int64_t n, const char *what)
         return 0;
 }
 
+/* The checks both walks make, so that their verdicts and texts agree:
+ * one unit of the decoding budget, an int, an index below n (an enum
+ * symbol, a union branch), a string's or bytes' span. */
+static int tp_cur_budget(struct tp_cursor *c)
+{
+        if (++c->work > TP_AVRO_MAX_WORK)
+                return tp_cur_fail(c, "over the decoding budget");
+        return 0;
+}
+
+static int tp_cur_int32(struct tp_cursor *c, int64_t *out)
+{
+        if (tp_cur_varint(c, out))
+                return -1;
+        if (*out < INT32_MIN || *out > INT32_MAX)
+                return tp_cur_fail(c, "int out of range");
+        return 0;
+}
+
+static int tp_cur_index(struct tp_cursor *c, int64_t n, const char *what,
+                        int64_t *out)
+{
+        if (tp_cur_varint(c, out))
+                return -1;
+        if (*out < 0 || *out >= n)
+                return tp_cur_fail(c, what);
+        return 0;
+}
+
+static int tp_cur_string(struct tp_cursor *c, const unsigned char **p,
+                         size_t *len)
+{
+        int64_t n;
+        if (tp_cur_varint(c, &n))
+                return -1;
+        *p = c->p;
+        if (tp_cur_skip(c, n, "string/bytes length beyond the data"))
+                return -1;
+        *len = (size_t)n;
+        return 0;
+}
+
 static int tp_walk(avro_schema_t s, struct tp_cursor *c, int depth);
 
 static int tp_walk_blocks(avro_schema_t items, avro_schema_t values,
@@ -564,33 +606,23 @@ static int tp_walk_blocks(avro_schema_t items, avro_schema_t values,
         }
 }
 
-static int tp_walk_string(struct tp_cursor *c)
-{
-        int64_t n;
-        if (tp_cur_varint(c, &n))
-                return -1;
-        return tp_cur_skip(c, n, "string/bytes length beyond the data");
-}
-
 static int tp_walk(avro_schema_t s, struct tp_cursor *c, int depth)
 {
+        const unsigned char *p;
+        size_t len;
         int64_t v;
         s = tp_unlink(s);
         if (depth > TP_AVRO_MAX_DEPTH)
                 return tp_cur_fail(c, "nesting too deep");
-        if (++c->work > TP_AVRO_MAX_WORK)
-                return tp_cur_fail(c, "over the decoding budget");
+        if (tp_cur_budget(c))
+                return -1;
         switch (avro_typeof(s)) {
         case AVRO_NULL:
                 return 0;
         case AVRO_BOOLEAN:
                 return tp_cur_skip(c, 1, "truncated boolean");
         case AVRO_INT32:
-                if (tp_cur_varint(c, &v))
-                        return -1;
-                if (v < INT32_MIN || v > INT32_MAX)
-                        return tp_cur_fail(c, "int out of range");
-                return 0;
+                return tp_cur_int32(c, &v);
         case AVRO_INT64:
                 return tp_cur_varint(c, &v);
         case AVRO_FLOAT:
@@ -599,21 +631,17 @@ static int tp_walk(avro_schema_t s, struct tp_cursor *c, int depth)
                 return tp_cur_skip(c, 8, "truncated double");
         case AVRO_STRING:
         case AVRO_BYTES:
-                return tp_walk_string(c);
+                return tp_cur_string(c, &p, &len);
         case AVRO_FIXED:
                 return tp_cur_skip(c, avro_schema_fixed_size(s),
                                    "truncated fixed");
         case AVRO_ENUM:
-                if (tp_cur_varint(c, &v))
-                        return -1;
-                if (v < 0 || v >= avro_schema_enum_number_of_symbols(s))
-                        return tp_cur_fail(c, "enum index out of range");
-                return 0;
+                return tp_cur_index(c, avro_schema_enum_number_of_symbols(s),
+                                    "enum index out of range", &v);
         case AVRO_UNION:
-                if (tp_cur_varint(c, &v))
+                if (tp_cur_index(c, (int64_t)avro_schema_union_size(s),
+                                 "union branch out of range", &v))
                         return -1;
-                if (v < 0 || (uint64_t)v >= avro_schema_union_size(s))
-                        return tp_cur_fail(c, "union branch out of range");
                 return tp_walk(avro_schema_union_branch(s, (int)v), c,
                                depth + 1);
         case AVRO_RECORD:
@@ -960,40 +988,23 @@ _Static_assert(TP_AVRO_MAX_DEPTH >= 2,
 static int tp_direct_value(const struct tp_branch *br, struct tp_cursor *c,
                            int depth, struct tp_seen *seen)
 {
-        int64_t v;
-
         seen->br = br;
         if (br->how == TP_V_WALK)
                 return tp_walk(br->schema, c, depth);
-        if (++c->work > TP_AVRO_MAX_WORK)
-                return tp_cur_fail(c, "over the decoding budget");
+        if (tp_cur_budget(c))
+                return -1;
         switch (br->how) {
         case TP_V_NULL:
                 return 0;
         case TP_V_INT:
-                if (tp_cur_varint(c, &v))
-                        return -1;
-                if (v < INT32_MIN || v > INT32_MAX)
-                        return tp_cur_fail(c, "int out of range");
-                seen->num = v;
-                return 0;
+                return tp_cur_int32(c, &seen->num);
         case TP_V_LONG:
                 return tp_cur_varint(c, &seen->num);
         case TP_V_STRING:
-                if (tp_cur_varint(c, &v))
-                        return -1;
-                seen->p = c->p;
-                if (tp_cur_skip(c, v, "string/bytes length beyond the data"))
-                        return -1;
-                seen->len = (size_t)v;
-                return 0;
+                return tp_cur_string(c, &seen->p, &seen->len);
         case TP_V_ENUM:
-                if (tp_cur_varint(c, &v))
-                        return -1;
-                if (v < 0 || v >= br->nsyms)
-                        return tp_cur_fail(c, "enum index out of range");
-                seen->num = v;
-                return 0;
+                return tp_cur_index(c, br->nsyms, "enum index out of range",
+                                    &seen->num);
         default:
                 return tp_walk(br->schema, c, depth);
         }
@@ -1007,12 +1018,9 @@ static int tp_direct_field(const struct tp_step *st, struct tp_cursor *c,
 
         if (!st->is_union)
                 return tp_direct_value(&st->br[0], c, 1, seen);
-        if (++c->work > TP_AVRO_MAX_WORK)
-                return tp_cur_fail(c, "over the decoding budget");
-        if (tp_cur_varint(c, &v))
+        if (tp_cur_budget(c) || tp_cur_index(c, (int64_t)st->nbranch,
+                                             "union branch out of range", &v))
                 return -1;
-        if (v < 0 || (uint64_t)v >= st->nbranch)
-                return tp_cur_fail(c, "union branch out of range");
         return tp_direct_value(&st->br[v], c, 2, seen);
 }
 
