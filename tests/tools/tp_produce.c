@@ -93,6 +93,7 @@ int main(int argc, char **argv)
                 json_t *j = json_loads(line, 0, &jerr);
                 const char *key;
                 json_t *part;
+                int32_t partition;
                 size_t len = 0;
                 unsigned char *val;
                 if (!j)
@@ -105,13 +106,16 @@ int main(int argc, char **argv)
                 }
                 key = json_string_value(json_object_get(j, "key"));
                 part = json_object_get(j, "partition");
+                /* computed apart: clang's RD_KAFKA_V_PARTITION casts its
+                 * argument unparenthesized, so a conditional there casts
+                 * the json_t pointer (an error under -Werror) */
+                partition = part ? (int32_t)json_integer_value(part)
+                                 : RD_KAFKA_PARTITION_UA;
                 while (rd_kafka_producev(
                                rk,
                                RD_KAFKA_V_TOPIC(json_string_value(
                                        json_object_get(j, "topic"))),
-                               RD_KAFKA_V_PARTITION(
-                                       part ? (int32_t)json_integer_value(part)
-                                            : RD_KAFKA_PARTITION_UA),
+                               RD_KAFKA_V_PARTITION(partition),
                                RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
                                RD_KAFKA_V_VALUE(val, len),
                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
