@@ -409,6 +409,38 @@ static void tp_copy_hour(const char *key, void *value, void *ud)
         tp_copybuf_end_row(cb);
 }
 
+/* What an increment row adds to a stored one, in the hourly upsert and
+ * in its province-day twin's. */
+#define TP_HOURLY_ADD                                                          \
+        "received = t.received + EXCLUDED.received, "                          \
+        "resolved_early = t.resolved_early + EXCLUDED.resolved_early, "        \
+        "resolved_on_time = t.resolved_on_time + EXCLUDED.resolved_on_time, "  \
+        "resolved_late = t.resolved_late + EXCLUDED.resolved_late, "           \
+        "stopped = t.stopped + EXCLUDED.stopped, "                             \
+        "withdrawn = t.withdrawn + EXCLUDED.withdrawn, "                       \
+        "intake_refused = t.intake_refused + EXCLUDED.intake_refused, "        \
+        "transferred_out = t.transferred_out + EXCLUDED.transferred_out, "     \
+        "supplement_requested = t.supplement_requested + "                     \
+        "EXCLUDED.supplement_requested, "                                      \
+        "online_received = t.online_received + EXCLUDED.online_received"
+
+/* The hourly upsert, then the same increments summed per province and
+ * Vietnam day (migration 020), so each day's row stays the sum of its
+ * hours: the national page reads a month in 31 rows per province instead
+ * of a row per commune and hour. */
+static const char tp_hourly_upsert[] =
+        "INSERT INTO tthc.commune_throughput_hourly AS t "
+        "SELECT * FROM tp_hourly ON CONFLICT ON CONSTRAINT "
+        "commune_throughput_hourly_key DO UPDATE SET " TP_HOURLY_ADD "; "
+        "INSERT INTO tthc.province_throughput_daily AS t "
+        "SELECT (hour AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, "
+        "province_code, sum(received), sum(resolved_early), "
+        "sum(resolved_on_time), sum(resolved_late), sum(stopped), "
+        "sum(withdrawn), sum(intake_refused), sum(transferred_out), "
+        "sum(supplement_requested), sum(online_received) "
+        "FROM tp_hourly GROUP BY 1, 2 "
+        "ON CONFLICT (province_code, day) DO UPDATE SET " TP_HOURLY_ADD;
+
 static int tp_store_hourly(struct tp_ingest *ig, PGconn *conn, char *errstr,
                            size_t errstr_size)
 {
@@ -416,52 +448,8 @@ static int tp_store_hourly(struct tp_ingest *ig, PGconn *conn, char *errstr,
         int rc;
         tp_copybuf_init(&cb);
         tp_strmap_each(ig->hourly, tp_copy_hour, &cb);
-        rc = tp_copybuf_apply(
-                conn, &cb, "COPY tp_hourly FROM STDIN",
-                "INSERT INTO tthc.commune_throughput_hourly AS t "
-                "SELECT * FROM tp_hourly ON CONFLICT ON CONSTRAINT "
-                "commune_throughput_hourly_key DO UPDATE SET "
-                "received = t.received + EXCLUDED.received, "
-                "resolved_early = t.resolved_early + EXCLUDED.resolved_early, "
-                "resolved_on_time = t.resolved_on_time + "
-                "EXCLUDED.resolved_on_time, "
-                "resolved_late = t.resolved_late + EXCLUDED.resolved_late, "
-                "stopped = t.stopped + EXCLUDED.stopped, "
-                "withdrawn = t.withdrawn + EXCLUDED.withdrawn, "
-                "intake_refused = t.intake_refused + EXCLUDED.intake_refused, "
-                "transferred_out = t.transferred_out + "
-                "EXCLUDED.transferred_out, "
-                "supplement_requested = t.supplement_requested + "
-                "EXCLUDED.supplement_requested, "
-                "online_received = t.online_received + "
-                "EXCLUDED.online_received; "
-                /* the same increments summed per province and Vietnam day
-                 * (migration 020), so each day's row stays the sum of its
-                 * hours: the national page reads a month in 31 rows per
-                 * province instead of a row per commune and hour */
-                "INSERT INTO tthc.province_throughput_daily AS t "
-                "SELECT (hour AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, "
-                "province_code, sum(received), sum(resolved_early), "
-                "sum(resolved_on_time), sum(resolved_late), sum(stopped), "
-                "sum(withdrawn), sum(intake_refused), sum(transferred_out), "
-                "sum(supplement_requested), sum(online_received) "
-                "FROM tp_hourly GROUP BY 1, 2 "
-                "ON CONFLICT (province_code, day) DO UPDATE SET "
-                "received = t.received + EXCLUDED.received, "
-                "resolved_early = t.resolved_early + EXCLUDED.resolved_early, "
-                "resolved_on_time = t.resolved_on_time + "
-                "EXCLUDED.resolved_on_time, "
-                "resolved_late = t.resolved_late + EXCLUDED.resolved_late, "
-                "stopped = t.stopped + EXCLUDED.stopped, "
-                "withdrawn = t.withdrawn + EXCLUDED.withdrawn, "
-                "intake_refused = t.intake_refused + EXCLUDED.intake_refused, "
-                "transferred_out = t.transferred_out + "
-                "EXCLUDED.transferred_out, "
-                "supplement_requested = t.supplement_requested + "
-                "EXCLUDED.supplement_requested, "
-                "online_received = t.online_received + "
-                "EXCLUDED.online_received",
-                errstr, errstr_size);
+        rc = tp_copybuf_apply(conn, &cb, "COPY tp_hourly FROM STDIN",
+                              tp_hourly_upsert, errstr, errstr_size);
         tp_copybuf_release(&cb);
         return rc;
 }

@@ -458,27 +458,44 @@ static int tp_store_states(struct tp_route *rt, PGconn *conn, char *errstr,
         return tp_send_rows(conn, &cb, copy, upsert, errstr, errstr_size);
 }
 
+/* What an increment row adds to a stored one: the daily upserts and
+ * their monthly twins' (migration 019) add the same counters. The
+ * histogram moves only with ended stints: skip the function (a subquery
+ * per row) for the rows without. */
+#define TP_LEVELS_ADD                                                          \
+        "received = t.received + EXCLUDED.received, "                          \
+        "resolved_early = t.resolved_early + EXCLUDED.resolved_early, "        \
+        "resolved_on_time = t.resolved_on_time + EXCLUDED.resolved_on_time, "  \
+        "resolved_late = t.resolved_late + EXCLUDED.resolved_late, "           \
+        "stopped = t.stopped + EXCLUDED.stopped, "                             \
+        "withdrawn = t.withdrawn + EXCLUDED.withdrawn, "                       \
+        "supplement_requested = t.supplement_requested + "                     \
+        "EXCLUDED.supplement_requested, "                                      \
+        "stints = t.stints + EXCLUDED.stints, "                                \
+        "stint_ms = t.stint_ms + EXCLUDED.stint_ms, "                          \
+        "hist = CASE WHEN EXCLUDED.stints = 0 THEN t.hist "                    \
+        "ELSE tthc.hist_add(t.hist, EXCLUDED.hist) END"
+
+#define TP_ANOMALIES_ADD                                                       \
+        "resolved = t.resolved + EXCLUDED.resolved, "                          \
+        "resolved_off_level = t.resolved_off_level + "                         \
+        "EXCLUDED.resolved_off_level, "                                        \
+        "transferred_dossiers = t.transferred_dossiers + "                     \
+        "EXCLUDED.transferred_dossiers, "                                      \
+        "multi_transfer_dossiers = t.multi_transfer_dossiers + "               \
+        "EXCLUDED.multi_transfer_dossiers, "                                   \
+        "transfers = t.transfers + EXCLUDED.transfers, "                       \
+        "down_transfers = t.down_transfers + EXCLUDED.down_transfers"
+
+#define TP_ROUTES_ADD "transfers = t.transfers + EXCLUDED.transfers"
+
+/* Each daily upsert is followed by its monthly twin's: the same
+ * increments summed per month; the analyst views read those rows, 4-19
+ * times fewer than the days. */
 static const char tp_levels_upsert[] =
         "INSERT INTO tthc.procedure_level_daily AS t SELECT * FROM "
         "tp_r_levels ON CONFLICT (day, province_code, procedure_code, "
-        "procedure_level, handling_level) DO UPDATE SET "
-        "received = t.received + EXCLUDED.received, "
-        "resolved_early = t.resolved_early + EXCLUDED.resolved_early, "
-        "resolved_on_time = t.resolved_on_time + EXCLUDED.resolved_on_time, "
-        "resolved_late = t.resolved_late + EXCLUDED.resolved_late, "
-        "stopped = t.stopped + EXCLUDED.stopped, "
-        "withdrawn = t.withdrawn + EXCLUDED.withdrawn, "
-        "supplement_requested = t.supplement_requested + "
-        "EXCLUDED.supplement_requested, "
-        "stints = t.stints + EXCLUDED.stints, "
-        "stint_ms = t.stint_ms + EXCLUDED.stint_ms, "
-        /* the histogram moves only with ended stints: skip the function
-         * (a subquery per row) for the rows without */
-        "hist = CASE WHEN EXCLUDED.stints = 0 THEN t.hist "
-        "ELSE tthc.hist_add(t.hist, EXCLUDED.hist) END; "
-        /* each daily upsert is followed by its monthly twin's (migration
-         * 019): the same increments summed per month; the analyst views
-         * read those rows, 4-19 times fewer than the days */
+        "procedure_level, handling_level) DO UPDATE SET " TP_LEVELS_ADD "; "
         "INSERT INTO tthc.procedure_level_by_month AS t "
         "SELECT date_trunc('month', day)::date, province_code, "
         "procedure_code, procedure_level, handling_level, sum(received), "
@@ -486,45 +503,25 @@ static const char tp_levels_upsert[] =
         "sum(stopped), sum(withdrawn), sum(supplement_requested), "
         "sum(stints), sum(stint_ms), tthc.hist_sum(hist) FROM tp_r_levels "
         "GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (month, province_code, "
-        "procedure_code, procedure_level, handling_level) DO UPDATE SET "
-        "received = t.received + EXCLUDED.received, "
-        "resolved_early = t.resolved_early + EXCLUDED.resolved_early, "
-        "resolved_on_time = t.resolved_on_time + EXCLUDED.resolved_on_time, "
-        "resolved_late = t.resolved_late + EXCLUDED.resolved_late, "
-        "stopped = t.stopped + EXCLUDED.stopped, "
-        "withdrawn = t.withdrawn + EXCLUDED.withdrawn, "
-        "supplement_requested = t.supplement_requested + "
-        "EXCLUDED.supplement_requested, "
-        "stints = t.stints + EXCLUDED.stints, "
-        "stint_ms = t.stint_ms + EXCLUDED.stint_ms, "
-        "hist = CASE WHEN EXCLUDED.stints = 0 THEN t.hist "
-        "ELSE tthc.hist_add(t.hist, EXCLUDED.hist) END";
+        "procedure_code, procedure_level, handling_level) DO UPDATE "
+        "SET " TP_LEVELS_ADD;
 
 static const char tp_routes_upsert[] =
         "INSERT INTO tthc.procedure_routing_daily AS t SELECT * FROM "
         "tp_r_routes ON CONFLICT ON CONSTRAINT procedure_routing_daily_key "
-        "DO UPDATE SET transfers = t.transfers + EXCLUDED.transfers; "
+        "DO UPDATE SET " TP_ROUTES_ADD "; "
         "INSERT INTO tthc.procedure_routing_by_month AS t "
         "SELECT date_trunc('month', day)::date, province_code, "
         "procedure_code, procedure_level, from_level, to_level, "
         "to_agency_code, sum(transfers) FROM tp_r_routes "
         "GROUP BY 1, 2, 3, 4, 5, 6, 7 "
         "ON CONFLICT ON CONSTRAINT procedure_routing_by_month_key "
-        "DO UPDATE SET transfers = t.transfers + EXCLUDED.transfers";
+        "DO UPDATE SET " TP_ROUTES_ADD;
 
 static const char tp_anomalies_upsert[] =
         "INSERT INTO tthc.routing_anomalies_daily AS t SELECT * FROM "
         "tp_r_anomalies ON CONFLICT (day, province_code, procedure_code, "
-        "procedure_level) DO UPDATE SET "
-        "resolved = t.resolved + EXCLUDED.resolved, "
-        "resolved_off_level = t.resolved_off_level + "
-        "EXCLUDED.resolved_off_level, "
-        "transferred_dossiers = t.transferred_dossiers + "
-        "EXCLUDED.transferred_dossiers, "
-        "multi_transfer_dossiers = t.multi_transfer_dossiers + "
-        "EXCLUDED.multi_transfer_dossiers, "
-        "transfers = t.transfers + EXCLUDED.transfers, "
-        "down_transfers = t.down_transfers + EXCLUDED.down_transfers; "
+        "procedure_level) DO UPDATE SET " TP_ANOMALIES_ADD "; "
         "INSERT INTO tthc.routing_anomalies_by_month AS t "
         "SELECT date_trunc('month', day)::date, province_code, "
         "procedure_code, procedure_level, sum(resolved), "
@@ -532,15 +529,7 @@ static const char tp_anomalies_upsert[] =
         "sum(multi_transfer_dossiers), sum(transfers), sum(down_transfers) "
         "FROM tp_r_anomalies GROUP BY 1, 2, 3, 4 "
         "ON CONFLICT (month, province_code, procedure_code, procedure_level) "
-        "DO UPDATE SET resolved = t.resolved + EXCLUDED.resolved, "
-        "resolved_off_level = t.resolved_off_level + "
-        "EXCLUDED.resolved_off_level, "
-        "transferred_dossiers = t.transferred_dossiers + "
-        "EXCLUDED.transferred_dossiers, "
-        "multi_transfer_dossiers = t.multi_transfer_dossiers + "
-        "EXCLUDED.multi_transfer_dossiers, "
-        "transfers = t.transfers + EXCLUDED.transfers, "
-        "down_transfers = t.down_transfers + EXCLUDED.down_transfers";
+        "DO UPDATE SET " TP_ANOMALIES_ADD;
 
 static int tp_store_aggregates(struct tp_route *rt, PGconn *conn, char *errstr,
                                size_t errstr_size)
