@@ -63,31 +63,43 @@ CREATE TABLE tthc.routing_anomalies_by_month (
         PRIMARY KEY (month, province_code, procedure_code, procedure_level)
 );
 
+-- Comments each column of dst that src has too with src's comment: a
+-- table that sums another's counters says what they say, never something
+-- else. For migrations (owner only).
+CREATE FUNCTION tthc.copy_column_comments(src regclass, dst regclass)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+        c record;
+BEGIN
+        FOR c IN SELECT a.attname, col_description(src, s.attnum) AS text
+                 FROM pg_attribute a
+                 JOIN pg_attribute s ON s.attrelid = src AND s.attname = a.attname
+                 WHERE a.attrelid = dst AND a.attnum > 0 AND NOT a.attisdropped
+                   AND NOT s.attisdropped
+        LOOP
+                EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', dst, c.attname,
+                               c.text);
+        END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION tthc.copy_column_comments(regclass, regclass) FROM PUBLIC;
+COMMENT ON FUNCTION tthc.copy_column_comments(regclass, regclass) IS
+        'comments the columns of the second table as the same-named columns of the first (migrations)';
+
 -- Each twin: the daily table's comments, column by column (month, the
 -- table and hist said here), its row-level security and grants.
 DO $$
 DECLARE
         t record;
-        c record;
 BEGIN
         FOR t IN SELECT * FROM (VALUES
                 ('procedure_level', 'procedure_level_daily'),
                 ('procedure_routing', 'procedure_routing_daily'),
                 ('routing_anomalies', 'routing_anomalies_daily')) AS v(stem, daily)
         LOOP
-                FOR c IN SELECT a.attname,
-                                col_description(format('tthc.%I', t.daily)::regclass,
-                                                d.attnum) AS text
-                         FROM pg_attribute a
-                         JOIN pg_attribute d
-                           ON d.attrelid = format('tthc.%I', t.daily)::regclass
-                          AND d.attname = a.attname
-                         WHERE a.attrelid = format('tthc.%I_by_month', t.stem)::regclass
-                           AND a.attnum > 0 AND a.attname <> 'hist'
-                LOOP
-                        EXECUTE format('COMMENT ON COLUMN tthc.%I.%I IS %L',
-                                       t.stem || '_by_month', c.attname, c.text);
-                END LOOP;
+                PERFORM tthc.copy_column_comments(
+                        format('tthc.%I', t.daily)::regclass,
+                        format('tthc.%I_by_month', t.stem)::regclass);
                 EXECUTE format('COMMENT ON TABLE tthc.%I IS %L', t.stem || '_by_month',
                                format('tthc.%s summed per Vietnam month, kept by '
                                       'tthc-route in the same transaction as the '

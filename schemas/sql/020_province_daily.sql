@@ -27,25 +27,8 @@ CREATE TABLE tthc.province_throughput_daily (
 
 -- The counters mean what they mean on the hourly rows (014's comments);
 -- copied from the catalog so that the two never say different things.
-DO $$
-DECLARE
-        c record;
-BEGIN
-        FOR c IN SELECT a.attname,
-                        col_description('tthc.commune_throughput_hourly'::regclass,
-                                        h.attnum) AS text
-                 FROM pg_attribute a
-                 JOIN pg_attribute h
-                   ON h.attrelid = 'tthc.commune_throughput_hourly'::regclass
-                  AND h.attname = a.attname
-                 WHERE a.attrelid = 'tthc.province_throughput_daily'::regclass
-                   AND a.attnum > 0 AND NOT a.attisdropped
-        LOOP
-                EXECUTE format('COMMENT ON COLUMN tthc.province_throughput_daily.%I IS %L',
-                               c.attname, c.text);
-        END LOOP;
-END
-$$;
+SELECT tthc.copy_column_comments('tthc.commune_throughput_hourly',
+                                  'tthc.province_throughput_daily');
 COMMENT ON TABLE tthc.province_throughput_daily IS
         'tthc.commune_throughput_hourly summed per province and Vietnam day (every RECEIVING commune and provincial centre), kept by tthc-ingest in the same transaction as the hours (migration 020)';
 COMMENT ON COLUMN tthc.province_throughput_daily.day IS
