@@ -73,6 +73,9 @@ struct tp_pcache {
         struct tp_strmap *keys;
         int64_t keys_hi;    /* TP_TS_NONE: nothing read yet */
         int64_t pruned_day; /* snapshots pruned up to this day's start */
+        /* a Vietnam midnight passed since the scorecard's open month last
+         * had its days stored (sweep.c, tp_scorecard_store) */
+        int days_due;
 };
 
 /* Frees a struct tp_place_name (sweep.c). */

@@ -40,7 +40,9 @@ struct tp_sweep {
         struct tp_pcache *pc;
         struct tp_copybuf backlog; /* tthc.commune_backlog_daily rows */
         int64_t tick, day, first_day;
-        int month_closed; /* a tick crossed into a new Vietnam month */
+        int month_closed;  /* a tick crossed into a new Vietnam month */
+        int parts_drained; /* every partition read to its end */
+        int midnight;      /* the ticks evaluated crossed a Vietnam midnight */
         char *errstr;
         size_t errstr_size;
         int failed;
@@ -709,8 +711,6 @@ static void tp_backlog_row(const char *commune, void *value, void *ud)
  * again in the same transaction. */
 static int tp_backlog_store(struct tp_sweep *sw)
 {
-        int midnight = sw->backlog.buf.len > 0;
-        const char *params[2] = {sw->prov, sw->month_closed ? "t" : "f"};
         int rc = tp_copybuf_apply(
                 sw->conn, &sw->backlog, "COPY tp_abacklog FROM STDIN",
                 "INSERT INTO tthc.commune_backlog_daily SELECT * FROM "
@@ -720,24 +720,40 @@ static int tp_backlog_store(struct tp_sweep *sw)
                 "EXCLUDED.intake_backlog; DELETE FROM tp_abacklog",
                 sw->errstr, sw->errstr_size);
         tp_copybuf_reset(&sw->backlog);
-        /* A Vietnam midnight passed: the province's closed scorecard
-         * months that are missing or stale are stored (migration 016).
-         * A month is missing only when one closed (or before any was
-         * stored: tthc-admin scorecard refresh after upgrading); stale
-         * ones are listed. Otherwise the refresh would find nothing, at
-         * 35-55 ms a province and midnight on a national year: a replay
-         * of ten days spent 10-20 s there. */
-        if (rc == 0 && midnight)
-                rc = tp_pg_exec_params(
-                        sw->conn,
-                        "SELECT tthc.scorecard_refresh($1) WHERE $2::boolean "
-                        "OR EXISTS (SELECT 1 FROM tthc.scorecard_stale "
-                        "WHERE province_code = $1)",
-                        2, params, PGRES_TUPLES_OK,
-                        "could not refresh the scorecard", sw->errstr,
-                        sw->errstr_size);
-        sw->month_closed = 0;
         return rc;
+}
+
+/* The scorecard's stored rows (migrations 016, 022), after a Vietnam
+ * midnight of the province: tthc.scorecard_refresh stores the closed
+ * months that are missing or stale and adds the open month's days up to
+ * the watermark's. It runs when a month closed, when stored months are
+ * stale, or when days are due and every partition is read to its end:
+ * while replaying, the days wait for the end of the replay (a refresh
+ * with nothing else to do costs 5-70 ms a province and midnight, a
+ * replay crosses hundreds). Another instance refreshing meanwhile: this
+ * one skips (the try-lock; waiting could deadlock on the province rows
+ * each holds) and keeps the days due. */
+static int tp_scorecard_store(struct tp_sweep *sw)
+{
+        int now = sw->month_closed || (sw->pc->days_due && sw->parts_drained);
+        const char *params[2] = {sw->prov, now ? "t" : "f"};
+        PGresult *res;
+
+        if (!sw->midnight && !now)
+                return 0;
+        res = tp_sweep_query(
+                sw,
+                "SELECT tthc.scorecard_refresh($1) WHERE ($2::boolean "
+                "OR EXISTS (SELECT 1 FROM tthc.scorecard_stale "
+                "WHERE province_code = $1)) AND pg_try_advisory_xact_lock("
+                "hashtext('tthc.scorecard_refresh'))",
+                2, params, "could not refresh the scorecard");
+        if (!res)
+                return -1;
+        if (now && PQntuples(res) == 1)
+                sw->pc->days_due = 0;
+        PQclear(res);
+        return 0;
 }
 
 /* Evaluates every tick from start to last. The snapshots at or before the
@@ -803,6 +819,7 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
                         tp_strmap_each(sw->figs, tp_backlog_row, sw);
                         if (tp_month_of(sw->day) != tp_month_of(sw->day - 1))
                                 sw->month_closed = 1;
+                        sw->pc->days_due = 1;
                 }
                 sw->al->pending.ticks++;
         }
@@ -810,6 +827,7 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
         if (sw->failed)
                 return -1;
         sw->pc->keys_hi = last;
+        sw->midnight = sw->backlog.buf.len > 0;
         return tp_backlog_store(sw);
 }
 
@@ -932,11 +950,12 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
                 all_caught_up && tp_now_ms() - wm <= al->rules->catchup_lag_ms;
         if (next_tick == TP_TS_NONE)
                 next_tick = tp_hour_floor(first) + TP_HOUR_MS;
+        sw.pc = tp_pcache_get(al, prov);
+        sw.parts_drained = all_caught_up;
         if (next_tick <= wm) {
                 last = tp_hour_floor(wm);
                 sw.figs = tp_strmap_new_owning(free);
                 sw.eps = tp_strmap_new_owning(free);
-                sw.pc = tp_pcache_get(al, prov);
                 sw.keys = sw.pc->keys;
                 sw.first_day = tp_vn_day(first);
                 if (tp_pcache_names(&sw) != 0)
@@ -945,6 +964,8 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
                         goto done;
                 next_tick = last + TP_HOUR_MS;
         }
+        if (tp_scorecard_store(&sw) != 0)
+                goto done;
         rc = tp_sweep_finish(&sw, topic, n_parts, next_tick, wm, caught_up,
                              last);
 done:

@@ -6,7 +6,11 @@
 # stream) makes the month stale, the view still answers right, a refresh
 # stores it again; an update that changes nothing a closed month counts
 # leaves it alone; a province analyst sees only its province's stored rows;
-# tthc-alert stores a month that closes in its stream.
+# tthc-alert stores a month that closes in its stream. The open month's
+# closed dossiers are stored by day (migration 022): the view reads them,
+# a late change to one marks the month stale, a dossier received after
+# the day it closed is counted live, tthc-alert stores the days at the end
+# of its stream; the view equals 015's throughout.
 set -uo pipefail # no -e: checks exit codes itself (CONTRIBUTING.md)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_ingest.sh"
@@ -22,7 +26,7 @@ cp "$TP_ROOT/schemas/avro/1-filing_event.avsc" "$CAT/"
 	--reference "$TP_ROOT/reference" >/dev/null || tp_die "migrations failed"
 "$TTHC_BIN/tthc-sim" --brokers "$TTHC_BROKERS" --reference "$TP_ROOT/reference" \
 	--schema "$TP_ROOT/schemas/avro/1-filing_event.avsc" --provinces 01,79 \
-	--from 2025-09-29 --days 3 --dossiers-per-day 8000 --seed 11 \
+	--from 2025-09-29 --days 4 --dossiers-per-day 8000 --seed 11 \
 	>"$W/sim.log" 2>&1 || tp_die "tthc-sim failed"
 tp_ingest --exit-when-idle >"$W/ingest.log" 2>&1
 tp_assert_eq 0 $? "tthc-ingest drains the stream"
@@ -106,11 +110,11 @@ tp_psql_val "UPDATE tthc.dossiers SET received_at = received_at
 tp_assert_eq 0 "$(tp_psql_val "SELECT count(*) FROM tthc.scorecard_stale")" \
 	"rewriting a province's dossiers unchanged marks nothing"
 tp_psql_val "UPDATE tthc.dossiers SET status = 'resolved', outcome = 'on_time',
-	closed_at = '2025-10-01 09:00+07' WHERE dossier_id = (SELECT dossier_id
+	closed_at = '2025-10-02 09:00+07' WHERE dossier_id = (SELECT dossier_id
 	FROM tthc.dossiers WHERE province_code = '01' AND status = 'processing'
 	AND received_at >= '2025-10-01 00:00+07' ORDER BY dossier_id LIMIT 1)" >/dev/null
 tp_assert_eq 0 "$(tp_psql_val "SELECT count(*) FROM tthc.scorecard_stale")" \
-	"resolving an October dossier leaves September alone"
+	"resolving an October dossier on the watermark's day leaves September and October alone"
 tp_assert_eq 1 "$(tp_psql_val "WITH d AS (SELECT province_code, dossier_id
 	FROM tthc.dossiers WHERE province_code = '01' AND status = 'processing'
 	AND received_at < '2025-09-30 09:00+07' ORDER BY dossier_id LIMIT 1)
@@ -124,6 +128,53 @@ tp_assert_eq 0 "$(same_as_015)" "the view still equals 015's"
 tp_psql_val "SELECT tthc.scorecard_refresh('01')" >/dev/null
 tp_assert_eq "0 0 0" "$(tp_psql_val "SELECT count(*) FROM tthc.scorecard_stale") \
 $(stored_vs_015) $(same_as_015)" "tthc.scorecard_refresh('01') stores it again"
+
+# The open month: October's dossiers closed before the watermark's day
+# are stored (the watermark is on 2 October: 1 October is stored).
+tp_assert_eq "01 2025-10-01 2025-10-01|79 2025-10-01 2025-10-01" "$(tp_psql_val "SELECT
+	string_agg(t.province_code || ' ' || t.month || ' ' || t.through, '|'
+	ORDER BY t.province_code) FROM tthc.scorecard_open_closed_through t
+	JOIN tthc.freshness f USING (province_code)
+	WHERE t.through = (f.watermark AT TIME ZONE 'Asia/Ho_Chi_Minh')::date - 1")" \
+	"the refresh stored October's closed dossiers through the day before the watermark's"
+stored=$(tp_psql_val "SELECT coalesce(sum(handled), 0) FROM tthc.scorecard_open_closed
+	WHERE commune_code IS NOT NULL")
+echo "# October's stored days: $stored closed dossiers handled by communes"
+tp_assert_eq 1 "$((stored > 100))" \
+	"the stored days hold the communes' closed dossiers"
+bump_stored() {
+	tp_psql_super_val "UPDATE tthc.scorecard_open_closed SET handled = handled + $1
+		WHERE province_code = '79' AND commune_code = (SELECT min(commune_code)
+		FROM tthc.scorecard_open_closed WHERE province_code = '79')" >/dev/null
+}
+bump_stored 1
+tp_assert_eq 1 "$(($(same_as_015) > 0))" "the view reads the stored days (one count changed there shows)"
+bump_stored -1
+tp_assert_eq 0 "$(same_as_015)" "with the stored days, the view equals 015's"
+tp_assert_eq 1 "$(tp_psql_val "WITH d AS (SELECT province_code, dossier_id
+	FROM tthc.dossiers WHERE province_code = '79' AND status = 'resolved'
+	AND outcome <> 'late' AND closed_at >= '2025-10-01 00:00+07'
+	AND closed_at < '2025-10-02 00:00+07' ORDER BY dossier_id LIMIT 1)
+	UPDATE tthc.dossiers x SET outcome = 'late' FROM d
+	WHERE x.province_code = d.province_code AND x.dossier_id = d.dossier_id
+	RETURNING 1")" "a dossier closed on 1 October learns it was late"
+tp_assert_eq "79 2025-10-01" "$(tp_psql_val "SELECT DISTINCT province_code || ' ' || month
+	FROM tthc.scorecard_stale")" "it makes October of 79 stale"
+tp_assert_eq 0 "$(same_as_015)" "the view computes October of 79 live: it equals 015's"
+tp_psql_val "SELECT tthc.scorecard_refresh('79')" >/dev/null
+tp_assert_eq "0 0 2025-10-01" "$(tp_psql_val "SELECT count(*) FROM tthc.scorecard_stale") \
+$(same_as_015) $(tp_psql_val "SELECT through FROM tthc.scorecard_open_closed_through
+	WHERE province_code = '79'")" "a refresh stores October's days of 79 again"
+tp_assert_eq 1 "$(tp_psql_val "WITH d AS (SELECT province_code, dossier_id
+	FROM tthc.dossiers WHERE province_code = '01' AND status = 'resolved'
+	AND closed_at >= '2025-10-01 00:00+07' AND closed_at < '2025-10-02 00:00+07'
+	ORDER BY dossier_id LIMIT 1)
+	UPDATE tthc.dossiers x SET received_at = '2025-10-02 08:00+07' FROM d
+	WHERE x.province_code = d.province_code AND x.dossier_id = d.dossier_id
+	RETURNING 1")" "a dossier closed on 1 October says it was received on 2 October"
+tp_psql_val "SELECT tthc.scorecard_refresh('01')" >/dev/null
+tp_assert_eq "0 0" "$(tp_psql_val "SELECT count(*) FROM tthc.scorecard_stale") $(same_as_015)" \
+	"the stored days leave it out, the live part counts it: the view equals 015's"
 
 # Row-level security: a province analyst sees its province's rows only.
 tp_psql_val "SELECT tthc.create_province_analyst('tp_sc79', '79');
@@ -143,12 +194,18 @@ tp_assert_eq 1 "$(psql -XAtq "$P79" -c "SELECT count(*) FROM tthc.scorecard_mont
 # stores September of both provinces again, equal to 015's. A midnight
 # inside a month with nothing stale stores nothing (no refresh is run).
 tp_psql_super_val "DELETE FROM tthc.scorecard_closed;
-	DELETE FROM tthc.scorecard_closed_months; DELETE FROM tthc.scorecard_stale" >/dev/null
+	DELETE FROM tthc.scorecard_closed_months; DELETE FROM tthc.scorecard_stale;
+	DELETE FROM tthc.scorecard_open_closed;
+	DELETE FROM tthc.scorecard_open_closed_through" >/dev/null
 tp_consumer alert --exit-when-idle >"$W/alert.log" 2>&1
 tp_assert_eq 0 $? "tthc-alert drains the stream"
 tp_assert_eq "01 2025-09-01|79 2025-09-01 0" "$(tp_psql_val "SELECT string_agg(
 	province_code || ' ' || month, '|' ORDER BY province_code, month)
 	FROM tthc.scorecard_closed_months") $(stored_vs_015)" \
 	"tthc-alert stored September of both provinces at its end, as 015 computes it"
+tp_assert_eq "01 2025-10-01|79 2025-10-01 0" "$(tp_psql_val "SELECT string_agg(
+	province_code || ' ' || through, '|' ORDER BY province_code)
+	FROM tthc.scorecard_open_closed_through") $(same_as_015)" \
+	"and, its stream read to the end, October's days; the view equals 015's"
 
 tp_finish
