@@ -287,7 +287,8 @@ tp_assert_eq "0 1 1" "$? $(grep -c "^  2025-09  filing_events_2025_09  $sept eve
 tp_assert_eq "$total" "$(tp_psql_val "SELECT count(*) FROM tthc.filing_events")" \
 	"the dry run changed nothing"
 out=$("$TTHC_BIN/tthc-admin" retention --keep-months "$K" --force --apply --pg "$TTHC_PG" 2>&1)
-tp_assert_eq "0" "$?" "--apply --force drops it ($out)"
+tp_assert_eq "0 1" "$? $(grep -c "^dropped filing_events_2025_09 ($sept event(s), 2025-09-29 .. 2025-09-30)" <<<"$out")" \
+	"--apply --force drops it and says how many events it held ($out)"
 tp_assert_eq "$((total - sept)) 2025-09-01 $sept" "$(tp_psql_val "SELECT
 	(SELECT count(*) FROM tthc.filing_events) || ' ' || month || ' ' || events
 	FROM tthc.retention_log")" "September's events are gone, and logged"
