@@ -2,8 +2,8 @@
 --
 -- The scorecard's open month was computed live at each query from every
 -- dossier open or closed since the month began: on a national year 1.1 s
--- on the 4th of a month (338k dossiers) and about 3 s at its end (a
--- million). A dossier closed in the month contributes the same whatever
+-- on the 4th of a month (338k dossiers), 3.1-4.3 s on its last day (a
+-- million; docs/benchmarks.md). A dossier closed in the month contributes the same whatever
 -- the evaluation day (it is closed by then), so those closed before the
 -- evaluation day are counted once and stored:
 --
@@ -506,8 +506,7 @@ BEGIN
                                    date_trunc('month', b.last_day::timestamp)
                                    - interval '1 month',
                                    interval '1 month') AS g
-              WHERE (p_province IS NULL OR b.province_code = p_province)
-                AND (NOT EXISTS (SELECT 1 FROM tthc.scorecard_closed_months c
+              WHERE (NOT EXISTS (SELECT 1 FROM tthc.scorecard_closed_months c
                                  WHERE c.province_code = b.province_code
                                    AND c.month = g::date)
                      OR EXISTS (SELECT 1 FROM tthc.scorecard_stale st
