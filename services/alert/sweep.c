@@ -729,10 +729,10 @@ static int tp_backlog_store(struct tp_sweep *sw)
  * the watermark's. It runs when a month closed, when stored months are
  * stale, or when days are due and every partition is read to its end:
  * while replaying, the days wait for the end of the replay (a refresh
- * with nothing else to do costs 5-70 ms a province and midnight, a
- * replay crosses hundreds). Another instance refreshing meanwhile: this
- * one skips (the try-lock; waiting could deadlock on the province rows
- * each holds) and keeps the days due. */
+ * that adds a day costs 15-25 ms a province on a national year, and a
+ * replay crosses hundreds of midnights). Another instance refreshing
+ * meanwhile: this one skips (the try-lock; waiting could deadlock on the
+ * province rows each holds) and keeps the days due. */
 static int tp_scorecard_store(struct tp_sweep *sw)
 {
         int now = sw->month_closed || (sw->pc->days_due && sw->parts_drained);
