@@ -12,14 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The partitions older than the cutoff: name, month, events, size, first
- * and last event; and the open dossiers whose first event is in them. */
+/* The partitions older than the cutoff: name, month, size, the open
+ * dossiers whose first event is in them, and whether a detach of it was
+ * interrupted (DETACH ... CONCURRENTLY cancelled or its connection lost
+ * between its two transactions leaves it pending). */
 static const char tp_retention_sql[] =
         "WITH cut AS (SELECT (date_trunc('month', now() AT TIME ZONE "
         "'Asia/Ho_Chi_Minh') - make_interval(months => $1::int))::date AS m), "
         "p AS (SELECT c.relname, to_date(substring(c.relname FROM "
-        "'(\\d{4}_\\d{2})$'), 'YYYY_MM') AS month FROM pg_inherits i "
-        "JOIN pg_class c ON c.oid = i.inhrelid "
+        "'(\\d{4}_\\d{2})$'), 'YYYY_MM') AS month, i.inhdetachpending "
+        "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
         "WHERE i.inhparent = 'tthc.filing_events'::regclass) "
         "SELECT p.relname, to_char(p.month, 'YYYY-MM'), "
         "pg_size_pretty(pg_total_relation_size(('tthc.' || "
@@ -27,8 +29,20 @@ static const char tp_retention_sql[] =
         "(SELECT count(*) FROM tthc.dossiers d WHERE d.status IN "
         "('submitted', 'processing', 'paused') AND "
         "date_trunc('month', coalesce(least(d.submitted_at, d.received_at), "
-        "d.last_event_at) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date = p.month) "
+        "d.last_event_at) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date = p.month), "
+        "p.inhdetachpending "
         "FROM p, cut WHERE p.month < cut.m ORDER BY p.month";
+
+/* Month tables of tthc that are not partitions of filing_events: a run
+ * stopped after detaching one and before dropping it (or an operator
+ * detached one to keep). Listed, never dropped: only a person knows. */
+static const char tp_retention_orphans_sql[] =
+        "SELECT c.relname, pg_size_pretty(pg_total_relation_size(c.oid)) "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'tthc' AND c.relkind = 'r' "
+        "AND c.relname ~ '^filing_events_\\d{4}_\\d{2}$' "
+        "AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = "
+        "c.oid) ORDER BY 1";
 
 /* The events of one partition and their time span. */
 static int tp_retention_count(PGconn *conn, const char *part, long *count,
@@ -58,18 +72,21 @@ static int tp_retention_count(PGconn *conn, const char *part, long *count,
  * arrives: the count is exactly what is dropped; events as
  * tp_retention_count writes it), drops it and logs it. */
 static int tp_retention_drop(PGconn *conn, const char *part, const char *month,
-                             int forced, char *events, size_t events_size,
-                             char *errstr, size_t errstr_size)
+                             int pending, int forced, char *events,
+                             size_t events_size, char *errstr,
+                             size_t errstr_size)
 {
         char sql[256], n[24], e2[64];
         const char *params[3] = {month, n, forced ? "true" : "false"};
         long count;
         /* CONCURRENTLY: no lock that stops tthc-ingest's inserts; it
-         * cannot run in a transaction, so each step commits alone. */
+         * cannot run in a transaction, so each step commits alone. A
+         * detach left pending by an interrupted run is finished instead
+         * (FINALIZE; a pending partition can be neither re-detached nor
+         * written). */
         snprintf(sql, sizeof(sql),
-                 "ALTER TABLE tthc.filing_events DETACH PARTITION tthc.%s "
-                 "CONCURRENTLY",
-                 part);
+                 "ALTER TABLE tthc.filing_events DETACH PARTITION tthc.%s %s",
+                 part, pending ? "FINALIZE" : "CONCURRENTLY");
         if (tp_pg_exec(conn, sql, errstr, errstr_size) != 0)
                 return -1;
         if (tp_pg_exec(conn, "BEGIN", errstr, errstr_size) != 0)
@@ -96,6 +113,24 @@ static int tp_retention_drop(PGconn *conn, const char *part, const char *month,
 fail:
         tp_pg_exec(conn, "ROLLBACK", e2, sizeof(e2));
         return -1;
+}
+
+/* Prints the month tables that are not attached, and what to do. */
+static int tp_retention_orphans(PGconn *conn, char *errstr, size_t errstr_size)
+{
+        PGresult *res = tp_pg_query(conn, tp_retention_orphans_sql, 0, NULL,
+                                    "could not list detached month tables",
+                                    errstr, errstr_size);
+        if (!res)
+                return -1;
+        for (int r = 0; r < PQntuples(res); r++)
+                printf("not attached: tthc.%s, %s (a run stopped after "
+                       "detaching it, or it was kept on purpose): archive it "
+                       "if needed, then DROP TABLE tthc.%s\n",
+                       PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+                       PQgetvalue(res, r, 0));
+        PQclear(res);
+        return 0;
 }
 
 int tp_cmd_retention(const struct tp_cfg *cfg, const struct tp_admin_opts *o)
@@ -134,6 +169,7 @@ int tp_cmd_retention(const struct tp_cfg *cfg, const struct tp_admin_opts *o)
          * 12M events: counting twice doubled the time). */
         for (int r = 0; r < n; r++) {
                 long open = atol(PQgetvalue(res, r, 3));
+                int pending = PQgetvalue(res, r, 4)[0] == 't';
                 if (o->apply)
                         snprintf(events, sizeof(events),
                                  "events counted when dropped");
@@ -147,8 +183,15 @@ int tp_cmd_retention(const struct tp_cfg *cfg, const struct tp_admin_opts *o)
                        PQgetvalue(res, r, 0), events, PQgetvalue(res, r, 2));
                 if (open)
                         printf(", first event of %ld open dossier(s)", open);
+                if (pending)
+                        printf(", detach pending (a run was interrupted; "
+                               "--apply finishes it)");
                 printf("\n");
                 open_total += open;
+        }
+        if (tp_retention_orphans(conn, err, sizeof(err)) != 0) {
+                fprintf(stderr, "tthc-admin: %s\n", err);
+                goto out;
         }
         if (open_total && !o->force) {
                 fprintf(stderr,
@@ -165,10 +208,10 @@ int tp_cmd_retention(const struct tp_cfg *cfg, const struct tp_admin_opts *o)
                 goto out;
         }
         for (int r = 0; r < n; r++) {
-                if (tp_retention_drop(conn, PQgetvalue(res, r, 0),
-                                      PQgetvalue(res, r, 1), open_total > 0,
-                                      events, sizeof(events), err,
-                                      sizeof(err)) != 0) {
+                if (tp_retention_drop(
+                            conn, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+                            PQgetvalue(res, r, 4)[0] == 't', open_total > 0,
+                            events, sizeof(events), err, sizeof(err)) != 0) {
                         fprintf(stderr, "tthc-admin: %s: %s\n",
                                 PQgetvalue(res, r, 0), err);
                         goto out;

@@ -311,6 +311,36 @@ tp_assert_eq "0 1 0" "$? $(grep -c 'stored 0 event(s), 1 duplicate(s) counted on
 $(tp_psql_val "SELECT count(*) FROM tthc.rejected_messages WHERE reason = 'bad_seq'")" \
 	"a re-sent event of the dropped month is a duplicate, not bad_seq"
 
+# An interrupted run: a detach left pending (DETACH ... CONCURRENTLY
+# cancelled while it waited for a transaction reading the table) is listed
+# and finished by --apply; a month table left detached is listed with what
+# to do, never dropped.
+tp_psql_val "SELECT tthc.ensure_month_partition('2025-08-15 12:00+07')" >/dev/null
+PGAPPNAME=tp-holder psql -qAt "$TTHC_PG" -c "BEGIN; SELECT count(*) FROM tthc.filing_events;
+	SELECT pg_sleep(60)" >/dev/null 2>&1 &
+holder=$!
+tp_on_exit kill "$holder"
+tp_wait_for "[[ \$(tp_psql_super_val \"SELECT count(*) FROM pg_stat_activity
+	WHERE application_name = 'tp-holder' AND query LIKE '%pg_sleep%'\") == 1 ]]" 10
+out=$(psql -XAtq "$TTHC_PG" -c "SET statement_timeout = '2s'" -c "ALTER TABLE
+	tthc.filing_events DETACH PARTITION tthc.filing_events_2025_08 CONCURRENTLY" 2>&1)
+tp_psql_super_val "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	WHERE application_name = 'tp-holder'" >/dev/null
+wait "$holder" 2>/dev/null
+tp_assert_eq 1 "$(tp_psql_val "SELECT count(*) FROM pg_inherits
+	WHERE inhrelid = 'tthc.filing_events_2025_08'::regclass AND inhdetachpending")" \
+	"a detach cancelled half-way leaves August pending ($out)"
+tp_psql_val "CREATE TABLE tthc.filing_events_2025_07 (LIKE tthc.filing_events)" >/dev/null
+out=$("$TTHC_BIN/tthc-admin" retention --keep-months "$K" --force --pg "$TTHC_PG" 2>&1)
+tp_assert_eq "0 1 1" "$? $(grep -c '^  2025-08  filing_events_2025_08  0 event(s), .*detach pending' <<<"$out") \
+$(grep -c '^not attached: tthc.filing_events_2025_07, .*DROP TABLE tthc.filing_events_2025_07$' <<<"$out")" \
+	"the dry run lists the pending detach and the table left detached ($out)"
+out=$("$TTHC_BIN/tthc-admin" retention --keep-months "$K" --force --apply --pg "$TTHC_PG" 2>&1)
+tp_assert_eq "0 1 0 1" "$? $(grep -c '^dropped filing_events_2025_08 (0 event(s))' <<<"$out") \
+$(tp_psql_val "SELECT count(*) FROM pg_class WHERE relname = 'filing_events_2025_08'") \
+$(tp_psql_val "SELECT count(*) FROM pg_class WHERE relname = 'filing_events_2025_07'")" \
+	"--apply finishes the detach and drops August; the detached July stays ($out)"
+
 # The national catalogue: the export's headers, columns in another order,
 # a byte order mark, CRLF line ends, quoted names with commas.
 python3 - "$TP_ROOT/reference/procedures.csv" "$W/national.csv" <<'PY'
