@@ -180,11 +180,13 @@ tp_assert_eq "0 0" "$(tp_psql_val "SELECT count(*) FROM tthc.scorecard_stale") $
 tp_psql_val "SELECT tthc.create_province_analyst('tp_sc79', '79');
 	ALTER ROLE tp_sc79 LOGIN" >/dev/null
 P79="host=127.0.0.1 port=$TP_PG_PORT dbname=tthc user=tp_sc79"
-tp_assert_eq "79|79|79" "$(psql -XAtq -v ON_ERROR_STOP=1 "$P79" -c "SELECT
+tp_assert_eq "79|79|79|79|79" "$(psql -XAtq -v ON_ERROR_STOP=1 "$P79" -c "SELECT
 	(SELECT string_agg(DISTINCT province_code, ',') FROM tthc.scorecard_closed) || '|' ||
 	(SELECT string_agg(DISTINCT province_code, ',') FROM tthc.scorecard_closed_months) || '|' ||
+	(SELECT string_agg(DISTINCT province_code, ',') FROM tthc.scorecard_open_closed) || '|' ||
+	(SELECT string_agg(DISTINCT province_code, ',') FROM tthc.scorecard_open_closed_through) || '|' ||
 	(SELECT string_agg(DISTINCT province_code, ',') FROM tthc.scorecard_monthly)")" \
-	"a province analyst of 79 sees only 79's stored months and scorecard"
+	"a province analyst of 79 sees only 79's stored months and days, and scorecard"
 tp_assert_eq 1 "$(psql -XAtq "$P79" -c "SELECT count(*) FROM tthc.scorecard_monthly
 	WHERE scope = 'province'" | awk '{print ($1 == 2)}')" \
 	"its province has a row for each of the two months"
