@@ -176,10 +176,12 @@ COMMENT ON FUNCTION tthc.scorecard_closings(text, date, date, date) IS
 -- tthc.scorecard_closings leaves out). One month per province, so no
 -- expansion over months, and each dossier compared with the month's
 -- instants rather than converted to Vietnam days: 2.3 times faster than
--- scorecard_compute on the same rows, with the same counts.
+-- scorecard_compute on the same rows, with the same counts. Per handling
+-- commune (null: not handled by a commune); tthc.scorecard_rows adds the
+-- stored closings and sums the province rows.
 CREATE FUNCTION tthc.scorecard_open_live(p_province text[], p_month date[],
                                          p_eval date[], p_closed_from date[])
-RETURNS TABLE (scope text, province_code text, commune_code text, month date,
+RETURNS TABLE (province_code text, commune_code text, month date,
                received bigint, handled bigint, resolved_early bigint,
                resolved_on_time bigint, resolved_late bigint, withdrawn bigint,
                stopped bigint, in_progress_within bigint,
@@ -223,47 +225,31 @@ WITH m AS (
                   AND (d.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
                       > (d.closed_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
                 OFFSET 0) d
-), a AS (
-        SELECT y.province_code, y.commune_code, y.month,
-               count(*) FILTER (WHERE y.received_in) AS received,
-               count(*) AS handled,
-               count(*) FILTER (WHERE y.closed_in AND y.status = 'resolved'
-                                AND y.outcome = 'early') AS resolved_early,
-               count(*) FILTER (WHERE y.closed_in AND y.status = 'resolved'
-                                AND y.outcome = 'on_time') AS resolved_on_time,
-               count(*) FILTER (WHERE y.closed_in AND y.status = 'resolved'
-                                AND y.outcome = 'late') AS resolved_late,
-               count(*) FILTER (WHERE y.closed_in AND y.status = 'withdrawn')
-                       AS withdrawn,
-               count(*) FILTER (WHERE y.closed_in AND y.status = 'stopped')
-                       AS stopped,
-               count(*) FILTER (WHERE NOT y.closed_in
-                                AND y.due_passed IS NOT TRUE) AS in_progress_within,
-               count(*) FILTER (WHERE NOT y.closed_in AND y.due_passed)
-                       AS in_progress_past,
-               count(*) FILTER (WHERE y.received_in AND y.channel = 'ONLINE')
-                       AS online_received
-        FROM y
-        GROUP BY y.province_code, y.commune_code, y.month
 )
-SELECT 'province', a.province_code, NULL::text, a.month,
-       sum(a.received)::bigint, sum(a.handled)::bigint,
-       sum(a.resolved_early)::bigint, sum(a.resolved_on_time)::bigint,
-       sum(a.resolved_late)::bigint, sum(a.withdrawn)::bigint,
-       sum(a.stopped)::bigint, sum(a.in_progress_within)::bigint,
-       sum(a.in_progress_past)::bigint, sum(a.online_received)::bigint
-FROM a
-GROUP BY a.province_code, a.month
-UNION ALL
-SELECT 'commune', a.province_code, a.commune_code, a.month, a.received,
-       a.handled, a.resolved_early, a.resolved_on_time, a.resolved_late,
-       a.withdrawn, a.stopped, a.in_progress_within, a.in_progress_past,
-       a.online_received
-FROM a
-WHERE a.commune_code IS NOT NULL
+SELECT y.province_code, y.commune_code, y.month,
+       count(*) FILTER (WHERE y.received_in) AS received,
+       count(*) AS handled,
+       count(*) FILTER (WHERE y.closed_in AND y.status = 'resolved'
+                        AND y.outcome = 'early') AS resolved_early,
+       count(*) FILTER (WHERE y.closed_in AND y.status = 'resolved'
+                        AND y.outcome = 'on_time') AS resolved_on_time,
+       count(*) FILTER (WHERE y.closed_in AND y.status = 'resolved'
+                        AND y.outcome = 'late') AS resolved_late,
+       count(*) FILTER (WHERE y.closed_in AND y.status = 'withdrawn')
+               AS withdrawn,
+       count(*) FILTER (WHERE y.closed_in AND y.status = 'stopped')
+               AS stopped,
+       count(*) FILTER (WHERE NOT y.closed_in
+                        AND y.due_passed IS NOT TRUE) AS in_progress_within,
+       count(*) FILTER (WHERE NOT y.closed_in AND y.due_passed)
+               AS in_progress_past,
+       count(*) FILTER (WHERE y.received_in AND y.channel = 'ONLINE')
+               AS online_received
+FROM y
+GROUP BY y.province_code, y.commune_code, y.month
 $$;
 COMMENT ON FUNCTION tthc.scorecard_open_live(text[], date[], date[], date[]) IS
-        'the open month''s scorecard counts of the dossiers open or closed since the given day, for (province, month, evaluation day, first closing day) tuples';
+        'the open month''s scorecard counts per handling commune of the dossiers open or closed since the given day, for (province, month, evaluation day, first closing day) tuples';
 
 -- The rows of the view before ranking: stored months that are closed and
 -- not stale; the open month from its stored closings (when usable: the
@@ -309,36 +295,33 @@ WITH b AS (
         WHERE NOT EXISTS (SELECT 1 FROM clean
                           WHERE clean.province_code = b.province_code
                             AND clean.month = g::date)
-), stored_open AS (
-        SELECT s.*
-        FROM tthc.scorecard_open_closed s
-        JOIN oc ON oc.province_code = s.province_code AND oc.month = s.month
-), u AS (
-        SELECT c.*
-        FROM (SELECT array_agg(province_code) AS p, array_agg(month) AS m,
-                     array_agg(eval_day) AS e
-              FROM live WHERE closed_from IS NULL) a,
-             tthc.scorecard_compute(a.p, a.m, a.e) c
-        UNION ALL
-        SELECT c.*
-        FROM (SELECT array_agg(province_code) AS p, array_agg(month) AS m,
-                     array_agg(eval_day) AS e, array_agg(closed_from) AS f
-              FROM live WHERE closed_from IS NOT NULL) a,
-             tthc.scorecard_open_live(a.p, a.m, a.e, a.f) c
-        UNION ALL
-        SELECT 'commune', s.province_code, s.commune_code, s.month,
-               s.received, s.handled, s.resolved_early, s.resolved_on_time,
-               s.resolved_late, s.withdrawn, s.stopped, 0, 0,
-               s.online_received
-        FROM stored_open s
-        WHERE s.commune_code IS NOT NULL
-        UNION ALL
-        SELECT 'province', s.province_code, NULL, s.month, sum(s.received),
-               sum(s.handled), sum(s.resolved_early), sum(s.resolved_on_time),
-               sum(s.resolved_late), sum(s.withdrawn), sum(s.stopped), 0, 0,
-               sum(s.online_received)
-        FROM stored_open s
-        GROUP BY s.province_code, s.month
+), open_rows AS (
+        -- the open month, per commune: its stored closings and the rest
+        -- computed live
+        SELECT o.province_code, o.commune_code, o.month,
+               sum(o.received) AS received, sum(o.handled) AS handled,
+               sum(o.resolved_early) AS resolved_early,
+               sum(o.resolved_on_time) AS resolved_on_time,
+               sum(o.resolved_late) AS resolved_late,
+               sum(o.withdrawn) AS withdrawn, sum(o.stopped) AS stopped,
+               sum(o.in_progress_within) AS in_progress_within,
+               sum(o.in_progress_past) AS in_progress_past,
+               sum(o.online_received) AS online_received
+        FROM (SELECT l.*
+              FROM (SELECT array_agg(province_code) AS p,
+                           array_agg(month) AS m, array_agg(eval_day) AS e,
+                           array_agg(closed_from) AS f
+                    FROM live WHERE closed_from IS NOT NULL) a,
+                   tthc.scorecard_open_live(a.p, a.m, a.e, a.f) l
+              UNION ALL
+              SELECT s.province_code, s.commune_code, s.month, s.received,
+                     s.handled, s.resolved_early, s.resolved_on_time,
+                     s.resolved_late, s.withdrawn, s.stopped, 0, 0,
+                     s.online_received
+              FROM tthc.scorecard_open_closed s
+              JOIN oc ON oc.province_code = s.province_code
+                     AND oc.month = s.month) o
+        GROUP BY o.province_code, o.commune_code, o.month
 )
 SELECT s.scope, s.province_code, s.commune_code, s.month,
        s.received::bigint, s.handled::bigint, s.resolved_early::bigint,
@@ -348,14 +331,29 @@ SELECT s.scope, s.province_code, s.commune_code, s.month,
 FROM tthc.scorecard_closed s
 JOIN clean USING (province_code, month)
 UNION ALL
-SELECT u.scope, u.province_code, u.commune_code, u.month,
-       sum(u.received)::bigint, sum(u.handled)::bigint,
-       sum(u.resolved_early)::bigint, sum(u.resolved_on_time)::bigint,
-       sum(u.resolved_late)::bigint, sum(u.withdrawn)::bigint,
-       sum(u.stopped)::bigint, sum(u.in_progress_within)::bigint,
-       sum(u.in_progress_past)::bigint, sum(u.online_received)::bigint
-FROM u
-GROUP BY u.scope, u.province_code, u.commune_code, u.month
+SELECT c.*
+FROM (SELECT array_agg(province_code) AS p, array_agg(month) AS m,
+             array_agg(eval_day) AS e
+      FROM live WHERE closed_from IS NULL) a,
+     tthc.scorecard_compute(a.p, a.m, a.e) c
+UNION ALL
+SELECT 'province', o.province_code, NULL, o.month, sum(o.received)::bigint,
+       sum(o.handled)::bigint, sum(o.resolved_early)::bigint,
+       sum(o.resolved_on_time)::bigint, sum(o.resolved_late)::bigint,
+       sum(o.withdrawn)::bigint, sum(o.stopped)::bigint,
+       sum(o.in_progress_within)::bigint, sum(o.in_progress_past)::bigint,
+       sum(o.online_received)::bigint
+FROM open_rows o
+GROUP BY o.province_code, o.month
+UNION ALL
+SELECT 'commune', o.province_code, o.commune_code, o.month,
+       o.received::bigint, o.handled::bigint, o.resolved_early::bigint,
+       o.resolved_on_time::bigint, o.resolved_late::bigint,
+       o.withdrawn::bigint, o.stopped::bigint,
+       o.in_progress_within::bigint, o.in_progress_past::bigint,
+       o.online_received::bigint
+FROM open_rows o
+WHERE o.commune_code IS NOT NULL
 $$;
 
 -- ---- staleness ---------------------------------------------------------
