@@ -44,6 +44,7 @@ void tp_route_destroy(struct tp_route *rt)
         tp_strmap_destroy(rt->levels);
         tp_strmap_destroy(rt->routes);
         tp_strmap_destroy(rt->anomalies);
+        free(rt->levels_upsert);
         tp_filing_reader_destroy(rt->reader);
         free(rt);
 }

@@ -33,10 +33,11 @@ struct tp_route {
         struct tp_strmap *levels;    /* procedure_level_daily rows */
         struct tp_strmap *routes;    /* procedure_routing_daily rows */
         struct tp_strmap *anomalies; /* routing_anomalies_daily rows */
+        char *levels_upsert; /* the levels' upsert and its twin's (owned) */
 };
 
-/* Creates and empties the write path's per-batch maps (route_write.c;
- * tp_route_destroy destroys them). */
+/* Creates and empties the write path's per-batch maps and builds its
+ * SQL (route_write.c; tp_route_destroy destroys and frees them). */
 void tp_route_write_init(struct tp_route *rt);
 void tp_route_write_reset(struct tp_route *rt);
 /* Frees a struct tp_route_state of the store (route_write.c). */

@@ -491,8 +491,11 @@ static int tp_store_states(struct tp_route *rt, PGconn *conn, char *errstr,
 
 /* Each daily upsert is followed by its monthly twin's: the same
  * increments summed per month; the analyst views read those rows, 4-19
- * times fewer than the days. */
-static const char tp_levels_upsert[] =
+ * times fewer than the days. The twin's histograms are summed with one
+ * sum() per bucket, as 019's views do: the aggregate tthc.hist_sum was
+ * most of the statement (a function call per staged row). Built by
+ * tp_route_write_init. */
+static const char tp_levels_upsert_fmt[] =
         "INSERT INTO tthc.procedure_level_daily AS t SELECT * FROM "
         "tp_r_levels ON CONFLICT (day, province_code, procedure_code, "
         "procedure_level, handling_level) DO UPDATE SET " TP_LEVELS_ADD "; "
@@ -501,7 +504,7 @@ static const char tp_levels_upsert[] =
         "procedure_code, procedure_level, handling_level, sum(received), "
         "sum(resolved_early), sum(resolved_on_time), sum(resolved_late), "
         "sum(stopped), sum(withdrawn), sum(supplement_requested), "
-        "sum(stints), sum(stint_ms), tthc.hist_sum(hist) FROM tp_r_levels "
+        "sum(stints), sum(stint_ms), ARRAY[%s]::integer[] FROM tp_r_levels "
         "GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (month, province_code, "
         "procedure_code, procedure_level, handling_level) DO UPDATE "
         "SET " TP_LEVELS_ADD;
@@ -535,7 +538,7 @@ static int tp_store_aggregates(struct tp_route *rt, PGconn *conn, char *errstr,
                                size_t errstr_size)
 {
         if (tp_store_map(conn, rt->levels, tp_copy_level,
-                         "COPY tp_r_levels FROM STDIN", tp_levels_upsert,
+                         "COPY tp_r_levels FROM STDIN", rt->levels_upsert,
                          errstr, errstr_size) != 0)
                 return -1;
         if (tp_store_map(conn, rt->routes, tp_copy_route,
@@ -569,8 +572,25 @@ static void tp_release_anomaly(void *value)
         free(row);
 }
 
+/* tp_levels_upsert_fmt with its ARRAY[sum(hist[1]), ...] (malloc'ed). */
+static char *tp_levels_upsert_sql(void)
+{
+        char sums[TP_ROUTE_BUCKETS * 20];
+        size_t n = 0, size;
+        char *sql;
+
+        for (int i = 1; i <= TP_ROUTE_BUCKETS; i++)
+                n += (size_t)snprintf(sums + n, sizeof(sums) - n,
+                                      "%ssum(hist[%d])", i > 1 ? ", " : "", i);
+        size = sizeof(tp_levels_upsert_fmt) + n;
+        sql = tp_xmalloc(size);
+        snprintf(sql, size, tp_levels_upsert_fmt, sums);
+        return sql;
+}
+
 void tp_route_write_init(struct tp_route *rt)
 {
+        rt->levels_upsert = tp_levels_upsert_sql();
         rt->levels = tp_strmap_new_owning(tp_release_level);
         rt->routes = tp_strmap_new_owning(tp_release_route);
         rt->anomalies = tp_strmap_new_owning(tp_release_anomaly);

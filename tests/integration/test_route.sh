@@ -260,6 +260,29 @@ tp_assert_eq 0 "$(tp_psql_val "SELECT count(*) FROM tthc.procedure_level_times
 	WHERE stints > 0 AND NOT (p50_hours <= p90_hours AND p90_hours <= p99_hours)")" \
 	"p50 <= p90 <= p99 in the view"
 
+# tthc.hist_add (PL/pgSQL since 023) against 002's definition, over
+# histograms of different lengths, NULL elements and NULL arrays.
+read -r NPAIRS NDIFF < <(tp_psql_val "WITH h AS (
+	SELECT i, CASE WHEN i % 17 = 0 THEN NULL ELSE ARRAY(
+	       SELECT CASE WHEN (i * 7 + j) % 11 = 0 THEN NULL ELSE (i * j) % 50 END
+	       FROM generate_series(1, 20 + i % 9) j) END AS a
+	FROM generate_series(0, 199) i
+), p AS (
+	SELECT x.a AS a, y.a AS b FROM h x JOIN h y ON y.i = (x.i * 13 + 5) % 200
+), r AS (
+	SELECT tthc.hist_add(a, b) AS got,
+	       CASE WHEN a IS NULL THEN b WHEN b IS NULL THEN a
+	            ELSE ARRAY(SELECT coalesce(x, 0) + coalesce(y, 0)
+	                       FROM unnest(a, b) WITH ORDINALITY AS u(x, y, i)
+	                       ORDER BY i) END AS want
+	FROM p
+)
+SELECT count(*), count(*) FILTER (WHERE got IS DISTINCT FROM want) FROM r" | tr '|' ' ')
+tp_assert_eq 200 "$NPAIRS" "histogram pairs summed"
+tp_assert_eq 0 "$NDIFF" "tthc.hist_add sums as 002 defined it"
+tp_assert_eq '{1,0,3}' "$(tp_psql_val "SELECT tthc.hist_add('{1,NULL}', '{}'::int[] || 0 || 0 || 3)")" \
+	"tthc.hist_add: a longer histogram and a NULL bucket"
+
 tp_assert_eq 1 "$(tp_psql_val "SELECT (count(*) > 0)::int FROM
 	tthc.routing_anomalies_worst WHERE rank = 1")" "the worst anomalies are listed"
 
