@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# bench/ab.sh - compares two variants of one consumer on a noisy machine:
+# one national stream is produced once, then the consumer runs over all of
+# it in alternating rounds (A, B, A, B, ...), its tables truncated and its
+# offsets deleted before each round, so both variants see the same
+# messages, the same empty tables and the same machine moments.
+#
+#   bench/ab.sh --consumer ingest|route [--days 21] [--dossiers-per-day N]
+#               [--rounds 3] [--bin-a DIR] [--bin-b DIR]
+#               [--sql-a SQL] [--sql-b SQL]
+#
+#   --bin-a/-b  the directory holding the variant's tthc-<consumer>
+#               (default: this tree's build, $BUILD_DIR/bin)
+#   --sql-a/-b  SQL run as the superuser after the reset, before the
+#               round (a setting, a function definition, an index)
+#
+# The database is migrated with this tree's schemas/sql. Prints one line
+# per round: wall time (group join included), the consumer's CPU time and
+# page faults (perf stat), then the median wall time of each variant.
+# Single runs of the same binary vary by 10-15 % on the 2-core VMs;
+# compare medians of at least three rounds.
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+CONSUMER=
+DAYS=21
+DOSSIERS_PER_DAY=20000
+ROUNDS=3
+# Read through ${!name} below.
+# shellcheck disable=SC2034
+BIN_A=$B BIN_B=$B SQL_A='SELECT 1' SQL_B='SELECT 1'
+bench_args bench/ab.sh \
+	"consumer days dossiers-per-day rounds bin-a bin-b sql-a sql-b" "$@"
+case $CONSUMER in
+ingest)
+	TABLES="tthc.dossiers, tthc.filing_events, tthc.commune_throughput_hourly,
+	        tthc.province_throughput_daily, tthc.partition_progress,
+	        tthc.rejected_messages"
+	;;
+route)
+	TABLES="tthc.route_dossiers, tthc.procedure_level_daily,
+	        tthc.procedure_routing_daily, tthc.routing_anomalies_daily,
+	        tthc.procedure_level_by_month, tthc.procedure_routing_by_month,
+	        tthc.routing_anomalies_by_month"
+	;;
+*)
+	echo "ab.sh: --consumer ingest or route" >&2
+	exit 2
+	;;
+esac
+command -v perf >/dev/null || tp_die "ab.sh needs perf (linux-perf)"
+bench_stack 3
+bench_sim 2025-09-03 "$DAYS" "$DOSSIERS_PER_DAY" 7
+tp_log "$(tail -n 1 "$W/sim.log")"
+
+declare -A WALLS=([A]="" [B]="")
+for round in $(seq 1 "$ROUNDS"); do
+	for v in A B; do
+		bin=BIN_$v sql=SQL_$v
+		psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG_SUPER" -c "TRUNCATE $TABLES" \
+			-c "DELETE FROM tthc.consumer_offsets
+			    WHERE group_id = 'tthc-$CONSUMER'" \
+			-c "${!sql}" -c "CHECKPOINT" >/dev/null
+		start=$(date +%s.%N)
+		perf stat -x, -e task-clock,page-faults -o "$W/stat" \
+			"${!bin}/tthc-$CONSUMER" --brokers "$TTHC_BROKERS" \
+			--pg "$TTHC_PG" --schemas "$TP_ROOT/schemas/avro" \
+			--exit-when-idle --kafka.session.timeout.ms=6000 \
+			2>"$W/consumer.log" ||
+			tp_die "round $round $v: tthc-$CONSUMER failed (see $W/consumer.log)"
+		end=$(date +%s.%N)
+		wall=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
+		WALLS[$v]+="$wall "
+		awk -F, -v v="$v" -v r="$round" -v w="$wall" '
+			$3 == "task-clock" { cpu = $1 / 1000 }
+			$3 == "page-faults" { pf = $1 }
+			END { printf "%s round %d: %s s wall, %.1f s CPU, %d page faults\n",
+			      v, r, w, cpu, pf }' "$W/stat"
+	done
+done
+for v in A B; do
+	# shellcheck disable=SC2086
+	printf '%s median: %s s\n' "$v" "$(printf '%s\n' ${WALLS[$v]} | sort -n |
+		awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2]
+		      : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')"
+done
