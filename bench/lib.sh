@@ -16,6 +16,9 @@
 #   bench_sim FROM DAYS DOSSIERS_PER_DAY SEED [tthc-sim options...]
 #                               produces a national stream; its log is
 #                               $W/sim.log
+#   bench_join_s LOG            prints the seconds a consumer took to join
+#                               its group (from "consuming" to "assigned"
+#                               in its log LOG; 0 when not found)
 
 export BUILD_DIR=${BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
@@ -64,4 +67,16 @@ bench_sim() {
 		--schema "$TP_ROOT/schemas/avro/1-filing_event.avsc" \
 		--from "$from" --days "$days" --dossiers-per-day "$dpd" \
 		--seed "$seed" "$@" >"$W/sim.log" 2>&1
+}
+
+bench_join_s() {
+	python3 - "$1" <<'PY'
+import re, sys, datetime
+ts = []
+for l in open(sys.argv[1]):
+    m = re.search(r'ts="([^"]+)\+00".*msg="(consuming|assigned)', l)
+    if m:
+        ts.append(datetime.datetime.fromisoformat(m.group(1)))
+print("%.3f" % ((ts[1] - ts[0]).total_seconds() if len(ts) > 1 else 0))
+PY
 }

@@ -66,16 +66,7 @@ ING() {
 read -r ING_S ING_RSS < <(run_peak ING 3>&1 >/dev/null)
 EVENTS=$(tp_psql_val "SELECT count(*) FROM tthc.filing_events")
 # The group join (about 3 s on the mock broker) is inside ING_S; report it.
-JOIN_S=$(python3 - "$W/ingest.log" <<'PY'
-import re, sys, datetime
-ts = []
-for l in open(sys.argv[1]):
-    m = re.search(r'ts="([^"]+)\+00".*msg="(consuming|assigned)', l)
-    if m:
-        ts.append(datetime.datetime.fromisoformat(m.group(1)))
-print("%.3f" % ((ts[1] - ts[0]).total_seconds() if len(ts) > 1 else 0))
-PY
-)
+JOIN_S=$(bench_join_s "$W/ingest.log")
 
 # tthc-route and tthc-alert on the same stream, each in its own group.
 ROUTE() {
