@@ -254,5 +254,11 @@ void tp_dossier_apply(struct tp_dossier *d, const struct tp_event *ev,
 void tp_dossier_key(char *buf, size_t size, const char *province,
                     const char *dossier_id)
 {
-        snprintf(buf, size, "%s|%s", province, dossier_id);
+        size_t n = 0;
+        if (size == 0)
+                return;
+        buf[0] = '\0';
+        tp_cat(buf, size, &n, province);
+        tp_cat(buf, size, &n, "|");
+        tp_cat(buf, size, &n, dossier_id);
 }

@@ -319,12 +319,18 @@ static void tp_copybuf_raw(struct tp_copybuf *cb, const char *s, size_t n)
 
 void tp_copybuf_str(struct tp_copybuf *cb, const char *s)
 {
+        size_t len;
         tp_copybuf_sep(cb);
         if (!s) {
                 tp_copybuf_raw(cb, "\\N", 2);
                 return;
         }
-        tp_copybuf_reserve(cb, strlen(s) * 2);
+        len = strlen(s);
+        if (strcspn(s, "\\\t\n\r") == len) { /* nothing to escape */
+                tp_copybuf_raw(cb, s, len);
+                return;
+        }
+        tp_copybuf_reserve(cb, len * 2);
         for (; *s; s++) {
                 char c = *s, esc = 0;
                 switch (c) {
@@ -354,10 +360,10 @@ void tp_copybuf_str(struct tp_copybuf *cb, const char *s)
 
 void tp_copybuf_int(struct tp_copybuf *cb, int64_t v)
 {
-        char buf[32];
-        int n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
+        char buf[TP_I64_CHARS];
+        size_t n = tp_format_i64(v, buf);
         tp_copybuf_sep(cb);
-        tp_copybuf_raw(cb, buf, (size_t)n);
+        tp_copybuf_raw(cb, buf, n);
 }
 
 void tp_copybuf_ts(struct tp_copybuf *cb, int64_t ts_ms)
@@ -367,9 +373,9 @@ void tp_copybuf_ts(struct tp_copybuf *cb, int64_t ts_ms)
                 tp_copybuf_str(cb, NULL);
                 return;
         }
-        tp_format_ts(ts_ms, buf, sizeof(buf));
+        size_t n = tp_format_ts(ts_ms, buf, sizeof(buf));
         tp_copybuf_sep(cb);
-        tp_copybuf_raw(cb, buf, strlen(buf));
+        tp_copybuf_raw(cb, buf, n);
 }
 
 void tp_copybuf_bool(struct tp_copybuf *cb, int v)

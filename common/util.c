@@ -123,19 +123,106 @@ int tp_parse_date(const char *s, int64_t *days_out)
         return 0;
 }
 
-void tp_format_ts(int64_t ts_ms, char *buf, size_t size)
+size_t tp_format_i64(int64_t v, char *buf)
+{
+        char tmp[TP_I64_CHARS];
+        /* Digits of the magnitude as unsigned: -INT64_MIN overflows. */
+        uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+        size_t n = 0, len = 0;
+        do {
+                tmp[n++] = (char)('0' + u % 10);
+                u /= 10;
+        } while (u);
+        if (v < 0)
+                buf[len++] = '-';
+        while (n)
+                buf[len++] = tmp[--n];
+        buf[len] = '\0';
+        return len;
+}
+
+/* v (0..10^width - 1) as exactly width digits. */
+static char *tp_digits(char *p, int v, int width)
+{
+        for (int i = width - 1; i >= 0; i--) {
+                p[i] = (char)('0' + v % 10);
+                v /= 10;
+        }
+        return p + width;
+}
+
+size_t tp_format_day(int64_t day, char *buf, size_t size)
+{
+        int y, m, d;
+        char *p = buf;
+        tp_civil_from_days(day, &y, &m, &d);
+        if (y < 0 || y > 9999 || size < 11) {
+                snprintf(buf, size, "%04d-%02d-%02d", y, m, d);
+                return size ? strlen(buf) : 0;
+        }
+        p = tp_digits(p, y, 4);
+        *p++ = '-';
+        p = tp_digits(p, m, 2);
+        *p++ = '-';
+        p = tp_digits(p, d, 2);
+        *p = '\0';
+        return (size_t)(p - buf);
+}
+
+size_t tp_format_ts(int64_t ts_ms, char *buf, size_t size)
 {
         /* No days * TP_DAY_MS: it overflows for timestamps near INT64_MIN
          * (hostile input reaches here through error messages). */
         int64_t days = tp_floor_div(ts_ms, TP_DAY_MS);
         int64_t rem = ts_ms % TP_DAY_MS;
+        int y, m, d, h, mi, s, ms;
+        char *p = buf;
         if (rem < 0)
                 rem += TP_DAY_MS;
-        int y, m, d;
+        h = (int)(rem / 3600000);
+        mi = (int)(rem / 60000 % 60);
+        s = (int)(rem / 1000 % 60);
+        ms = (int)(rem % 1000);
         tp_civil_from_days(days, &y, &m, &d);
-        snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00", y, m, d,
-                 (int)(rem / 3600000), (int)(rem / 60000 % 60),
-                 (int)(rem / 1000 % 60), (int)(rem % 1000));
+        if (y < 0 || y > 9999 || size < 27) {
+                snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00", y,
+                         m, d, h, mi, s, ms);
+                return size ? strlen(buf) : 0;
+        }
+        p = tp_digits(p, y, 4);
+        *p++ = '-';
+        p = tp_digits(p, m, 2);
+        *p++ = '-';
+        p = tp_digits(p, d, 2);
+        *p++ = ' ';
+        p = tp_digits(p, h, 2);
+        *p++ = ':';
+        p = tp_digits(p, mi, 2);
+        *p++ = ':';
+        p = tp_digits(p, s, 2);
+        *p++ = '.';
+        p = tp_digits(p, ms, 3);
+        memcpy(p, "+00", 4);
+        return (size_t)(p + 3 - buf);
+}
+
+void tp_cat(char *buf, size_t size, size_t *n, const char *s)
+{
+        size_t len = strlen(s);
+        if (*n >= size)
+                return;
+        if (len > size - 1 - *n)
+                len = size - 1 - *n;
+        memcpy(buf + *n, s, len);
+        *n += len;
+        buf[*n] = '\0';
+}
+
+void tp_cat_i64(char *buf, size_t size, size_t *n, int64_t v)
+{
+        char num[TP_I64_CHARS];
+        tp_format_i64(v, num);
+        tp_cat(buf, size, n, num);
 }
 
 void tp_strlcpy(char *dst, const char *src, size_t size)

@@ -38,8 +38,23 @@ int64_t tp_days_from_civil(int y, int m, int d);
 /* Parses YYYY-MM-DD; returns 0 or -1. */
 int tp_parse_date(const char *s, int64_t *days_out);
 /* Writes an ISO-8601 UTC timestamp ("2025-07-01 08:00:00.123+00"), the
- * format PostgreSQL accepts for timestamptz. buf must hold 32 bytes. */
-void tp_format_ts(int64_t ts_ms, char *buf, size_t size);
+ * format PostgreSQL accepts for timestamptz, and returns its length. buf
+ * must hold 32 bytes. */
+size_t tp_format_ts(int64_t ts_ms, char *buf, size_t size);
+/* Writes a day number as YYYY-MM-DD and returns its length; buf must hold
+ * 16 bytes. */
+size_t tp_format_day(int64_t day, char *buf, size_t size);
+/* Writes v in decimal (NUL-terminated) and returns its length; buf must
+ * hold TP_I64_CHARS bytes. No printf: the COPY text of every row goes
+ * through here. */
+#define TP_I64_CHARS 21
+size_t tp_format_i64(int64_t v, char *buf);
+
+/* Appends s to the string of buf (capacity size) at *n, truncating, and
+ * advances *n; tp_cat_i64 appends a number. For map keys built per event,
+ * where snprintf's parsing shows in profiles. */
+void tp_cat(char *buf, size_t size, size_t *n, const char *s);
+void tp_cat_i64(char *buf, size_t size, size_t *n, int64_t v);
 
 /* Copies src into dst (size bytes, always NUL-terminated). */
 void tp_strlcpy(char *dst, const char *src, size_t size);

@@ -39,6 +39,7 @@ int tp_ingest_store_codes(struct tp_ingest *ig, PGconn *conn, char *errstr,
 {
         struct tp_copybuf procs, agencies;
         char key[2 * TP_EVENT_MAX_STR + 8];
+        size_t n;
         int rc;
 
         /* what a previous attempt queued was not committed */
@@ -50,13 +51,18 @@ int tp_ingest_store_codes(struct tp_ingest *ig, PGconn *conn, char *errstr,
                 const struct tp_event *ev = &e->ev;
                 if (e->reason != TP_REASON_OK || e->duplicate)
                         continue;
-                snprintf(key, sizeof(key), "p|%s", ev->procedure_code);
+                n = 0;
+                tp_cat(key, sizeof(key), &n, "p|");
+                tp_cat(key, sizeof(key), &n, ev->procedure_code);
                 if (tp_code_is_new(ig, key)) {
                         tp_copybuf_str(&procs, ev->procedure_code);
                         tp_copybuf_end_row(&procs);
                 }
-                snprintf(key, sizeof(key), "a|%s|%s", ev->province_code,
-                         ev->agency_code);
+                n = 0;
+                tp_cat(key, sizeof(key), &n, "a|");
+                tp_cat(key, sizeof(key), &n, ev->province_code);
+                tp_cat(key, sizeof(key), &n, "|");
+                tp_cat(key, sizeof(key), &n, ev->agency_code);
                 if (tp_code_is_new(ig, key)) {
                         tp_copybuf_str(&agencies, ev->province_code);
                         tp_copybuf_str(&agencies, ev->agency_code);

@@ -190,15 +190,21 @@ static void tp_count_hour(struct tp_ingest *ig, const struct tp_dossier *d,
         const char *commune = d->commune_code;
         int64_t hour = tp_hour_floor(ev->occurred_at);
         struct tp_hcount *hc;
-        char key[64];
+        char key[600];
+        size_t n = 0;
         int any = 0;
 
         for (int i = 0; i < TP_HC__COUNT; i++)
                 any |= add[i];
         if (!any)
                 return;
-        snprintf(key, sizeof(key), "%s|%s|%lld", d->province_code,
-                 commune ? commune : "-", (long long)hour);
+        key[0] = '\0';
+        tp_cat(key, sizeof(key), &n, d->province_code);
+        tp_cat(key, sizeof(key), &n, commune ? "|" : "|-");
+        if (commune)
+                tp_cat(key, sizeof(key), &n, commune);
+        tp_cat(key, sizeof(key), &n, "|");
+        tp_cat_i64(key, sizeof(key), &n, hour);
         hc = tp_strmap_get(ig->hourly, key);
         if (!hc) {
                 hc = tp_xcalloc(1, sizeof(*hc));
@@ -220,6 +226,17 @@ static void *tp_dossier_new(const void *ev)
         return d;
 }
 
+/* The key of an event in the batch's applied map: its dossier's key and
+ * seq. */
+static void tp_event_key(char *buf, size_t size, const char *dkey, int64_t seq)
+{
+        size_t n = 0;
+        buf[0] = '\0';
+        tp_cat(buf, size, &n, dkey);
+        tp_cat(buf, size, &n, "|");
+        tp_cat_i64(buf, size, &n, seq);
+}
+
 /* Applies the batch in order. Duplicates of events applied in this batch
  * are settled here; older ones are left with duplicate = -1 for a lookup
  * in tthc.filing_events. */
@@ -238,8 +255,7 @@ static size_t tp_apply_entries(struct tp_ingest *ig)
                                e->ev.dossier_id);
                 d = tp_store_get_or_new(ig->store, dkey, tp_dossier_new,
                                         &e->ev);
-                snprintf(key, sizeof(key), "%s|%s|%d", e->ev.province_code,
-                         e->ev.dossier_id, (int)e->ev.seq);
+                tp_event_key(key, sizeof(key), dkey, e->ev.seq);
                 if (tp_dossier_check_seq(d, e->ev.seq) == TP_SEQ_DUPLICATE) {
                         first = tp_strmap_get(ig->applied, key);
                         if (!first) {

@@ -182,12 +182,22 @@ static void tp_rkey_set(struct tp_rkey *k, const struct tp_event *ev,
         k->procedure_level = ev->procedure_level;
 }
 
-static int tp_rkey_print(char *buf, size_t size, const struct tp_event *ev,
-                         int64_t day)
+/* The key of an aggregate row: day|province|procedure|level; returns its
+ * length. Strings are at most 256 bytes (docs/design.md, "Decoding
+ * notes"), so the callers' buffers never truncate. */
+static size_t tp_rkey_print(char *buf, size_t size, const struct tp_event *ev,
+                            int64_t day)
 {
-        return snprintf(buf, size, "%lld|%s|%s|%d", (long long)day,
-                        ev->province_code, ev->procedure_code,
-                        (int)ev->procedure_level);
+        size_t n = 0;
+        buf[0] = '\0';
+        tp_cat_i64(buf, size, &n, day);
+        tp_cat(buf, size, &n, "|");
+        tp_cat(buf, size, &n, ev->province_code);
+        tp_cat(buf, size, &n, "|");
+        tp_cat(buf, size, &n, ev->procedure_code);
+        tp_cat(buf, size, &n, "|");
+        tp_cat_i64(buf, size, &n, ev->procedure_level);
+        return n;
 }
 
 static struct tp_rlevel *tp_level_row(struct tp_route *rt,
@@ -196,8 +206,9 @@ static struct tp_rlevel *tp_level_row(struct tp_route *rt,
 {
         char key[700];
         struct tp_rlevel *row;
-        int n = tp_rkey_print(key, sizeof(key), ev, day);
-        snprintf(key + n, sizeof(key) - (size_t)n, "|%d", level);
+        size_t n = tp_rkey_print(key, sizeof(key), ev, day);
+        tp_cat(key, sizeof(key), &n, "|");
+        tp_cat_i64(key, sizeof(key), &n, level);
         row = tp_strmap_get(rt->levels, key);
         if (!row) {
                 row = tp_xcalloc(1, sizeof(*row));
@@ -241,14 +252,18 @@ static void tp_count_route(struct tp_route *rt, const struct tp_event *ev,
 {
         char key[1000];
         struct tp_rroute *row;
-        int n;
+        size_t n;
 
         if (!fx->transfer || fx->to_level == TP_LEVEL_NONE)
                 return;
         n = tp_rkey_print(key, sizeof(key), ev, fx->day);
-        snprintf(key + n, sizeof(key) - (size_t)n, "|%d|%d|%s%.300s",
-                 fx->from_level, fx->to_level, fx->to_agency ? "a:" : "-",
-                 fx->to_agency ? fx->to_agency : "");
+        tp_cat(key, sizeof(key), &n, "|");
+        tp_cat_i64(key, sizeof(key), &n, fx->from_level);
+        tp_cat(key, sizeof(key), &n, "|");
+        tp_cat_i64(key, sizeof(key), &n, fx->to_level);
+        tp_cat(key, sizeof(key), &n, fx->to_agency ? "|a:" : "|-");
+        if (fx->to_agency)
+                tp_cat(key, sizeof(key), &n, fx->to_agency);
         row = tp_strmap_get(rt->routes, key);
         if (!row) {
                 row = tp_xcalloc(1, sizeof(*row));
@@ -325,9 +340,7 @@ static void tp_apply_entries(struct tp_route *rt)
 static void tp_copy_day(struct tp_copybuf *cb, int64_t day)
 {
         char buf[16];
-        int y, m, d;
-        tp_civil_from_days(day, &y, &m, &d);
-        snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, d);
+        tp_format_day(day, buf, sizeof(buf));
         tp_copybuf_str(cb, buf);
 }
 
@@ -368,10 +381,13 @@ static void tp_copy_level(const char *key, void *value, void *ud)
                 tp_copybuf_int(cb, row->c[i]);
         tp_copybuf_int(cb, row->stint_ms);
         hist[n++] = '{';
-        for (int i = 0; i < TP_ROUTE_BUCKETS; i++)
-                n += (size_t)snprintf(hist + n, sizeof(hist) - n, "%s%d",
-                                      i ? "," : "", (int)row->hist[i]);
-        snprintf(hist + n, sizeof(hist) - n, "}");
+        hist[n] = '\0';
+        for (int i = 0; i < TP_ROUTE_BUCKETS; i++) {
+                if (i)
+                        tp_cat(hist, sizeof(hist), &n, ",");
+                tp_cat_i64(hist, sizeof(hist), &n, row->hist[i]);
+        }
+        tp_cat(hist, sizeof(hist), &n, "}");
         tp_copybuf_str(cb, hist);
         tp_copybuf_end_row(cb);
 }

@@ -1,5 +1,5 @@
 /* Unit tests for common/buf: growth, NUL termination, reset, release,
- * binary bytes. */
+ * binary bytes; and the COPY text rows built on it (common/pgutil). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "event.h"
+#include "pgutil.h"
 
 static void test_buf__text_grows_and_stays_terminated(void **state)
 {
@@ -46,11 +48,40 @@ static void test_buf__binary_bytes(void **state)
         tp_buf_release(&b);
 }
 
+static void test_buf__copy_text_fields(void **state)
+{
+        struct tp_copybuf cb;
+        (void)state;
+        tp_copybuf_init(&cb);
+        tp_copybuf_str(&cb, "plain");
+        tp_copybuf_str(&cb, "a\\b\tc\nd\re");
+        tp_copybuf_str(&cb, NULL);
+        tp_copybuf_str(&cb, "");
+        tp_copybuf_end_row(&cb);
+        tp_copybuf_int(&cb, INT64_MIN);
+        tp_copybuf_int(&cb, 0);
+        tp_copybuf_ts(&cb, 1751328000123LL);
+        tp_copybuf_ts(&cb, TP_TS_NONE);
+        tp_copybuf_bool(&cb, 1);
+        tp_copybuf_end_row(&cb);
+        assert_int_equal(cb.buf.len,
+                         strlen("plain\ta\\\\b\\tc\\nd\\re\t\\N\t\n"
+                                "-9223372036854775808\t0\t"
+                                "2025-07-01 00:00:00.123+00\t\\N\tt\n"));
+        assert_memory_equal(cb.buf.data,
+                            "plain\ta\\\\b\\tc\\nd\\re\t\\N\t\n"
+                            "-9223372036854775808\t0\t"
+                            "2025-07-01 00:00:00.123+00\t\\N\tt\n",
+                            cb.buf.len);
+        tp_copybuf_release(&cb);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_buf__text_grows_and_stays_terminated),
                 cmocka_unit_test(test_buf__binary_bytes),
+                cmocka_unit_test(test_buf__copy_text_fields),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
