@@ -7,12 +7,14 @@
 #
 #   bench/ab.sh --consumer ingest|route [--days 21] [--dossiers-per-day N]
 #               [--rounds 3] [--bin-a DIR] [--bin-b DIR]
-#               [--sql-a SQL] [--sql-b SQL]
+#               [--sql-a SQL] [--sql-b SQL] [--args-a ARGS] [--args-b ARGS]
 #
 #   --bin-a/-b  the directory holding the variant's tthc-<consumer>
 #               (default: this tree's build, $BUILD_DIR/bin)
 #   --sql-a/-b  SQL run as the superuser after the reset, before the
 #               round (a setting, a function definition, an index)
+#   --args-a/-b options added to the variant's command line, split on
+#               spaces (e.g. "--pipeline=false")
 #
 # The database is migrated with this tree's schemas/sql. Prints one line
 # per round: wall time after the group join, the consumer's CPU time and
@@ -27,9 +29,9 @@ DOSSIERS_PER_DAY=20000
 ROUNDS=3
 # Read through ${!name} below.
 # shellcheck disable=SC2034
-BIN_A=$B BIN_B=$B SQL_A='SELECT 1' SQL_B='SELECT 1'
+BIN_A=$B BIN_B=$B SQL_A='SELECT 1' SQL_B='SELECT 1' ARGS_A='' ARGS_B=''
 bench_args bench/ab.sh \
-	"consumer days dossiers-per-day rounds bin-a bin-b sql-a sql-b" "$@"
+	"consumer days dossiers-per-day rounds bin-a bin-b sql-a sql-b args-a args-b" "$@"
 EXTRA=()
 case $CONSUMER in
 ingest)
@@ -57,7 +59,8 @@ tp_log "$(tail -n 1 "$W/sim.log")"
 declare -A WALLS=([A]="" [B]="")
 for round in $(seq 1 "$ROUNDS"); do
 	for v in A B; do
-		bin=BIN_$v sql=SQL_$v
+		bin=BIN_$v sql=SQL_$v args=ARGS_$v
+		read -r -a vargs <<<"${!args}"
 		psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG_SUPER" -c "TRUNCATE $TABLES" \
 			-c "DELETE FROM tthc.consumer_offsets
 			    WHERE group_id = 'tthc-$CONSUMER'" \
@@ -66,7 +69,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		perf stat -x, -e task-clock,page-faults -o "$W/stat" \
 			"${!bin}/tthc-$CONSUMER" --brokers "$TTHC_BROKERS" \
 			--pg "$TTHC_PG" --schemas "$TP_ROOT/schemas/avro" \
-			"${EXTRA[@]}" \
+			"${EXTRA[@]}" "${vargs[@]}" \
 			--exit-when-idle --kafka.session.timeout.ms=6000 \
 			2>"$W/consumer.log" ||
 			tp_die "round $round $v: tthc-$CONSUMER failed (see $W/consumer.log)"

@@ -51,12 +51,7 @@ bench_args() {
 }
 
 bench_stack() {
-	tp_pg_start
-	tp_broker_start "$1"
-	W=$(tp_workdir)
-	"$TTHC_BIN/tthc-admin" migrate --pg "$TTHC_PG" \
-		--migrations "$TP_ROOT/schemas/sql" \
-		--reference "$TP_ROOT/reference" >/dev/null
+	tp_stack "$1"
 }
 
 bench_sim() {

@@ -92,6 +92,10 @@ static const struct tp_opt tp_common_opts[] = {
         OPT("batch-bytes", TP_OPT_INT, "16777216", batch_bytes,
             "maximum message bytes per transaction (key + value)",
             TP_CFG_CONSUMER),
+        OPT("pipeline", TP_OPT_BOOL, "true", pipeline,
+            "in a backlog, apply the next batch while one commits (the "
+            "services that can; a second PostgreSQL connection)",
+            TP_CFG_CONSUMER),
         OPT_RANGE("state-cap", "1000000", state_cap, 0, 100000000,
                   "dossiers whose state is kept in memory between batches "
                   "(least recently used evicted; 0: none kept)",

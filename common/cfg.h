@@ -106,6 +106,7 @@ struct tp_cfg {
         int http_port;
         int idle_exit_ms;
         int batch_bytes;
+        int pipeline;
         int state_cap;
         int unready_after_ms;
         int http_max_per_ip;

@@ -7,6 +7,7 @@
 #include "util.h"
 #include "utf8.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,17 @@
 #define TP_BACKOFF_MAX_MS 30000
 #define TP_LAG_EVERY_MS 5000
 
+enum tp_commit_rc {
+        TP_COMMIT_OK,
+        TP_COMMIT_RETRY, /* outage: back off */
+        TP_COMMIT_DATA,  /* write refused as data (SQLSTATE 22, 23, 54) */
+        TP_COMMIT_AGAIN, /* serialization failure or deadlock (40) */
+        TP_COMMIT_FENCED
+};
+
 struct tp_consumer;
 static void tp_consumer_update_ready(struct tp_consumer *c);
+static enum tp_commit_rc tp_consumer_land(struct tp_consumer *c, int drop);
 
 /* What we know of one assigned partition. */
 struct tp_assigned {
@@ -31,6 +41,19 @@ struct tp_assigned {
         int broken;        /* stopped loudly (offset out of range) */
 };
 
+/* A pipelined checkpoint (tp_consumer_pipeline): the batch committing on
+ * the worker thread over the consumer's connection while the loop polls
+ * and stages the next one over the second. */
+struct tp_flight {
+        struct tp_batch batch; /* owned; read-only while active */
+        pthread_t thread;
+        int active;           /* sent off and not yet landed */
+        int threaded;         /* thread is to be joined */
+        enum tp_commit_rc rc; /* written by the worker */
+        char err[1024];       /* written by the worker */
+        int64_t t0;
+};
+
 struct tp_consumer {
         volatile sig_atomic_t *reload_flag;
         void (*reload_fn)(void *ctx);
@@ -42,6 +65,8 @@ struct tp_consumer {
         struct tp_handler h;
         rd_kafka_t *rk;
         PGconn *conn;
+        PGconn *conn2; /* stage's, while a flight holds conn; lazily */
+        struct tp_flight flight;
         struct tp_assigned *as;
         size_t n_as;
         struct tp_batch batch;
@@ -61,7 +86,8 @@ struct tp_consumer {
         struct {
                 struct tp_metric *messages, *batches, *batch_size, *commit_s,
                         *retries, *fenced, *lag, *assigned, *paused, *ready,
-                        *last_commit, *pg_up, *failures, *db_rejected, *invalid;
+                        *last_commit, *pg_up, *failures, *db_rejected, *invalid,
+                        *pipelined;
         } metrics;
 };
 
@@ -336,10 +362,11 @@ static void tp_consumer_assign(struct tp_consumer *c,
 }
 
 /* The handler's end of a batch: committed, or abandoned (0). */
-static void tp_consumer_done(struct tp_consumer *c, int committed)
+static void tp_consumer_done(struct tp_consumer *c, struct tp_batch *b,
+                             int committed)
 {
         if (c->h.done)
-                c->h.done(c->h.ctx, &c->batch, committed);
+                c->h.done(c->h.ctx, b, committed);
         if (c->h.after)
                 c->h.after(c->h.after_ctx, committed);
 }
@@ -347,7 +374,7 @@ static void tp_consumer_done(struct tp_consumer *c, int committed)
 static void tp_consumer_revoke(struct tp_consumer *c)
 {
         if (c->batch.n > 0)
-                tp_consumer_done(c, 0);
+                tp_consumer_done(c, &c->batch, 0);
         tp_batch_reset(&c->batch);
         c->batch.epoch++;
         tp_assigned_clear(c);
@@ -361,6 +388,7 @@ static void tp_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
         struct tp_consumer *c = opaque;
         (void)rk;
+        tp_consumer_land(c, 1);
         c->joined = 1;
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 tp_consumer_assign(c, parts);
@@ -471,11 +499,15 @@ void tp_consumer_destroy(struct tp_consumer *c)
         if (!c)
                 return;
         tp_httpd_stop(c->httpd); /* first: its thread reads the consumer */
+        if (c->flight.threaded)
+                pthread_join(c->flight.thread, NULL);
+        tp_batch_release(&c->flight.batch);
         tp_batch_release(&c->batch);
         if (c->rk)
                 rd_kafka_destroy(c->rk);
         tp_assigned_clear(c);
         PQfinish(c->conn);
+        PQfinish(c->conn2);
         tp_metrics_destroy(c->own_metrics);
         free(c->service);
         free(c);
@@ -561,7 +593,10 @@ static void tp_consumer_update_ready(struct tp_consumer *c)
         int failing =
                 c->failing_since_ms != 0 &&
                 tp_mono_ms() - c->failing_since_ms >= c->cfg->unready_after_ms;
-        int ready = c->joined && tp_pg_ok(c->conn) && !failing;
+        /* The connection belongs to the worker while a batch flies: its
+         * outcome says how PostgreSQL is once it lands. */
+        int ready = c->joined && (c->flight.active || tp_pg_ok(c->conn)) &&
+                    !failing;
         atomic_store(&c->ready, ready);
         tp_metric_set(c->metrics.ready, ready, NULL);
 }
@@ -627,6 +662,11 @@ int tp_consumer_set_metrics(struct tp_consumer *c, struct tp_metrics *metrics,
                  "(tthc-ingest: dead letters; tthc-route, tthc-alert: "
                  "skipped).",
                  "reason", NULL, 0},
+                {&c->metrics.pipelined, TP_METRIC_COUNTER,
+                 "tthc_consumer_pipelined_batches_total",
+                 "Batches committed while the next one was applied "
+                 "(--pipeline).",
+                 NULL, NULL, 0},
                 {&c->metrics.pg_up, TP_METRIC_GAUGE, "tthc_postgres_up",
                  "1 when the PostgreSQL connection works.", NULL, NULL, 0},
         };
@@ -667,27 +707,19 @@ static void tp_consumer_update_lag(struct tp_consumer *c)
 /* ---- committing ------------------------------------------------------------
  */
 
-enum tp_commit_rc {
-        TP_COMMIT_OK,
-        TP_COMMIT_RETRY, /* outage: back off */
-        TP_COMMIT_DATA,  /* write refused as data (SQLSTATE 22, 23, 54) */
-        TP_COMMIT_AGAIN, /* serialization failure or deadlock (40) */
-        TP_COMMIT_FENCED
-};
-
 static const char *const tp_commit_rc_names[] = {"ok", "outage", "data",
                                                  "serialization", "fenced"};
 
 /* Every partition's first message in the batch is at the stored offset
  * the batch commits from (a gap was re-sought and confirmed, see
  * tp_consumer_gap(), so it may only be later, never earlier). */
-static int tp_consumer_check_starts(struct tp_consumer *c, char *errstr,
+static int tp_consumer_check_starts(const struct tp_batch *b, char *errstr,
                                     size_t errstr_size)
 {
-        for (size_t p = 0; p < c->batch.n_parts; p++) {
-                const struct tp_part_range *r = &c->batch.parts[p];
-                for (size_t i = 0; i < c->batch.n; i++) {
-                        const struct tp_msg *msg = &c->batch.msgs[i];
+        for (size_t p = 0; p < b->n_parts; p++) {
+                const struct tp_part_range *r = &b->parts[p];
+                for (size_t i = 0; i < b->n; i++) {
+                        const struct tp_msg *msg = &b->msgs[i];
                         if (msg->partition != r->partition ||
                             strcmp(msg->topic, r->topic) != 0)
                                 continue;
@@ -707,14 +739,12 @@ static int tp_consumer_check_starts(struct tp_consumer *c, char *errstr,
         return 0;
 }
 
-/* One attempt: prepare, BEGIN, compare-and-set, write, then COMMIT (or
- * ROLLBACK for a trial, which only asks whether the write would pass). */
 /* The high watermarks librdkafka last saw for the batch's partitions
  * (cached, no request), stored with the offsets for tthc.freshness. */
-static void tp_consumer_highs(struct tp_consumer *c)
+static void tp_consumer_highs(struct tp_consumer *c, struct tp_batch *b)
 {
-        for (size_t i = 0; i < c->batch.n_parts; i++) {
-                struct tp_part_range *r = &c->batch.parts[i];
+        for (size_t i = 0; i < b->n_parts; i++) {
+                struct tp_part_range *r = &b->parts[i];
                 int64_t lo = -1, hi = -1;
                 if (rd_kafka_get_watermark_offsets(c->rk, r->topic,
                                                    r->partition, &lo, &hi) != 0)
@@ -725,32 +755,31 @@ static void tp_consumer_highs(struct tp_consumer *c)
         }
 }
 
-static enum tp_commit_rc tp_consumer_try_commit(struct tp_consumer *c,
-                                                int trial, char *errstr,
-                                                size_t errstr_size)
+typedef int (*tp_write_fn)(void *ctx, struct tp_batch *b, PGconn *conn,
+                           char *errstr, size_t errstr_size);
+
+/* BEGIN, compare-and-set, write (the handler's write or flush), then
+ * COMMIT, or ROLLBACK for a trial. Uses c->conn, b and the handler only:
+ * the worker thread runs it for a pipelined checkpoint. */
+static enum tp_commit_rc tp_consumer_txn(struct tp_consumer *c,
+                                         struct tp_batch *b, tp_write_fn write,
+                                         int trial, char *errstr,
+                                         size_t errstr_size)
 {
         char err[256];
         int fenced = 0;
         enum tp_pg_errclass cls;
 
-        if (tp_consumer_check_starts(c, errstr, errstr_size) != 0)
-                return TP_COMMIT_FENCED;
-        if (tp_consumer_pg_up(c, errstr, errstr_size) != 0)
-                return TP_COMMIT_RETRY;
-        if (c->h.prepare &&
-            c->h.prepare(c->h.ctx, &c->batch, c->conn, errstr, errstr_size))
-                return TP_COMMIT_RETRY;
         if (tp_pg_exec(c->conn, "BEGIN", errstr, errstr_size) != 0)
                 return TP_COMMIT_RETRY;
-        tp_consumer_highs(c);
-        if (tp_offsets_cas(c->conn, c->cfg->group, c->batch.parts,
-                           c->batch.n_parts, &fenced, errstr, errstr_size) != 0)
+        if (tp_offsets_cas(c->conn, c->cfg->group, b->parts, b->n_parts,
+                           &fenced, errstr, errstr_size) != 0)
                 goto rollback;
         if (fenced) {
                 tp_pg_exec(c->conn, "ROLLBACK", err, sizeof(err));
                 return TP_COMMIT_FENCED;
         }
-        if (c->h.write(c->h.ctx, &c->batch, c->conn, errstr, errstr_size)) {
+        if (write(c->h.ctx, b, c->conn, errstr, errstr_size)) {
                 tp_pg_exec(c->conn, "ROLLBACK", err, sizeof(err));
                 cls = tp_pg_errclass(errstr);
                 return cls == TP_PG_DATA    ? TP_COMMIT_DATA
@@ -773,6 +802,24 @@ rollback:
         return cls == TP_PG_RETRY ? TP_COMMIT_AGAIN : TP_COMMIT_RETRY;
 }
 
+/* One attempt: prepare, BEGIN, compare-and-set, write, then COMMIT (or
+ * ROLLBACK for a trial, which only asks whether the write would pass). */
+static enum tp_commit_rc tp_consumer_try_commit(struct tp_consumer *c,
+                                                int trial, char *errstr,
+                                                size_t errstr_size)
+{
+        if (tp_consumer_check_starts(&c->batch, errstr, errstr_size) != 0)
+                return TP_COMMIT_FENCED;
+        if (tp_consumer_pg_up(c, errstr, errstr_size) != 0)
+                return TP_COMMIT_RETRY;
+        if (c->h.prepare &&
+            c->h.prepare(c->h.ctx, &c->batch, c->conn, errstr, errstr_size))
+                return TP_COMMIT_RETRY;
+        tp_consumer_highs(c, &c->batch);
+        return tp_consumer_txn(c, &c->batch, c->h.write, trial, errstr,
+                               errstr_size);
+}
+
 /* ---- finding the messages PostgreSQL refuses ------------------------------
  */
 
@@ -784,6 +831,7 @@ struct tp_bisect {
         size_t *found_idx;
         char **found_err;
         int gave_up;
+        int interrupted; /* a trial failed otherwise than as data */
 };
 
 /* A trial write of the messages idx[0..n) alone (those already refused
@@ -834,8 +882,11 @@ static int tp_consumer_bisect(struct tp_consumer *c, struct tp_bisect *bs,
                                        sizeof(sub_err));
                 if (rc == TP_COMMIT_OK)
                         continue;
-                if (rc != TP_COMMIT_DATA ||
-                    tp_consumer_bisect(c, bs, sub, count, sub_err) != 0)
+                if (rc != TP_COMMIT_DATA) {
+                        bs->interrupted = 1;
+                        return -1;
+                }
+                if (tp_consumer_bisect(c, bs, sub, count, sub_err) != 0)
                         return -1;
         }
         return 0;
@@ -843,7 +894,9 @@ static int tp_consumer_bisect(struct tp_consumer *c, struct tp_bisect *bs,
 
 /* The last write failed as data (err): bisects the batch. Returns 1 when
  * messages were taken out (commit the rest now), 0 when no message fails
- * alone or every one does with the same SQLSTATE (an outage). */
+ * alone or every one does with the same SQLSTATE (an outage), -1 when a
+ * trial failed otherwise (PostgreSQL went away, a fence): nothing is
+ * known, search again on the next attempt. */
 static int tp_consumer_take_out(struct tp_consumer *c, const char *err)
 {
         size_t n = 0, *idx = tp_xcalloc(c->batch.n + 1, sizeof(size_t));
@@ -865,7 +918,14 @@ static int tp_consumer_take_out(struct tp_consumer *c, const char *err)
                         memcpy(first, code, sizeof(first));
                 same = same && strcmp(first, code) == 0;
         }
-        if (bs.gave_up || bs.found == 0 || (bs.found == n && same)) {
+        if (bs.interrupted) {
+                tp_log_warn("the search for the messages PostgreSQL refuses "
+                            "in a write of %zu messages was interrupted after "
+                            "%zu trial writes; searching again on the next "
+                            "attempt",
+                            n, bs.trials);
+                rc = -1;
+        } else if (bs.gave_up || bs.found == 0 || (bs.found == n && same)) {
                 tp_log_warn("a write of %zu messages was refused as data and "
                             "%s (%zu trial writes): treating it as an outage: "
                             "%s",
@@ -947,23 +1007,24 @@ static void tp_consumer_seek_positions(struct tp_consumer *c)
         rd_kafka_topic_partition_list_destroy(l);
 }
 
-static void tp_consumer_count_invalid(struct tp_consumer *c)
+static void tp_consumer_count_invalid(struct tp_consumer *c,
+                                      const struct tp_batch *b)
 {
         uint64_t n[TP_REASON__COUNT] = {0};
         if (!c->metrics.invalid)
                 return;
-        for (size_t i = 0; i < c->batch.n; i++)
-                n[c->batch.msgs[i].reason]++;
+        for (size_t i = 0; i < b->n; i++)
+                n[b->msgs[i].reason]++;
         for (int r = 1; r < TP_REASON__COUNT; r++)
                 if (n[r])
                         tp_metric_add(c->metrics.invalid, (double)n[r],
                                       (const char *[]){tp_reason_name(r)});
 }
 
-static void tp_consumer_committed(struct tp_consumer *c)
+static void tp_consumer_committed(struct tp_consumer *c, struct tp_batch *b)
 {
-        for (size_t i = 0; i < c->batch.n_parts; i++) {
-                struct tp_part_range *r = &c->batch.parts[i];
+        for (size_t i = 0; i < b->n_parts; i++) {
+                struct tp_part_range *r = &b->parts[i];
                 struct tp_assigned *a =
                         tp_assigned_find(c, r->topic, r->partition);
                 if (a)
@@ -971,32 +1032,32 @@ static void tp_consumer_committed(struct tp_consumer *c)
         }
         /* The handler first, so its own figures are current once the
          * consumer's metrics say the batch is committed. */
-        tp_consumer_done(c, 1);
-        c->stats.messages += c->batch.n;
+        tp_consumer_done(c, b, 1);
+        c->stats.messages += b->n;
         c->stats.batches++;
         c->stats.last_commit_ms = tp_now_ms();
         if (c->metrics.messages) {
                 /* Messages per topic: parts are few, messages many. */
-                for (size_t i = 0; i < c->batch.n_parts; i++) {
-                        const char *t = c->batch.parts[i].topic;
+                for (size_t i = 0; i < b->n_parts; i++) {
+                        const char *t = b->parts[i].topic;
                         size_t n = 0;
                         int first = 1;
                         for (size_t j = 0; j < i && first; j++)
-                                first = strcmp(c->batch.parts[j].topic, t) != 0;
+                                first = strcmp(b->parts[j].topic, t) != 0;
                         if (!first)
                                 continue;
-                        for (size_t j = 0; j < c->batch.n; j++)
-                                n += strcmp(c->batch.msgs[j].topic, t) == 0;
+                        for (size_t j = 0; j < b->n; j++)
+                                n += strcmp(b->msgs[j].topic, t) == 0;
                         tp_metric_add(c->metrics.messages, (double)n,
                                       (const char *[]){t});
                 }
         }
-        tp_consumer_count_invalid(c);
+        tp_consumer_count_invalid(c, b);
         tp_metric_inc(c->metrics.batches, NULL);
-        tp_metric_observe(c->metrics.batch_size, (double)c->batch.n, NULL);
+        tp_metric_observe(c->metrics.batch_size, (double)b->n, NULL);
         tp_metric_set(c->metrics.last_commit,
                       (double)c->stats.last_commit_ms / 1000.0, NULL);
-        tp_batch_reset(&c->batch);
+        tp_batch_reset(b);
 }
 
 /* Someone else moved our offsets: drop the batch, reload, seek. */
@@ -1012,7 +1073,7 @@ static void tp_consumer_refence(struct tp_consumer *c, const char *why)
         tp_log_warn("batch not committed, offsets moved by another instance "
                     "(%s): reloading stored offsets",
                     why);
-        tp_consumer_done(c, 0);
+        tp_consumer_done(c, &c->batch, 0);
         tp_batch_reset(&c->batch);
         c->batch.epoch++;
         for (size_t i = 0; i < c->n_as; i++) {
@@ -1071,31 +1132,225 @@ static int tp_consumer_defer(struct tp_consumer *c, const char *err)
         return 1;
 }
 
+/* b committed: t0 when its attempt began, started when its first
+ * message arrived. */
+static void tp_consumer_commit_ok(struct tp_consumer *c, struct tp_batch *b,
+                                  int64_t t0, int64_t started)
+{
+        int64_t t1 = tp_mono_ms();
+        tp_log_debug("committed a batch of %zu message(s): %lld ms to write "
+                     "and commit, the first received %lld ms before",
+                     b->n, (long long)(t1 - t0), (long long)(t1 - started));
+        tp_metric_set(c->metrics.pg_up, 1, NULL);
+        tp_metric_observe(c->metrics.commit_s, (double)(t1 - t0) / 1000.0,
+                          NULL);
+        c->failing_since_ms = 0;
+        c->allfail_n = 0;
+        c->defer_ms = 0;
+        c->retry_at_ms = 0;
+        tp_consumer_committed(c, b);
+}
+
+/* ---- pipelined checkpoints -------------------------------------------------
+ *
+ * In a backlog, a handler with stage and flush has batch n+1 polled,
+ * decoded and applied (stage, over the second connection) while batch n
+ * commits on the worker thread (flush, over the first): the client's work
+ * and PostgreSQL's overlap. Only a full batch flies: a live one (timed
+ * out, caught up) commits at once, as does everything after a failure,
+ * with retries, backoff and bisection one batch at a time. While a batch
+ * flies the loop only polls and stages: everything that touches the first
+ * connection or the assignment lands it first (tp_consumer_land).
+ */
+
+static void *tp_flight_main(void *arg)
+{
+        struct tp_consumer *c = arg;
+        struct tp_flight *f = &c->flight;
+        f->rc = tp_consumer_txn(c, &f->batch, c->h.flush, 0, f->err,
+                                sizeof(f->err));
+        return NULL;
+}
+
+/* Moves the messages of front before those of b: a batch that failed in
+ * flight goes back in front of the one polled since, to be committed
+ * again together. front is left empty; the staged work of both must have
+ * been dropped (done(0)). */
+static void tp_batch_prepend(struct tp_batch *b, struct tp_batch *front)
+{
+        struct tp_batch merged;
+        struct tp_batch *from[2] = {front, b};
+        tp_batch_init(&merged);
+        merged.epoch = b->epoch;
+        merged.replay = b->replay;
+        for (int k = 0; k < 2; k++) {
+                for (size_t i = 0; i < from[k]->n; i++) {
+                        struct tp_msg *msg = &from[k]->msgs[i];
+                        const struct tp_part_range *r = tp_batch_part(
+                                from[k], msg->topic, msg->partition);
+                        tp_batch_add_msg(&merged, msg, r->start);
+                        merged.msgs[merged.n - 1].db_error = msg->db_error;
+                        msg->db_error = NULL;
+                        msg->rkm = NULL; /* moved */
+                }
+                tp_batch_reset(from[k]);
+        }
+        tp_batch_release(b);
+        *b = merged;
+}
+
+/* Waits for the batch in flight, if any, and settles it: committed as any
+ * batch; or, failed, dropped with the work staged on it (the handler's
+ * done(0) for both batches) and put back in front of c->batch, to be
+ * committed one batch at a time; with drop (partitions being revoked),
+ * only dropped. Returns the flight's outcome (TP_COMMIT_OK: none). */
+static enum tp_commit_rc tp_consumer_land(struct tp_consumer *c, int drop)
+{
+        struct tp_flight *f = &c->flight;
+        int64_t t0 = tp_mono_ms();
+        if (!f->active)
+                return TP_COMMIT_OK;
+        if (f->threaded)
+                pthread_join(f->thread, NULL);
+        f->active = f->threaded = 0;
+        c->stats.flight_wait_ms += tp_mono_ms() - t0;
+        if (f->rc == TP_COMMIT_OK) {
+                if (c->stats.pipelined++ == 0)
+                        tp_log_info("in a backlog: applying each batch while "
+                                    "the one before commits");
+                tp_metric_inc(c->metrics.pipelined, NULL);
+                tp_consumer_commit_ok(c, &f->batch, f->t0, f->t0);
+                return TP_COMMIT_OK;
+        }
+        tp_consumer_attempt_failed(c, f->rc);
+        tp_log_warn("a batch of %zu messages did not commit (%s); %s: %s",
+                    f->batch.n, tp_commit_rc_names[f->rc],
+                    drop ? "its partitions are being revoked"
+                         : "committing it again, one batch at a time",
+                    f->err);
+        tp_consumer_done(c, &f->batch, 0);
+        if (drop) { /* the revoke drops c->batch */
+                tp_batch_reset(&f->batch);
+                return f->rc;
+        }
+        if (c->batch.n > 0)
+                tp_consumer_done(c, &c->batch, 0);
+        tp_batch_prepend(&c->batch, &f->batch);
+        if (f->rc == TP_COMMIT_FENCED)
+                tp_consumer_refence(c, f->err);
+        return f->rc;
+}
+
+/* Where a batch polled now starts on a's partition: where the batch in
+ * flight ends, or the stored offset. */
+static int64_t tp_consumer_start(const struct tp_consumer *c,
+                                 const struct tp_assigned *a)
+{
+        const struct tp_part_range *r;
+        if (c->flight.active) {
+                r = tp_batch_part((struct tp_batch *)&c->flight.batch, a->topic,
+                                  a->partition);
+                if (r)
+                        return r->next;
+        }
+        return a->committed;
+}
+
+static int tp_consumer_conn2_up(struct tp_consumer *c, char *errstr,
+                                size_t errstr_size)
+{
+        if (c->conn2 && tp_pg_ok(c->conn2))
+                return 0;
+        if (c->conn2)
+                PQreset(c->conn2);
+        else
+                c->conn2 = tp_pg_connect(c->cfg->pg, c->service, errstr,
+                                         errstr_size);
+        if (c->conn2 && tp_pg_ok(c->conn2))
+                return 0;
+        if (c->conn2)
+                snprintf(errstr, errstr_size, "%s", PQerrorMessage(c->conn2));
+        return -1;
+}
+
+/* The client's half: prepare and stage c->batch over the second
+ * connection (its reads in a transaction of their own). */
+static int tp_consumer_stage(struct tp_consumer *c, char *errstr,
+                             size_t errstr_size)
+{
+        char err[256];
+        if (tp_consumer_check_starts(&c->batch, errstr, errstr_size) != 0 ||
+            tp_consumer_conn2_up(c, errstr, errstr_size) != 0)
+                return -1;
+        if (c->h.prepare && c->h.prepare(c->h.ctx, &c->batch, c->conn2, errstr,
+                                         errstr_size) != 0)
+                return -1;
+        if (tp_pg_exec(c->conn2, "BEGIN", errstr, errstr_size) != 0)
+                return -1;
+        if (c->h.stage(c->h.ctx, &c->batch, c->conn2, errstr, errstr_size) !=
+            0) {
+                tp_pg_exec(c->conn2, "ROLLBACK", err, sizeof(err));
+                return -1;
+        }
+        return tp_pg_exec(c->conn2, "COMMIT", errstr, errstr_size);
+}
+
+static int tp_consumer_pipelines(const struct tp_consumer *c)
+{
+        return c->h.stage && c->h.flush && c->cfg->pipeline &&
+               tp_consumer_batch_full(c) && !c->paused && !*c->stop &&
+               c->failing_since_ms == 0 && c->allfail_n == 0;
+}
+
+/* Stages c->batch, lands the batch in flight and sends c->batch off in
+ * its place. Returns 0 when it flies, -1 when it must be committed one
+ * batch at a time (stage failed, or the flight did and c->batch now holds
+ * both). */
+static int tp_consumer_pipeline(struct tp_consumer *c)
+{
+        struct tp_flight *f = &c->flight;
+        struct tp_batch spare;
+        char err[1024];
+
+        if (tp_consumer_stage(c, err, sizeof(err)) != 0) {
+                tp_log_info("could not stage a batch of %zu messages, "
+                            "committing it one batch at a time: %s",
+                            c->batch.n, err);
+                return -1;
+        }
+        if (tp_consumer_land(c, 0) != TP_COMMIT_OK)
+                return -1;
+        tp_consumer_highs(c, &c->batch);
+        spare = f->batch; /* empty, its arrays kept */
+        f->batch = c->batch;
+        c->batch = spare;
+        c->batch.epoch = f->batch.epoch;
+        c->batch.replay = f->batch.replay;
+        c->batch.staged = NULL;
+        f->t0 = tp_mono_ms();
+        f->active = 1;
+        f->threaded = pthread_create(&f->thread, NULL, tp_flight_main, c) == 0;
+        if (!f->threaded)
+                tp_flight_main(c); /* no thread: commit it here */
+        return 0;
+}
+
 static int tp_consumer_commit(struct tp_consumer *c)
 {
         char err[1024];
         int backoff = TP_BACKOFF_MIN_MS, again = 0;
+
+        if (tp_consumer_pipelines(c) && tp_consumer_pipeline(c) == 0)
+                return 0;
+        tp_consumer_land(c, 0);
 
         while (c->batch.n > 0) {
                 int64_t t0 = tp_mono_ms();
                 enum tp_commit_rc rc =
                         tp_consumer_try_commit(c, 0, err, sizeof(err));
                 if (rc == TP_COMMIT_OK) {
-                        int64_t t1 = tp_mono_ms();
-                        tp_log_debug("committed a batch of %zu message(s): "
-                                     "%lld ms to write and commit, the first "
-                                     "received %lld ms before",
-                                     c->batch.n, (long long)(t1 - t0),
-                                     (long long)(t1 - c->batch_started_ms));
-                        tp_metric_set(c->metrics.pg_up, 1, NULL);
-                        tp_metric_observe(c->metrics.commit_s,
-                                          (double)(tp_mono_ms() - t0) / 1000.0,
-                                          NULL);
-                        c->failing_since_ms = 0;
-                        c->allfail_n = 0;
-                        c->defer_ms = 0;
-                        c->retry_at_ms = 0;
-                        tp_consumer_committed(c);
+                        tp_consumer_commit_ok(c, &c->batch, t0,
+                                              c->batch_started_ms);
                         break;
                 }
                 tp_consumer_attempt_failed(c, rc);
@@ -1108,11 +1363,16 @@ static int tp_consumer_commit(struct tp_consumer *c)
                         continue;
                 }
                 if (rc == TP_COMMIT_DATA) {
-                        if (c->batch.n != c->allfail_n &&
-                            tp_consumer_take_out(c, err))
+                        int out = c->batch.n != c->allfail_n
+                                          ? tp_consumer_take_out(c, err)
+                                          : 0;
+                        if (out > 0)
                                 continue;
-                        c->allfail_n = c->batch.n;
-                        if (!c->paused && tp_consumer_defer(c, err))
+                        /* out < 0: the search met an outage, search
+                         * again once PostgreSQL is back */
+                        if (out == 0)
+                                c->allfail_n = c->batch.n;
+                        if (out == 0 && !c->paused && tp_consumer_defer(c, err))
                                 return 0;
                 }
                 c->stats.retries++;
@@ -1258,7 +1518,7 @@ static void tp_consumer_on_message(struct tp_consumer *c,
         a->position = rkm->offset + 1;
         if (c->batch.n == 0)
                 c->batch_started_ms = tp_mono_ms();
-        tp_batch_add(&c->batch, rkm, a->committed);
+        tp_batch_add(&c->batch, rkm, tp_consumer_start(c, a));
         tp_consumer_check_end(c, a);
 }
 
@@ -1276,7 +1536,7 @@ static int tp_consumer_caught_up(const struct tp_consumer *c)
 
 static int tp_consumer_drained(struct tp_consumer *c)
 {
-        if (c->batch.n > 0)
+        if (c->batch.n > 0 || c->flight.active)
                 return 0;
         if (c->n_as == 0)
                 return c->joined && tp_mono_ms() - c->unassigned_since_ms >=
@@ -1312,15 +1572,26 @@ int tp_consumer_run(struct tp_consumer *c, volatile sig_atomic_t *stop)
                         rc = -1;
                         break;
                 }
+                /* Nothing more to stage behind the batch in flight. */
+                if (c->flight.active && c->batch.n == 0 &&
+                    tp_consumer_caught_up(c))
+                        tp_consumer_land(c, 0);
                 if (c->cfg->exit_when_idle && tp_consumer_drained(c))
                         break;
                 if (c->reload_flag && *c->reload_flag) {
                         *c->reload_flag = 0;
+                        tp_consumer_land(c, 0);
                         c->reload_fn(c->reload_ctx);
                 }
         }
+        tp_consumer_land(c, 0);
         if (rc == 0 && c->batch.n > 0 && tp_consumer_commit(c) != 0)
                 rc = -1;
+        if (c->stats.pipelined > 0)
+                tp_log_info("%llu batches committed while the next was "
+                            "applied; %.1f s spent waiting for them",
+                            (unsigned long long)c->stats.pipelined,
+                            (double)c->stats.flight_wait_ms / 1000.0);
         tp_log_info("leaving the consumer group");
         atomic_store(&c->ready, 0);
         rd_kafka_consumer_close(c->rk);

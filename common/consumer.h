@@ -25,6 +25,13 @@
  * judged against the ones that follow. Class 40 (serialization failure,
  * deadlock) is retried at once. Handlers must make prepare + write
  * repeatable: a trial is prepare, BEGIN, write, ROLLBACK.
+ *
+ * In a backlog, a handler that splits write into stage and flush gets
+ * pipelined checkpoints: full batch n+1 is prepared and staged (applied)
+ * over a second connection while batch n's BEGIN, compare-and-set,
+ * flush and COMMIT run on a worker thread over the first. A failure of
+ * batch n drops n+1's staged work too, and both go through the path
+ * above, one batch at a time (docs/ingest.md, "Pipelined checkpoints").
  */
 #ifndef TP_CONSUMER_H
 #define TP_CONSUMER_H
@@ -83,6 +90,10 @@ struct tp_batch {
          * rebuild): handlers recompute their tables but write no raw
          * event, dead letter or notification. */
         int replay;
+        /* The handler's rows between its stage and flush (struct
+         * tp_handler); owned by the handler, which frees them in done
+         * and when it stages the batch again. NULL otherwise. */
+        void *staged;
 };
 
 /* 1 when the consumer took msg out of the batch's writes: PostgreSQL
@@ -102,6 +113,25 @@ struct tp_handler {
         /* Optional: after the transaction (committed = 1) or when the
          * batch is abandoned (0). */
         void (*done)(void *ctx, struct tp_batch *b, int committed);
+        /* Optional, both or neither: write in two halves, so that the
+         * consumer, in a backlog, applies batch n+1 while batch n
+         * commits (a pipelined checkpoint). stage does write's work up
+         * to the statements that store results: it reads what it needs
+         * through conn (a second connection, in a read transaction of
+         * its own, while batch n commits on the first; committed state,
+         * so state batch n changed must come from the handler's memory:
+         * common/store.h, tp_store_seal), applies the batch and keeps
+         * the rows to send in b->staged. flush sends them in the
+         * transaction, on another thread: it may use only b, conn and
+         * what no other callback changes. done(b, 1) may then come
+         * after the next batch's stage; done(b, 0) for batch n drops
+         * what batch n+1 staged too. write stays the path of one batch
+         * at a time (live traffic, retries, bisection, replays) and
+         * must equal stage followed by flush. */
+        int (*stage)(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                     size_t errstr_size);
+        int (*flush)(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                     size_t errstr_size);
         /* Optional: after done, with its own context: the service's
          * observer of the handler (metrics, wake-ups). */
         void *after_ctx;
@@ -109,11 +139,13 @@ struct tp_handler {
 };
 
 struct tp_consumer_stats {
-        uint64_t messages;    /* consumed into committed batches */
-        uint64_t batches;     /* committed */
-        uint64_t retries;     /* failed attempts that backed off */
-        uint64_t fenced;      /* compare-and-set failures */
-        uint64_t db_rejected; /* messages refused as data, taken out */
+        uint64_t messages;      /* consumed into committed batches */
+        uint64_t batches;       /* committed */
+        uint64_t retries;       /* failed attempts that backed off */
+        uint64_t fenced;        /* compare-and-set failures */
+        uint64_t db_rejected;   /* messages refused as data, taken out */
+        uint64_t pipelined;     /* batches committed while the next staged */
+        int64_t flight_wait_ms; /* the loop waited for batches in flight */
         int64_t last_commit_ms;
 };
 

@@ -1,6 +1,6 @@
 /* store.c - see store.h. A string map of entries plus a doubly linked
- * list in recency order (head: most recent) and the list of entries the
- * open attempt touched. */
+ * list in recency order (head: most recent), the list of entries the open
+ * attempt touched and the list of those sealed attempts touched. */
 #include "store.h"
 #include "strmap.h"
 #include "util.h"
@@ -13,6 +13,8 @@ struct tp_store_entry {
         void *value;
         struct tp_store_entry *prev, *next; /* recency */
         int touched;                        /* by the open attempt */
+        size_t sealed_at; /* 1 + index in the sealed list, 0: not there */
+        uint64_t gen;     /* the last sealed attempt that touched it */
 };
 
 struct tp_store {
@@ -20,6 +22,9 @@ struct tp_store {
         struct tp_store_entry *head, *tail;
         struct tp_store_entry **touched;
         size_t n_touched, cap_touched;
+        struct tp_store_entry **sealed; /* touched by sealed attempts */
+        size_t n_sealed, cap_sealed;
+        uint64_t gen; /* of the last sealed attempt */
         void (*release)(void *value);
         size_t cap;
         uint64_t epoch;
@@ -66,9 +71,21 @@ static void tp_store_release_value(struct tp_store *s, void *value)
                 s->release(value);
 }
 
-/* Removes e from the map and the recency list and frees it. */
+/* Takes e out of the sealed list (which has no order). */
+static void tp_store_unseal(struct tp_store *s, struct tp_store_entry *e)
+{
+        struct tp_store_entry *last = s->sealed[--s->n_sealed];
+        s->sealed[e->sealed_at - 1] = last;
+        last->sealed_at = e->sealed_at;
+        e->sealed_at = 0;
+}
+
+/* Removes e from the map, the recency list and the sealed list and frees
+ * it (the caller sees to the open attempt's list). */
 static void tp_store_drop(struct tp_store *s, struct tp_store_entry *e)
 {
+        if (e->sealed_at)
+                tp_store_unseal(s, e);
         tp_strmap_del(s->map, e->key);
         tp_store_unlink(s, e);
         tp_store_release_value(s, e->value);
@@ -89,6 +106,7 @@ void tp_store_clear(struct tp_store *s)
         s->head = s->tail = NULL;
         tp_strmap_clear(s->map);
         s->n_touched = 0;
+        s->n_sealed = 0;
 }
 
 void tp_store_destroy(struct tp_store *s)
@@ -98,10 +116,12 @@ void tp_store_destroy(struct tp_store *s)
         tp_store_clear(s);
         tp_strmap_destroy(s->map);
         free(s->touched);
+        free(s->sealed);
         free(s);
 }
 
-void tp_store_abort(struct tp_store *s)
+/* Drops the entries the open attempt touched. */
+static void tp_store_abort_open(struct tp_store *s)
 {
         for (size_t i = 0; i < s->n_touched; i++) {
                 tp_store_drop(s, s->touched[i]);
@@ -110,9 +130,18 @@ void tp_store_abort(struct tp_store *s)
         s->n_touched = 0;
 }
 
+void tp_store_abort(struct tp_store *s)
+{
+        tp_store_abort_open(s);
+        while (s->n_sealed > 0) {
+                tp_store_drop(s, s->sealed[s->n_sealed - 1]);
+                s->stats.dropped++;
+        }
+}
+
 void tp_store_begin(struct tp_store *s, uint64_t epoch)
 {
-        tp_store_abort(s);
+        tp_store_abort_open(s);
         if (s->have_epoch && epoch != s->epoch)
                 tp_store_clear(s);
         s->epoch = epoch;
@@ -219,19 +248,60 @@ void tp_store_each_touched(struct tp_store *s,
                 fn(s->touched[i]->key, s->touched[i]->value, ud);
 }
 
-void tp_store_commit(struct tp_store *s)
+uint64_t tp_store_seal(struct tp_store *s)
 {
+        uint64_t gen = ++s->gen;
         for (size_t i = 0; i < s->n_touched; i++) {
                 struct tp_store_entry *e = s->touched[i];
                 e->touched = 0;
-                if (!e->value)
-                        tp_store_drop(s, e);
+                e->gen = gen;
+                if (e->sealed_at)
+                        continue;
+                if (s->n_sealed == s->cap_sealed) {
+                        s->cap_sealed = s->cap_sealed ? s->cap_sealed * 2 : 256;
+                        s->sealed = tp_xrealloc(
+                                s->sealed, s->cap_sealed * sizeof(*s->sealed));
+                }
+                s->sealed[s->n_sealed++] = e;
+                e->sealed_at = s->n_sealed;
         }
         s->n_touched = 0;
-        while (tp_strmap_count(s->map) > s->cap && s->tail) {
-                tp_store_drop(s, s->tail);
+        return gen;
+}
+
+/* Evicts clean entries, least recent first, while more than cap are
+ * resident; entries an attempt changed and has not committed stay. */
+static void tp_store_evict(struct tp_store *s)
+{
+        struct tp_store_entry *e = s->tail, *prev;
+        for (; e && tp_strmap_count(s->map) > s->cap; e = prev) {
+                prev = e->prev;
+                if (e->touched || e->sealed_at)
+                        continue;
+                tp_store_drop(s, e);
                 s->stats.evicted++;
         }
+}
+
+void tp_store_commit_sealed(struct tp_store *s, uint64_t gen)
+{
+        size_t i = 0;
+        while (i < s->n_sealed) {
+                struct tp_store_entry *e = s->sealed[i];
+                if (e->gen > gen) {
+                        i++;
+                        continue;
+                }
+                tp_store_unseal(s, e); /* moves the last one to i */
+                if (!e->value && !e->touched)
+                        tp_store_drop(s, e); /* deleted, and committed */
+        }
+        tp_store_evict(s);
+}
+
+void tp_store_commit(struct tp_store *s)
+{
+        tp_store_commit_sealed(s, tp_store_seal(s));
 }
 
 size_t tp_store_count(const struct tp_store *s)

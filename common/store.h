@@ -30,6 +30,17 @@
  * and once the transaction committed (the handler's done): tp_store_commit;
  * when it was abandoned: tp_store_abort.
  *
+ * A pipelined checkpoint (common/consumer.h, "stage" and "flush") applies
+ * batch n+1 while batch n commits: the handler seals n's attempt
+ * (tp_store_seal) once its rows are written into buffers, then begins
+ * n+1's. A sealed attempt's entries stay resident and pinned, so n+1
+ * reads n's uncommitted state from memory and never a stale row from the
+ * database; tp_store_commit_sealed(gen) settles n once it committed, and
+ * tp_store_abort drops the open attempt and every sealed one (n failed:
+ * n+1 was built on it). An entry a sealed attempt deleted reads as
+ * absent, and a miss would read the database's older row: handlers that
+ * seal must not delete (tthc-alert, which deletes, does not seal).
+ *
  * Values are the caller's objects: the store owns them once put and frees
  * them with the release function given to tp_store_new. Not thread-safe. */
 #ifndef TP_STORE_H
@@ -53,7 +64,8 @@ struct tp_store *tp_store_new(void (*release)(void *value), size_t cap);
 void tp_store_destroy(struct tp_store *s);
 
 /* Starts a write attempt: drops what a previous attempt changed without
- * committing, and every entry when epoch differs from the last one seen. */
+ * committing or sealing, and every entry (sealed ones too) when epoch
+ * differs from the last one seen. */
 void tp_store_begin(struct tp_store *s, uint64_t epoch);
 
 /* The resident value of key (owned by the store), or NULL on a miss. */
@@ -92,11 +104,22 @@ void tp_store_each_touched(struct tp_store *s,
                            void (*fn)(const char *key, void *value, void *ud),
                            void *ud);
 
-/* The open attempt committed: its changes are the committed state. Then
- * evicts clean entries over the cap. */
+/* The open attempt committed: its changes (and those of every sealed
+ * attempt) are the committed state. Then evicts clean entries over the
+ * cap. */
 void tp_store_commit(struct tp_store *s);
 
-/* The open attempt did not commit: drops the entries it touched. */
+/* Ends the open attempt without settling it: its entries stay pinned
+ * until tp_store_commit_sealed or tp_store_abort, and the next
+ * tp_store_begin keeps them. Returns the attempt's generation (> 0). */
+uint64_t tp_store_seal(struct tp_store *s);
+
+/* The sealed attempts up to generation gen committed; then evicts as
+ * tp_store_commit. */
+void tp_store_commit_sealed(struct tp_store *s, uint64_t gen);
+
+/* The open attempt did not commit: drops the entries it touched, and
+ * those of every sealed attempt. */
 void tp_store_abort(struct tp_store *s);
 
 /* Drops every entry. */

@@ -105,6 +105,11 @@ int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                      size_t errstr_size);
 int tp_route_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                    size_t errstr_size);
+/* write in two halves, for pipelined checkpoints (common/consumer.h). */
+int tp_route_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                   size_t errstr_size);
+int tp_route_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                   size_t errstr_size);
 void tp_route_done(void *ctx, struct tp_batch *b, int committed);
 
 /* Totals over committed batches. */

@@ -40,11 +40,8 @@ void tp_route_destroy(struct tp_route *rt)
                 return;
         tp_route_clear_entries(rt);
         free(rt->entries);
+        tp_route_write_destroy(rt);
         tp_store_destroy(rt->store);
-        tp_strmap_destroy(rt->levels);
-        tp_strmap_destroy(rt->routes);
-        tp_strmap_destroy(rt->anomalies);
-        free(rt->levels_upsert);
         tp_filing_reader_destroy(rt->reader);
         free(rt);
 }
@@ -99,18 +96,15 @@ int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
 void tp_route_done(void *ctx, struct tp_batch *b, int committed)
 {
         struct tp_route *rt = ctx;
-        if (committed)
-                tp_store_commit(rt->store);
-        else
-                tp_store_abort(rt->store);
-        if (committed) {
-                for (size_t i = 0; i < rt->n_entries; i++)
-                        b->msgs[i].reason = rt->entries[i].reason;
-                rt->counts.applied += rt->pending.applied;
-                rt->counts.duplicates += rt->pending.duplicates;
+        const struct tp_route_staged *st = b->staged;
+        if (committed && st) {
+                tp_store_commit_sealed(rt->store, st->gen);
+                rt->counts.applied += st->pending.applied;
+                rt->counts.duplicates += st->pending.duplicates;
                 for (int r = 0; r < TP_REASON__COUNT; r++)
-                        rt->counts.skipped[r] += rt->pending.skipped[r];
+                        rt->counts.skipped[r] += st->pending.skipped[r];
+        } else if (!committed) {
+                tp_store_abort(rt->store);
         }
-        memset(&rt->pending, 0, sizeof(rt->pending));
-        tp_route_clear_entries(rt);
+        tp_route_staged_free(b);
 }

@@ -11,6 +11,18 @@
 #include "store.h"
 #include "strmap.h"
 
+/* The kinds of rows a batch writes, in the order tp_route_flush sends
+ * them. */
+enum { TP_RW_DOSSIERS, TP_RW_LEVELS, TP_RW_ROUTES, TP_RW_ANOMALIES, TP_RW__N };
+
+/* What a staged batch sends (b->staged, tp_route_stage): its COPY rows,
+ * the store attempt they checkpoint and the batch's counts. */
+struct tp_route_staged {
+        uint64_t gen;
+        struct tp_copybuf rows[TP_RW__N];
+        struct tp_route_counts pending;
+};
+
 /* One message of the batch after decoding and validation. */
 struct tp_route_entry {
         const struct tp_msg *msg;
@@ -33,13 +45,20 @@ struct tp_route {
         struct tp_strmap *levels;    /* procedure_level_daily rows */
         struct tp_strmap *routes;    /* procedure_routing_daily rows */
         struct tp_strmap *anomalies; /* routing_anomalies_daily rows */
-        char *levels_upsert; /* the levels' upsert and its twin's (owned) */
+        /* each kind of row's COPY into its temporary table and upsert
+         * (owned; read by tp_route_flush on the consumer's worker) */
+        struct {
+                char *copy, *upsert;
+        } sql[TP_RW__N];
 };
 
-/* Creates and empties the write path's per-batch maps and builds its
- * SQL (route_write.c; tp_route_destroy destroys and frees them). */
+/* Creates the write path's per-batch maps and builds its SQL; empties
+ * the maps; destroys both (route_write.c). */
 void tp_route_write_init(struct tp_route *rt);
 void tp_route_write_reset(struct tp_route *rt);
+void tp_route_write_destroy(struct tp_route *rt);
+/* Frees what tp_route_stage kept in b->staged (NULL: nothing). */
+void tp_route_staged_free(struct tp_batch *b);
 /* Frees a struct tp_route_state of the store (route_write.c). */
 void tp_route_state_free(void *st);
 

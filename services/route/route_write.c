@@ -416,38 +416,11 @@ static void tp_copy_anomaly(const char *key, void *value, void *ud)
         tp_copybuf_end_row(cb);
 }
 
-/* tp_copybuf_apply, then releases cb. */
-static int tp_send_rows(PGconn *conn, struct tp_copybuf *cb,
-                        const char *copy_sql, const char *upsert_sql,
-                        char *errstr, size_t errstr_size)
+/* The upsert of the changed dossiers' rows (tp_route_write_init). */
+static char *tp_states_upsert_sql(void)
 {
-        int rc = tp_copybuf_apply(conn, cb, copy_sql, upsert_sql, errstr,
-                                  errstr_size);
-        tp_copybuf_release(cb);
-        return rc;
-}
-
-/* The rows of map (written by fn), as tp_send_rows. */
-static int tp_store_map(PGconn *conn, const struct tp_strmap *map,
-                        void (*fn)(const char *, void *, void *),
-                        const char *copy_sql, const char *upsert_sql,
-                        char *errstr, size_t errstr_size)
-{
-        struct tp_copybuf cb;
-        tp_copybuf_init(&cb);
-        tp_strmap_each(map, fn, &cb);
-        return tp_send_rows(conn, &cb, copy_sql, upsert_sql, errstr,
-                            errstr_size);
-}
-
-static int tp_store_states(struct tp_route *rt, PGconn *conn, char *errstr,
-                           size_t errstr_size)
-{
-        char copy[1024], upsert[4096];
-        struct tp_copybuf cb;
-        snprintf(copy, sizeof(copy), "COPY tp_r_dossiers (%s) FROM STDIN",
-                 tp_route_state_cols);
-        snprintf(upsert, sizeof(upsert),
+        char sql[4096];
+        snprintf(sql, sizeof(sql),
                  "INSERT INTO tthc.route_dossiers AS t (%s) SELECT %s FROM "
                  "tp_r_dossiers ON CONFLICT (province_code, dossier_id) DO "
                  "UPDATE SET commune_code = EXCLUDED.commune_code, "
@@ -469,9 +442,7 @@ static int tp_store_states(struct tp_route *rt, PGconn *conn, char *errstr,
                  "down_transfers = EXCLUDED.down_transfers, stints = "
                  "EXCLUDED.stints, updated_at = now()",
                  tp_route_state_cols, tp_route_state_cols);
-        tp_copybuf_init(&cb);
-        tp_store_each_touched(rt->store, tp_copy_state, &cb);
-        return tp_send_rows(conn, &cb, copy, upsert, errstr, errstr_size);
+        return tp_xstrdup(sql);
 }
 
 /* What an increment row adds to a stored one: the daily upserts and
@@ -550,22 +521,6 @@ static const char tp_anomalies_upsert[] =
         "ON CONFLICT (month, province_code, procedure_code, procedure_level) "
         "DO UPDATE SET " TP_ANOMALIES_ADD;
 
-static int tp_store_aggregates(struct tp_route *rt, PGconn *conn, char *errstr,
-                               size_t errstr_size)
-{
-        if (tp_store_map(conn, rt->levels, tp_copy_level,
-                         "COPY tp_r_levels FROM STDIN", rt->levels_upsert,
-                         errstr, errstr_size) != 0)
-                return -1;
-        if (tp_store_map(conn, rt->routes, tp_copy_route,
-                         "COPY tp_r_routes FROM STDIN", tp_routes_upsert,
-                         errstr, errstr_size) != 0)
-                return -1;
-        return tp_store_map(conn, rt->anomalies, tp_copy_anomaly,
-                            "COPY tp_r_anomalies FROM STDIN",
-                            tp_anomalies_upsert, errstr, errstr_size);
-}
-
 static void tp_release_level(void *value)
 {
         struct tp_rlevel *row = value;
@@ -606,10 +561,32 @@ static char *tp_levels_upsert_sql(void)
 
 void tp_route_write_init(struct tp_route *rt)
 {
-        rt->levels_upsert = tp_levels_upsert_sql();
+        char copy[1024];
+        snprintf(copy, sizeof(copy), "COPY tp_r_dossiers (%s) FROM STDIN",
+                 tp_route_state_cols);
+        rt->sql[TP_RW_DOSSIERS].copy = tp_xstrdup(copy);
+        rt->sql[TP_RW_DOSSIERS].upsert = tp_states_upsert_sql();
+        rt->sql[TP_RW_LEVELS].copy = tp_xstrdup("COPY tp_r_levels FROM STDIN");
+        rt->sql[TP_RW_LEVELS].upsert = tp_levels_upsert_sql();
+        rt->sql[TP_RW_ROUTES].copy = tp_xstrdup("COPY tp_r_routes FROM STDIN");
+        rt->sql[TP_RW_ROUTES].upsert = tp_xstrdup(tp_routes_upsert);
+        rt->sql[TP_RW_ANOMALIES].copy =
+                tp_xstrdup("COPY tp_r_anomalies FROM STDIN");
+        rt->sql[TP_RW_ANOMALIES].upsert = tp_xstrdup(tp_anomalies_upsert);
         rt->levels = tp_strmap_new_owning(tp_release_level);
         rt->routes = tp_strmap_new_owning(tp_release_route);
         rt->anomalies = tp_strmap_new_owning(tp_release_anomaly);
+}
+
+void tp_route_write_destroy(struct tp_route *rt)
+{
+        for (int i = 0; i < TP_RW__N; i++) {
+                free(rt->sql[i].copy);
+                free(rt->sql[i].upsert);
+        }
+        tp_strmap_destroy(rt->levels);
+        tp_strmap_destroy(rt->routes);
+        tp_strmap_destroy(rt->anomalies);
 }
 
 void tp_route_write_reset(struct tp_route *rt)
@@ -619,25 +596,78 @@ void tp_route_write_reset(struct tp_route *rt)
         tp_strmap_clear(rt->anomalies);
 }
 
-int tp_route_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+void tp_route_staged_free(struct tp_batch *b)
+{
+        struct tp_route_staged *st = b->staged;
+        if (!st)
+                return;
+        for (int i = 0; i < TP_RW__N; i++)
+                tp_copybuf_release(&st->rows[i]);
+        free(st);
+        b->staged = NULL;
+}
+
+int tp_route_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                    size_t errstr_size)
 {
         struct tp_route *rt = ctx;
-        int rc = -1;
+        struct tp_route_staged *st;
 
+        /* Staged before: that attempt did not commit, and nothing else
+         * is in flight (the consumer commits one batch at a time after
+         * a failure). */
+        if (b->staged) {
+                tp_route_staged_free(b);
+                tp_store_abort(rt->store);
+        }
         /* A failed attempt leaves the pending counts of the next, and its
          * changes to the store are dropped. */
         tp_route_write_reset(rt);
         tp_store_begin(rt->store, b->epoch);
         if (tp_pg_exec(conn, tp_route_temp_tables, errstr, errstr_size) != 0 ||
-            tp_load_states(rt, conn, errstr, errstr_size) != 0)
-                goto done;
+            tp_load_states(rt, conn, errstr, errstr_size) != 0) {
+                tp_route_write_reset(rt);
+                return -1;
+        }
         tp_apply_entries(rt);
-        if (tp_store_states(rt, conn, errstr, errstr_size) != 0 ||
-            tp_store_aggregates(rt, conn, errstr, errstr_size) != 0)
-                goto done;
-        rc = 0;
-done:
+        st = tp_xcalloc(1, sizeof(*st));
+        for (int i = 0; i < TP_RW__N; i++)
+                tp_copybuf_init(&st->rows[i]);
+        tp_store_each_touched(rt->store, tp_copy_state,
+                              &st->rows[TP_RW_DOSSIERS]);
+        tp_strmap_each(rt->levels, tp_copy_level, &st->rows[TP_RW_LEVELS]);
+        tp_strmap_each(rt->routes, tp_copy_route, &st->rows[TP_RW_ROUTES]);
+        tp_strmap_each(rt->anomalies, tp_copy_anomaly,
+                       &st->rows[TP_RW_ANOMALIES]);
         tp_route_write_reset(rt);
-        return rc;
+        for (size_t i = 0; i < rt->n_entries && i < b->n; i++)
+                b->msgs[i].reason = rt->entries[i].reason;
+        st->pending = rt->pending;
+        memset(&rt->pending, 0, sizeof(rt->pending));
+        st->gen = tp_store_seal(rt->store);
+        b->staged = st;
+        return 0;
+}
+
+int tp_route_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                   size_t errstr_size)
+{
+        const struct tp_route *rt = ctx;
+        const struct tp_route_staged *st = b->staged;
+        if (tp_pg_exec(conn, tp_route_temp_tables, errstr, errstr_size) != 0)
+                return -1;
+        for (int i = 0; i < TP_RW__N; i++)
+                if (tp_copybuf_apply(conn, &st->rows[i], rt->sql[i].copy,
+                                     rt->sql[i].upsert, errstr,
+                                     errstr_size) != 0)
+                        return -1;
+        return 0;
+}
+
+int tp_route_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                   size_t errstr_size)
+{
+        if (tp_route_stage(ctx, b, conn, errstr, errstr_size) != 0)
+                return -1;
+        return tp_route_flush(ctx, b, conn, errstr, errstr_size);
 }

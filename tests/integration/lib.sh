@@ -11,7 +11,7 @@
 # substitutions: `W=$(tp_workdir)` is fine.
 #
 # Functions that export variables must run in the test's own shell, not in
-# $(...): tp_pg_start, tp_broker_start.
+# $(...): tp_pg_start, tp_broker_start, tp_stack.
 #
 #   tp_die MSG...             print "FATAL: MSG" to stderr, exit 1
 #   tp_log MSG...             print "# MSG" to stderr
@@ -26,6 +26,9 @@
 #                             TTHC_BROKER_CONTROL (a FIFO, made before the
 #                             broker starts), TP_BROKER_PID, TP_BROKER_LOG;
 #                             killed on exit
+#   tp_stack [N]              tp_pg_start, tp_broker_start N, the
+#                             migrations and reference data (log:
+#                             $W/migrate.log); sets W (tp_workdir)
 #   tp_psql_val SQL           run SQL as tthc_owner, print the value(s)
 #   tp_psql_super_val SQL     the same as the postgres superuser
 #   tp_assert_eq EXP ACT WHAT print "ok - WHAT" or "not ok - WHAT: expected
@@ -180,6 +183,16 @@ tp_broker_start() {
 	export TTHC_BROKERS TTHC_BROKER_CONTROL=$fifo
 	export TP_BROKER_PID=$pid TP_BROKER_LOG=$dir/broker.log
 	tp_log "broker $TTHC_BROKERS (pid $pid, $parts partitions)"
+}
+
+tp_stack() {
+	W=$(tp_workdir)
+	tp_pg_start
+	tp_broker_start "${1:-3}"
+	"$TTHC_BIN/tthc-admin" migrate --pg "$TTHC_PG" \
+		--migrations "$TP_ROOT/schemas/sql" \
+		--reference "$TP_ROOT/reference" >"$W/migrate.log" 2>&1 ||
+		{ cat "$W/migrate.log" >&2; tp_die "migrate failed"; }
 }
 
 tp_psql_val() {

@@ -9,12 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_alert.sh"
 cd "$TP_ROOT"
 
-W=$(tp_workdir)
-tp_pg_start
-tp_broker_start 3
-"$TTHC_BIN/tthc-admin" migrate --pg "$TTHC_PG" --migrations schemas/sql \
-	--reference reference >"$W/migrate.log" 2>&1 ||
-	{ cat "$W/migrate.log" >&2; tp_die "migrate failed"; }
+tp_stack 3
 
 PROV=48
 "$TTHC_BIN/tthc-sim" --brokers "$TTHC_BROKERS" --provinces "$PROV" \

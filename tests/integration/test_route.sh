@@ -10,12 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TP_ROOT"
 
-W=$(tp_workdir)
-tp_pg_start
-tp_broker_start 3
-"$TTHC_BIN/tthc-admin" migrate --pg "$TTHC_PG" --migrations schemas/sql \
-	--reference reference >"$W/migrate.log" 2>&1 ||
-	{ cat "$W/migrate.log" >&2; tp_die "migrate failed"; }
+tp_stack 3
 tp_psql_super_val "GRANT tthc_analyst TO tthc_owner" >/dev/null
 
 # ---- the stream ------------------------------------------------------------
@@ -224,6 +219,8 @@ wait "$A2" || tp_die "tthc-route a2 did not exit cleanly"
 wait "$B" || tp_die "tthc-route b did not exit cleanly"
 tp_assert_eq "$N_LINES" "$TOTAL" "every message consumed by both groups"
 grep -h 'applied' "$W"/route-*.log >&2 || true
+tp_assert_eq 1 "$(grep -c 'in a backlog: applying each batch' "$W/route-a1.log")" \
+	"the killed instance applied batches while others committed (--pipeline)"
 tp_assert_eq 0 "$(cat "$W"/route-a2.log "$W"/route-b.log |
 	grep -c -E 'Sanitizer|runtime error|level=error' || true)" \
 	"the restarted instances logged no error (sanitizers included)"

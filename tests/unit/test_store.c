@@ -1,4 +1,5 @@
-/* Unit tests for common/store (rollback, epochs, eviction) and the
+/* Unit tests for common/store (rollback, epochs, eviction, sealed
+ * attempts) and the
  * deletion of common/strmap it relies on. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -162,6 +163,110 @@ static void test_store__evicts_least_recent_clean(void **state)
         assert_int_equal(get(s, "k3"), 33);
         tp_store_commit(s);
         assert_int_equal(tp_store_count(s), 3);
+        tp_store_destroy(s);
+}
+
+/* Pipelined checkpoints: attempt 1 sealed (its commit in flight) while
+ * attempt 2 applies; 1 commits, then 2. */
+static void test_store__sealed_attempt_commits_under_the_next(void **state)
+{
+        struct tp_store *s = tp_store_new(release, 1);
+        uint64_t g1, g2;
+        char seen[16] = "";
+        (void)state;
+        g_released = 0;
+        tp_store_begin(s, 1);
+        tp_store_put(s, "a", val(1));
+        tp_store_touch(s, "a");
+        tp_store_put(s, "b", val(2));
+        tp_store_touch(s, "b");
+        g1 = tp_store_seal(s);
+        assert_true(g1 > 0);
+        /* attempt 2 starts: 1's entries are kept and read from memory */
+        tp_store_begin(s, 1);
+        assert_int_equal(get(s, "a"), 1);
+        tp_store_touch(s, "a");
+        *(int *)tp_store_get(s, "a") = 10;
+        tp_store_put(s, "c", val(3));
+        tp_store_touch(s, "c");
+        tp_store_each_touched(s, count_touched, seen);
+        assert_string_equal(seen, "ac"); /* only attempt 2's */
+        g2 = tp_store_seal(s);
+        assert_true(g2 > g1);
+        /* 1 commits: over the cap of 1, but a and c are pinned by 2 and
+         * b is evicted (clean now) */
+        tp_store_commit_sealed(s, g1);
+        assert_int_equal(get(s, "b"), -1);
+        assert_int_equal(get(s, "a"), 10);
+        assert_int_equal(get(s, "c"), 3);
+        assert_int_equal(g_released, 1);
+        tp_store_commit_sealed(s, g2);
+        assert_int_equal(tp_store_count(s), 1);
+        assert_int_equal(tp_store_stats(s)->dropped, 0);
+        tp_store_destroy(s);
+}
+
+/* Attempt 1 fails while attempt 2 was built on it: both are dropped. */
+static void test_store__abort_drops_sealed_and_open(void **state)
+{
+        struct tp_store *s = tp_store_new(release, SIZE_MAX);
+        (void)state;
+        g_released = 0;
+        tp_store_begin(s, 1);
+        tp_store_put(s, "kept", val(0));
+        tp_store_commit(s);
+        tp_store_begin(s, 1);
+        tp_store_touch(s, "kept");
+        tp_store_put(s, "a", val(1));
+        tp_store_touch(s, "a");
+        tp_store_seal(s);
+        tp_store_begin(s, 1);
+        tp_store_touch(s, "a");
+        tp_store_put(s, "b", val(2));
+        tp_store_touch(s, "b");
+        tp_store_put(s, "clean", val(9)); /* loaded, not changed */
+        tp_store_abort(s);
+        assert_int_equal(get(s, "kept"), -1);
+        assert_int_equal(get(s, "a"), -1);
+        assert_int_equal(get(s, "b"), -1);
+        assert_int_equal(get(s, "clean"), 9);
+        assert_int_equal(tp_store_count(s), 1);
+        assert_int_equal(g_released, 3);
+        /* a later commit of what was sealed finds nothing to settle */
+        tp_store_commit_sealed(s, 1);
+        assert_int_equal(tp_store_count(s), 1);
+        tp_store_destroy(s);
+}
+
+/* A failed open attempt (begin again) drops only its own entries, even
+ * one a sealed attempt touched before; the sealed one still commits. */
+static void test_store__begin_keeps_sealed(void **state)
+{
+        struct tp_store *s = tp_store_new(release, SIZE_MAX);
+        uint64_t g;
+        (void)state;
+        tp_store_begin(s, 1);
+        tp_store_put(s, "a", val(1));
+        tp_store_touch(s, "a");
+        tp_store_put(s, "b", val(2));
+        tp_store_touch(s, "b");
+        g = tp_store_seal(s);
+        tp_store_begin(s, 1);
+        tp_store_touch(s, "b");
+        *(int *)tp_store_get(s, "b") = 20;
+        tp_store_begin(s, 1); /* that attempt failed */
+        assert_int_equal(get(s, "a"), 1);
+        assert_int_equal(get(s, "b"), -1); /* had uncommitted changes */
+        tp_store_commit_sealed(s, g);
+        assert_int_equal(get(s, "a"), 1);
+        assert_int_equal(tp_store_count(s), 1);
+        /* an epoch change drops sealed entries too */
+        tp_store_begin(s, 1);
+        tp_store_touch(s, "a");
+        tp_store_seal(s);
+        tp_store_begin(s, 2);
+        assert_int_equal(tp_store_count(s), 0);
+        tp_store_commit_sealed(s, g + 1);
         tp_store_destroy(s);
 }
 
@@ -333,6 +438,10 @@ int main(void)
                 cmocka_unit_test(test_store__get_or_new_touches_new),
                 cmocka_unit_test(test_store__cap_zero_keeps_nothing),
                 cmocka_unit_test(test_store__delete_in_attempt),
+                cmocka_unit_test(
+                        test_store__sealed_attempt_commits_under_the_next),
+                cmocka_unit_test(test_store__abort_drops_sealed_and_open),
+                cmocka_unit_test(test_store__begin_keeps_sealed),
                 cmocka_unit_test(test_strmap__delete),
                 cmocka_unit_test(test_strmap__owning_releases),
         };
