@@ -255,9 +255,6 @@ void tp_dossier_key(char *buf, size_t size, const char *province,
                     const char *dossier_id)
 {
         size_t n = 0;
-        if (size == 0)
-                return;
-        buf[0] = '\0';
         tp_cat(buf, size, &n, province);
         tp_cat(buf, size, &n, "|");
         tp_cat(buf, size, &n, dossier_id);

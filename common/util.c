@@ -151,20 +151,26 @@ static char *tp_digits(char *p, int v, int width)
         return p + width;
 }
 
+/* YYYY-MM-DD (y in 0..9999) at p; returns the end. */
+static char *tp_put_date(char *p, int y, int m, int d)
+{
+        p = tp_digits(p, y, 4);
+        *p++ = '-';
+        p = tp_digits(p, m, 2);
+        *p++ = '-';
+        return tp_digits(p, d, 2);
+}
+
 size_t tp_format_day(int64_t day, char *buf, size_t size)
 {
         int y, m, d;
-        char *p = buf;
+        char *p;
         tp_civil_from_days(day, &y, &m, &d);
         if (y < 0 || y > 9999 || size < 11) {
                 snprintf(buf, size, "%04d-%02d-%02d", y, m, d);
                 return size ? strlen(buf) : 0;
         }
-        p = tp_digits(p, y, 4);
-        *p++ = '-';
-        p = tp_digits(p, m, 2);
-        *p++ = '-';
-        p = tp_digits(p, d, 2);
+        p = tp_put_date(buf, y, m, d);
         *p = '\0';
         return (size_t)(p - buf);
 }
@@ -176,7 +182,7 @@ size_t tp_format_ts(int64_t ts_ms, char *buf, size_t size)
         int64_t days = tp_floor_div(ts_ms, TP_DAY_MS);
         int64_t rem = ts_ms % TP_DAY_MS;
         int y, m, d, h, mi, s, ms;
-        char *p = buf;
+        char *p;
         if (rem < 0)
                 rem += TP_DAY_MS;
         h = (int)(rem / 3600000);
@@ -189,11 +195,7 @@ size_t tp_format_ts(int64_t ts_ms, char *buf, size_t size)
                          m, d, h, mi, s, ms);
                 return size ? strlen(buf) : 0;
         }
-        p = tp_digits(p, y, 4);
-        *p++ = '-';
-        p = tp_digits(p, m, 2);
-        *p++ = '-';
-        p = tp_digits(p, d, 2);
+        p = tp_put_date(buf, y, m, d);
         *p++ = ' ';
         p = tp_digits(p, h, 2);
         *p++ = ':';

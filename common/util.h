@@ -51,8 +51,9 @@ size_t tp_format_day(int64_t day, char *buf, size_t size);
 size_t tp_format_i64(int64_t v, char *buf);
 
 /* Appends s to the string of buf (capacity size) at *n, truncating, and
- * advances *n; tp_cat_i64 appends a number. For map keys built per event,
- * where snprintf's parsing shows in profiles. */
+ * advances *n; the result is always NUL-terminated, so a key starts at
+ * n = 0 in an uninitialised buffer. tp_cat_i64 appends a number. For map
+ * keys built per event, where snprintf's parsing shows in profiles. */
 void tp_cat(char *buf, size_t size, size_t *n, const char *s);
 void tp_cat_i64(char *buf, size_t size, size_t *n, int64_t v);
 

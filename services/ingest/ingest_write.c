@@ -198,7 +198,6 @@ static void tp_count_hour(struct tp_ingest *ig, const struct tp_dossier *d,
                 any |= add[i];
         if (!any)
                 return;
-        key[0] = '\0';
         tp_cat(key, sizeof(key), &n, d->province_code);
         tp_cat(key, sizeof(key), &n, commune ? "|" : "|-");
         if (commune)
@@ -231,7 +230,6 @@ static void *tp_dossier_new(const void *ev)
 static void tp_event_key(char *buf, size_t size, const char *dkey, int64_t seq)
 {
         size_t n = 0;
-        buf[0] = '\0';
         tp_cat(buf, size, &n, dkey);
         tp_cat(buf, size, &n, "|");
         tp_cat_i64(buf, size, &n, seq);

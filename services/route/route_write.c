@@ -189,7 +189,6 @@ static size_t tp_rkey_print(char *buf, size_t size, const struct tp_event *ev,
                             int64_t day)
 {
         size_t n = 0;
-        buf[0] = '\0';
         tp_cat_i64(buf, size, &n, day);
         tp_cat(buf, size, &n, "|");
         tp_cat(buf, size, &n, ev->province_code);
@@ -380,8 +379,7 @@ static void tp_copy_level(const char *key, void *value, void *ud)
         for (int i = 0; i < TP_RL__COUNT; i++)
                 tp_copybuf_int(cb, row->c[i]);
         tp_copybuf_int(cb, row->stint_ms);
-        hist[n++] = '{';
-        hist[n] = '\0';
+        tp_cat(hist, sizeof(hist), &n, "{");
         for (int i = 0; i < TP_ROUTE_BUCKETS; i++) {
                 if (i)
                         tp_cat(hist, sizeof(hist), &n, ",");
