@@ -250,35 +250,33 @@ static void tp_assigned_clear(struct tp_consumer *c)
 /* ---- PostgreSQL -----------------------------------------------------------
  */
 
-/* Makes sure the connection works, reconnecting if needed. */
-static int tp_consumer_pg_up_(struct tp_consumer *c, char *errstr,
-                              size_t errstr_size);
+/* Makes sure *conn (the consumer's connection or stage's second one)
+ * works, reconnecting or connecting if needed. */
+static int tp_consumer_conn_up(struct tp_consumer *c, PGconn **conn,
+                               char *errstr, size_t errstr_size)
+{
+        if (tp_pg_ok(*conn))
+                return 0;
+        if (*conn) {
+                PQreset(*conn);
+                if (tp_pg_ok(*conn))
+                        return 0;
+                snprintf(errstr, errstr_size,
+                         "could not reconnect to PostgreSQL: %s",
+                         PQerrorMessage(*conn));
+                tp_chomp(errstr);
+                return -1;
+        }
+        *conn = tp_pg_connect(c->cfg->pg, c->service, errstr, errstr_size);
+        return *conn ? 0 : -1;
+}
 
 static int tp_consumer_pg_up(struct tp_consumer *c, char *errstr,
                              size_t errstr_size)
 {
-        int rc = tp_consumer_pg_up_(c, errstr, errstr_size);
+        int rc = tp_consumer_conn_up(c, &c->conn, errstr, errstr_size);
         tp_metric_set(c->metrics.pg_up, rc == 0, NULL);
         return rc;
-}
-
-static int tp_consumer_pg_up_(struct tp_consumer *c, char *errstr,
-                              size_t errstr_size)
-{
-        if (tp_pg_ok(c->conn))
-                return 0;
-        if (c->conn) {
-                PQreset(c->conn);
-                if (tp_pg_ok(c->conn))
-                        return 0;
-                snprintf(errstr, errstr_size,
-                         "could not reconnect to PostgreSQL: %s",
-                         PQerrorMessage(c->conn));
-                tp_chomp(errstr);
-                return -1;
-        }
-        c->conn = tp_pg_connect(c->cfg->pg, c->service, errstr, errstr_size);
-        return c->conn ? 0 : -1;
 }
 
 /* Sleeps for ms while serving Kafka (heartbeats, rebalances). Messages
@@ -1207,9 +1205,10 @@ static void tp_batch_prepend(struct tp_batch *b, struct tp_batch *front)
 static enum tp_commit_rc tp_consumer_land(struct tp_consumer *c, int drop)
 {
         struct tp_flight *f = &c->flight;
-        int64_t t0 = tp_mono_ms();
+        int64_t t0;
         if (!f->active)
                 return TP_COMMIT_OK;
+        t0 = tp_mono_ms();
         if (f->threaded)
                 pthread_join(f->thread, NULL);
         f->active = f->threaded = 0;
@@ -1256,23 +1255,6 @@ static int64_t tp_consumer_start(const struct tp_consumer *c,
         return a->committed;
 }
 
-static int tp_consumer_conn2_up(struct tp_consumer *c, char *errstr,
-                                size_t errstr_size)
-{
-        if (c->conn2 && tp_pg_ok(c->conn2))
-                return 0;
-        if (c->conn2)
-                PQreset(c->conn2);
-        else
-                c->conn2 = tp_pg_connect(c->cfg->pg, c->service, errstr,
-                                         errstr_size);
-        if (c->conn2 && tp_pg_ok(c->conn2))
-                return 0;
-        if (c->conn2)
-                snprintf(errstr, errstr_size, "%s", PQerrorMessage(c->conn2));
-        return -1;
-}
-
 /* The client's half: prepare and stage c->batch over the second
  * connection (its reads in a transaction of their own). */
 static int tp_consumer_stage(struct tp_consumer *c, char *errstr,
@@ -1280,7 +1262,7 @@ static int tp_consumer_stage(struct tp_consumer *c, char *errstr,
 {
         char err[256];
         if (tp_consumer_check_starts(&c->batch, errstr, errstr_size) != 0 ||
-            tp_consumer_conn2_up(c, errstr, errstr_size) != 0)
+            tp_consumer_conn_up(c, &c->conn2, errstr, errstr_size) != 0)
                 return -1;
         if (c->h.prepare && c->h.prepare(c->h.ctx, &c->batch, c->conn2, errstr,
                                          errstr_size) != 0)

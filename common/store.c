@@ -192,6 +192,17 @@ void *tp_store_get_or_new(struct tp_store *s, const char *key,
         return value;
 }
 
+/* Appends e to a growing list of entries (the touched or sealed one). */
+static void tp_store_push(struct tp_store_entry ***list, size_t *n, size_t *cap,
+                          struct tp_store_entry *e)
+{
+        if (*n == *cap) {
+                *cap = *cap ? *cap * 2 : 256;
+                *list = tp_xrealloc(*list, *cap * sizeof(**list));
+        }
+        (*list)[(*n)++] = e;
+}
+
 int tp_store_touch(struct tp_store *s, const char *key)
 {
         struct tp_store_entry *e = tp_strmap_get(s->map, key);
@@ -199,13 +210,8 @@ int tp_store_touch(struct tp_store *s, const char *key)
                 return -1;
         if (e->touched)
                 return 0;
-        if (s->n_touched == s->cap_touched) {
-                s->cap_touched = s->cap_touched ? s->cap_touched * 2 : 256;
-                s->touched = tp_xrealloc(s->touched,
-                                         s->cap_touched * sizeof(*s->touched));
-        }
         e->touched = 1;
-        s->touched[s->n_touched++] = e;
+        tp_store_push(&s->touched, &s->n_touched, &s->cap_touched, e);
         return 0;
 }
 
@@ -257,12 +263,7 @@ uint64_t tp_store_seal(struct tp_store *s)
                 e->gen = gen;
                 if (e->sealed_at)
                         continue;
-                if (s->n_sealed == s->cap_sealed) {
-                        s->cap_sealed = s->cap_sealed ? s->cap_sealed * 2 : 256;
-                        s->sealed = tp_xrealloc(
-                                s->sealed, s->cap_sealed * sizeof(*s->sealed));
-                }
-                s->sealed[s->n_sealed++] = e;
+                tp_store_push(&s->sealed, &s->n_sealed, &s->cap_sealed, e);
                 e->sealed_at = s->n_sealed;
         }
         s->n_touched = 0;
@@ -283,7 +284,9 @@ static void tp_store_evict(struct tp_store *s)
         }
 }
 
-void tp_store_commit_sealed(struct tp_store *s, uint64_t gen)
+/* The sealed attempts up to gen committed: their entries are clean
+ * again, and those they deleted leave. */
+static void tp_store_settle_sealed(struct tp_store *s, uint64_t gen)
 {
         size_t i = 0;
         while (i < s->n_sealed) {
@@ -296,12 +299,25 @@ void tp_store_commit_sealed(struct tp_store *s, uint64_t gen)
                 if (!e->value && !e->touched)
                         tp_store_drop(s, e); /* deleted, and committed */
         }
+}
+
+void tp_store_commit_sealed(struct tp_store *s, uint64_t gen)
+{
+        tp_store_settle_sealed(s, gen);
         tp_store_evict(s);
 }
 
 void tp_store_commit(struct tp_store *s)
 {
-        tp_store_commit_sealed(s, tp_store_seal(s));
+        tp_store_settle_sealed(s, s->gen);
+        for (size_t i = 0; i < s->n_touched; i++) {
+                struct tp_store_entry *e = s->touched[i];
+                e->touched = 0;
+                if (!e->value)
+                        tp_store_drop(s, e);
+        }
+        s->n_touched = 0;
+        tp_store_evict(s);
 }
 
 size_t tp_store_count(const struct tp_store *s)

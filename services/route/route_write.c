@@ -647,13 +647,11 @@ int tp_route_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         return 0;
 }
 
-int tp_route_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
-                   size_t errstr_size)
+/* Sends b's staged rows over conn, where the temporary tables exist. */
+static int tp_route_send(const struct tp_route *rt, const struct tp_batch *b,
+                         PGconn *conn, char *errstr, size_t errstr_size)
 {
-        const struct tp_route *rt = ctx;
         const struct tp_route_staged *st = b->staged;
-        if (tp_pg_exec(conn, tp_route_temp_tables, errstr, errstr_size) != 0)
-                return -1;
         for (int i = 0; i < TP_RW__N; i++)
                 if (tp_copybuf_apply(conn, &st->rows[i], rt->sql[i].copy,
                                      rt->sql[i].upsert, errstr,
@@ -662,10 +660,20 @@ int tp_route_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         return 0;
 }
 
+int tp_route_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                   size_t errstr_size)
+{
+        /* staged over another connection: its temporary tables are not
+         * this one's */
+        if (tp_pg_exec(conn, tp_route_temp_tables, errstr, errstr_size) != 0)
+                return -1;
+        return tp_route_send(ctx, b, conn, errstr, errstr_size);
+}
+
 int tp_route_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                    size_t errstr_size)
 {
         if (tp_route_stage(ctx, b, conn, errstr, errstr_size) != 0)
                 return -1;
-        return tp_route_flush(ctx, b, conn, errstr, errstr_size);
+        return tp_route_send(ctx, b, conn, errstr, errstr_size);
 }
