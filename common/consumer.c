@@ -753,14 +753,22 @@ static void tp_consumer_highs(struct tp_consumer *c, struct tp_batch *b)
         }
 }
 
-typedef int (*tp_write_fn)(void *ctx, struct tp_batch *b, PGconn *conn,
-                           char *errstr, size_t errstr_size);
+int tp_handler_write(const struct tp_handler *h, struct tp_batch *b,
+                     PGconn *conn, char *errstr, size_t errstr_size)
+{
+        if (h->write)
+                return h->write(h->ctx, b, conn, errstr, errstr_size);
+        if (h->stage(h->ctx, b, conn, errstr, errstr_size) != 0)
+                return -1;
+        return h->flush(h->ctx, b, conn, errstr, errstr_size);
+}
 
-/* BEGIN, compare-and-set, write (the handler's write or flush), then
- * COMMIT, or ROLLBACK for a trial. Uses c->conn, b and the handler only:
- * the worker thread runs it for a pipelined checkpoint. */
+/* BEGIN, compare-and-set, write (the handler's write, or with staged its
+ * flush of what was staged), then COMMIT, or ROLLBACK for a trial. Uses
+ * c->conn, b and the handler only: the worker thread runs it for a
+ * pipelined checkpoint. */
 static enum tp_commit_rc tp_consumer_txn(struct tp_consumer *c,
-                                         struct tp_batch *b, tp_write_fn write,
+                                         struct tp_batch *b, int staged,
                                          int trial, char *errstr,
                                          size_t errstr_size)
 {
@@ -777,7 +785,8 @@ static enum tp_commit_rc tp_consumer_txn(struct tp_consumer *c,
                 tp_pg_exec(c->conn, "ROLLBACK", err, sizeof(err));
                 return TP_COMMIT_FENCED;
         }
-        if (write(c->h.ctx, b, c->conn, errstr, errstr_size)) {
+        if (staged ? c->h.flush(c->h.ctx, b, c->conn, errstr, errstr_size)
+                   : tp_handler_write(&c->h, b, c->conn, errstr, errstr_size)) {
                 tp_pg_exec(c->conn, "ROLLBACK", err, sizeof(err));
                 cls = tp_pg_errclass(errstr);
                 return cls == TP_PG_DATA    ? TP_COMMIT_DATA
@@ -814,8 +823,7 @@ static enum tp_commit_rc tp_consumer_try_commit(struct tp_consumer *c,
             c->h.prepare(c->h.ctx, &c->batch, c->conn, errstr, errstr_size))
                 return TP_COMMIT_RETRY;
         tp_consumer_highs(c, &c->batch);
-        return tp_consumer_txn(c, &c->batch, c->h.write, trial, errstr,
-                               errstr_size);
+        return tp_consumer_txn(c, &c->batch, 0, trial, errstr, errstr_size);
 }
 
 /* ---- finding the messages PostgreSQL refuses ------------------------------
@@ -1165,8 +1173,7 @@ static void *tp_flight_main(void *arg)
 {
         struct tp_consumer *c = arg;
         struct tp_flight *f = &c->flight;
-        f->rc = tp_consumer_txn(c, &f->batch, c->h.flush, 0, f->err,
-                                sizeof(f->err));
+        f->rc = tp_consumer_txn(c, &f->batch, 1, 0, f->err, sizeof(f->err));
         return NULL;
 }
 

@@ -108,6 +108,8 @@ struct tp_handler {
         void *ctx;
         int (*prepare)(void *ctx, struct tp_batch *b, PGconn *conn,
                        char *errstr, size_t errstr_size);
+        /* NULL when stage and flush are given: the write is then stage
+         * followed by flush over the same connection. */
         int (*write)(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                      size_t errstr_size);
         /* Optional: after the transaction (committed = 1) or when the
@@ -125,9 +127,10 @@ struct tp_handler {
          * transaction, on another thread: it may use only b, conn and
          * what no other callback changes. done(b, 1) may then come
          * after the next batch's stage; done(b, 0) for batch n drops
-         * what batch n+1 staged too. write stays the path of one batch
-         * at a time (live traffic, retries, bisection, replays) and
-         * must equal stage followed by flush. */
+         * what batch n+1 staged too. One batch at a time (live
+         * traffic, retries, bisection, replays), stage and flush run
+         * over the same connection in the transaction: flush must
+         * work over either. */
         int (*stage)(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                      size_t errstr_size);
         int (*flush)(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
@@ -137,6 +140,10 @@ struct tp_handler {
         void *after_ctx;
         void (*after)(void *after_ctx, int committed);
 };
+
+/* The handler's write of b over conn: write, or stage then flush. */
+int tp_handler_write(const struct tp_handler *h, struct tp_batch *b,
+                     PGconn *conn, char *errstr, size_t errstr_size);
 
 struct tp_consumer_stats {
         uint64_t messages;      /* consumed into committed batches */

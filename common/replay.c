@@ -188,7 +188,7 @@ static int tp_replay_batch(PGconn *conn, const struct tp_handler *h,
         tp_replay_highs(b, ends);
         rc = h->prepare(h->ctx, b, conn, errstr, errstr_size);
         if (rc == 0)
-                rc = h->write(h->ctx, b, conn, errstr, errstr_size);
+                rc = tp_handler_write(h, b, conn, errstr, errstr_size);
         if (rc == 0)
                 rc = tp_pg_exec(conn, tp_clear_sql, errstr, errstr_size);
         if (h->done)

@@ -28,3 +28,19 @@ int tp_store_pg_load(struct tp_store *store, PGconn *conn,
         PQclear(res);
         return 0;
 }
+
+void tp_store_pg_seal(struct tp_store_pg_stage *sg, struct tp_store *store,
+                      const PGconn *conn)
+{
+        sg->gen = tp_store_seal(store);
+        sg->conn = conn;
+}
+
+int tp_store_pg_flush_conn(const struct tp_store_pg_stage *sg, PGconn *conn,
+                           const char *temp_sql, char *errstr,
+                           size_t errstr_size)
+{
+        if (conn == sg->conn)
+                return 0;
+        return tp_pg_exec(conn, temp_sql, errstr, errstr_size);
+}

@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pgutil.h"
 #include "store.h"
@@ -27,5 +28,25 @@ struct tp_store_pg_load {
 int tp_store_pg_load(struct tp_store *store, PGconn *conn,
                      const struct tp_store_pg_load *ld, struct tp_copybuf *keys,
                      char *errstr, size_t errstr_size);
+
+/* A sealed attempt between a handler's stage and its flush
+ * (common/consumer.h): the store generation its commit settles and the
+ * connection it was staged over. */
+struct tp_store_pg_stage {
+        uint64_t gen;
+        const PGconn *conn; /* compared, never used */
+};
+
+/* Seals the store's open attempt (tp_store_seal) into sg, staged over
+ * conn. */
+void tp_store_pg_seal(struct tp_store_pg_stage *sg, struct tp_store *store,
+                      const PGconn *conn);
+
+/* Readies conn for sg's flush: runs temp_sql (the handler's temporary
+ * tables, "CREATE TEMP TABLE IF NOT EXISTS ...") unless sg was staged
+ * over conn, where they exist. Returns 0, or -1 with errstr. */
+int tp_store_pg_flush_conn(const struct tp_store_pg_stage *sg, PGconn *conn,
+                           const char *temp_sql, char *errstr,
+                           size_t errstr_size);
 
 #endif

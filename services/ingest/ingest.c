@@ -101,16 +101,15 @@ struct tp_ingest *tp_ingest_new(const struct tp_cfg *cfg, PGconn *conn,
                 tp_store_new(tp_ingest_dossier_free, (size_t)cfg->state_cap);
         ig->applied = tp_strmap_new();
         ig->codes = tp_strmap_new();
-        ig->codes_new = tp_strmap_new();
         ig->hourly = tp_strmap_new_owning(tp_ingest_hcount_free);
-        tp_copybuf_init(&ig->cb);
+        tp_ingest_write_init(ig);
         return ig;
 fail:
         tp_ingest_destroy(ig);
         return NULL;
 }
 
-static void tp_ingest_clear_entries(struct tp_ingest *ig)
+void tp_ingest_clear_entries(struct tp_ingest *ig)
 {
         for (size_t i = 0; i < ig->n_entries; i++)
                 tp_event_release(&ig->entries[i].ev);
@@ -130,9 +129,9 @@ void tp_ingest_destroy(struct tp_ingest *ig)
         tp_store_destroy(ig->store);
         tp_strmap_destroy(ig->applied);
         tp_strmap_destroy(ig->codes);
-        tp_strmap_destroy(ig->codes_new);
         tp_strmap_destroy(ig->hourly);
-        tp_copybuf_release(&ig->cb);
+        free(ig->dossiers_copy);
+        free(ig->dossiers_upsert);
         tp_filing_reader_destroy(ig->reader);
         free(ig);
 }
@@ -147,27 +146,12 @@ const struct tp_store *tp_ingest_store(const struct tp_ingest *ig)
         return ig->store;
 }
 
-struct tp_ingest_entry *tp_ingest_entries(struct tp_ingest *ig, size_t *n)
-{
-        *n = ig->n_entries;
-        return ig->entries;
-}
-
 /* Decodes and validates e->msg; returns -1 only on an outage (retry). */
 static int tp_ingest_read(struct tp_ingest *ig, struct tp_ingest_entry *e)
 {
         return tp_filing_read_msg(ig->reader, ig->conn, e->msg, &e->ev,
                                   &e->schema_id, &e->reason, e->detail,
                                   sizeof(e->detail));
-}
-
-void tp_ingest_decode(struct tp_ingest *ig, const struct tp_msg *msg,
-                      struct tp_ingest_entry *e)
-{
-        memset(e, 0, sizeof(*e));
-        e->msg = msg;
-        if (tp_ingest_read(ig, e) != 0)
-                e->reason = TP_REASON_UNKNOWN_SCHEMA; /* caller: outage */
 }
 
 /* Creates the month partitions the accepted events need (outside the
@@ -430,28 +414,30 @@ static void tp_dlq_relay(struct tp_ingest *ig)
         ig->dlq_pending = 0;
 }
 
+/* The batch of b committed (its staged work settled) or was abandoned.
+ * With pipelined checkpoints this may come after the next batch was
+ * staged: what it needs is in b->staged, not in ig->entries. */
 void tp_ingest_done(void *ctx, struct tp_batch *b, int committed)
 {
         struct tp_ingest *ig = ctx;
-        if (committed)
-                tp_store_commit(ig->store);
-        else
-                tp_store_abort(ig->store);
-        if (committed) {
-                tp_ingest_metrics_commit(ig);
-                for (size_t i = 0; i < ig->n_entries; i++)
-                        b->msgs[i].reason = ig->entries[i].reason;
-                ig->counts.accepted += ig->pending.accepted;
-                ig->counts.duplicates += ig->pending.duplicates;
+        struct tp_ingest_staged *st = b->staged;
+
+        if (committed && st) {
+                tp_store_commit_sealed(ig->store, st->sealed.gen);
+                tp_ingest_metrics_commit(ig, st);
+                ig->counts.accepted += st->pending.accepted;
+                ig->counts.duplicates += st->pending.duplicates;
                 for (int r = 0; r < TP_REASON__COUNT; r++) {
-                        ig->counts.rejected[r] += ig->pending.rejected[r];
-                        if (r != TP_REASON_OK && ig->pending.rejected[r])
+                        ig->counts.rejected[r] += st->pending.rejected[r];
+                        if (r != TP_REASON_OK && st->pending.rejected[r])
                                 ig->dlq_pending = 1;
                 }
+                tp_ingest_codes_done(ig, st);
                 if (ig->dlq_pending && ig->conn && !b->replay)
                         tp_dlq_relay(ig);
+        } else if (!committed) {
+                tp_store_abort(ig->store);
         }
-        tp_ingest_codes_done(ig, committed);
-        memset(&ig->pending, 0, sizeof(ig->pending));
+        tp_ingest_staged_free(b);
         tp_ingest_clear_entries(ig);
 }

@@ -21,7 +21,9 @@ struct tp_ingest_entry {
         char detail[256];
         int32_t schema_id;  /* -1 when the framing was unreadable */
         struct tp_event ev; /* valid when reason == TP_REASON_OK */
-        int duplicate;      /* an identical copy was already stored */
+        /* 1: an identical copy was already stored; -1: the first copy
+         * is in an earlier batch, compared by the flush */
+        int duplicate;
 };
 
 struct tp_ingest_counts {
@@ -46,7 +48,11 @@ void tp_ingest_destroy(struct tp_ingest *ig);
 /* The consumer callbacks (ctx = struct tp_ingest *). */
 int tp_ingest_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                       size_t errstr_size);
-int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+/* The write in two halves (common/consumer.h, stage and flush): one
+ * batch at a time over the same connection, pipelined over two. */
+int tp_ingest_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                    size_t errstr_size);
+int tp_ingest_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                     size_t errstr_size);
 void tp_ingest_done(void *ctx, struct tp_batch *b, int committed);
 
@@ -63,14 +69,5 @@ const struct tp_ingest_counts *tp_ingest_counts(const struct tp_ingest *ig);
 /* The dossiers' state store (owned by ig). */
 struct tp_store;
 const struct tp_store *tp_ingest_store(const struct tp_ingest *ig);
-
-/* Decodes and validates one message value (no database), for the batch
- * path (tthc-check and the fuzzer use common/filing.h and common/avrodec.h
- * directly). */
-void tp_ingest_decode(struct tp_ingest *ig, const struct tp_msg *msg,
-                      struct tp_ingest_entry *e);
-
-/* Internal: shared between ingest.c and ingest_write.c. */
-struct tp_ingest_entry *tp_ingest_entries(struct tp_ingest *ig, size_t *n);
 
 #endif

@@ -26,32 +26,34 @@ int tp_ingest_metrics_init(struct tp_ingest *ig, struct tp_metrics *metrics,
 }
 
 /* The largest occurred_at per partition (the watermark's input). */
-static void tp_ingest_event_time(struct tp_ingest *ig)
+static void tp_ingest_event_time(struct tp_ingest *ig,
+                                 const struct tp_ingest_staged *st)
 {
-        for (size_t i = 0; i < ig->n_entries; i++) {
-                const struct tp_ingest_entry *e = &ig->entries[i];
+        for (size_t p = 0; p < st->n_progress; p++) {
+                const struct tp_ingest_progress *pr = &st->progress[p];
                 char part[16];
-                const char *labels[2] = {e->ev.province_code, part};
+                const char *labels[2] = {pr->province, part};
                 double t;
-                if (e->reason != TP_REASON_OK)
+                if (pr->max_occurred_at == TP_TS_NONE)
                         continue;
-                snprintf(part, sizeof(part), "%d", e->msg->partition);
-                t = (double)e->ev.occurred_at / 1000.0;
+                snprintf(part, sizeof(part), "%d", (int)pr->partition);
+                t = (double)pr->max_occurred_at / 1000.0;
                 if (t > tp_metric_value(ig->m_event_time, labels))
                         tp_metric_set(ig->m_event_time, t, labels);
         }
 }
 
-void tp_ingest_metrics_commit(struct tp_ingest *ig)
+void tp_ingest_metrics_commit(struct tp_ingest *ig,
+                              const struct tp_ingest_staged *st)
 {
         if (!ig->m_stored)
                 return;
-        tp_ingest_event_time(ig);
-        tp_metric_add(ig->m_stored, (double)ig->pending.accepted, NULL);
-        tp_metric_add(ig->m_duplicates, (double)ig->pending.duplicates, NULL);
+        tp_ingest_event_time(ig, st);
+        tp_metric_add(ig->m_stored, (double)st->pending.accepted, NULL);
+        tp_metric_add(ig->m_duplicates, (double)st->pending.duplicates, NULL);
         for (int r = 1; r < TP_REASON__COUNT; r++)
-                if (ig->pending.rejected[r])
+                if (st->pending.rejected[r])
                         tp_metric_add(ig->m_rejected,
-                                      (double)ig->pending.rejected[r],
+                                      (double)st->pending.rejected[r],
                                       (const char *[]){tp_reason_name(r)});
 }

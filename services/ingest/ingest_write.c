@@ -1,6 +1,8 @@
-/* ingest_write.c - tthc-ingest's part of the batch transaction: dossier
- * state, duplicates, raw events (COPY), hourly counters, dead letters and
- * partition progress. Runs after the offsets compare-and-set succeeded. */
+/* ingest_write.c - tthc-ingest's batch transaction in two halves: stage
+ * (dossier state applied in memory, the rows to write) and the
+ * statements (duplicates of earlier batches, raw events (COPY), dossiers,
+ * hourly counters, dead letters, partition progress, codes), sent after
+ * the offsets compare-and-set succeeded. */
 #include "ingest_int.h"
 #include "dossier_pg.h"
 #include "utf8.h"
@@ -31,9 +33,11 @@ static const char tp_load_sql[] =
         "province_code, dossier_id FROM tp_keys) k USING "
         "(province_code, dossier_id)";
 
+/* The stored copies, and where each came from. */
 static const char tp_dup_sql[] =
-        "SELECT " TP_REPLAY_EVENT_COLS " FROM tthc.filing_events f JOIN "
-        "tp_keys k USING (province_code, dossier_id, seq)";
+        "SELECT " TP_REPLAY_EVENT_COLS ", f.kafka_topic, f.kafka_partition, "
+        "f.kafka_offset FROM tthc.filing_events f JOIN tp_keys k USING "
+        "(province_code, dossier_id, seq)";
 
 enum {
         TP_HC_RECEIVED,
@@ -100,20 +104,30 @@ static const struct tp_store_pg_load tp_dossier_load = {
         "COPY tp_keys FROM STDIN", tp_load_sql, "dossier state",
         tp_dossier_from_row};
 
-/* e repeats the seq of an event already applied (copy names it): counted
- * once when equal, else kept out as a conflicting duplicate. */
+/* e repeats the seq of an event already stored or applied, the first
+ * copy, which came at offset of topic and partition: counted once when
+ * equal, else kept out as a conflicting duplicate. The detail names the
+ * first copy whether it is in the same batch or an earlier one. */
 static void tp_compare_copy(struct tp_ingest_entry *e, int same,
-                            const char *copy)
+                            const char *topic, int32_t partition,
+                            int64_t offset)
 {
+        char where[160];
         if (same) {
                 e->duplicate = 1;
                 return;
         }
+        if (strcmp(topic, e->msg->topic) == 0 && partition == e->msg->partition)
+                snprintf(where, sizeof(where), "offset %lld",
+                         (long long)offset);
+        else
+                snprintf(where, sizeof(where), "%.80s partition %d offset %lld",
+                         topic, (int)partition, (long long)offset);
         e->reason = TP_REASON_CONFLICTING_DUPLICATE;
         snprintf(e->detail, sizeof(e->detail),
-                 "seq %d of dossier %.*s differs from %s", (int)e->ev.seq,
-                 tp_utf8_prefix_len(e->ev.dossier_id, 100), e->ev.dossier_id,
-                 copy);
+                 "seq %d of dossier %.*s differs from the copy at %s",
+                 (int)e->ev.seq, tp_utf8_prefix_len(e->ev.dossier_id, 100),
+                 e->ev.dossier_id, where);
 }
 
 /* Loads the stored state of the dossiers the batch touches that are not
@@ -235,14 +249,12 @@ static void tp_event_key(char *buf, size_t size, const char *dkey, int64_t seq)
         tp_cat_i64(buf, size, &n, seq);
 }
 
-/* Applies the batch in order. Duplicates of events applied in this batch
- * are settled here; older ones are left with duplicate = -1 for a lookup
- * in tthc.filing_events. */
-static size_t tp_apply_entries(struct tp_ingest *ig)
+/* Applies the batch in order, its new events' COPY rows into events.
+ * Duplicates of events applied in this batch are settled here; older
+ * ones are left with duplicate = -1 for the flush. */
+static void tp_apply_entries(struct tp_ingest *ig, struct tp_copybuf *events)
 {
         char key[640], dkey[600];
-        size_t lookups = 0;
-        tp_copybuf_reset(&ig->cb);
         for (size_t i = 0; i < ig->n_entries; i++) {
                 struct tp_ingest_entry *e = &ig->entries[i], *first;
                 struct tp_dossier *d;
@@ -258,25 +270,21 @@ static size_t tp_apply_entries(struct tp_ingest *ig)
                         first = tp_strmap_get(ig->applied, key);
                         if (!first) {
                                 e->duplicate = -1;
-                                lookups++;
                         } else {
-                                char copy[64];
-                                snprintf(copy, sizeof(copy),
-                                         "the copy at offset %lld",
-                                         (long long)first->msg->offset);
                                 tp_compare_copy(
                                         e, tp_event_equal(&first->ev, &e->ev),
-                                        copy);
+                                        first->msg->topic,
+                                        first->msg->partition,
+                                        first->msg->offset);
                         }
                         continue;
                 }
                 tp_store_touch(ig->store, dkey);
                 tp_dossier_apply(d, &e->ev, &fx);
                 tp_count_hour(ig, d, &e->ev, &fx);
-                tp_copy_event(&ig->cb, e);
+                tp_copy_event(events, e);
                 tp_strmap_put(ig->applied, key, e);
         }
-        return lookups;
 }
 
 /* horizon: the first instant whose events retention keeps (TP_TS_NONE:
@@ -299,7 +307,11 @@ static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res,
                 same = same && tp_event_equal(&stored, &e->ev);
                 stored.event_id = NULL;
                 tp_event_release(&stored);
-                tp_compare_copy(e, same, "the stored event");
+                tp_compare_copy(
+                        e, same, PQgetvalue(res, r, TP_REPLAY_EVENT_NCOLS),
+                        tp_pg_col_int(res, r, TP_REPLAY_EVENT_NCOLS + 1),
+                        strtoll(PQgetvalue(res, r, TP_REPLAY_EVENT_NCOLS + 2),
+                                NULL, 10));
                 return;
         }
         if (horizon != TP_TS_NONE && e->ev.occurred_at < horizon) {
@@ -316,20 +328,79 @@ static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res,
                  e->ev.dossier_id);
 }
 
-/* Compares duplicates of older batches with the stored events. */
-static int tp_check_old_duplicates(struct tp_ingest *ig, PGconn *conn,
+/* A dead letter's row of tp_rejected. */
+static void tp_copy_rejected(struct tp_copybuf *cb, const char *group,
+                             const struct tp_ingest_entry *e)
+{
+        tp_copybuf_str(cb, group);
+        tp_copybuf_str(cb, e->msg->topic);
+        tp_copybuf_int(cb, e->msg->partition);
+        tp_copybuf_int(cb, e->msg->offset);
+        tp_copybuf_bytes(cb, e->msg->key, e->msg->key_len);
+        tp_copybuf_bytes(cb, e->msg->value ? e->msg->value : (const void *)"",
+                         e->msg->value_len);
+        if (e->schema_id >= 0)
+                tp_copybuf_int(cb, e->schema_id);
+        else
+                tp_copybuf_str(cb, NULL);
+        tp_copybuf_str(cb, tp_reason_name(e->reason));
+        tp_copybuf_str(cb, e->detail);
+        tp_copybuf_end_row(cb);
+}
+
+/* The partition of st's progress that msg came from. */
+static struct tp_ingest_progress *tp_progress_of(struct tp_ingest_staged *st,
+                                                 const struct tp_msg *msg)
+{
+        for (size_t p = 0; p < st->n_progress; p++) {
+                struct tp_ingest_progress *pr = &st->progress[p];
+                if (pr->partition == msg->partition &&
+                    strcmp(pr->topic, msg->topic) == 0)
+                        return pr;
+        }
+        return NULL;
+}
+
+/* A valid event of e's partition: its province and time count. */
+static void tp_progress_add(struct tp_ingest_staged *st,
+                            const struct tp_ingest_entry *e)
+{
+        struct tp_ingest_progress *pr = tp_progress_of(st, e->msg);
+        if (!pr)
+                return;
+        tp_strlcpy(pr->province, e->ev.province_code, sizeof(pr->province));
+        if (e->ev.occurred_at > pr->max_occurred_at)
+                pr->max_occurred_at = e->ev.occurred_at;
+}
+
+/* Counts e, settled, in the batch's pending counts. */
+static void tp_tally(struct tp_ingest_staged *st,
+                     const struct tp_ingest_entry *e)
+{
+        if (e->reason != TP_REASON_OK)
+                st->pending.rejected[e->reason]++;
+        else if (e->duplicate)
+                st->pending.duplicates++;
+        else
+                st->pending.accepted++;
+}
+
+/* Compares the duplicates of earlier batches with the stored events, in
+ * the batch transaction (every batch before this one committed): each
+ * is counted once, or becomes a dead letter of st. */
+static int tp_check_old_duplicates(const struct tp_ingest *ig,
+                                   struct tp_batch *b, PGconn *conn,
                                    char *errstr, size_t errstr_size)
 {
+        struct tp_ingest_staged *st = b->staged;
         struct tp_copybuf cb;
         PGresult *res;
         int64_t horizon;
         int rc;
 
         tp_copybuf_init(&cb);
-        for (size_t i = 0; i < ig->n_entries; i++) {
-                struct tp_ingest_entry *e = &ig->entries[i];
-                if (e->reason != TP_REASON_OK || e->duplicate != -1)
-                        continue;
+        for (size_t i = 0; i < st->n_lookups; i++) {
+                const struct tp_ingest_entry *e = &st->lookups[i];
                 tp_copybuf_str(&cb, e->ev.province_code);
                 tp_copybuf_str(&cb, e->ev.dossier_id);
                 tp_copybuf_int(&cb, e->ev.seq);
@@ -354,10 +425,17 @@ static int tp_check_old_duplicates(struct tp_ingest *ig, PGconn *conn,
                           errstr_size);
         if (!res)
                 return -1;
-        for (size_t i = 0; i < ig->n_entries; i++) {
-                struct tp_ingest_entry *e = &ig->entries[i];
-                if (e->reason == TP_REASON_OK && e->duplicate == -1)
-                        tp_settle_duplicate(e, res, horizon);
+        /* sent once: a failed attempt stages the batch again */
+        for (size_t i = 0; i < st->n_lookups; i++) {
+                struct tp_ingest_entry *e = &st->lookups[i];
+                tp_settle_duplicate(e, res, horizon);
+                b->msgs[e->msg - b->msgs].reason = e->reason;
+                tp_tally(st, e);
+                if (e->reason == TP_REASON_OK)
+                        tp_progress_add(st, e);
+                else if (!b->replay)
+                        tp_copy_rejected(&st->rows[TP_IW_REJECTED],
+                                         ig->cfg->group, e);
         }
         PQclear(res);
         return 0;
@@ -370,44 +448,6 @@ static void tp_copy_dossier(const char *key, void *value, void *ud)
         (void)key;
         tp_dossier_pg_copy(cb, d);
         tp_copybuf_end_row(cb);
-}
-
-static int tp_store_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
-                             size_t errstr_size)
-{
-        struct tp_copybuf cb;
-        char sql[2048];
-        int rc;
-
-        tp_copybuf_init(&cb);
-        tp_store_each_touched(ig->store, tp_copy_dossier, &cb);
-        if (cb.buf.len == 0) {
-                tp_copybuf_release(&cb);
-                return 0;
-        }
-        snprintf(sql, sizeof(sql), "COPY tp_dossiers (%s) FROM STDIN",
-                 tp_dossier_pg_cols);
-        rc = tp_copybuf_send(conn, sql, &cb, errstr, errstr_size);
-        tp_copybuf_release(&cb);
-        if (rc != 0)
-                return -1;
-        snprintf(sql, sizeof(sql),
-                 "INSERT INTO tthc.dossiers (%s) SELECT %s FROM tp_dossiers "
-                 "ON CONFLICT (province_code, dossier_id) DO UPDATE SET "
-                 "commune_code = EXCLUDED.commune_code, submitted_at = "
-                 "EXCLUDED.submitted_at, received_at = EXCLUDED.received_at, "
-                 "due_at = EXCLUDED.due_at, status = EXCLUDED.status, "
-                 "closed_at = EXCLUDED.closed_at, outcome = EXCLUDED.outcome, "
-                 "original_due_at = EXCLUDED.original_due_at, extended = "
-                 "EXCLUDED.extended, result_returned_at = "
-                 "EXCLUDED.result_returned_at, handling_level = "
-                 "EXCLUDED.handling_level, agency_code = EXCLUDED.agency_code, "
-                 "handling_commune_code = EXCLUDED.handling_commune_code, "
-                 "last_seq = EXCLUDED.last_seq, seq_gaps = EXCLUDED.seq_gaps, "
-                 "open_pauses = EXCLUDED.open_pauses, last_event_at = "
-                 "EXCLUDED.last_event_at, updated_at = now()",
-                 tp_dossier_pg_cols, tp_dossier_pg_cols);
-        return tp_pg_exec(conn, sql, errstr, errstr_size);
 }
 
 static void tp_copy_hour(const char *key, void *value, void *ud)
@@ -455,116 +495,97 @@ static const char tp_hourly_upsert[] =
         "FROM tp_hourly GROUP BY 1, 2 "
         "ON CONFLICT (province_code, day) DO UPDATE SET " TP_HOURLY_ADD;
 
-static int tp_store_hourly(struct tp_ingest *ig, PGconn *conn, char *errstr,
-                           size_t errstr_size)
-{
-        struct tp_copybuf cb;
-        int rc;
-        tp_copybuf_init(&cb);
-        tp_strmap_each(ig->hourly, tp_copy_hour, &cb);
-        rc = tp_copybuf_apply(conn, &cb, "COPY tp_hourly FROM STDIN",
-                              tp_hourly_upsert, errstr, errstr_size);
-        tp_copybuf_release(&cb);
-        return rc;
-}
+static const char tp_rejected_insert[] =
+        "INSERT INTO tthc.rejected_messages (consumer_group, topic, "
+        "partition, kafka_offset, message_key, raw_value, schema_id, reason, "
+        "detail) SELECT * FROM tp_rejected ON CONFLICT (topic, partition, "
+        "kafka_offset) DO NOTHING";
 
-static int tp_store_rejected(struct tp_ingest *ig, PGconn *conn, char *errstr,
-                             size_t errstr_size)
-{
-        struct tp_copybuf cb;
-        size_t n = 0;
-        int rc;
-
-        tp_copybuf_init(&cb);
-        for (size_t i = 0; i < ig->n_entries; i++) {
-                struct tp_ingest_entry *e = &ig->entries[i];
-                if (e->reason == TP_REASON_OK)
-                        continue;
-                n++;
-                tp_copybuf_str(&cb, ig->cfg->group);
-                tp_copybuf_str(&cb, e->msg->topic);
-                tp_copybuf_int(&cb, e->msg->partition);
-                tp_copybuf_int(&cb, e->msg->offset);
-                tp_copybuf_bytes(&cb, e->msg->key, e->msg->key_len);
-                tp_copybuf_bytes(
-                        &cb, e->msg->value ? e->msg->value : (const void *)"",
-                        e->msg->value_len);
-                if (e->schema_id >= 0)
-                        tp_copybuf_int(&cb, e->schema_id);
-                else
-                        tp_copybuf_str(&cb, NULL);
-                tp_copybuf_str(&cb, tp_reason_name(e->reason));
-                tp_copybuf_str(&cb, e->detail);
-                tp_copybuf_end_row(&cb);
-        }
-        rc = n ? tp_copybuf_send(conn, "COPY tp_rejected FROM STDIN", &cb,
-                                 errstr, errstr_size)
-               : 0;
-        tp_copybuf_release(&cb);
-        if (rc != 0 || n == 0)
-                return rc;
-        return tp_pg_exec(conn,
-                          "INSERT INTO tthc.rejected_messages (consumer_group,"
-                          " topic, partition, kafka_offset, message_key, "
-                          "raw_value, schema_id, reason, detail) SELECT * "
-                          "FROM tp_rejected ON CONFLICT (topic, partition, "
-                          "kafka_offset) DO NOTHING",
-                          errstr, errstr_size);
-}
+static const char tp_progress_upsert[] =
+        "INSERT INTO tthc.partition_progress AS p (group_id, topic, "
+        "partition, province_code, max_occurred_at, last_message_at, "
+        "next_offset) SELECT group_id, topic, partition, province_code, "
+        "max_occurred_at, now(), next_offset FROM tp_progress ON CONFLICT "
+        "(group_id, topic, partition) DO UPDATE SET max_occurred_at = "
+        "greatest(p.max_occurred_at, EXCLUDED.max_occurred_at), "
+        "last_message_at = now(), next_offset = EXCLUDED.next_offset";
 
 /* Event-time progress per partition, for tthc.freshness: one COPY and
  * one upsert for all the batch's partitions. */
-static void tp_copy_progress(struct tp_ingest *ig,
-                             const struct tp_part_range *r,
-                             struct tp_copybuf *cb)
-{
-        int64_t maxts = TP_TS_NONE;
-        const char *prov = NULL;
-        for (size_t i = 0; i < ig->n_entries; i++) {
-                struct tp_ingest_entry *e = &ig->entries[i];
-                if (e->reason != TP_REASON_OK ||
-                    e->msg->partition != r->partition ||
-                    strcmp(e->msg->topic, r->topic) != 0)
-                        continue;
-                prov = e->ev.province_code;
-                if (e->ev.occurred_at > maxts)
-                        maxts = e->ev.occurred_at;
-        }
-        if (!prov)
-                prov = tp_topic_province(r->topic);
-        tp_copybuf_str(cb, ig->cfg->group);
-        tp_copybuf_str(cb, r->topic);
-        tp_copybuf_int(cb, r->partition);
-        tp_copybuf_str(cb, prov ? prov : "");
-        tp_copybuf_ts(cb, maxts);
-        tp_copybuf_int(cb, r->next);
-        tp_copybuf_end_row(cb);
-}
-
-static int tp_store_progress(struct tp_ingest *ig, struct tp_batch *b,
-                             PGconn *conn, char *errstr, size_t errstr_size)
+static int tp_send_progress(const struct tp_ingest *ig,
+                            const struct tp_ingest_staged *st, PGconn *conn,
+                            char *errstr, size_t errstr_size)
 {
         struct tp_copybuf cb;
         int rc;
 
         tp_copybuf_init(&cb);
-        for (size_t p = 0; p < b->n_parts; p++)
-                tp_copy_progress(ig, &b->parts[p], &cb);
-        rc = tp_copybuf_apply(
-                conn, &cb,
-                "COPY tp_progress (group_id, topic, partition, "
-                "province_code, max_occurred_at, next_offset) FROM STDIN",
-                "INSERT INTO tthc.partition_progress AS p (group_id, topic, "
-                "partition, province_code, max_occurred_at, last_message_at, "
-                "next_offset) SELECT group_id, topic, partition, "
-                "province_code, max_occurred_at, now(), next_offset FROM "
-                "tp_progress ON CONFLICT (group_id, topic, partition) DO "
-                "UPDATE SET max_occurred_at = greatest(p.max_occurred_at, "
-                "EXCLUDED.max_occurred_at), last_message_at = now(), "
-                "next_offset = EXCLUDED.next_offset",
-                errstr, errstr_size);
+        for (size_t p = 0; p < st->n_progress; p++) {
+                const struct tp_ingest_progress *pr = &st->progress[p];
+                tp_copybuf_str(&cb, ig->cfg->group);
+                tp_copybuf_str(&cb, pr->topic);
+                tp_copybuf_int(&cb, pr->partition);
+                tp_copybuf_str(&cb, pr->province);
+                tp_copybuf_ts(&cb, pr->max_occurred_at);
+                tp_copybuf_int(&cb, pr->next);
+                tp_copybuf_end_row(&cb);
+        }
+        rc = tp_copybuf_apply(conn, &cb,
+                              "COPY tp_progress (group_id, topic, partition, "
+                              "province_code, max_occurred_at, next_offset) "
+                              "FROM STDIN",
+                              tp_progress_upsert, errstr, errstr_size);
         tp_copybuf_release(&cb);
         return rc;
+}
+
+/* The progress rows of b's partitions, from the entries settled at
+ * stage (the flush adds the duplicates it settles). */
+static void tp_stage_progress(struct tp_ingest *ig, struct tp_batch *b,
+                              struct tp_ingest_staged *st)
+{
+        st->progress = tp_xcalloc(b->n_parts + 1, sizeof(*st->progress));
+        st->n_progress = b->n_parts;
+        for (size_t p = 0; p < b->n_parts; p++) {
+                struct tp_ingest_progress *pr = &st->progress[p];
+                const char *prov = tp_topic_province(b->parts[p].topic);
+                pr->topic = b->parts[p].topic;
+                pr->partition = b->parts[p].partition;
+                pr->max_occurred_at = TP_TS_NONE;
+                pr->next = b->parts[p].next;
+                tp_strlcpy(pr->province, prov ? prov : "",
+                           sizeof(pr->province));
+        }
+        for (size_t i = 0; i < ig->n_entries; i++) {
+                const struct tp_ingest_entry *e = &ig->entries[i];
+                if (e->reason == TP_REASON_OK && e->duplicate != -1)
+                        tp_progress_add(st, e);
+        }
+}
+
+void tp_ingest_write_init(struct tp_ingest *ig)
+{
+        size_t size = 2 * strlen(tp_dossier_pg_cols) + 1024;
+        ig->dossiers_copy = tp_xmalloc(size);
+        snprintf(ig->dossiers_copy, size, "COPY tp_dossiers (%s) FROM STDIN",
+                 tp_dossier_pg_cols);
+        ig->dossiers_upsert = tp_xmalloc(size);
+        snprintf(ig->dossiers_upsert, size,
+                 "INSERT INTO tthc.dossiers (%s) SELECT %s FROM tp_dossiers "
+                 "ON CONFLICT (province_code, dossier_id) DO UPDATE SET "
+                 "commune_code = EXCLUDED.commune_code, submitted_at = "
+                 "EXCLUDED.submitted_at, received_at = EXCLUDED.received_at, "
+                 "due_at = EXCLUDED.due_at, status = EXCLUDED.status, "
+                 "closed_at = EXCLUDED.closed_at, outcome = EXCLUDED.outcome, "
+                 "original_due_at = EXCLUDED.original_due_at, extended = "
+                 "EXCLUDED.extended, result_returned_at = "
+                 "EXCLUDED.result_returned_at, handling_level = "
+                 "EXCLUDED.handling_level, agency_code = EXCLUDED.agency_code, "
+                 "handling_commune_code = EXCLUDED.handling_commune_code, "
+                 "last_seq = EXCLUDED.last_seq, seq_gaps = EXCLUDED.seq_gaps, "
+                 "open_pauses = EXCLUDED.open_pauses, last_event_at = "
+                 "EXCLUDED.last_event_at, updated_at = now()",
+                 tp_dossier_pg_cols, tp_dossier_pg_cols);
 }
 
 void tp_ingest_hcount_free(void *value)
@@ -582,17 +603,45 @@ static void tp_write_reset(struct tp_ingest *ig)
          * the next prepare. */
 }
 
-static void tp_tally(struct tp_ingest *ig)
+void tp_ingest_staged_free(struct tp_batch *b)
 {
-        memset(&ig->pending, 0, sizeof(ig->pending));
+        struct tp_ingest_staged *st = b->staged;
+        if (!st)
+                return;
+        for (int i = 0; i < TP_IW__N; i++)
+                tp_copybuf_release(&st->rows[i]);
+        for (size_t i = 0; i < st->n_lookups; i++)
+                tp_event_release(&st->lookups[i].ev);
+        free(st->lookups);
+        free(st->progress);
+        tp_strmap_destroy(st->codes);
+        free(st);
+        b->staged = NULL;
+}
+
+/* The entries' outcome into st: the messages' reasons and counts, the
+ * dead letters' rows, and the duplicates the flush compares (moved, with
+ * their events). */
+static void tp_stage_outcome(struct tp_ingest *ig, struct tp_batch *b,
+                             struct tp_ingest_staged *st)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < ig->n_entries; i++)
+                n += ig->entries[i].reason == TP_REASON_OK &&
+                     ig->entries[i].duplicate == -1;
+        st->lookups = tp_xcalloc(n + 1, sizeof(*st->lookups));
         for (size_t i = 0; i < ig->n_entries; i++) {
                 struct tp_ingest_entry *e = &ig->entries[i];
-                if (e->reason != TP_REASON_OK)
-                        ig->pending.rejected[e->reason]++;
-                else if (e->duplicate)
-                        ig->pending.duplicates++;
-                else
-                        ig->pending.accepted++;
+                b->msgs[i].reason = e->reason;
+                if (e->reason == TP_REASON_OK && e->duplicate == -1) {
+                        st->lookups[st->n_lookups++] = *e;
+                        memset(&e->ev, 0, sizeof(e->ev));
+                        continue;
+                }
+                tp_tally(st, e);
+                if (e->reason != TP_REASON_OK && !b->replay)
+                        tp_copy_rejected(&st->rows[TP_IW_REJECTED],
+                                         ig->cfg->group, e);
         }
 }
 
@@ -606,50 +655,90 @@ static void tp_tally(struct tp_ingest *ig)
 /* New events: COPY straight into tthc.filing_events when row-level
  * security does not apply to us (it refuses COPY FROM otherwise), else
  * stage in a TEMP table and INSERT ... SELECT. */
-static int tp_store_events(struct tp_ingest *ig, PGconn *conn, char *errstr,
-                           size_t errstr_size)
+static int tp_send_events(const struct tp_ingest *ig,
+                          const struct tp_copybuf *events, PGconn *conn,
+                          char *errstr, size_t errstr_size)
 {
         if (ig->copy_direct)
                 return tp_copybuf_send(conn,
                                        "COPY tthc.filing_events " TP_EVENT_COLS
                                        " FROM STDIN",
-                                       &ig->cb, errstr, errstr_size);
-        return tp_copybuf_apply(conn, &ig->cb,
+                                       events, errstr, errstr_size);
+        return tp_copybuf_apply(conn, events,
                                 "COPY tp_events " TP_EVENT_COLS " FROM STDIN",
                                 "INSERT INTO tthc.filing_events SELECT * FROM "
                                 "tp_events",
                                 errstr, errstr_size);
 }
 
-int tp_ingest_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+int tp_ingest_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                     size_t errstr_size)
 {
         struct tp_ingest *ig = ctx;
-        int rc = -1;
+        struct tp_ingest_staged *st;
 
-        /* what a previous attempt changed without committing is dropped */
+        /* Staged before: that attempt did not commit, and nothing else
+         * is in flight (the consumer commits one batch at a time after
+         * a failure). */
+        if (b->staged) {
+                tp_ingest_staged_free(b);
+                tp_store_abort(ig->store);
+        }
+        tp_write_reset(ig);
         tp_store_begin(ig->store, b->epoch);
         if (tp_pg_exec(conn, tp_temp_tables, errstr, errstr_size) != 0 ||
-            tp_load_dossiers(ig, conn, errstr, errstr_size) != 0)
-                goto done;
-        if (tp_apply_entries(ig) > 0 &&
-            tp_check_old_duplicates(ig, conn, errstr, errstr_size) != 0)
-                goto done;
+            tp_load_dossiers(ig, conn, errstr, errstr_size) != 0) {
+                tp_write_reset(ig);
+                return -1;
+        }
+        st = tp_xcalloc(1, sizeof(*st));
+        for (int i = 0; i < TP_IW__N; i++)
+                tp_copybuf_init(&st->rows[i]);
+        st->codes = tp_strmap_new();
+        tp_apply_entries(ig, &st->rows[TP_IW_EVENTS]);
+        tp_store_each_touched(ig->store, tp_copy_dossier,
+                              &st->rows[TP_IW_DOSSIERS]);
+        tp_strmap_each(ig->hourly, tp_copy_hour, &st->rows[TP_IW_HOURLY]);
+        tp_stage_progress(ig, b, st);
+        tp_ingest_stage_codes(ig, st);
+        tp_stage_outcome(ig, b, st);
+        tp_write_reset(ig);
+        tp_ingest_clear_entries(ig);
+        tp_store_pg_seal(&st->sealed, ig->store, conn);
+        b->staged = st;
+        return 0;
+}
+
+/* Sends b's staged rows over conn, the duplicates of earlier batches
+ * settled first. On the consumer's worker thread in a pipeline: reads
+ * of ig only what never changes. */
+int tp_ingest_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                    size_t errstr_size)
+{
+        const struct tp_ingest *ig = ctx;
+        struct tp_ingest_staged *st = b->staged;
+
+        if (tp_store_pg_flush_conn(&st->sealed, conn, tp_temp_tables, errstr,
+                                   errstr_size) != 0)
+                return -1;
+        if (st->n_lookups > 0 &&
+            tp_check_old_duplicates(ig, b, conn, errstr, errstr_size) != 0)
+                return -1;
         /* A replay (tthc-admin rebuild) reads the events from where they
          * are stored, and a message refused today stays where it is. */
-        if (!b->replay && ig->cb.buf.len > 0 &&
-            tp_store_events(ig, conn, errstr, errstr_size))
-                goto done;
-        if (tp_store_dossiers(ig, conn, errstr, errstr_size) != 0 ||
-            tp_store_hourly(ig, conn, errstr, errstr_size) != 0 ||
-            (!b->replay &&
-             tp_store_rejected(ig, conn, errstr, errstr_size) != 0) ||
-            tp_store_progress(ig, b, conn, errstr, errstr_size) != 0 ||
-            tp_ingest_store_codes(ig, conn, errstr, errstr_size) != 0)
-                goto done;
-        tp_tally(ig);
-        rc = 0;
-done:
-        tp_write_reset(ig);
-        return rc;
+        if (!b->replay && st->rows[TP_IW_EVENTS].buf.len > 0 &&
+            tp_send_events(ig, &st->rows[TP_IW_EVENTS], conn, errstr,
+                           errstr_size) != 0)
+                return -1;
+        if (tp_copybuf_apply(conn, &st->rows[TP_IW_DOSSIERS], ig->dossiers_copy,
+                             ig->dossiers_upsert, errstr, errstr_size) != 0 ||
+            tp_copybuf_apply(conn, &st->rows[TP_IW_HOURLY],
+                             "COPY tp_hourly FROM STDIN", tp_hourly_upsert,
+                             errstr, errstr_size) != 0 ||
+            tp_copybuf_apply(conn, &st->rows[TP_IW_REJECTED],
+                             "COPY tp_rejected FROM STDIN", tp_rejected_insert,
+                             errstr, errstr_size) != 0 ||
+            tp_send_progress(ig, st, conn, errstr, errstr_size) != 0)
+                return -1;
+        return tp_ingest_send_codes(st, conn, errstr, errstr_size);
 }

@@ -82,8 +82,9 @@ int main(int argc, char **argv)
         static const struct tp_service_def def = {
                 .spec = &tp_ingest_spec,
                 .handler = {.prepare = tp_ingest_prepare,
-                            .write = tp_ingest_write,
-                            .done = tp_ingest_done},
+                            .done = tp_ingest_done,
+                            .stage = tp_ingest_stage,
+                            .flush = tp_ingest_flush},
                 .build = tp_build,
                 .report = tp_report,
                 .destroy = tp_destroy,

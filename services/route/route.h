@@ -103,9 +103,8 @@ void tp_route_destroy(struct tp_route *rt);
 /* The consumer callbacks (ctx = struct tp_route *). */
 int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                      size_t errstr_size);
-int tp_route_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
-                   size_t errstr_size);
-/* write in two halves, for pipelined checkpoints (common/consumer.h). */
+/* The write in two halves (common/consumer.h, stage and flush): one
+ * batch at a time over the same connection, pipelined over two. */
 int tp_route_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                    size_t errstr_size);
 int tp_route_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,

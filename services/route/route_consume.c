@@ -98,7 +98,7 @@ void tp_route_done(void *ctx, struct tp_batch *b, int committed)
         struct tp_route *rt = ctx;
         const struct tp_route_staged *st = b->staged;
         if (committed && st) {
-                tp_store_commit_sealed(rt->store, st->gen);
+                tp_store_commit_sealed(rt->store, st->sealed.gen);
                 rt->counts.applied += st->pending.applied;
                 rt->counts.duplicates += st->pending.duplicates;
                 for (int r = 0; r < TP_REASON__COUNT; r++)

@@ -9,6 +9,7 @@
 #include "refdata.h"
 #include "route.h"
 #include "store.h"
+#include "store_pg.h"
 #include "strmap.h"
 
 /* The kinds of rows a batch writes, in the order tp_route_flush sends
@@ -18,7 +19,7 @@ enum { TP_RW_DOSSIERS, TP_RW_LEVELS, TP_RW_ROUTES, TP_RW_ANOMALIES, TP_RW__N };
 /* What a staged batch sends (b->staged, tp_route_stage): its COPY rows,
  * the store attempt they checkpoint and the batch's counts. */
 struct tp_route_staged {
-        uint64_t gen;
+        struct tp_store_pg_stage sealed;
         struct tp_copybuf rows[TP_RW__N];
         struct tp_route_counts pending;
 };

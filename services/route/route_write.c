@@ -642,38 +642,23 @@ int tp_route_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                 b->msgs[i].reason = rt->entries[i].reason;
         st->pending = rt->pending;
         memset(&rt->pending, 0, sizeof(rt->pending));
-        st->gen = tp_store_seal(rt->store);
+        tp_store_pg_seal(&st->sealed, rt->store, conn);
         b->staged = st;
-        return 0;
-}
-
-/* Sends b's staged rows over conn, where the temporary tables exist. */
-static int tp_route_send(const struct tp_route *rt, const struct tp_batch *b,
-                         PGconn *conn, char *errstr, size_t errstr_size)
-{
-        const struct tp_route_staged *st = b->staged;
-        for (int i = 0; i < TP_RW__N; i++)
-                if (tp_copybuf_apply(conn, &st->rows[i], rt->sql[i].copy,
-                                     rt->sql[i].upsert, errstr,
-                                     errstr_size) != 0)
-                        return -1;
         return 0;
 }
 
 int tp_route_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                    size_t errstr_size)
 {
-        /* staged over another connection: its temporary tables are not
-         * this one's */
-        if (tp_pg_exec(conn, tp_route_temp_tables, errstr, errstr_size) != 0)
+        const struct tp_route *rt = ctx;
+        const struct tp_route_staged *st = b->staged;
+        if (tp_store_pg_flush_conn(&st->sealed, conn, tp_route_temp_tables,
+                                   errstr, errstr_size) != 0)
                 return -1;
-        return tp_route_send(ctx, b, conn, errstr, errstr_size);
-}
-
-int tp_route_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
-                   size_t errstr_size)
-{
-        if (tp_route_stage(ctx, b, conn, errstr, errstr_size) != 0)
-                return -1;
-        return tp_route_send(ctx, b, conn, errstr, errstr_size);
+        for (int i = 0; i < TP_RW__N; i++)
+                if (tp_copybuf_apply(conn, &st->rows[i], rt->sql[i].copy,
+                                     rt->sql[i].upsert, errstr,
+                                     errstr_size) != 0)
+                        return -1;
+        return 0;
 }
