@@ -5,7 +5,7 @@
 # offsets deleted before each round, so both variants see the same
 # messages, the same empty tables and the same machine moments.
 #
-#   bench/ab.sh --consumer ingest|route [--days 21] [--dossiers-per-day N]
+#   bench/ab.sh --consumer ingest|route|alert [--days 21] [--dossiers-per-day N]
 #               [--rounds 3] [--bin-a DIR] [--bin-b DIR]
 #               [--sql-a SQL] [--sql-b SQL] [--args-a ARGS] [--args-b ARGS]
 #
@@ -18,7 +18,8 @@
 #
 # The database is migrated with this tree's schemas/sql. Prints one line
 # per round: wall time after the group join, the consumer's CPU time and
-# page faults (perf stat), then the median wall time of each variant.
+# page faults (perf stat) and, for a pipelined run, how long it waited for
+# its batches in flight; then the median wall time of each variant.
 # Single runs of the same binary vary by 10-15 % on the 2-core VMs;
 # compare medians of at least three rounds.
 # shellcheck source=lib.sh
@@ -46,8 +47,14 @@ route)
 	        tthc.procedure_level_by_month, tthc.procedure_routing_by_month,
 	        tthc.routing_anomalies_by_month"
 	;;
+alert)
+	TABLES="tthc.alerts, tthc.alert_outbox, tthc.alert_delivery,
+	        tthc.alert_dossiers, tthc.alert_commune_days,
+	        tthc.alert_commune_ticks, tthc.alert_partition_state,
+	        tthc.alert_provinces, tthc.commune_backlog_daily"
+	;;
 *)
-	echo "ab.sh: --consumer ingest or route" >&2
+	echo "ab.sh: --consumer ingest, route or alert" >&2
 	exit 2
 	;;
 esac
@@ -86,6 +93,9 @@ for round in $(seq 1 "$ROUNDS"); do
 			$3 == "page-faults" { pf = $1 }
 			END { printf "%s round %d: %s s wall, %.1f s CPU, %d page faults\n",
 			      v, r, w, cpu, pf }' "$W/stat"
+		# a pipelined run says how long it waited for its batches in flight
+		grep -o '[0-9]* batches committed while the next was applied; [0-9.]* s spent waiting' \
+			"$W/consumer.log" | sed "s/^/  $v round $round: /" || true
 	done
 done
 for v in A B; do

@@ -1274,6 +1274,8 @@ static int tp_consumer_stage(struct tp_consumer *c, char *errstr,
         if (c->h.prepare && c->h.prepare(c->h.ctx, &c->batch, c->conn2, errstr,
                                          errstr_size) != 0)
                 return -1;
+        /* the stage may write them (tthc-alert: caught up) */
+        tp_consumer_highs(c, &c->batch);
         if (tp_pg_exec(c->conn2, "BEGIN", errstr, errstr_size) != 0)
                 return -1;
         if (c->h.stage(c->h.ctx, &c->batch, c->conn2, errstr, errstr_size) !=
@@ -1309,7 +1311,6 @@ static int tp_consumer_pipeline(struct tp_consumer *c)
         }
         if (tp_consumer_land(c, 0) != TP_COMMIT_OK)
                 return -1;
-        tp_consumer_highs(c, &c->batch);
         spare = f->batch; /* empty, its arrays kept */
         f->batch = c->batch;
         c->batch = spare;

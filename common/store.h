@@ -38,8 +38,11 @@
  * database; tp_store_commit_sealed(gen) settles n once it committed, and
  * tp_store_abort drops the open attempt and every sealed one (n failed:
  * n+1 was built on it). An entry a sealed attempt deleted reads as
- * absent, and a miss would read the database's older row: handlers that
- * seal must not delete (tthc-alert, which deletes, does not seal).
+ * absent until that attempt commits (then it leaves): a handler whose
+ * misses read the database would read its older row there, so it must
+ * not delete in an attempt it seals. tthc-alert, which deletes closed
+ * dossiers, loads a partition's state whole: a miss is a new dossier,
+ * never a read.
  *
  * Values are the caller's objects: the store owns them once put and frees
  * them with the release function given to tp_store_new. Not thread-safe. */

@@ -36,11 +36,11 @@ void tp_store_pg_seal(struct tp_store_pg_stage *sg, struct tp_store *store,
         sg->conn = conn;
 }
 
-int tp_store_pg_flush_conn(const struct tp_store_pg_stage *sg, PGconn *conn,
+int tp_store_pg_flush_conn(const PGconn *staged_conn, PGconn *conn,
                            const char *temp_sql, char *errstr,
                            size_t errstr_size)
 {
-        if (conn == sg->conn)
+        if (conn == staged_conn)
                 return 0;
         return tp_pg_exec(conn, temp_sql, errstr, errstr_size);
 }

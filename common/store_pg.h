@@ -42,10 +42,11 @@ struct tp_store_pg_stage {
 void tp_store_pg_seal(struct tp_store_pg_stage *sg, struct tp_store *store,
                       const PGconn *conn);
 
-/* Readies conn for sg's flush: runs temp_sql (the handler's temporary
- * tables, "CREATE TEMP TABLE IF NOT EXISTS ...") unless sg was staged
- * over conn, where they exist. Returns 0, or -1 with errstr. */
-int tp_store_pg_flush_conn(const struct tp_store_pg_stage *sg, PGconn *conn,
+/* Readies conn for a flush of what was staged over staged_conn: runs
+ * temp_sql (the handler's temporary tables, "CREATE TEMP TABLE IF NOT
+ * EXISTS ...") unless that is conn, where they exist. Returns 0, or -1
+ * with errstr. */
+int tp_store_pg_flush_conn(const PGconn *staged_conn, PGconn *conn,
                            const char *temp_sql, char *errstr,
                            size_t errstr_size);
 

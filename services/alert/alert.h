@@ -53,7 +53,13 @@ int tp_alert_use_stored_partitions(struct tp_alert *al, PGconn *conn,
 
 int tp_alert_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                      size_t errstr_size);
-int tp_alert_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+/* The write in two halves (common/consumer.h, stage and flush): stage
+ * applies the batch to the partitions' state in memory and keeps the
+ * rows; flush sends them and evaluates the batch's provinces from what
+ * is stored, in the transaction. */
+int tp_alert_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                   size_t errstr_size);
+int tp_alert_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                    size_t errstr_size);
 void tp_alert_done(void *ctx, struct tp_batch *b, int committed);
 

@@ -44,6 +44,7 @@ struct tp_dayacc {
         char commune[8];
         int64_t day;
         int events, received, resolved, resolved_ok;
+        int64_t last; /* latest activity (events > 0), else TP_TS_NONE */
 };
 
 struct tp_aentry {
@@ -89,13 +90,49 @@ struct tp_alert {
         struct tp_workcal cal;
         struct tp_aentry *entries;
         size_t n_entries, cap_entries;
-        struct tp_strmap *parts;   /* "topic|partition" -> tp_apart */
-        struct tp_strmap *days;    /* batch day counters */
-        struct tp_strmap *topics;  /* topic -> int partition count */
-        struct tp_strmap *pcaches; /* province -> tp_pcache */
-        struct tp_copybuf ticks_cb;
-        int written_uncommitted;
-        struct tp_alert_counts counts, pending;
+        struct tp_strmap *parts;    /* "topic|partition" -> tp_apart */
+        struct tp_strmap *days;     /* batch day counters */
+        struct tp_strmap *topics;   /* topic -> int partition count */
+        struct tp_strmap *pcaches;  /* province -> tp_pcache */
+        struct tp_copybuf ticks_cb; /* snapshot rows of the batch */
+        struct tp_alert_counts counts, pending; /* committed; the batch's */
+};
+
+/* The kinds of rows a batch writes, in the order tp_alert_flush sends
+ * them. */
+enum {
+        TP_AW_DOSSIERS,
+        TP_AW_DELETED,
+        TP_AW_DAYS,
+        TP_AW_TICKS,
+        TP_AW_PROGRESS,
+        TP_AW__N
+};
+
+/* A partition's store attempt that a staged batch checkpoints. */
+struct tp_asealed {
+        const char *topic; /* the batch's */
+        int32_t partition;
+        uint64_t gen;
+};
+
+/* A province a staged batch evaluates, with its partition count. */
+struct tp_aprov {
+        const char *topic; /* the batch's */
+        int n_parts;
+};
+
+/* What a staged batch sends (b->staged, tp_alert_stage): its rows, the
+ * provinces to evaluate (in topic order: the evaluator locks each
+ * province's row), each partition's sealed attempt, its counts. */
+struct tp_alert_staged {
+        const PGconn *conn; /* stage's (compared, never used) */
+        struct tp_copybuf rows[TP_AW__N];
+        struct tp_asealed *sealed;
+        size_t n_sealed;
+        struct tp_aprov *provs;
+        size_t n_provs;
+        struct tp_alert_counts pending;
 };
 
 /* Drops all in-memory state: it is reloaded from PostgreSQL. */
@@ -103,8 +140,13 @@ void tp_alert_forget(struct tp_alert *al);
 void tp_alert_clear_pcaches(struct tp_alert *al);
 struct tp_acommune *tp_part_commune(struct tp_apart *p, const char *code);
 
-/* Evaluates the province of topic up to its watermark (sweep.c). */
+/* Evaluates the province of topic up to its watermark, counting the
+ * episode changes and ticks into counts (sweep.c). Reads and writes
+ * PostgreSQL (conn, in the batch transaction) and al->pcaches; of the
+ * rest of al only what a batch never changes (rules, calendar, rk): it
+ * runs on the consumer's worker while the next batch is staged. */
 int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
-                      int n_parts, char *errstr, size_t errstr_size);
+                      int n_parts, struct tp_alert_counts *counts, char *errstr,
+                      size_t errstr_size);
 
 #endif

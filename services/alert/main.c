@@ -153,7 +153,8 @@ static int tp_app_setup(struct tp_alert_app *app, const struct tp_cfg *cfg,
         tp_sinks_set_metrics(app->sinks, &app->metrics);
         h.ctx = app->al;
         h.prepare = tp_alert_prepare;
-        h.write = tp_alert_write;
+        h.stage = tp_alert_stage;
+        h.flush = tp_alert_flush;
         h.done = tp_alert_done;
         h.after_ctx = app;
         h.after = tp_app_after;
@@ -196,7 +197,8 @@ static int tp_alert_rebuild(const struct tp_cfg *cfg,
                             const struct tp_rules *rules)
 {
         struct tp_handler h = {.prepare = tp_alert_prepare,
-                               .write = tp_alert_write,
+                               .stage = tp_alert_stage,
+                               .flush = tp_alert_flush,
                                .done = tp_alert_done};
         struct tp_alert *al = NULL;
         char err[1024];
@@ -254,7 +256,8 @@ int main(int argc, char **argv)
                 goto out;
         }
         h.prepare = tp_alert_prepare;
-        h.write = tp_alert_write;
+        h.stage = tp_alert_stage;
+        h.flush = tp_alert_flush;
         h.done = tp_alert_done;
         c = tp_service_consumer(&cfg, "tthc-alert", &h);
         if (!c)

@@ -6,6 +6,7 @@
 #include "framing.h"
 #include "log.h"
 #include "pgutil.h"
+#include "store_pg.h"
 #include "util.h"
 #include "validate.h"
 
@@ -233,10 +234,6 @@ int tp_alert_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         int outage = 0;
         (void)conn;
 
-        /* A previous attempt applied the batch in memory but did not
-         * commit: forget everything and reload from PostgreSQL. */
-        if (al->written_uncommitted)
-                tp_alert_forget(al);
         tp_alert_clear_entries(al);
         if (b->n > al->cap_entries) {
                 al->cap_entries = b->n;
@@ -265,19 +262,37 @@ void tp_alert_forget(struct tp_alert *al)
 {
         tp_strmap_clear(al->parts);
         tp_alert_clear_pcaches(al);
-        al->written_uncommitted = 0;
 }
 
+/* The partition's key in al->parts: "topic|partition". */
+static void tp_part_key(char *key, size_t size, const char *topic,
+                        int32_t partition)
+{
+        size_t n = 0;
+        tp_cat(key, size, &n, topic);
+        tp_cat(key, size, &n, "|");
+        tp_cat_i64(key, size, &n, partition);
+}
+
+/* The partition's state, or NULL when it is not held. */
+static struct tp_apart *tp_part_find(struct tp_alert *al, const char *topic,
+                                     int32_t partition)
+{
+        char key[300];
+        tp_part_key(key, sizeof(key), topic, partition);
+        return tp_strmap_get(al->parts, key);
+}
+
+/* The partition's state, created empty (not loaded) when not held. */
 static struct tp_apart *tp_part_get(struct tp_alert *al, const char *topic,
                                     int32_t partition)
 {
         char key[300];
-        struct tp_apart *p;
+        struct tp_apart *p = tp_part_find(al, topic, partition);
         const char *prov = tp_topic_province(topic);
-        snprintf(key, sizeof(key), "%s|%d", topic, partition);
-        p = tp_strmap_get(al->parts, key);
         if (p)
                 return p;
+        tp_part_key(key, sizeof(key), topic, partition);
         p = tp_xcalloc(1, sizeof(*p));
         p->topic = tp_xstrdup(topic);
         p->partition = partition;
@@ -383,6 +398,27 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
                 c->last = c->cur_last = tp_pg_col_ts(res, r, 4);
                 c->paused = tp_pg_col_int(res, r, 5);
                 c->written = 1;
+        }
+        PQclear(res);
+        /* Activity after the last snapshot: it is in the day counters. */
+        res = tp_part_query(conn, p,
+                            "SELECT commune_code, "
+                            "tthc.epoch_ms(max(last_event_at)) "
+                            "FROM tthc.alert_commune_days "
+                            "WHERE topic = $1 AND partition = $2 "
+                            "GROUP BY commune_code",
+                            "could not load alert activity", errstr,
+                            errstr_size);
+        if (!res)
+                goto fail;
+        for (int r = 0; r < PQntuples(res); r++) {
+                int64_t at = tp_pg_col_ts(res, r, 1);
+                struct tp_acommune *c;
+                if (at == TP_TS_NONE)
+                        continue;
+                c = tp_part_commune(p, PQgetvalue(res, r, 0));
+                if (c->cur_last == TP_TS_NONE || at > c->cur_last)
+                        c->cur_last = at;
         }
         PQclear(res);
         res = tp_part_query(conn, p,
@@ -529,9 +565,9 @@ static void tp_part_snapshot(struct tp_alert *al, struct tp_apart *p,
         }
 }
 
-static void tp_count_day(struct tp_alert *al, struct tp_apart *p,
-                         const char *commune, int64_t day, int ev, int rcv,
-                         int res, int ok)
+static struct tp_dayacc *tp_count_day(struct tp_alert *al, struct tp_apart *p,
+                                      const char *commune, int64_t day, int ev,
+                                      int rcv, int res, int ok)
 {
         char key[400];
         struct tp_dayacc *a;
@@ -543,21 +579,26 @@ static void tp_count_day(struct tp_alert *al, struct tp_apart *p,
                 a->p = p;
                 tp_strlcpy(a->commune, commune, sizeof(a->commune));
                 a->day = day;
+                a->last = TP_TS_NONE;
                 tp_strmap_put(al->days, key, a);
         }
         a->events += ev;
         a->received += rcv;
         a->resolved += res;
         a->resolved_ok += ok;
+        return a;
 }
 
 static void tp_count_activity(struct tp_alert *al, struct tp_apart *p,
                               const char *commune, int64_t day, int64_t at)
 {
         struct tp_acommune *c = tp_part_commune(p, commune);
+        struct tp_dayacc *a = tp_count_day(al, p, commune, day, 1, 0, 0, 0);
         if (c->cur_last == TP_TS_NONE || at > c->cur_last)
                 c->cur_last = at;
-        tp_count_day(al, p, commune, day, 1, 0, 0, 0);
+        /* checkpointed with the day: a reload finds it (tp_part_load) */
+        if (a->last == TP_TS_NONE || at > a->last)
+                a->last = at;
 }
 
 /* The commune whose desk or agency acted in ev (NULL: not a commune). */
@@ -644,7 +685,8 @@ static const char tp_temp_tables[] =
         "CREATE TEMP TABLE IF NOT EXISTS tp_adays_n (topic text, partition "
         " integer, province_code text, commune_code text, day integer, "
         " events integer, received integer, resolved integer, "
-        " resolved_ok integer) ON COMMIT DELETE ROWS;"
+        " resolved_ok integer, last_event_at timestamptz) "
+        " ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_aticks (LIKE "
         " tthc.alert_commune_ticks) ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_aprogress (LIKE "
@@ -706,163 +748,203 @@ static void tp_copy_day(const char *key, void *value, void *ud)
         tp_copybuf_int(cb, a->received);
         tp_copybuf_int(cb, a->resolved);
         tp_copybuf_int(cb, a->resolved_ok);
+        tp_copybuf_ts(cb, a->last);
         tp_copybuf_end_row(cb);
 }
 
-static int tp_alert_checkpoint_state(struct tp_alert *al, struct tp_batch *b,
-                                     PGconn *conn, char *errstr,
-                                     size_t errstr_size)
+/* A partition's event-time progress and offset (one COPY and one upsert
+ * for the whole batch: a national stream has over a thousand
+ * partitions, one statement each was most of a batch's round trips). */
+static void tp_copy_progress(const struct tp_apart *p,
+                             const struct tp_part_range *r,
+                             struct tp_copybuf *cb)
 {
-        struct tp_copybuf cb, keys;
-        int rc = -1;
+        /* the high watermark the consumer (or the replay) saw */
+        int caught_up = r->high >= 0 && r->next >= r->high;
+        tp_copybuf_str(cb, r->topic);
+        tp_copybuf_int(cb, r->partition);
+        tp_copybuf_str(cb, p->province);
+        /* all three TP_TS_NONE until the first event */
+        tp_copybuf_ts(cb, p->first_occ);
+        tp_copybuf_ts(cb, p->max_occ);
+        tp_copybuf_ts(cb, p->next_tick);
+        tp_copybuf_bool(cb, caught_up);
+        tp_copybuf_int(cb, r->next);
+        tp_copybuf_end_row(cb);
+}
 
-        tp_copybuf_init(&cb);
-        tp_copybuf_init(&keys);
-        for (size_t i = 0; i < b->n_parts; i++) {
-                struct tp_apart *p = tp_part_get(al, b->parts[i].topic,
-                                                 b->parts[i].partition);
-                struct tp_checkpoint_ctx st = {p, &cb, &keys};
-                tp_store_each_touched(p->dossiers, tp_copy_dossier, &st);
-        }
-        if (tp_copybuf_apply(
-                    conn, &cb, "COPY tp_adossiers FROM STDIN",
-                    "INSERT INTO tthc.alert_dossiers SELECT * FROM "
-                    "tp_adossiers ON CONFLICT (topic, partition, "
-                    "dossier_id) DO UPDATE SET commune_code = "
-                    "EXCLUDED.commune_code, channel = EXCLUDED.channel, "
-                    "status = EXCLUDED.status, submitted_at = "
-                    "EXCLUDED.submitted_at, received_at = "
-                    "EXCLUDED.received_at, closed_at = EXCLUDED.closed_at, "
-                    "due_at = EXCLUDED.due_at, original_due_at = "
-                    "EXCLUDED.original_due_at, handling_level = "
-                    "EXCLUDED.handling_level, handling_commune_code = "
-                    "EXCLUDED.handling_commune_code, open_pauses = "
-                    "EXCLUDED.open_pauses, last_seq = EXCLUDED.last_seq, "
-                    "last_event_at = EXCLUDED.last_event_at",
-                    errstr, errstr_size) != 0)
-                goto done;
-        if (tp_copybuf_apply(conn, &keys, "COPY tp_akeys FROM STDIN",
-                             "DELETE FROM tthc.alert_dossiers d USING "
-                             "tp_akeys k WHERE d.topic = k.topic AND "
-                             "d.partition = k.partition AND d.dossier_id = "
-                             "k.dossier_id",
-                             errstr, errstr_size) != 0)
-                goto done;
-        tp_copybuf_reset(&cb);
-        tp_strmap_each(al->days, tp_copy_day, &cb);
+/* Each kind of row's COPY into its temporary table and the statement
+ * that moves it into its table (TP_AW_*). */
+static const struct {
+        const char *copy, *sql;
+} tp_alert_sends[TP_AW__N] = {
+        [TP_AW_DOSSIERS] =
+                {"COPY tp_adossiers FROM STDIN",
+                 "INSERT INTO tthc.alert_dossiers SELECT * FROM "
+                 "tp_adossiers ON CONFLICT (topic, partition, "
+                 "dossier_id) DO UPDATE SET commune_code = "
+                 "EXCLUDED.commune_code, channel = EXCLUDED.channel, "
+                 "status = EXCLUDED.status, submitted_at = "
+                 "EXCLUDED.submitted_at, received_at = "
+                 "EXCLUDED.received_at, closed_at = EXCLUDED.closed_at, "
+                 "due_at = EXCLUDED.due_at, original_due_at = "
+                 "EXCLUDED.original_due_at, handling_level = "
+                 "EXCLUDED.handling_level, handling_commune_code = "
+                 "EXCLUDED.handling_commune_code, open_pauses = "
+                 "EXCLUDED.open_pauses, last_seq = EXCLUDED.last_seq, "
+                 "last_event_at = EXCLUDED.last_event_at"},
+        [TP_AW_DELETED] = {"COPY tp_akeys FROM STDIN",
+                           "DELETE FROM tthc.alert_dossiers d USING "
+                           "tp_akeys k WHERE d.topic = k.topic AND "
+                           "d.partition = k.partition AND d.dossier_id = "
+                           "k.dossier_id"},
         /* day is a day number: COPY it through an int column. */
-        if (tp_copybuf_apply(
-                    conn, &cb, "COPY tp_adays_n FROM STDIN",
-                    "INSERT INTO tthc.alert_commune_days AS t SELECT "
-                    "topic, partition, province_code, commune_code, "
-                    "DATE '1970-01-01' + day, events, received, "
-                    "resolved, resolved_ok FROM tp_adays_n ON CONFLICT "
-                    "(topic, partition, commune_code, day) DO UPDATE SET "
-                    "events = t.events + EXCLUDED.events, received = "
-                    "t.received + EXCLUDED.received, resolved = "
-                    "t.resolved + EXCLUDED.resolved, resolved_ok = "
-                    "t.resolved_ok + EXCLUDED.resolved_ok",
-                    errstr, errstr_size) != 0)
-                goto done;
+        [TP_AW_DAYS] = {"COPY tp_adays_n FROM STDIN",
+                        "INSERT INTO tthc.alert_commune_days AS t SELECT "
+                        "topic, partition, province_code, commune_code, "
+                        "DATE '1970-01-01' + day, events, received, "
+                        "resolved, resolved_ok, last_event_at FROM "
+                        "tp_adays_n ON CONFLICT (topic, partition, "
+                        "commune_code, day) DO UPDATE SET events = t.events "
+                        "+ EXCLUDED.events, received = t.received + "
+                        "EXCLUDED.received, resolved = t.resolved + "
+                        "EXCLUDED.resolved, resolved_ok = t.resolved_ok + "
+                        "EXCLUDED.resolved_ok, last_event_at = "
+                        "greatest(t.last_event_at, EXCLUDED.last_event_at)"},
         /* Through a TEMP table: the table has row-level security (007),
          * and COPY FROM refuses it for every role but its owner. */
-        if (tp_copybuf_apply(conn, &al->ticks_cb,
-                             "COPY tp_aticks (topic, partition, "
-                             "province_code, commune_code, tick, open, "
-                             "overdue, intake_backlog, last_event_at, "
-                             "paused) FROM STDIN",
-                             "INSERT INTO tthc.alert_commune_ticks SELECT * "
-                             "FROM tp_aticks",
-                             errstr, errstr_size) != 0)
-                goto done;
-        rc = 0;
-done:
-        tp_copybuf_release(&cb);
-        tp_copybuf_release(&keys);
-        return rc;
+        [TP_AW_TICKS] = {"COPY tp_aticks (topic, partition, "
+                         "province_code, commune_code, tick, open, "
+                         "overdue, intake_backlog, last_event_at, "
+                         "paused) FROM STDIN",
+                         "INSERT INTO tthc.alert_commune_ticks SELECT * "
+                         "FROM tp_aticks"},
+        [TP_AW_PROGRESS] =
+                {"COPY tp_aprogress (topic, partition, "
+                 "province_code, first_occurred_at, "
+                 "max_occurred_at, next_tick, caught_up, "
+                 "next_offset) FROM STDIN",
+                 "INSERT INTO tthc.alert_partition_state (topic, partition, "
+                 "province_code, first_occurred_at, max_occurred_at, "
+                 "next_tick, caught_up, last_message_at, next_offset) "
+                 "SELECT topic, partition, province_code, first_occurred_at, "
+                 "max_occurred_at, next_tick, caught_up, now(), next_offset "
+                 "FROM tp_aprogress ON CONFLICT (topic, partition) DO UPDATE "
+                 "SET first_occurred_at = EXCLUDED.first_occurred_at, "
+                 "max_occurred_at = EXCLUDED.max_occurred_at, next_tick = "
+                 "EXCLUDED.next_tick, caught_up = EXCLUDED.caught_up, "
+                 "last_message_at = now(), next_offset = EXCLUDED.next_offset"},
+};
+
+static int tp_cmp_prov(const void *a, const void *b)
+{
+        return strcmp(((const struct tp_aprov *)a)->topic,
+                      ((const struct tp_aprov *)b)->topic);
 }
 
-/* Each partition's event-time progress and offset, one COPY and one
- * upsert for the whole batch (a national stream has over a thousand
- * partitions: one statement each was most of a batch's round trips). */
-static int tp_alert_checkpoint_progress(struct tp_alert *al, struct tp_batch *b,
-                                        PGconn *conn, char *errstr,
-                                        size_t errstr_size)
+/* The provinces of the batch, each once, in topic order (the evaluator
+ * locks the province's row), with their partition counts. */
+static void tp_stage_provinces(struct tp_alert *al, struct tp_batch *b,
+                               struct tp_alert_staged *st)
 {
-        struct tp_copybuf cb;
-        int rc;
-
-        tp_copybuf_init(&cb);
+        st->provs = tp_xcalloc(b->n_parts + 1, sizeof(*st->provs));
         for (size_t i = 0; i < b->n_parts; i++) {
-                struct tp_part_range *r = &b->parts[i];
-                struct tp_apart *p = tp_part_get(al, r->topic, r->partition);
-                /* the high watermark the consumer (or the replay) saw */
-                int caught_up = r->high >= 0 && r->next >= r->high;
-                tp_copybuf_str(&cb, r->topic);
-                tp_copybuf_int(&cb, r->partition);
-                tp_copybuf_str(&cb, p->province);
-                /* all three TP_TS_NONE until the first event */
-                tp_copybuf_ts(&cb, p->first_occ);
-                tp_copybuf_ts(&cb, p->max_occ);
-                tp_copybuf_ts(&cb, p->next_tick);
-                tp_copybuf_bool(&cb, caught_up);
-                tp_copybuf_int(&cb, r->next);
-                tp_copybuf_end_row(&cb);
+                const char *topic = b->parts[i].topic;
+                const int *n_parts = tp_strmap_get(al->topics, topic);
+                int seen = 0;
+                if (!tp_topic_province(topic))
+                        continue;
+                for (size_t k = 0; k < st->n_provs && !seen; k++)
+                        seen = strcmp(st->provs[k].topic, topic) == 0;
+                if (seen)
+                        continue;
+                st->provs[st->n_provs].topic = topic;
+                st->provs[st->n_provs++].n_parts = n_parts ? *n_parts : 1;
         }
-        rc = tp_copybuf_apply(
-                conn, &cb,
-                "COPY tp_aprogress (topic, partition, "
-                "province_code, first_occurred_at, "
-                "max_occurred_at, next_tick, caught_up, "
-                "next_offset) FROM STDIN",
-                "INSERT INTO tthc.alert_partition_state (topic, partition, "
-                "province_code, first_occurred_at, max_occurred_at, "
-                "next_tick, caught_up, last_message_at, next_offset) "
-                "SELECT topic, partition, province_code, first_occurred_at, "
-                "max_occurred_at, next_tick, caught_up, now(), next_offset "
-                "FROM tp_aprogress ON CONFLICT (topic, partition) DO UPDATE "
-                "SET first_occurred_at = EXCLUDED.first_occurred_at, "
-                "max_occurred_at = EXCLUDED.max_occurred_at, next_tick = "
-                "EXCLUDED.next_tick, caught_up = EXCLUDED.caught_up, "
-                "last_message_at = now(), next_offset = EXCLUDED.next_offset",
-                errstr, errstr_size);
-        tp_copybuf_release(&cb);
-        return rc;
+        qsort(st->provs, st->n_provs, sizeof(*st->provs), tp_cmp_prov);
 }
 
-static int tp_cmp_str(const void *a, const void *b)
+/* Loads the partitions of b we do not hold, or hold stale (another
+ * instance owned them since), and starts their store attempts. */
+static int tp_stage_parts(struct tp_alert *al, struct tp_batch *b, PGconn *conn,
+                          char *errstr, size_t errstr_size)
 {
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-int tp_alert_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
-                   size_t errstr_size)
-{
-        struct tp_alert *al = ctx;
-        const char *provs[128];
-        size_t n_provs = 0;
-
-        al->written_uncommitted = 1;
-        memset(&al->pending, 0, sizeof(al->pending));
-        tp_copybuf_reset(&al->ticks_cb);
-        tp_alert_clear_days(al);
-        if (tp_pg_exec(conn, tp_temp_tables, errstr, errstr_size) != 0)
-                return -1;
-        /* Load the partitions we do not hold, or hold stale (another
-         * instance owned them since). */
         for (size_t i = 0; i < b->n_parts; i++) {
                 struct tp_part_range *r = &b->parts[i];
                 struct tp_apart *p = tp_part_get(al, r->topic, r->partition);
                 if ((!p->loaded || p->next_offset != r->start) &&
                     tp_part_load(al, p, conn, errstr, errstr_size) != 0)
                         return -1;
-                /* A failed attempt forgot every partition (above), so
-                 * the store holds only committed state here; staleness
-                 * is the offset check's, hence no epoch. */
+                /* An attempt that did not commit forgot every partition
+                 * (tp_alert_stage, tp_alert_done), so the store holds
+                 * committed or sealed state here; staleness is the
+                 * offset check's, hence no epoch. */
                 tp_store_begin(p->dossiers, 0);
         }
+        return 0;
+}
+
+/* The rows of the batch's changes into st, and each partition's attempt
+ * sealed: its state in memory now reaches the batch's end. */
+static void tp_stage_rows(struct tp_alert *al, struct tp_batch *b,
+                          struct tp_alert_staged *st)
+{
+        st->sealed = tp_xcalloc(b->n_parts + 1, sizeof(*st->sealed));
+        for (size_t i = 0; i < b->n_parts; i++) {
+                struct tp_part_range *r = &b->parts[i];
+                struct tp_apart *p = tp_part_get(al, r->topic, r->partition);
+                struct tp_checkpoint_ctx cc = {p, &st->rows[TP_AW_DOSSIERS],
+                                               &st->rows[TP_AW_DELETED]};
+                tp_store_each_touched(p->dossiers, tp_copy_dossier, &cc);
+                tp_copy_progress(p, r, &st->rows[TP_AW_PROGRESS]);
+                st->sealed[i].topic = r->topic;
+                st->sealed[i].partition = r->partition;
+                st->sealed[i].gen = tp_store_seal(p->dossiers);
+                p->next_offset = r->next;
+        }
+        st->n_sealed = b->n_parts;
+        tp_strmap_each(al->days, tp_copy_day, &st->rows[TP_AW_DAYS]);
+        /* the snapshot rows change hands */
+        st->rows[TP_AW_TICKS] = al->ticks_cb;
+        tp_copybuf_init(&al->ticks_cb);
+}
+
+static void tp_alert_staged_free(struct tp_batch *b)
+{
+        struct tp_alert_staged *st = b->staged;
+        if (!st)
+                return;
+        for (int i = 0; i < TP_AW__N; i++)
+                tp_copybuf_release(&st->rows[i]);
+        free(st->sealed);
+        free(st->provs);
+        free(st);
+        b->staged = NULL;
+}
+
+int tp_alert_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                   size_t errstr_size)
+{
+        struct tp_alert *al = ctx;
+        struct tp_alert_staged *st;
+
+        /* Staged before: that attempt applied the batch in memory and did
+         * not commit, and nothing else is in flight (the consumer commits
+         * one batch at a time after a failure): forget everything and
+         * reload from PostgreSQL. */
+        if (b->staged) {
+                tp_alert_staged_free(b);
+                tp_alert_forget(al);
+        }
+        memset(&al->pending, 0, sizeof(al->pending));
+        tp_copybuf_reset(&al->ticks_cb);
+        tp_alert_clear_days(al);
+        if (tp_pg_exec(conn, tp_temp_tables, errstr, errstr_size) != 0 ||
+            tp_stage_parts(al, b, conn, errstr, errstr_size) != 0)
+                return -1;
         for (size_t i = 0; i < al->n_entries; i++) {
                 struct tp_aentry *e = &al->entries[i];
+                b->msgs[i].reason = e->reason;
                 if (e->reason != TP_REASON_OK) {
                         if (e->reason == TP_REASON_DB_REJECTED)
                                 al->pending.db_rejected++;
@@ -874,63 +956,73 @@ int tp_alert_write(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                         al, tp_part_get(al, e->msg->topic, e->msg->partition),
                         &e->ev);
         }
-        if (tp_alert_checkpoint_state(al, b, conn, errstr, errstr_size) != 0 ||
-            tp_alert_checkpoint_progress(al, b, conn, errstr, errstr_size) != 0)
-                return -1;
-        /* Evaluate every province in the batch, in a fixed order (the
-         * evaluator locks the province's row). */
-        for (size_t i = 0; i < b->n_parts; i++) {
-                const char *prov = tp_topic_province(b->parts[i].topic);
-                int seen = 0;
-                for (size_t k = 0; k < n_provs && prov; k++)
-                        seen |= strcmp(provs[k], b->parts[i].topic) == 0;
-                if (prov && !seen && n_provs < TP_ARRAY_LEN(provs))
-                        provs[n_provs++] = b->parts[i].topic;
-        }
-        qsort(provs, n_provs, sizeof(provs[0]), tp_cmp_str);
-        for (size_t i = 0; i < n_provs; i++) {
-                int *nparts = tp_strmap_get(al->topics, provs[i]);
-                if (tp_alert_evaluate(al, conn, provs[i], nparts ? *nparts : 1,
-                                      errstr, errstr_size) != 0)
-                        return -1;
-        }
+        st = tp_xcalloc(1, sizeof(*st));
+        for (int i = 0; i < TP_AW__N; i++)
+                tp_copybuf_init(&st->rows[i]);
+        tp_stage_rows(al, b, st);
+        tp_stage_provinces(al, b, st);
+        st->pending = al->pending;
+        st->conn = conn;
+        memset(&al->pending, 0, sizeof(al->pending));
+        tp_alert_clear_days(al);
+        tp_alert_clear_entries(al);
+        b->staged = st;
         return 0;
 }
 
-static void tp_part_committed(const char *key, void *value, void *ud)
+/* Sends b's staged rows over conn, then evaluates its provinces. On the
+ * consumer's worker thread in a pipeline: see tp_alert_evaluate. */
+int tp_alert_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
+                   size_t errstr_size)
 {
-        struct tp_apart *p = value;
-        struct tp_batch *b = ud;
-        (void)key;
-        for (size_t i = 0; i < b->n_parts; i++) {
-                if (b->parts[i].partition != p->partition ||
-                    strcmp(b->parts[i].topic, p->topic) != 0)
-                        continue;
-                p->next_offset = b->parts[i].next;
-                tp_store_commit(p->dossiers);
-        }
+        struct tp_alert *al = ctx;
+        struct tp_alert_staged *st = b->staged;
+
+        if (tp_store_pg_flush_conn(st->conn, conn, tp_temp_tables, errstr,
+                                   errstr_size) != 0)
+                return -1;
+        for (int i = 0; i < TP_AW__N; i++)
+                if (tp_copybuf_apply(conn, &st->rows[i], tp_alert_sends[i].copy,
+                                     tp_alert_sends[i].sql, errstr,
+                                     errstr_size) != 0)
+                        return -1;
+        for (size_t i = 0; i < st->n_provs; i++)
+                if (tp_alert_evaluate(al, conn, st->provs[i].topic,
+                                      st->provs[i].n_parts, &st->pending,
+                                      errstr, errstr_size) != 0)
+                        return -1;
+        return 0;
 }
 
+/* The batch of b committed (its sealed attempts settled) or was
+ * abandoned (everything in memory forgotten: reloaded from
+ * PostgreSQL). With pipelined checkpoints this may come after the next
+ * batch was staged: what it needs is in b->staged. */
 void tp_alert_done(void *ctx, struct tp_batch *b, int committed)
 {
         struct tp_alert *al = ctx;
-        if (committed && al->written_uncommitted) {
-                for (size_t i = 0; i < al->n_entries; i++)
-                        b->msgs[i].reason = al->entries[i].reason;
-                tp_strmap_each(al->parts, tp_part_committed, b);
-                al->counts.events += al->pending.events;
-                al->counts.duplicates += al->pending.duplicates;
-                al->counts.invalid += al->pending.invalid;
-                al->counts.fired += al->pending.fired;
-                al->counts.changed += al->pending.changed;
-                al->counts.resolved += al->pending.resolved;
-                al->counts.ticks += al->pending.ticks;
-                al->written_uncommitted = 0;
-        } else if (al->written_uncommitted) {
+        const struct tp_alert_staged *st = b->staged;
+
+        if (committed && st) {
+                for (size_t i = 0; i < st->n_sealed; i++) {
+                        struct tp_apart *p =
+                                tp_part_find(al, st->sealed[i].topic,
+                                             st->sealed[i].partition);
+                        if (p)
+                                tp_store_commit_sealed(p->dossiers,
+                                                       st->sealed[i].gen);
+                }
+                al->counts.events += st->pending.events;
+                al->counts.duplicates += st->pending.duplicates;
+                al->counts.invalid += st->pending.invalid;
+                al->counts.db_rejected += st->pending.db_rejected;
+                al->counts.fired += st->pending.fired;
+                al->counts.changed += st->pending.changed;
+                al->counts.resolved += st->pending.resolved;
+                al->counts.ticks += st->pending.ticks;
+        } else if (!committed) {
                 tp_alert_forget(al);
         }
-        memset(&al->pending, 0, sizeof(al->pending));
+        tp_alert_staged_free(b);
         tp_alert_clear_entries(al);
-        tp_alert_clear_days(al);
-        tp_copybuf_reset(&al->ticks_cb);
 }

@@ -32,6 +32,7 @@ struct tp_episode {
 
 struct tp_sweep {
         struct tp_alert *al;
+        struct tp_alert_counts *counts; /* the batch's */
         PGconn *conn;
         const char *prov;
         struct tp_strmap *keys; /* pc->keys: "topic|partition|commune" */
@@ -472,11 +473,11 @@ static int tp_sweep_rule(struct tp_sweep *sw, const char *commune,
                 free(details);
         }
         if (ch == TP_CHANGE_FIRED)
-                sw->al->pending.fired++;
+                sw->counts->fired++;
         else if (ch == TP_CHANGE_CHANGED)
-                sw->al->pending.changed++;
+                sw->counts->changed++;
         else
-                sw->al->pending.resolved++;
+                sw->counts->resolved++;
         tp_log_debug("alert %s %s %s commune %s at %lld value %g",
                      tp_change_name(ch), tp_rule_name(rule), ep->id, commune,
                      (long long)sw->tick, value);
@@ -821,7 +822,7 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
                                 sw->month_closed = 1;
                         sw->pc->days_due = 1;
                 }
-                sw->al->pending.ticks++;
+                sw->counts->ticks++;
         }
         PQclear(res);
         if (sw->failed)
@@ -890,7 +891,8 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
 }
 
 int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
-                      int n_parts, char *errstr, size_t errstr_size)
+                      int n_parts, struct tp_alert_counts *counts, char *errstr,
+                      size_t errstr_size)
 {
         struct tp_sweep sw;
         const char *prov = tp_topic_province(topic);
@@ -906,6 +908,7 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
         memset(&sw, 0, sizeof(sw));
         tp_copybuf_init(&sw.backlog);
         sw.al = al;
+        sw.counts = counts;
         sw.conn = conn;
         sw.prov = prov;
         sw.errstr = errstr;

@@ -718,8 +718,8 @@ int tp_ingest_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         const struct tp_ingest *ig = ctx;
         struct tp_ingest_staged *st = b->staged;
 
-        if (tp_store_pg_flush_conn(&st->sealed, conn, tp_temp_tables, errstr,
-                                   errstr_size) != 0)
+        if (tp_store_pg_flush_conn(st->sealed.conn, conn, tp_temp_tables,
+                                   errstr, errstr_size) != 0)
                 return -1;
         if (st->n_lookups > 0 &&
             tp_check_old_duplicates(ig, b, conn, errstr, errstr_size) != 0)

@@ -652,7 +652,7 @@ int tp_route_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
 {
         const struct tp_route *rt = ctx;
         const struct tp_route_staged *st = b->staged;
-        if (tp_store_pg_flush_conn(&st->sealed, conn, tp_route_temp_tables,
+        if (tp_store_pg_flush_conn(st->sealed.conn, conn, tp_route_temp_tables,
                                    errstr, errstr_size) != 0)
                 return -1;
         for (int i = 0; i < TP_RW__N; i++)

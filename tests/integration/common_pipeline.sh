@@ -5,10 +5,27 @@
 # killed with -9 a third of the way, restarted with its PostgreSQL
 # connections terminated under it, and the tables compared row for row.
 #
-# The caller sets PIPE_NAME (ingest, route: the service tthc-NAME and its
-# group), PIPE_TABLES (the tthc tables it writes) and defines
-# pipe_consumer ARGS...: runs the consumer over the test's stream (with
-# `pipe_consumer ... &`, exec it, so that $! is the consumer).
+# The caller sets PIPE_NAME (ingest, route, alert: the service tthc-NAME
+# and its group) and PIPE_TABLES (the tthc tables it writes), and may
+# define pipe_consumer again (tthc-ingest needs its catalog).
+
+# pipe_stream ARGS...: the test's stream, province 48 from 2025-09-01
+# with 1 % of the messages re-sent (more tthc-sim options in ARGS: --days).
+pipe_stream() {
+	"$TTHC_BIN/tthc-sim" --brokers "$TTHC_BROKERS" --provinces 48 \
+		--from 2025-09-01 --seed 11 --duplicate-rate 0.01 "$@" \
+		>"$W/sim.log" 2>&1 || {
+		cat "$W/sim.log" >&2
+		tp_die "tthc-sim failed"
+	}
+}
+
+# pipe_refuse TABLE: a stand-in for rows the data makes PostgreSQL refuse
+# (class 23): TABLE's rows of about one dossier in 256.
+pipe_refuse() {
+	tp_psql_super_val "ALTER TABLE tthc.$1 ADD CONSTRAINT tt_refused
+		CHECK (right(md5(dossier_id), 2) <> 'ff')" >/dev/null
+}
 
 # pipe_snapshot FILE: row count and digest of each table, without the
 # columns that hold the time of the write.
@@ -20,7 +37,8 @@ pipe_snapshot() {
 			FROM (SELECT (to_jsonb(t) - 'ingested_at' - 'updated_at'
 			      - 'id' - 'rejected_at' - 'redriven_at'
 			      - 'dlq_published_at' - 'last_message_at'
-			      - 'high_watermark')::text AS x
+			      - 'high_watermark' - 'created_at'
+			      - 'kafka_sent_at' - 'caught_up_at')::text AS x
 			      FROM tthc.$t t) s")"
 	done >"$1"
 }
@@ -34,6 +52,15 @@ pipe_reset() {
 pipe_offsets() {
 	tp_psql_val "SELECT coalesce(sum(next_offset), 0) FROM
 		tthc.consumer_offsets WHERE group_id = 'tthc-$PIPE_NAME'"
+}
+
+# pipe_consumer ARGS...: the consumer in batches of 40 messages, with
+# ARGS; `pipe_consumer ... &` execs it, so that $! is the consumer.
+pipe_consumer() {
+	local run=()
+	[[ $BASHPID != "$$" ]] && run=(exec)
+	"${run[@]}" "$TTHC_BIN/tthc-$PIPE_NAME" --batch-size 40 --batch-ms 100 \
+		--kafka.session.timeout.ms=6000 "$@"
 }
 
 _pipe_kill_quietly() { kill -KILL "$1" 2>/dev/null || true; }

@@ -16,9 +16,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common_pipeline.sh"
 cd "$TP_ROOT"
 
 tp_ingest_setup
-"$TTHC_BIN/tthc-sim" --brokers "$TTHC_BROKERS" --provinces 48 \
-	--from 2025-09-01 --days 14 --seed 11 --duplicate-rate 0.01 \
-	>"$W/sim.log" 2>&1 || { cat "$W/sim.log" >&2; tp_die "tthc-sim failed"; }
+pipe_stream --days 14
 tp_produce <"$W/mix.jsonl"
 
 # 300 dossiers on one partition, each re-sending an event later: kind 0
@@ -61,10 +59,7 @@ for _, _, e in sorted(out, key=lambda x: (x[0], x[1])):
                       "event": e}))
 PY
 tp_produce <"$W/dups.jsonl"
-# A stand-in for rows the data makes PostgreSQL refuse (class 23): the
-# dossier rows of about one dossier in 256.
-tp_psql_super_val "ALTER TABLE tthc.dossiers ADD CONSTRAINT tt_refused
-	CHECK (right(md5(dossier_id), 2) <> 'ff')" >/dev/null
+pipe_refuse dossiers
 
 PIPE_NAME=ingest
 PIPE_TABLES=(filing_events dossiers commune_throughput_hourly
