@@ -133,11 +133,22 @@ static void tp_report(const struct tp_alert *al)
                     (unsigned long long)n->resolved);
 }
 
+/* tthc-alert's batch callbacks over al (NULL until it exists). */
+static struct tp_handler tp_alert_handler(struct tp_alert *al)
+{
+        struct tp_handler h = {.ctx = al,
+                               .prepare = tp_alert_prepare,
+                               .stage = tp_alert_stage,
+                               .flush = tp_alert_flush,
+                               .done = tp_alert_done};
+        return h;
+}
+
 /* Metrics of the alerts (with --http-port), the handler and the sinks. */
 static int tp_app_setup(struct tp_alert_app *app, const struct tp_cfg *cfg,
                         struct tp_consumer *c, char *err, size_t err_size)
 {
-        struct tp_handler h = {0};
+        struct tp_handler h;
         if (cfg->http_port > 0 &&
             tp_alert_metrics_init(&app->metrics, tp_consumer_metrics(c), err,
                                   err_size) != 0)
@@ -151,11 +162,7 @@ static int tp_app_setup(struct tp_alert_app *app, const struct tp_cfg *cfg,
         if (!app->sinks)
                 return -1;
         tp_sinks_set_metrics(app->sinks, &app->metrics);
-        h.ctx = app->al;
-        h.prepare = tp_alert_prepare;
-        h.stage = tp_alert_stage;
-        h.flush = tp_alert_flush;
-        h.done = tp_alert_done;
+        h = tp_alert_handler(app->al);
         h.after_ctx = app;
         h.after = tp_app_after;
         tp_consumer_set_handler(c, &h);
@@ -196,10 +203,7 @@ static const struct tp_replay_def tp_alert_rebuild_def = {
 static int tp_alert_rebuild(const struct tp_cfg *cfg,
                             const struct tp_rules *rules)
 {
-        struct tp_handler h = {.prepare = tp_alert_prepare,
-                               .stage = tp_alert_stage,
-                               .flush = tp_alert_flush,
-                               .done = tp_alert_done};
+        struct tp_handler h;
         struct tp_alert *al = NULL;
         char err[1024];
         PGconn *conn = tp_service_rebuild_conn(cfg, "tthc-alert");
@@ -213,7 +217,7 @@ static int tp_alert_rebuild(const struct tp_cfg *cfg,
                 tp_log_error("could not rebuild: %s", err);
                 goto out;
         }
-        h.ctx = al;
+        h = tp_alert_handler(al);
         if (tp_service_replay(conn, &h, &tp_alert_rebuild_def, cfg) == 0) {
                 tp_report(al);
                 rc = 0;
@@ -255,10 +259,7 @@ int main(int argc, char **argv)
                 rc = tp_alert_rebuild(&cfg, app.rules);
                 goto out;
         }
-        h.prepare = tp_alert_prepare;
-        h.stage = tp_alert_stage;
-        h.flush = tp_alert_flush;
-        h.done = tp_alert_done;
+        h = tp_alert_handler(NULL);
         c = tp_service_consumer(&cfg, "tthc-alert", &h);
         if (!c)
                 goto out;

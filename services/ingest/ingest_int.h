@@ -30,7 +30,9 @@ enum {
 struct tp_ingest_progress {
         const char *topic; /* the batch's */
         int32_t partition;
-        char province[8];        /* "" when no event of the batch is valid */
+        /* the topic's (a valid event's province is its topic's:
+         * validate.c), "" when the topic's name has none */
+        const char *province;
         int64_t max_occurred_at; /* TP_TS_NONE: none */
         int64_t next;
 };

@@ -361,14 +361,13 @@ static struct tp_ingest_progress *tp_progress_of(struct tp_ingest_staged *st,
         return NULL;
 }
 
-/* A valid event of e's partition: its province and time count. */
+/* A valid event of e's partition: its time counts. */
 static void tp_progress_add(struct tp_ingest_staged *st,
                             const struct tp_ingest_entry *e)
 {
         struct tp_ingest_progress *pr = tp_progress_of(st, e->msg);
         if (!pr)
                 return;
-        tp_strlcpy(pr->province, e->ev.province_code, sizeof(pr->province));
         if (e->ev.occurred_at > pr->max_occurred_at)
                 pr->max_occurred_at = e->ev.occurred_at;
 }
@@ -553,8 +552,7 @@ static void tp_stage_progress(struct tp_ingest *ig, struct tp_batch *b,
                 pr->partition = b->parts[p].partition;
                 pr->max_occurred_at = TP_TS_NONE;
                 pr->next = b->parts[p].next;
-                tp_strlcpy(pr->province, prov ? prov : "",
-                           sizeof(pr->province));
+                pr->province = prov ? prov : "";
         }
         for (size_t i = 0; i < ig->n_entries; i++) {
                 const struct tp_ingest_entry *e = &ig->entries[i];
