@@ -6,13 +6,15 @@
 # messages, the same empty tables and the same machine moments.
 #
 #   bench/ab.sh --consumer ingest|route|alert [--days 21] [--dossiers-per-day N]
-#               [--rounds 3] [--bin-a DIR] [--bin-b DIR]
+#               [--partitions 3] [--rounds 3] [--bin-a DIR] [--bin-b DIR]
 #               [--sql-a SQL] [--sql-b SQL] [--args-a ARGS] [--args-b ARGS]
 #
 #   --bin-a/-b  the directory holding the variant's tthc-<consumer>
 #               (default: this tree's build, $BUILD_DIR/bin)
 #   --sql-a/-b  SQL run as the superuser after the reset, before the
 #               round (a setting, a function definition, an index)
+#   --partitions partitions per province topic (32: a national stream
+#               whose batches span a thousand partitions)
 #   --args-a/-b options added to the variant's command line, split on
 #               spaces (e.g. "--pipeline=false")
 #
@@ -27,12 +29,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CONSUMER=
 DAYS=21
 DOSSIERS_PER_DAY=20000
+PARTITIONS=3
 ROUNDS=3
 # Read through ${!name} below.
 # shellcheck disable=SC2034
 BIN_A=$B BIN_B=$B SQL_A='SELECT 1' SQL_B='SELECT 1' ARGS_A='' ARGS_B=''
 bench_args bench/ab.sh \
-	"consumer days dossiers-per-day rounds bin-a bin-b sql-a sql-b args-a args-b" "$@"
+	"consumer days dossiers-per-day partitions rounds bin-a bin-b sql-a sql-b args-a args-b" "$@"
 EXTRA=()
 case $CONSUMER in
 ingest)
@@ -59,7 +62,7 @@ alert)
 	;;
 esac
 command -v perf >/dev/null || tp_die "ab.sh needs perf (linux-perf)"
-bench_stack 3
+bench_stack "$PARTITIONS"
 bench_sim 2025-09-03 "$DAYS" "$DOSSIERS_PER_DAY" 7
 tp_log "$(tail -n 1 "$W/sim.log")"
 

@@ -19,6 +19,10 @@
 #   bench_join_s LOG            prints the seconds a consumer took to join
 #                               its group (from "consuming" to "assigned"
 #                               in its log LOG; 0 when not found)
+#   bench_wait_s LOG            prints the seconds a pipelined consumer
+#                               waited for its batches in flight, i.e. for
+#                               PostgreSQL (its exit line in LOG; 0 when it
+#                               never pipelined)
 
 export BUILD_DIR=${BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
@@ -74,4 +78,9 @@ for l in open(sys.argv[1]):
         ts.append(datetime.datetime.fromisoformat(m.group(1)))
 print("%.3f" % ((ts[1] - ts[0]).total_seconds() if len(ts) > 1 else 0))
 PY
+}
+
+bench_wait_s() {
+	sed -n 's/.*applied; \([0-9.]*\) s spent waiting.*/\1/p' "$1" |
+		tail -n 1 | grep . || echo 0
 }

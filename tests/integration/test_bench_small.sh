@@ -12,6 +12,12 @@ grep -q "limit: decode-only" "$out"
 tp_assert_eq 0 $? "the report has the decode-only limit"
 grep -q "tthc-admin rebuild alert" "$out"
 tp_assert_eq 0 $? "the report has the rebuilds"
+for c in ingest route alert; do
+	grep -Eq "^\| limit: tthc-$c's rows, COPY once each \((the events and )?[1-9][0-9]*( others)?\) \| [0-9.]+ \| [1-9][0-9]* \|" "$out"
+	tp_assert_eq 0 $? "the report has tthc-$c's own limit: a COPY of its rows"
+done
+grep -Eq "^\| tthc-alert end to end \|.* \| [0-9.]+ s \|$" "$out"
+tp_assert_eq 0 $? "the report says how long tthc-alert waited for PostgreSQL"
 
 # The national-year generator and the analyst query bench, at a small size.
 tp_pg_start

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "consumer.h"
@@ -45,10 +46,60 @@ static void test_batch__ranges_per_partition(void **state)
         tp_batch_release(&b);
 }
 
+/* A national batch: runs of one partition from 160 partitions, the same
+ * partition number in many topics, equal topic names in different
+ * buffers, and adds after a partition was dropped from the middle and the
+ * end. */
+static void test_batch__runs_across_many_partitions(void **state)
+{
+        struct tp_batch b;
+        char topics[40][32], copy[32];
+        (void)state;
+        tp_batch_init(&b);
+        for (int t = 0; t < 40; t++)
+                snprintf(topics[t], sizeof(topics[t]), "tthc.filings.%02d", t);
+        for (int round = 0; round < 3; round++)
+                for (int t = 0; t < 40; t++)
+                        for (int p = 0; p < 4; p++)
+                                for (int k = 0; k < 5; k++)
+                                        add(&b, topics[t], p,
+                                            100 * round + 10 * p + k, 7);
+        assert_int_equal(b.n, 3 * 40 * 4 * 5);
+        assert_int_equal(b.n_parts, 40 * 4);
+        for (size_t i = 0; i < b.n_parts; i++) {
+                int32_t p = b.parts[i].partition;
+                assert_ptr_equal(b.parts[i].topic, topics[i / 4]);
+                assert_int_equal(p, (int32_t)(i % 4));
+                assert_int_equal(b.parts[i].next, 200 + 10 * p + 5);
+        }
+        /* the same name in another buffer finds the same range */
+        strcpy(copy, topics[39]);
+        add(&b, copy, 3, 300, 7);
+        assert_int_equal(b.n_parts, 40 * 4);
+        assert_int_equal(b.parts[40 * 4 - 1].next, 301);
+        /* dropped, then added again: a new range at the end */
+        tp_batch_drop_partition(&b, topics[39], 3);
+        assert_int_equal(b.n_parts, 40 * 4 - 1);
+        add(&b, topics[39], 3, 400, 400);
+        assert_int_equal(b.n_parts, 40 * 4);
+        assert_int_equal(b.parts[40 * 4 - 1].start, 400);
+        add(&b, topics[0], 0, 500, 7);
+        assert_int_equal(b.parts[0].next, 501);
+        /* dropped from the front: the others keep their ranges */
+        tp_batch_drop_partition(&b, topics[0], 0);
+        add(&b, topics[0], 1, 600, 7);
+        assert_int_equal(b.n_parts, 40 * 4 - 1);
+        assert_ptr_equal(b.parts[0].topic, topics[0]);
+        assert_int_equal(b.parts[0].partition, 1);
+        assert_int_equal(b.parts[0].next, 601);
+        tp_batch_release(&b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_batch__ranges_per_partition),
+                cmocka_unit_test(test_batch__runs_across_many_partitions),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
