@@ -26,6 +26,8 @@ bench_args bench/run.sh "days dossiers-per-day out" ${args[@]+"${args[@]}"}
 
 now() { date +%s.%N; }
 rate() { python3 -c "import sys; n, t = float(sys.argv[1]), float(sys.argv[2]); print('%.0f' % (n / t if t > 0 else 0))" "$1" "$2"; }
+# pct A B: A as a percentage of B
+pct() { python3 -c "print('%.0f %%' % (100.0 * $1 / $2))"; }
 
 # run_peak CMD...: runs CMD, prints "seconds peak_rss_kib" on fd 3.
 run_peak() {
@@ -118,7 +120,8 @@ own_rows_copy() {
 			-c "CREATE TABLE public.bench_${name}_$t (LIKE tthc.$t
 			    INCLUDING DEFAULTS INCLUDING INDEXES)" ||
 			tp_die "could not export tthc.$t"
-		rows=$((rows + $(tp_psql_val "SELECT count(*) FROM tthc.$t")))
+		# one line per row in COPY's text format
+		rows=$((rows + $(wc -l <"$W/$name-$t.copy")))
 		sql+=$'\n'"\\copy public.bench_${name}_$t FROM '$W/$name-$t.copy'"
 	done
 	if [[ $name == ingest ]]; then
@@ -147,20 +150,18 @@ ALERT_W=$(bench_wait_s "$W/alert.log")
 
 RAW_RATE=$(rate "$MSGS" "$RAW_S")
 DEC_RATE=$(rate "$MSGS" "$DEC_S")
-DRATIO=$(python3 -c "print('%.0f %%' % (100.0 * $DEC_RATE / $RAW_RATE))")
+DRATIO=$(pct "$DEC_RATE" "$RAW_RATE")
 COPY_RATE=$(rate "$EVENTS" "$COPY_S")
 ING_RATE=$(rate "$MSGS" "$(python3 -c "print($ING_S - $JOIN_S)")")
-RATIO=$(python3 -c "print('%.0f %%' % (100.0 * $ING_RATE / $COPY_RATE))")
-# pct A B: A as a percentage of B
-pct() { python3 -c "print('%.0f %%' % (100.0 * $1 / $2 if $2 > 0 else 0))"; }
+RATIO=$(pct "$ING_RATE" "$COPY_RATE")
 OWN_ING_RATE=$(rate "$MSGS" "$OWN_ING_S")
 OWN_ROUTE_RATE=$(rate "$MSGS" "$OWN_ROUTE_S")
 OWN_ALERT_RATE=$(rate "$MSGS" "$OWN_ALERT_S")
 # route and alert: the same group-join allowance as ingest
 ROUTE_RATE=$(rate "$MSGS" "$(python3 -c "print($ROUTE_S - $JOIN_S)")")
 ALERT_RATE=$(rate "$MSGS" "$(python3 -c "print($ALERT_S - $JOIN_S)")")
-RRATIO=$(python3 -c "print('%.0f %% of raw consume, %.0f %% of decode-only' % (100.0 * $ROUTE_RATE / $RAW_RATE, 100.0 * $ROUTE_RATE / $DEC_RATE))")
-ARATIO=$(python3 -c "print('%.0f %% of raw consume, %.0f %% of decode-only' % (100.0 * $ALERT_RATE / $RAW_RATE, 100.0 * $ALERT_RATE / $DEC_RATE))")
+RRATIO="$(pct "$ROUTE_RATE" "$RAW_RATE") of raw consume, $(pct "$ROUTE_RATE" "$DEC_RATE") of decode-only"
+ARATIO="$(pct "$ALERT_RATE" "$RAW_RATE") of raw consume, $(pct "$ALERT_RATE" "$DEC_RATE") of decode-only"
 
 mkdir -p "$(dirname "$OUT")"
 cat >"$OUT" <<MD
