@@ -860,7 +860,9 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
         /* Once per Vietnam day of the last tick evaluated: keep, per
          * partition and commune, the latest snapshot at or before the
          * day's start, and those after it (what stays depends on the day
-         * only, not on when batches ended). */
+         * only, not on when batches ended). One hash join against each
+         * key's latest tick: a probe of the primary key per row (NOT
+         * EXISTS a newer one) cost 2-3 times as much. */
         tp_format_ts(tp_vn_day(last) * TP_DAY_MS - TP_VN_OFFSET_MS, last_s,
                      sizeof(last_s));
         {
@@ -869,12 +871,14 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
                 const char *q2[2] = {sw->prov, day_s};
                 if (tp_sweep_exec(
                             sw,
-                            "DELETE FROM tthc.alert_commune_ticks t WHERE "
-                            "t.province_code = $1 AND t.tick < $2 AND EXISTS "
-                            "(SELECT 1 FROM tthc.alert_commune_ticks n WHERE "
-                            "n.topic = t.topic AND n.partition = t.partition "
-                            "AND n.commune_code = t.commune_code AND n.tick > "
-                            "t.tick AND n.tick <= $2)",
+                            "DELETE FROM tthc.alert_commune_ticks t USING "
+                            "(SELECT topic, partition, commune_code, "
+                            "max(tick) AS keep FROM tthc.alert_commune_ticks "
+                            "WHERE province_code = $1 AND tick <= $2 "
+                            "GROUP BY 1, 2, 3) k WHERE t.province_code = $1 "
+                            "AND t.tick < $2 AND t.topic = k.topic AND "
+                            "t.partition = k.partition AND t.commune_code = "
+                            "k.commune_code AND t.tick < k.keep",
                             2, q, "could not prune commune snapshots") != 0)
                         return -1;
                 tp_fmt_day(tp_vn_day(last) - TP_DAY_RING - 8, day_s,

@@ -20,6 +20,20 @@ PIPE_TABLES=(alerts alert_outbox alert_dossiers alert_commune_days
 	alert_commune_ticks alert_partition_state alert_provinces
 	commune_backlog_daily)
 pipe_reference
+# The daily prune (tp_sweep_finish): per partition and commune, one
+# snapshot left at or before the start of the Vietnam day of the
+# province's last evaluated tick.
+PRUNE_BOUND="date_trunc('day', (p.next_tick - interval '1 hour')
+	AT TIME ZONE 'Asia/Ho_Chi_Minh') AT TIME ZONE 'Asia/Ho_Chi_Minh'"
+tp_assert_eq 0 "$(tp_psql_val "SELECT count(*) FROM (SELECT 1
+	FROM tthc.alert_commune_ticks t JOIN tthc.alert_provinces p
+	USING (province_code) WHERE t.tick <= $PRUNE_BOUND
+	GROUP BY t.topic, t.partition, t.commune_code HAVING count(*) > 1) x")" \
+	"the prune leaves one snapshot per partition and commune before its day"
+tp_assert_eq 1 "$(tp_psql_val "SELECT (count(*) > 100)::int
+	FROM tthc.alert_commune_ticks t JOIN tthc.alert_provinces p
+	USING (province_code) WHERE t.tick <= $PRUNE_BOUND")" \
+	"snapshots older than the day are kept (one per partition and commune)"
 tp_log "episodes: $(tp_psql_val "SELECT count(*) FROM tthc.alerts")"
 tp_assert_eq 1 "$(tp_psql_val "SELECT (count(*) > 0)::int FROM tthc.alerts")" \
 	"the stream raises alerts"
