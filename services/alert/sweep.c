@@ -861,8 +861,8 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
          * partition and commune, the latest snapshot at or before the
          * day's start, and those after it (what stays depends on the day
          * only, not on when batches ended). One hash join against each
-         * key's latest tick: a probe of the primary key per row (NOT
-         * EXISTS a newer one) cost 2-3 times as much. */
+         * key's latest tick: a probe of the primary key per row (delete
+         * where a newer one EXISTS) cost 2-4 times as much. */
         tp_format_ts(tp_vn_day(last) * TP_DAY_MS - TP_VN_OFFSET_MS, last_s,
                      sizeof(last_s));
         {
