@@ -27,7 +27,7 @@ bench_args bench/run.sh "days dossiers-per-day out" ${args[@]+"${args[@]}"}
 now() { date +%s.%N; }
 rate() { python3 -c "import sys; n, t = float(sys.argv[1]), float(sys.argv[2]); print('%.0f' % (n / t if t > 0 else 0))" "$1" "$2"; }
 # pct A B: A as a percentage of B
-pct() { python3 -c "print('%.0f %%' % (100.0 * $1 / $2))"; }
+pct() { python3 -c "print('%.0f %%' % (100.0 * $1 / $2 if $2 > 0 else 0))"; }
 
 # run_peak CMD...: runs CMD, prints "seconds peak_rss_kib" on fd 3.
 run_peak() {
