@@ -369,11 +369,10 @@ FROM tthc.dossiers d, g_par p
 WHERE d.status IN ('processing', 'paused') AND d.handling_level = 'COMMUNE'
 GROUP BY 1, 2, 3, 4, 5;
 
--- per partition, commune and day: the last 40 days (older ones are pruned)
-INSERT INTO tthc.alert_commune_days (topic, partition, province_code,
-        commune_code, day, events, received, resolved, resolved_ok)
-SELECT 'tthc.filings.' || province_code, abs(hashtext(dossier_id)) % 3,
-       province_code, commune_code, day, sum(events), sum(received),
+-- per commune and day: the last 40 days (older ones are pruned)
+INSERT INTO tthc.alert_commune_days (province_code, commune_code, day,
+        events, received, resolved, resolved_ok)
+SELECT province_code, commune_code, day, sum(events), sum(received),
        sum(resolved), sum(resolved_ok)
 FROM (
         SELECT province_code, dossier_id, commune_code,
@@ -390,7 +389,7 @@ FROM (
           AND closed_at >= p.wm - interval '40 days'
 ) x
 WHERE commune_code IS NOT NULL
-GROUP BY 1, 2, 3, 4, 5;
+GROUP BY 1, 2, 3;
 
 -- alert episodes: 0-3 per commune over the year, each fired, sometimes
 -- escalated, resolved (the ones of the last days still firing)

@@ -38,9 +38,10 @@ struct tp_apart {
         struct tp_strmap *communes; /* code -> struct tp_acommune */
 };
 
-/* Day counter changes of the batch. */
+/* Day counter changes of the batch, per commune and day (summed over the
+ * province's partitions: tthc.alert_commune_days, migration 025). */
 struct tp_dayacc {
-        struct tp_apart *p;
+        char province[4];
         char commune[8];
         int64_t day;
         int events, received, resolved, resolved_ok;

@@ -400,13 +400,14 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
                 c->written = 1;
         }
         PQclear(res);
-        /* Activity after the last snapshot: it is in the day counters. */
+        /* Activity after the last snapshot, checkpointed with the
+         * partition's progress (tp_copy_progress). */
         res = tp_part_query(conn, p,
-                            "SELECT commune_code, "
-                            "tthc.epoch_ms(max(last_event_at)) "
-                            "FROM tthc.alert_commune_days "
-                            "WHERE topic = $1 AND partition = $2 "
-                            "GROUP BY commune_code",
+                            "SELECT a.commune_code, tthc.epoch_ms(a.at) "
+                            "FROM tthc.alert_partition_state s, "
+                            "unnest(s.activity_communes, s.activity_at) "
+                            "AS a(commune_code, at) "
+                            "WHERE s.topic = $1 AND s.partition = $2",
                             "could not load alert activity", errstr,
                             errstr_size);
         if (!res)
@@ -569,14 +570,14 @@ static struct tp_dayacc *tp_count_day(struct tp_alert *al, struct tp_apart *p,
                                       const char *commune, int64_t day, int ev,
                                       int rcv, int res, int ok)
 {
-        char key[400];
+        char key[64];
         struct tp_dayacc *a;
-        snprintf(key, sizeof(key), "%s|%d|%s|%lld", p->topic, p->partition,
-                 commune, (long long)day);
+        snprintf(key, sizeof(key), "%s|%s|%lld", p->province, commune,
+                 (long long)day);
         a = tp_strmap_get(al->days, key);
         if (!a) {
                 a = tp_xcalloc(1, sizeof(*a));
-                a->p = p;
+                tp_strlcpy(a->province, p->province, sizeof(a->province));
                 tp_strlcpy(a->commune, commune, sizeof(a->commune));
                 a->day = day;
                 a->last = TP_TS_NONE;
@@ -594,9 +595,10 @@ static void tp_count_activity(struct tp_alert *al, struct tp_apart *p,
 {
         struct tp_acommune *c = tp_part_commune(p, commune);
         struct tp_dayacc *a = tp_count_day(al, p, commune, day, 1, 0, 0, 0);
+        /* checkpointed with the partition's progress while no snapshot
+         * holds it: a reload finds it (tp_copy_progress, tp_part_load) */
         if (c->cur_last == TP_TS_NONE || at > c->cur_last)
                 c->cur_last = at;
-        /* checkpointed with the day: a reload finds it (tp_part_load) */
         if (a->last == TP_TS_NONE || at > a->last)
                 a->last = at;
 }
@@ -682,8 +684,8 @@ static const char tp_temp_tables[] =
         " tthc.alert_dossiers) ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_akeys (topic text, partition "
         " integer, dossier_id text) ON COMMIT DELETE ROWS;"
-        "CREATE TEMP TABLE IF NOT EXISTS tp_adays_n (topic text, partition "
-        " integer, province_code text, commune_code text, day integer, "
+        "CREATE TEMP TABLE IF NOT EXISTS tp_adays_n (province_code text, "
+        " commune_code text, day integer, "
         " events integer, received integer, resolved integer, "
         " resolved_ok integer, last_event_at timestamptz) "
         " ON COMMIT DELETE ROWS;"
@@ -739,9 +741,7 @@ static void tp_copy_day(const char *key, void *value, void *ud)
         struct tp_dayacc *a = value;
         struct tp_copybuf *cb = ud;
         (void)key;
-        tp_copybuf_str(cb, a->p->topic);
-        tp_copybuf_int(cb, a->p->partition);
-        tp_copybuf_str(cb, a->p->province);
+        tp_copybuf_str(cb, a->province);
         tp_copybuf_str(cb, a->commune);
         tp_copybuf_int(cb, a->day);
         tp_copybuf_int(cb, a->events);
@@ -752,9 +752,61 @@ static void tp_copy_day(const char *key, void *value, void *ud)
         tp_copybuf_end_row(cb);
 }
 
+/* The communes of a partition whose latest activity no snapshot holds
+ * yet (later than the last snapshot written), in code order. */
+struct tp_activity {
+        const struct tp_acommune **c;
+        size_t n;
+};
+
+static void tp_activity_add(const char *key, void *value, void *ud)
+{
+        const struct tp_acommune *c = value;
+        struct tp_activity *act = ud;
+        (void)key;
+        if (c->cur_last != TP_TS_NONE &&
+            (c->last == TP_TS_NONE || c->cur_last > c->last))
+                act->c[act->n++] = c;
+}
+
+static int tp_cmp_acommune(const void *a, const void *b)
+{
+        return strcmp((*(const struct tp_acommune *const *)a)->code,
+                      (*(const struct tp_acommune *const *)b)->code);
+}
+
+/* activity_communes and activity_at of p's progress row: two array
+ * literals, each one COPY field. */
+static void tp_copy_activity(const struct tp_apart *p, struct tp_copybuf *cb)
+{
+        struct tp_activity act;
+        struct tp_copybuf arr;
+        char ts[40];
+
+        act.c = tp_xcalloc(tp_strmap_count(p->communes) + 1, sizeof(*act.c));
+        act.n = 0;
+        tp_strmap_each(p->communes, tp_activity_add, &act);
+        qsort(act.c, act.n, sizeof(*act.c), tp_cmp_acommune);
+        tp_copybuf_init(&arr);
+        for (size_t i = 0; i < act.n; i++)
+                tp_pgarray_add(&arr, act.c[i]->code, i == 0);
+        tp_pgarray_end(&arr);
+        tp_copybuf_str(cb, arr.buf.data);
+        tp_copybuf_reset(&arr);
+        for (size_t i = 0; i < act.n; i++) {
+                tp_format_ts(act.c[i]->cur_last, ts, sizeof(ts));
+                tp_pgarray_add(&arr, ts, i == 0);
+        }
+        tp_pgarray_end(&arr);
+        tp_copybuf_str(cb, arr.buf.data);
+        tp_copybuf_release(&arr);
+        free(act.c);
+}
+
 /* A partition's event-time progress and offset (one COPY and one upsert
  * for the whole batch: a national stream has over a thousand
- * partitions, one statement each was most of a batch's round trips). */
+ * partitions, one statement each was most of a batch's round trips),
+ * with the activity no snapshot holds yet (tp_part_load reads it). */
 static void tp_copy_progress(const struct tp_apart *p,
                              const struct tp_part_range *r,
                              struct tp_copybuf *cb)
@@ -770,6 +822,7 @@ static void tp_copy_progress(const struct tp_apart *p,
         tp_copybuf_ts(cb, p->next_tick);
         tp_copybuf_bool(cb, caught_up);
         tp_copybuf_int(cb, r->next);
+        tp_copy_activity(p, cb);
         tp_copybuf_end_row(cb);
 }
 
@@ -798,14 +851,20 @@ static const struct {
                            "tp_akeys k WHERE d.topic = k.topic AND "
                            "d.partition = k.partition AND d.dossier_id = "
                            "k.dossier_id"},
-        /* day is a day number: COPY it through an int column. */
+        /* day is a day number: COPY it through an int column. The rows
+         * are shared by the province's partitions, which other instances
+         * may hold: taken in key order, so upserts wait for each other
+         * and never deadlock (migration 025). */
         [TP_AW_DAYS] = {"COPY tp_adays_n FROM STDIN",
-                        "INSERT INTO tthc.alert_commune_days AS t SELECT "
-                        "topic, partition, province_code, commune_code, "
+                        "INSERT INTO tthc.alert_commune_days AS t "
+                        "(province_code, commune_code, day, events, "
+                        "received, resolved, resolved_ok, last_event_at) "
+                        "SELECT province_code, commune_code, "
                         "DATE '1970-01-01' + day, events, received, "
                         "resolved, resolved_ok, last_event_at FROM "
-                        "tp_adays_n ON CONFLICT (topic, partition, "
-                        "commune_code, day) DO UPDATE SET events = t.events "
+                        "tp_adays_n ORDER BY province_code, day, "
+                        "commune_code ON CONFLICT (province_code, day, "
+                        "commune_code) DO UPDATE SET events = t.events "
                         "+ EXCLUDED.events, received = t.received + "
                         "EXCLUDED.received, resolved = t.resolved + "
                         "EXCLUDED.resolved, resolved_ok = t.resolved_ok + "
@@ -823,17 +882,21 @@ static const struct {
                 {"COPY tp_aprogress (topic, partition, "
                  "province_code, first_occurred_at, "
                  "max_occurred_at, next_tick, caught_up, "
-                 "next_offset) FROM STDIN",
+                 "next_offset, activity_communes, activity_at) FROM STDIN",
                  "INSERT INTO tthc.alert_partition_state (topic, partition, "
                  "province_code, first_occurred_at, max_occurred_at, "
-                 "next_tick, caught_up, last_message_at, next_offset) "
+                 "next_tick, caught_up, last_message_at, next_offset, "
+                 "activity_communes, activity_at) "
                  "SELECT topic, partition, province_code, first_occurred_at, "
-                 "max_occurred_at, next_tick, caught_up, now(), next_offset "
+                 "max_occurred_at, next_tick, caught_up, now(), next_offset, "
+                 "activity_communes, activity_at "
                  "FROM tp_aprogress ON CONFLICT (topic, partition) DO UPDATE "
                  "SET first_occurred_at = EXCLUDED.first_occurred_at, "
                  "max_occurred_at = EXCLUDED.max_occurred_at, next_tick = "
                  "EXCLUDED.next_tick, caught_up = EXCLUDED.caught_up, "
-                 "last_message_at = now(), next_offset = EXCLUDED.next_offset"},
+                 "last_message_at = now(), next_offset = EXCLUDED.next_offset, "
+                 "activity_communes = EXCLUDED.activity_communes, "
+                 "activity_at = EXCLUDED.activity_at"},
 };
 
 static int tp_cmp_prov(const void *a, const void *b)

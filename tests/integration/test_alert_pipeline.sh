@@ -4,8 +4,9 @@
 # its provinces are evaluated) give exactly the state, snapshots,
 # counters and episodes of one batch at a time: through rows PostgreSQL
 # refuses as data (the flight fails and is bisected), a kill -9 and its
-# PostgreSQL connections terminated under it. Closed dossiers leave the
-# state after their tombstone week, in attempts that are sealed.
+# PostgreSQL connections terminated under it, and two instances sharing
+# the partitions. Closed dossiers leave the state after their tombstone
+# week, in attempts that are sealed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/common_pipeline.sh"
@@ -38,4 +39,29 @@ tp_log "episodes: $(tp_psql_val "SELECT count(*) FROM tthc.alerts")"
 tp_assert_eq 1 "$(tp_psql_val "SELECT (count(*) > 0)::int FROM tthc.alerts")" \
 	"the stream raises alerts"
 pipe_torture
+
+# Two instances share the province's partitions (and, since migration 025,
+# its day counter rows: each adds its partitions' deltas in turn): the
+# tables of one instance one batch at a time, whoever held which
+# partition when.
+pipe_reset
+pipe_consumer >"$W/alert-a.log" 2>&1 &
+PA=$!
+tp_on_exit _pipe_kill_quietly "$PA"
+pipe_consumer >"$W/alert-b.log" 2>&1 &
+PB=$!
+tp_on_exit _pipe_kill_quietly "$PB"
+tp_wait_for "[[ \$(pipe_offsets) == $PIPE_TOTAL ]]" 300 || {
+	tail -n 30 "$W/alert-a.log" "$W/alert-b.log" >&2
+	tp_die "two tthc-alert instances did not catch up"
+}
+kill -TERM "$PA" "$PB"
+wait "$PA" || tp_die "tthc-alert (a) did not exit cleanly"
+wait "$PB" || tp_die "tthc-alert (b) did not exit cleanly"
+tp_assert_eq "1 1" "$(for f in a b; do grep -c 'assigned [1-9]' "$W/alert-$f.log" |
+	awk '{ print ($1 > 0) }'; done | xargs)" "both instances were assigned partitions"
+pipe_snapshot "$W/two.txt"
+SAME=0
+diff "$W/ref.txt" "$W/two.txt" >&2 || SAME=$?
+tp_assert_eq 0 "$SAME" "two instances: the tables of one batch at a time"
 tp_finish
