@@ -375,13 +375,13 @@ INSERT INTO tthc.alert_commune_days (province_code, commune_code, day,
 SELECT province_code, commune_code, day, sum(events), sum(received),
        sum(resolved), sum(resolved_ok)
 FROM (
-        SELECT province_code, dossier_id, commune_code,
+        SELECT province_code, commune_code,
                (received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day,
                2 AS events, 1 AS received, 0 AS resolved, 0 AS resolved_ok
         FROM tthc.dossiers, g_par p
         WHERE received_at >= p.wm - interval '40 days'
         UNION ALL
-        SELECT province_code, dossier_id, handling_commune_code,
+        SELECT province_code, handling_commune_code,
                (closed_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, 2, 0, 1,
                (outcome IN ('early', 'on_time'))::int
         FROM tthc.dossiers, g_par p
