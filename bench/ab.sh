@@ -20,8 +20,9 @@
 #
 # The database is migrated with this tree's schemas/sql. Prints one line
 # per round: wall time after the group join, the consumer's CPU time and
-# page faults (perf stat) and, for a pipelined run, how long it waited for
-# its batches in flight; then the median wall time of each variant.
+# page faults (perf stat), its peak RSS (its exit line) and, for a
+# pipelined run, how long it waited for its batches in flight; then the
+# median wall time of each variant.
 # Single runs of the same binary vary by 10-15 % on the 2-core VMs;
 # compare medians of at least three rounds.
 # shellcheck source=lib.sh
@@ -91,11 +92,13 @@ for round in $(seq 1 "$ROUNDS"); do
 		wall=$(awk -v s="$start" -v e="$end" -v j="$join" \
 			'BEGIN { printf "%.1f", e - s - j }')
 		WALLS[$v]+="$wall "
-		awk -F, -v v="$v" -v r="$round" -v w="$wall" '
+		# the consumer's exit line: "leaving the consumer group (peak RSS N MiB)"
+		rss=$(grep -o 'peak RSS [0-9]* MiB' "$W/consumer.log" | tail -n 1 || true)
+		awk -F, -v v="$v" -v r="$round" -v w="$wall" -v rss="${rss:-peak RSS ?}" '
 			$3 == "task-clock" { cpu = $1 / 1000 }
 			$3 == "page-faults" { pf = $1 }
-			END { printf "%s round %d: %s s wall, %.1f s CPU, %d page faults\n",
-			      v, r, w, cpu, pf }' "$W/stat"
+			END { printf "%s round %d: %s s wall, %.1f s CPU, %d page faults, %s\n",
+			      v, r, w, cpu, pf, rss }' "$W/stat"
 		# a pipelined run says how long it waited for its batches in flight
 		grep -o '[0-9]* batches committed while the next was applied; [0-9.]* s spent waiting' \
 			"$W/consumer.log" | sed "s/^/  $v round $round: /" || true

@@ -1582,7 +1582,8 @@ int tp_consumer_run(struct tp_consumer *c, volatile sig_atomic_t *stop)
                             "applied; %.1f s spent waiting for them",
                             (unsigned long long)c->stats.pipelined,
                             (double)c->stats.flight_wait_ms / 1000.0);
-        tp_log_info("leaving the consumer group");
+        tp_log_info("leaving the consumer group (peak RSS %ld MiB)",
+                    tp_peak_rss_kib() / 1024);
         atomic_store(&c->ready, 0);
         rd_kafka_consumer_close(c->rk);
         return rc == 0 && !c->failed ? 0 : -1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static void tp_oom(size_t n)
@@ -64,6 +65,12 @@ int64_t tp_mono_ms(void)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long tp_peak_rss_kib(void)
+{
+        struct rusage ru;
+        return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
 }
 
 static int64_t tp_floor_div(int64_t a, int64_t b)

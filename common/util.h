@@ -26,6 +26,8 @@ char *tp_xstrndup(const char *s, size_t n);
 int64_t tp_now_ms(void);
 /* Monotonic clock in milliseconds. */
 int64_t tp_mono_ms(void);
+/* The process's peak resident set so far, in KiB (getrusage). */
+long tp_peak_rss_kib(void);
 
 /* Days since 1970-01-01 of the Vietnam calendar date of a UTC instant. */
 int64_t tp_vn_day(int64_t ts_ms);
