@@ -16,6 +16,9 @@
 #   bench_sim FROM DAYS DOSSIERS_PER_DAY SEED [tthc-sim options...]
 #                               produces a national stream; its log is
 #                               $W/sim.log
+#   bench_pg_settings "K=V ..." sets PostgreSQL parameters (ALTER SYSTEM)
+#                               and restarts the server, e.g.
+#                               "shared_buffers=2GB max_wal_size=16GB"
 #   bench_join_s LOG            prints the seconds a consumer took to join
 #                               its group (from "consuming" to "assigned"
 #                               in its log LOG; 0 when not found)
@@ -56,6 +59,21 @@ bench_args() {
 
 bench_stack() {
 	tp_stack "$1"
+}
+
+bench_pg_settings() {
+	local kv
+	for kv in $1; do
+		[[ $kv == *=* ]] || tp_die "bench_pg_settings: '$kv' is not NAME=VALUE"
+		psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG_SUPER" \
+			-c "ALTER SYSTEM SET ${kv%%=*} = '${kv#*=}'" >/dev/null ||
+			tp_die "could not set ${kv%%=*}"
+	done
+	"$TP_ROOT/scripts/pg-local.sh" stop "$TP_PG_DIR" 2>>"$W/pg.log"
+	"$TP_ROOT/scripts/pg-local.sh" start "$TP_PG_DIR" "$TP_PG_PORT" \
+		>/dev/null 2>>"$W/pg.log" ||
+		tp_die "PostgreSQL did not restart with $1 (see $W/pg.log)"
+	tp_log "PostgreSQL restarted with $1"
 }
 
 bench_sim() {

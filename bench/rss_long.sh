@@ -8,7 +8,12 @@
 # level off. The report extrapolates each rate to a national year.
 #
 #   bench/rss_long.sh [--days N] [--dossiers-per-day N] [--partitions N]
-#                     [--consumers "ingest route alert"] [--out FILE]
+#                     [--consumers "ingest route alert"]
+#                     [--pg-settings "K=V ..."] [--out FILE]
+#
+# --pg-settings runs PostgreSQL with those parameters (e.g. the sizing of
+# docs/operations.md: "shared_buffers=2GB max_wal_size=16GB
+# checkpoint_timeout=30min"); default: scripts/pg-local.sh's.
 #
 # The mock broker keeps only about 5 MB per partition (librdkafka's mock
 # cluster drops its oldest segments beyond that), so longer streams need
@@ -22,9 +27,11 @@ DAYS=60
 DOSSIERS_PER_DAY=21000
 PARTITIONS=24
 CONSUMERS=ingest
+PG_SETTINGS=
 OUT=/dev/stdout
-bench_args bench/rss_long.sh "days dossiers-per-day partitions consumers out" "$@"
+bench_args bench/rss_long.sh "days dossiers-per-day partitions consumers pg-settings out" "$@"
 bench_stack "$PARTITIONS"
+[[ -z $PG_SETTINGS ]] || bench_pg_settings "$PG_SETTINGS"
 bench_sim 2025-07-01 "$DAYS" "$DOSSIERS_PER_DAY" 11
 MSGS=$(tail -n 1 "$W/sim.log" | grep -o '[0-9]*' | head -n 1)
 tp_log "produced $MSGS messages"
@@ -51,15 +58,16 @@ for c in $CONSUMERS; do
 	tp_log "running tthc-$c over the stream"
 	run_sampled "$c"
 done
-python3 - "$W" "$MSGS" "$DAYS" "$DOSSIERS_PER_DAY" "$PARTITIONS" "$CONSUMERS" <<'PY' >"$OUT"
+python3 - "$W" "$MSGS" "$DAYS" "$DOSSIERS_PER_DAY" "$PARTITIONS" "$CONSUMERS" "$PG_SETTINGS" <<'PY' >"$OUT"
 import csv, sys
-w, msgs, days, dpd, parts, consumers = sys.argv[1:7]
+w, msgs, days, dpd, parts, consumers, pgset = sys.argv[1:8]
 def mib(k): return "%.0f MiB" % (int(k) / 1024)
 print("## Memory and rate over a long run\n")
 print("`bench/rss_long.sh --days %s --dossiers-per-day %s --partitions %s "
-      "--consumers '%s'`: %s messages, all stored, each consumer run alone "
+      "--consumers '%s'%s`: %s messages, all stored, each consumer run alone "
       "over the whole stream, sampled every 10 s.\n"
-      % (days, dpd, parts, consumers, msgs))
+      % (days, dpd, parts, consumers,
+         " --pg-settings '%s'" % pgset if pgset else "", msgs))
 for c in consumers.split():
     rows = [r for r in csv.DictReader(open("%s/%s.csv" % (w, c)))
             if int(r["rss_kib"]) > 0]
