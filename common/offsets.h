@@ -17,6 +17,10 @@ struct tp_part_range {
         int32_t partition;
         int64_t start;
         int64_t next;
+        /* the offset of the batch's first message of the partition, and
+         * how many messages of it the batch holds (tp_batch_add_msg) */
+        int64_t first;
+        size_t n;
         /* the broker's high watermark when the batch was committed, for
          * the consumer's lag in tthc.freshness (-1: unknown) */
         int64_t high;

@@ -37,6 +37,13 @@ static void test_batch__ranges_per_partition(void **state)
         assert_int_equal(b.parts[1].start, TP_OFFSET_NONE);
         assert_int_equal(b.parts[1].next, 1);
         assert_string_equal(b.parts[2].topic, "tthc.filings.79");
+        /* each range's first offset and message count */
+        assert_int_equal(b.parts[0].first, 10);
+        assert_int_equal(b.parts[0].n, 3);
+        assert_int_equal(b.parts[1].first, 0);
+        assert_int_equal(b.parts[1].n, 1);
+        assert_int_equal(b.parts[2].first, 5);
+        assert_int_equal(b.parts[2].n, 1);
         tp_batch_drop_partition(&b, "tthc.filings.01", 0);
         assert_int_equal(b.n, 2);
         assert_int_equal(b.n_parts, 2);
@@ -71,6 +78,8 @@ static void test_batch__runs_across_many_partitions(void **state)
                 assert_ptr_equal(b.parts[i].topic, topics[i / 4]);
                 assert_int_equal(p, (int32_t)(i % 4));
                 assert_int_equal(b.parts[i].next, 200 + 10 * p + 5);
+                assert_int_equal(b.parts[i].first, 10 * p);
+                assert_int_equal(b.parts[i].n, 3 * 5);
         }
         /* the same name in another buffer finds the same range */
         strcpy(copy, topics[39]);
@@ -83,6 +92,8 @@ static void test_batch__runs_across_many_partitions(void **state)
         add(&b, topics[39], 3, 400, 400);
         assert_int_equal(b.n_parts, 40 * 4);
         assert_int_equal(b.parts[40 * 4 - 1].start, 400);
+        assert_int_equal(b.parts[40 * 4 - 1].first, 400);
+        assert_int_equal(b.parts[40 * 4 - 1].n, 1);
         add(&b, topics[0], 0, 500, 7);
         assert_int_equal(b.parts[0].next, 501);
         /* dropped from the front: the others keep their ranges */
