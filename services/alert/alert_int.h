@@ -36,6 +36,15 @@ struct tp_apart {
          * committed plus the changes of the open batch (common/store.h) */
         struct tp_store *dossiers;
         struct tp_strmap *communes; /* code -> struct tp_acommune */
+        /* What the last hourly snapshot (tp_part_snapshot) depended on:
+         * its figures follow from the dossiers and the tick's Vietnam day
+         * only, and its evictions from the tick. A tick with no event
+         * applied since (snap_dirty 0), on the same day (snap_day), at
+         * or before snap_evict_after (when the first resident closed
+         * dossier leaves its tombstone window; INT64_MAX: none) would
+         * find and emit nothing: it is skipped. */
+        int snap_dirty;
+        int64_t snap_day, snap_evict_after;
 };
 
 /* Day counter changes of the batch, per commune and day (summed over the

@@ -42,6 +42,7 @@ static void tp_part_unload(struct tp_apart *p)
         tp_store_clear(p->dossiers);
         tp_strmap_clear(p->communes);
         p->loaded = 0;
+        p->snap_dirty = 1;
 }
 
 static void tp_release_part(void *value)
@@ -300,6 +301,7 @@ static struct tp_apart *tp_part_get(struct tp_alert *al, const char *topic,
         p->dossiers = tp_store_new(tp_release_dossier, SIZE_MAX);
         p->communes = tp_strmap_new_owning(free);
         p->next_offset = TP_OFFSET_NONE;
+        p->snap_dirty = 1;
         tp_strmap_put(al->parts, key, p);
         return p;
 }
@@ -463,6 +465,7 @@ struct tp_snap_ctx {
         struct tp_apart *p;
         int64_t tick, tick_day;
         size_t evict;
+        int64_t evict_after; /* of the closed dossiers that stay */
 };
 
 static void tp_snap_dossier(const char *key, void *value, void *ud)
@@ -474,6 +477,8 @@ static void tp_snap_dossier(const char *key, void *value, void *ud)
                 if (d->closed_at == TP_TS_NONE ||
                     d->closed_at < sc->tick - TP_TOMBSTONE_MS)
                         sc->evict++;
+                else if (d->closed_at + TP_TOMBSTONE_MS < sc->evict_after)
+                        sc->evict_after = d->closed_at + TP_TOMBSTONE_MS;
                 return;
         }
         if (d->status == TP_DS_SUBMITTED) {
@@ -552,11 +557,18 @@ static void tp_evict_one(const char *key, void *value, void *ud)
 }
 
 /* The partition's watermark passed tick: record each commune's
- * dossier-state figures as of now (only those that changed). */
+ * dossier-state figures as of now (only those that changed). Ticks that
+ * could change nothing are skipped (struct tp_apart, snap_dirty): on a
+ * quiet night a partition walks its dossiers once, not every hour. */
 static void tp_part_snapshot(struct tp_alert *al, struct tp_apart *p,
                              int64_t tick)
 {
-        struct tp_snap_ctx sc = {al, p, tick, tp_vn_day(tick), 0};
+        struct tp_snap_ctx sc = {al, p, tick, tp_vn_day(tick), 0, INT64_MAX};
+        if (!p->snap_dirty && sc.tick_day == p->snap_day &&
+            tick <= p->snap_evict_after)
+                return;
+        p->snap_dirty = 0;
+        p->snap_day = sc.tick_day;
         tp_strmap_each(p->communes, tp_snap_reset, NULL);
         tp_store_each(p->dossiers, tp_snap_dossier, &sc);
         tp_strmap_each(p->communes, tp_snap_emit, &sc);
@@ -564,6 +576,7 @@ static void tp_part_snapshot(struct tp_alert *al, struct tp_apart *p,
                 struct tp_evict_ctx ec = {p, tick};
                 tp_store_each(p->dossiers, tp_evict_one, &ec);
         }
+        p->snap_evict_after = sc.evict_after;
 }
 
 static struct tp_dayacc *tp_count_day(struct tp_alert *al, struct tp_apart *p,
@@ -634,6 +647,7 @@ static void tp_alert_apply(struct tp_alert *al, struct tp_apart *p,
                 p->next_tick += TP_HOUR_MS;
         }
         p->max_occ = newmax;
+        p->snap_dirty = 1;
         d = tp_store_get_or_new(p->dossiers, ev->dossier_id, tp_new_dossier,
                                 ev);
         if (tp_dossier_check_seq(d, ev->seq) == TP_SEQ_DUPLICATE) {
