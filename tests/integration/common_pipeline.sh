@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # common_pipeline.sh - the run shared by the pipelined-checkpoint tests
-# (test_route_pipeline.sh, test_ingest_pipeline.sh; sourced after lib.sh):
-# a reference run one batch at a time, then the same stream pipelined,
-# killed with -9 a third of the way, restarted with its PostgreSQL
-# connections terminated under it, and the tables compared row for row.
+# (test_ingest_pipeline.sh, test_route_pipeline.sh, test_alert_pipeline.sh;
+# sourced after lib.sh): a reference run one batch at a time, then the
+# same stream pipelined, killed with -9 a third of the way, restarted with
+# its PostgreSQL connections terminated under it, and the tables compared
+# row for row.
 #
 # The caller sets PIPE_NAME (ingest, route, alert: the service tthc-NAME
 # and its group) and PIPE_TABLES (the tthc tables it writes), and may
@@ -84,10 +85,30 @@ pipe_reference() {
 		"--pipeline=false commits one batch at a time"
 }
 
+# pipe_caught_up WHAT LOG...: waits until the group's offsets reach
+# PIPE_TOTAL; else shows the tails of the LOGs and fails, naming WHAT.
+pipe_caught_up() {
+	local what=$1
+	shift
+	tp_wait_for "[[ \$(pipe_offsets) == $PIPE_TOTAL ]]" 300 || {
+		tail -n 30 "$@" >&2
+		tp_die "$what did not catch up"
+	}
+}
+
+# pipe_compare NAME WHAT: the tables snapshot into $W/NAME.txt and
+# compared row for row with the reference run's (WHAT: the assertion).
+pipe_compare() {
+	local same=0
+	pipe_snapshot "$W/$1.txt"
+	diff "$W/ref.txt" "$W/$1.txt" >&2 || same=$?
+	tp_assert_eq 0 "$same" "$2"
+}
+
 # pipe_torture: the tables emptied, the pipelined runs, the comparison
 # with the reference and what the logs must show.
 pipe_torture() {
-	local p1 p2 kills=0 same=0 logs
+	local p1 p2 kills=0 logs
 	pipe_reset
 	pipe_consumer >"$W/$PIPE_NAME-1.log" 2>&1 &
 	p1=$!
@@ -111,18 +132,12 @@ pipe_torture() {
 			>>"$W/terminated.txt"
 		kills=$((kills + 1))
 	done
-	tp_wait_for "[[ \$(pipe_offsets) == $PIPE_TOTAL ]]" 300 || {
-		tail -n 30 "$W/$PIPE_NAME-2.log" >&2
-		tp_die "tthc-$PIPE_NAME did not catch up"
-	}
+	pipe_caught_up "tthc-$PIPE_NAME" "$W/$PIPE_NAME-2.log"
 	kill -TERM "$p2"
 	wait "$p2" || tp_die "tthc-$PIPE_NAME did not exit cleanly"
-	pipe_snapshot "$W/pipelined.txt"
 	tp_log "connections terminated: $(awk '{ n += $1 } END { print n }' \
 		"$W/terminated.txt")"
-
-	diff "$W/ref.txt" "$W/pipelined.txt" >&2 || same=$?
-	tp_assert_eq 0 "$same" \
+	pipe_compare pipelined \
 		"pipelined, killed and cut off: the tables of one batch at a time"
 	logs=$(cat "$W/$PIPE_NAME-1.log" "$W/$PIPE_NAME-2.log")
 	tp_assert_eq 1 "$(grep -c 'in a backlog: applying each batch' <<<"$logs" |

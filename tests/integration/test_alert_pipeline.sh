@@ -51,17 +51,11 @@ tp_on_exit _pipe_kill_quietly "$PA"
 pipe_consumer >"$W/alert-b.log" 2>&1 &
 PB=$!
 tp_on_exit _pipe_kill_quietly "$PB"
-tp_wait_for "[[ \$(pipe_offsets) == $PIPE_TOTAL ]]" 300 || {
-	tail -n 30 "$W/alert-a.log" "$W/alert-b.log" >&2
-	tp_die "two tthc-alert instances did not catch up"
-}
+pipe_caught_up "two tthc-alert instances" "$W/alert-a.log" "$W/alert-b.log"
 kill -TERM "$PA" "$PB"
 wait "$PA" || tp_die "tthc-alert (a) did not exit cleanly"
 wait "$PB" || tp_die "tthc-alert (b) did not exit cleanly"
 tp_assert_eq "1 1" "$(for f in a b; do grep -c 'assigned [1-9]' "$W/alert-$f.log" |
 	awk '{ print ($1 > 0) }'; done | xargs)" "both instances were assigned partitions"
-pipe_snapshot "$W/two.txt"
-SAME=0
-diff "$W/ref.txt" "$W/two.txt" >&2 || SAME=$?
-tp_assert_eq 0 "$SAME" "two instances: the tables of one batch at a time"
+pipe_compare two "two instances: the tables of one batch at a time"
 tp_finish
