@@ -329,6 +329,26 @@ static PGresult *tp_part_query(PGconn *conn, const struct tp_apart *p,
         return tp_pg_query(conn, sql, 2, params, what, errstr, errstr_size);
 }
 
+/* The partition's latest snapshot per commune, or NULL. By the province
+ * first: the primary key's order (migration 026). */
+static PGresult *tp_part_snapshots(PGconn *conn, const struct tp_apart *p,
+                                   char *errstr, size_t errstr_size)
+{
+        char part[16];
+        const char *params[3] = {p->topic, part, p->province};
+        snprintf(part, sizeof(part), "%d", p->partition);
+        return tp_pg_query(conn,
+                           "SELECT DISTINCT ON (commune_code) commune_code, "
+                           "open, overdue, intake_backlog, "
+                           "tthc.epoch_ms(last_event_at), paused "
+                           "FROM tthc.alert_commune_ticks "
+                           "WHERE province_code = $3 AND topic = $1 "
+                           "AND partition = $2 "
+                           "ORDER BY commune_code, tick DESC",
+                           3, params, "could not load alert snapshots", errstr,
+                           errstr_size);
+}
+
 static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
 {
         struct tp_dossier *d = tp_xcalloc(1, sizeof(*d));
@@ -380,15 +400,7 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
         for (int r = 0; r < PQntuples(res); r++)
                 tp_part_add_dossier_row(p, res, r);
         PQclear(res);
-        res = tp_part_query(conn, p,
-                            "SELECT DISTINCT ON (commune_code) commune_code, "
-                            "open, overdue, intake_backlog, "
-                            "tthc.epoch_ms(last_event_at), paused "
-                            "FROM tthc.alert_commune_ticks "
-                            "WHERE topic = $1 AND partition = $2 "
-                            "ORDER BY commune_code, tick DESC",
-                            "could not load alert snapshots", errstr,
-                            errstr_size);
+        res = tp_part_snapshots(conn, p, errstr, errstr_size);
         if (!res)
                 goto fail;
         for (int r = 0; r < PQntuples(res); r++) {
