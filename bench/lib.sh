@@ -62,17 +62,26 @@ bench_stack() {
 }
 
 bench_pg_settings() {
-	local kv
-	for kv in $1; do
-		[[ $kv == *=* ]] || tp_die "bench_pg_settings: '$kv' is not NAME=VALUE"
+	local kv name
+	local -a kvs
+	read -r -a kvs <<<"$1"
+	for kv in "${kvs[@]}"; do
+		name=${kv%%=*}
+		[[ $kv == *=* && $name =~ ^[a-z_.]+$ ]] ||
+			tp_die "bench_pg_settings: '$kv' is not NAME=VALUE"
 		psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG_SUPER" \
-			-c "ALTER SYSTEM SET ${kv%%=*} = '${kv#*=}'" >/dev/null ||
-			tp_die "could not set ${kv%%=*}"
+			-c "ALTER SYSTEM SET $name = '${kv#*=}'" >/dev/null ||
+			tp_die "could not set $name"
 	done
-	"$TP_ROOT/scripts/pg-local.sh" stop "$TP_PG_DIR" 2>>"$W/pg.log"
+	# pg-local's messages to stderr: the work directory and the server
+	# log are removed on exit, so a refused setting must show here.
+	"$TP_ROOT/scripts/pg-local.sh" stop "$TP_PG_DIR" ||
+		tp_die "PostgreSQL did not stop"
 	"$TP_ROOT/scripts/pg-local.sh" start "$TP_PG_DIR" "$TP_PG_PORT" \
-		>/dev/null 2>>"$W/pg.log" ||
-		tp_die "PostgreSQL did not restart with $1 (see $W/pg.log)"
+		>/dev/null || {
+		tail -n 20 "$TP_PG_DIR/server.log" >&2 || true
+		tp_die "PostgreSQL did not restart with $1"
+	}
 	tp_log "PostgreSQL restarted with $1"
 }
 
