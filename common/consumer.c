@@ -1022,6 +1022,13 @@ static void tp_consumer_count_invalid(struct tp_consumer *c,
                                       (const char *[]){tp_reason_name(r)});
 }
 
+static void tp_consumer_add_topic(const char *topic, void *value, void *ud)
+{
+        struct tp_consumer *c = ud;
+        tp_metric_add(c->metrics.messages, (double)*(size_t *)value,
+                      (const char *[]){topic});
+}
+
 /* Messages per topic, from the batch's partition ranges: a national
  * batch spans about a thousand partitions of 34 topics. */
 static void tp_consumer_count_topics(struct tp_consumer *c,
@@ -1030,23 +1037,18 @@ static void tp_consumer_count_topics(struct tp_consumer *c,
         struct tp_strmap *topics = tp_strmap_new();
         size_t *n = tp_xcalloc(b->n_parts + 1, sizeof(*n));
         size_t n_topics = 0;
-        const char **names = tp_xcalloc(b->n_parts + 1, sizeof(*names));
 
         for (size_t i = 0; i < b->n_parts; i++) {
                 const struct tp_part_range *r = &b->parts[i];
                 size_t *slot = tp_strmap_get(topics, r->topic);
                 if (!slot) {
-                        slot = &n[n_topics];
-                        names[n_topics++] = r->topic;
+                        slot = &n[n_topics++];
                         tp_strmap_put(topics, r->topic, slot);
                 }
                 *slot += r->n;
         }
-        for (size_t i = 0; i < n_topics; i++)
-                tp_metric_add(c->metrics.messages, (double)n[i],
-                              (const char *[]){names[i]});
+        tp_strmap_each(topics, tp_consumer_add_topic, c);
         tp_strmap_destroy(topics);
-        free(names);
         free(n);
 }
 

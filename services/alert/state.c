@@ -318,35 +318,16 @@ struct tp_acommune *tp_part_commune(struct tp_apart *p, const char *code)
         return c;
 }
 
-/* The rows sql ($1 topic, $2 partition) gives for p, or NULL. */
+/* The rows sql ($1 topic, $2 partition, and with n = 3 $3 its province)
+ * gives for p, or NULL. */
 static PGresult *tp_part_query(PGconn *conn, const struct tp_apart *p,
-                               const char *sql, const char *what, char *errstr,
-                               size_t errstr_size)
-{
-        char part[16];
-        const char *params[2] = {p->topic, part};
-        snprintf(part, sizeof(part), "%d", p->partition);
-        return tp_pg_query(conn, sql, 2, params, what, errstr, errstr_size);
-}
-
-/* The partition's latest snapshot per commune, or NULL. By the province
- * first: the primary key's order (migration 026). */
-static PGresult *tp_part_snapshots(PGconn *conn, const struct tp_apart *p,
-                                   char *errstr, size_t errstr_size)
+                               const char *sql, int n, const char *what,
+                               char *errstr, size_t errstr_size)
 {
         char part[16];
         const char *params[3] = {p->topic, part, p->province};
         snprintf(part, sizeof(part), "%d", p->partition);
-        return tp_pg_query(conn,
-                           "SELECT DISTINCT ON (commune_code) commune_code, "
-                           "open, overdue, intake_backlog, "
-                           "tthc.epoch_ms(last_event_at), paused "
-                           "FROM tthc.alert_commune_ticks "
-                           "WHERE province_code = $3 AND topic = $1 "
-                           "AND partition = $2 "
-                           "ORDER BY commune_code, tick DESC",
-                           3, params, "could not load alert snapshots", errstr,
-                           errstr_size);
+        return tp_pg_query(conn, sql, n, params, what, errstr, errstr_size);
 }
 
 static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
@@ -393,14 +374,24 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
                             "tthc.epoch_ms(last_event_at) "
                             "FROM tthc.alert_dossiers "
                             "WHERE topic = $1 AND partition = $2",
-                            "could not load alert dossiers", errstr,
+                            2, "could not load alert dossiers", errstr,
                             errstr_size);
         if (!res)
                 goto fail;
         for (int r = 0; r < PQntuples(res); r++)
                 tp_part_add_dossier_row(p, res, r);
         PQclear(res);
-        res = tp_part_snapshots(conn, p, errstr, errstr_size);
+        /* By the province first: the primary key's order (026). */
+        res = tp_part_query(conn, p,
+                            "SELECT DISTINCT ON (commune_code) commune_code, "
+                            "open, overdue, intake_backlog, "
+                            "tthc.epoch_ms(last_event_at), paused "
+                            "FROM tthc.alert_commune_ticks "
+                            "WHERE province_code = $3 AND topic = $1 "
+                            "AND partition = $2 "
+                            "ORDER BY commune_code, tick DESC",
+                            3, "could not load alert snapshots", errstr,
+                            errstr_size);
         if (!res)
                 goto fail;
         for (int r = 0; r < PQntuples(res); r++) {
@@ -422,7 +413,7 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
                             "unnest(s.activity_communes, s.activity_at) "
                             "AS a(commune_code, at) "
                             "WHERE s.topic = $1 AND s.partition = $2",
-                            "could not load alert activity", errstr,
+                            2, "could not load alert activity", errstr,
                             errstr_size);
         if (!res)
                 goto fail;
@@ -442,7 +433,7 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
                             "tthc.epoch_ms(next_tick) "
                             "FROM tthc.alert_partition_state "
                             "WHERE topic = $1 AND partition = $2",
-                            "could not load alert partition state", errstr,
+                            2, "could not load alert partition state", errstr,
                             errstr_size);
         if (!res)
                 goto fail;
