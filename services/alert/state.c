@@ -318,16 +318,46 @@ struct tp_acommune *tp_part_commune(struct tp_apart *p, const char *code)
         return c;
 }
 
-/* The rows sql ($1 topic, $2 partition, and with n = 3 $3 its province)
- * gives for p, or NULL. */
-static PGresult *tp_part_query(PGconn *conn, const struct tp_apart *p,
-                               const char *sql, int n, const char *what,
-                               char *errstr, size_t errstr_size)
+/* The numbers of ps[0..n) as an int[] literal, "{0,1,5}" (heap). */
+static char *tp_parts_list(struct tp_apart *const *ps, size_t n)
 {
-        char part[16];
-        const char *params[3] = {p->topic, part, p->province};
-        snprintf(part, sizeof(part), "%d", p->partition);
+        size_t size = n * 12 + 3, len = 0;
+        char *list = tp_xmalloc(size);
+        list[0] = '\0';
+        tp_cat(list, size, &len, "{");
+        for (size_t i = 0; i < n; i++) {
+                if (i)
+                        tp_cat(list, size, &len, ",");
+                tp_cat_i64(list, size, &len, ps[i]->partition);
+        }
+        tp_cat(list, size, &len, "}");
+        return list;
+}
+
+/* The rows sql gives for partitions of one topic: $1 the topic, $2 their
+ * numbers (tp_parts_list), and with n = 3 $3 the topic's province. */
+static PGresult *tp_parts_query(PGconn *conn, const struct tp_apart *p,
+                                const char *list, const char *sql, int n,
+                                const char *what, char *errstr,
+                                size_t errstr_size)
+{
+        const char *params[3] = {p->topic, list, p->province};
         return tp_pg_query(conn, sql, n, params, what, errstr, errstr_size);
+}
+
+/* The partition of ps[0..n) that row r names in column col, or NULL;
+ * rows come grouped by partition, so the last one found is tried first. */
+static struct tp_apart *tp_parts_row(struct tp_apart *const *ps, size_t n,
+                                     struct tp_apart *last, PGresult *res,
+                                     int r, int col)
+{
+        int32_t partition = (int32_t)tp_pg_col_int(res, r, col);
+        if (last && last->partition == partition)
+                return last;
+        for (size_t i = 0; i < n; i++)
+                if (ps[i]->partition == partition)
+                        return ps[i];
+        return NULL;
 }
 
 static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
@@ -356,47 +386,59 @@ static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
         tp_store_put(p->dossiers, d->dossier_id, d);
 }
 
-/* Loads a partition's state as committed (inside the batch transaction,
- * after the offsets compare-and-set). */
-static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
-                        char *errstr, size_t errstr_size)
+/* Loads the state of ps[0..n), partitions of one topic, as committed
+ * (inside the batch transaction, after the offsets compare-and-set): four
+ * queries for them all, so a reload costs four round trips per province,
+ * not per partition, and reads the province's snapshots once (their
+ * primary key starts with the province: 026). */
+static int tp_parts_load(struct tp_apart *const *ps, size_t n, PGconn *conn,
+                         char *errstr, size_t errstr_size)
 {
+        char *list = tp_parts_list(ps, n);
+        struct tp_apart *p = NULL;
         PGresult *res;
-        tp_part_unload(p);
-        (void)al;
-        res = tp_part_query(conn, p,
-                            "SELECT dossier_id, commune_code, procedure_code, "
-                            "channel, status, tthc.epoch_ms(submitted_at), "
-                            "tthc.epoch_ms(received_at), "
-                            "tthc.epoch_ms(closed_at), tthc.epoch_ms(due_at), "
-                            "tthc.epoch_ms(original_due_at), handling_level, "
-                            "handling_commune_code, open_pauses, last_seq, "
-                            "tthc.epoch_ms(last_event_at) "
-                            "FROM tthc.alert_dossiers "
-                            "WHERE topic = $1 AND partition = $2",
-                            2, "could not load alert dossiers", errstr,
-                            errstr_size);
+        for (size_t i = 0; i < n; i++) {
+                tp_part_unload(ps[i]);
+                ps[i]->first_occ = ps[i]->max_occ = ps[i]->next_tick =
+                        TP_TS_NONE;
+        }
+        res = tp_parts_query(conn, ps[0], list,
+                             "SELECT dossier_id, commune_code, procedure_code, "
+                             "channel, status, tthc.epoch_ms(submitted_at), "
+                             "tthc.epoch_ms(received_at), "
+                             "tthc.epoch_ms(closed_at), tthc.epoch_ms(due_at), "
+                             "tthc.epoch_ms(original_due_at), handling_level, "
+                             "handling_commune_code, open_pauses, last_seq, "
+                             "tthc.epoch_ms(last_event_at), partition "
+                             "FROM tthc.alert_dossiers "
+                             "WHERE topic = $1 AND partition = ANY($2::int[])",
+                             2, "could not load alert dossiers", errstr,
+                             errstr_size);
         if (!res)
                 goto fail;
         for (int r = 0; r < PQntuples(res); r++)
-                tp_part_add_dossier_row(p, res, r);
+                if ((p = tp_parts_row(ps, n, p, res, r, 15)))
+                        tp_part_add_dossier_row(p, res, r);
         PQclear(res);
-        /* By the province first: the primary key's order (026). */
-        res = tp_part_query(conn, p,
-                            "SELECT DISTINCT ON (commune_code) commune_code, "
-                            "open, overdue, intake_backlog, "
-                            "tthc.epoch_ms(last_event_at), paused "
-                            "FROM tthc.alert_commune_ticks "
-                            "WHERE province_code = $3 AND topic = $1 "
-                            "AND partition = $2 "
-                            "ORDER BY commune_code, tick DESC",
-                            3, "could not load alert snapshots", errstr,
-                            errstr_size);
+        /* The latest snapshot of each commune of each partition; by the
+         * province first: the primary key's order (026). */
+        res = tp_parts_query(conn, ps[0], list,
+                             "SELECT DISTINCT ON (partition, commune_code) "
+                             "commune_code, open, overdue, intake_backlog, "
+                             "tthc.epoch_ms(last_event_at), paused, partition "
+                             "FROM tthc.alert_commune_ticks "
+                             "WHERE province_code = $3 AND topic = $1 "
+                             "AND partition = ANY($2::int[]) "
+                             "ORDER BY partition, commune_code, tick DESC",
+                             3, "could not load alert snapshots", errstr,
+                             errstr_size);
         if (!res)
                 goto fail;
         for (int r = 0; r < PQntuples(res); r++) {
-                struct tp_acommune *c =
-                        tp_part_commune(p, PQgetvalue(res, r, 0));
+                struct tp_acommune *c;
+                if (!(p = tp_parts_row(ps, n, p, res, r, 6)))
+                        continue;
+                c = tp_part_commune(p, PQgetvalue(res, r, 0));
                 c->open = tp_pg_col_int(res, r, 1);
                 c->overdue = tp_pg_col_int(res, r, 2);
                 c->intake = tp_pg_col_int(res, r, 3);
@@ -407,48 +449,55 @@ static int tp_part_load(struct tp_alert *al, struct tp_apart *p, PGconn *conn,
         PQclear(res);
         /* Activity after the last snapshot, checkpointed with the
          * partition's progress (tp_copy_progress). */
-        res = tp_part_query(conn, p,
-                            "SELECT a.commune_code, tthc.epoch_ms(a.at) "
-                            "FROM tthc.alert_partition_state s, "
-                            "unnest(s.activity_communes, s.activity_at) "
-                            "AS a(commune_code, at) "
-                            "WHERE s.topic = $1 AND s.partition = $2",
-                            2, "could not load alert activity", errstr,
-                            errstr_size);
+        res = tp_parts_query(conn, ps[0], list,
+                             "SELECT a.commune_code, tthc.epoch_ms(a.at), "
+                             "s.partition "
+                             "FROM tthc.alert_partition_state s, "
+                             "unnest(s.activity_communes, s.activity_at) "
+                             "AS a(commune_code, at) "
+                             "WHERE s.topic = $1 "
+                             "AND s.partition = ANY($2::int[])",
+                             2, "could not load alert activity", errstr,
+                             errstr_size);
         if (!res)
                 goto fail;
         for (int r = 0; r < PQntuples(res); r++) {
                 int64_t at = tp_pg_col_ts(res, r, 1);
                 struct tp_acommune *c;
-                if (at == TP_TS_NONE)
+                if (at == TP_TS_NONE ||
+                    !(p = tp_parts_row(ps, n, p, res, r, 2)))
                         continue;
                 c = tp_part_commune(p, PQgetvalue(res, r, 0));
                 if (c->cur_last == TP_TS_NONE || at > c->cur_last)
                         c->cur_last = at;
         }
         PQclear(res);
-        res = tp_part_query(conn, p,
-                            "SELECT tthc.epoch_ms(first_occurred_at), "
-                            "tthc.epoch_ms(max_occurred_at), "
-                            "tthc.epoch_ms(next_tick) "
-                            "FROM tthc.alert_partition_state "
-                            "WHERE topic = $1 AND partition = $2",
-                            2, "could not load alert partition state", errstr,
-                            errstr_size);
+        res = tp_parts_query(conn, ps[0], list,
+                             "SELECT tthc.epoch_ms(first_occurred_at), "
+                             "tthc.epoch_ms(max_occurred_at), "
+                             "tthc.epoch_ms(next_tick), partition "
+                             "FROM tthc.alert_partition_state "
+                             "WHERE topic = $1 AND partition = ANY($2::int[])",
+                             2, "could not load alert partition state", errstr,
+                             errstr_size);
         if (!res)
                 goto fail;
-        p->first_occ = p->max_occ = p->next_tick = TP_TS_NONE;
-        if (PQntuples(res) == 1) {
-                p->first_occ = tp_pg_col_ts(res, 0, 0);
-                p->max_occ = tp_pg_col_ts(res, 0, 1);
-                p->next_tick = tp_pg_col_ts(res, 0, 2);
+        for (int r = 0; r < PQntuples(res); r++) {
+                if (!(p = tp_parts_row(ps, n, p, res, r, 3)))
+                        continue;
+                p->first_occ = tp_pg_col_ts(res, r, 0);
+                p->max_occ = tp_pg_col_ts(res, r, 1);
+                p->next_tick = tp_pg_col_ts(res, r, 2);
         }
         PQclear(res);
-        p->loaded = 1;
+        for (size_t i = 0; i < n; i++)
+                ps[i]->loaded = 1;
+        free(list);
         return 0;
 fail:
-        PQclear(res);
-        tp_part_unload(p);
+        for (size_t i = 0; i < n; i++)
+                tp_part_unload(ps[i]);
+        free(list);
         return -1;
 }
 
@@ -612,7 +661,7 @@ static void tp_count_activity(struct tp_alert *al, struct tp_apart *p,
         struct tp_acommune *c = tp_part_commune(p, commune);
         struct tp_dayacc *a = tp_count_day(al, p, commune, day, 1, 0, 0, 0);
         /* checkpointed with the partition's progress while no snapshot
-         * holds it: a reload finds it (tp_copy_progress, tp_part_load) */
+         * holds it: a reload finds it (tp_copy_progress, tp_parts_load) */
         if (c->cur_last == TP_TS_NONE || at > c->cur_last)
                 c->cur_last = at;
         if (a->last == TP_TS_NONE || at > a->last)
@@ -823,7 +872,7 @@ static void tp_copy_activity(const struct tp_apart *p, struct tp_copybuf *cb)
 /* A partition's event-time progress and offset (one COPY and one upsert
  * for the whole batch: a national stream has over a thousand
  * partitions, one statement each was most of a batch's round trips),
- * with the activity no snapshot holds yet (tp_part_load reads it). */
+ * with the activity no snapshot holds yet (tp_parts_load reads it). */
 static void tp_copy_progress(const struct tp_apart *p,
                              const struct tp_part_range *r,
                              struct tp_copybuf *cb)
@@ -944,22 +993,49 @@ static void tp_stage_provinces(struct tp_alert *al, struct tp_batch *b,
         qsort(st->provs, st->n_provs, sizeof(*st->provs), tp_cmp_prov);
 }
 
+static int tp_cmp_apart(const void *a, const void *b)
+{
+        const struct tp_apart *x = *(struct tp_apart *const *)a;
+        const struct tp_apart *y = *(struct tp_apart *const *)b;
+        int c = strcmp(x->topic, y->topic);
+        return c ? c
+                 : (x->partition > y->partition) -
+                               (x->partition < y->partition);
+}
+
 /* Loads the partitions of b we do not hold, or hold stale (another
- * instance owned them since), and starts their store attempts. */
+ * instance owned them since), a topic at a time, and starts every
+ * partition's store attempt. */
 static int tp_stage_parts(struct tp_alert *al, struct tp_batch *b, PGconn *conn,
                           char *errstr, size_t errstr_size)
 {
+        struct tp_apart **todo = tp_xcalloc(b->n_parts + 1, sizeof(*todo));
+        size_t n = 0;
+        int rc = 0;
         for (size_t i = 0; i < b->n_parts; i++) {
                 struct tp_part_range *r = &b->parts[i];
                 struct tp_apart *p = tp_part_get(al, r->topic, r->partition);
-                if ((!p->loaded || p->next_offset != r->start) &&
-                    tp_part_load(al, p, conn, errstr, errstr_size) != 0)
-                        return -1;
-                /* An attempt that did not commit forgot every partition
-                 * (tp_alert_stage, tp_alert_done), so the store holds
-                 * committed or sealed state here; staleness is the
-                 * offset check's, hence no epoch. */
-                tp_store_begin(p->dossiers, 0);
+                if (!p->loaded || p->next_offset != r->start)
+                        todo[n++] = p;
+        }
+        qsort(todo, n, sizeof(*todo), tp_cmp_apart);
+        for (size_t i = 0, k; i < n && rc == 0; i = k) {
+                for (k = i + 1;
+                     k < n && strcmp(todo[k]->topic, todo[i]->topic) == 0; k++)
+                        ;
+                rc = tp_parts_load(todo + i, k - i, conn, errstr, errstr_size);
+        }
+        free(todo);
+        if (rc != 0)
+                return -1;
+        /* An attempt that did not commit forgot every partition
+         * (tp_alert_stage, tp_alert_done), so the store holds committed or
+         * sealed state here; staleness is the offset check's, hence no
+         * epoch. */
+        for (size_t i = 0; i < b->n_parts; i++) {
+                struct tp_part_range *r = &b->parts[i];
+                tp_store_begin(
+                        tp_part_get(al, r->topic, r->partition)->dossiers, 0);
         }
         return 0;
 }
