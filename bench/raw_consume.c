@@ -3,6 +3,11 @@
  * (assign from the beginning, no group, no decoding) until each partition
  * reports EOF, and prints "messages bytes seconds".
  *
+ * fetch.wait.max.ms is the consumers' (common/consumer.c): with
+ * librdkafka's 500 ms the same million messages from tthc-broker took
+ * 1.0 or 2.0 s, with 100 ms 0.5-1.0 s (docs/performance.md, "The fetch
+ * queue"), so the limit was the slower reader of the two.
+ *
  * usage: raw_consume BROKERS [REGEX-PREFIX]   (default tthc.filings.)
  */
 #include <librdkafka/rdkafka.h>
@@ -61,6 +66,7 @@ int main(int argc, char **argv)
                           sizeof(err));
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", err,
                           sizeof(err));
+        rd_kafka_conf_set(conf, "fetch.wait.max.ms", "100", err, sizeof(err));
         rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
         if (!rk) {
                 fprintf(stderr, "raw_consume: %s\n", err);
