@@ -3,7 +3,7 @@
  * (assign from the beginning, no group, no decoding) until each partition
  * reports EOF, and prints "messages bytes seconds".
  *
- * fetch.wait.max.ms is the consumers' (common/consumer.c): with
+ * fetch.wait.max.ms is the consumers' (common/kafka.c): with
  * librdkafka's 500 ms the same million messages from tthc-broker took
  * 1.0 or 2.0 s, with 100 ms 0.5-1.0 s (docs/performance.md, "The fetch
  * queue"), so the limit was the slower reader of the two.

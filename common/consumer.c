@@ -407,15 +407,10 @@ static rd_kafka_t *tp_consumer_kafka(struct tp_consumer *c, char *errstr,
                                      size_t errstr_size)
 {
         const struct tp_cfg *cfg = c->cfg;
-        /* fetch.wait.max.ms: a broker that holds an empty fetch for its
-         * whole wait even when data arrives (librdkafka's mock cluster,
-         * tthc-broker) would add up to that wait to every live event;
-         * a real broker answers at once, so 100 ms only costs a few
-         * idle fetches a second (docs/benchmarks.md, "Alert latency"). */
+        /* fetch.wait.max.ms: every consumer's (common/kafka.c) */
         const char *const defaults[][2] = {
                 {"partition.assignment.strategy", "range"},
                 {"topic.metadata.refresh.interval.ms", "30000"},
-                {"fetch.wait.max.ms", "100"},
         };
         /* offsets live in PostgreSQL: exactly once rests on these */
         const char *const fixed[][2] = {

@@ -155,8 +155,18 @@ rd_kafka_t *tp_kafka_new(const struct tp_kafka_opts *o, char *errstr,
             (o->client_id && tp_kafka_set(conf, "client.id", o->client_id,
                                           errstr, errstr_size) != 0))
                 goto fail;
+        /* fetch.wait.max.ms: a broker that holds an empty fetch for its
+         * whole wait even when data arrives (librdkafka's mock cluster,
+         * tthc-broker) would add up to that wait to every live event and
+         * to every read of a topic's end; a real broker answers at once,
+         * so 100 ms only costs a few idle fetches a second
+         * (docs/benchmarks.md, "Alert latency"). A default: the
+         * operator's value wins. */
         if (o->role == TP_KAFKA_CONSUMER &&
-            tp_kafka_set(conf, "log.queue", "true", errstr, errstr_size) != 0)
+            (tp_kafka_set(conf, "log.queue", "true", errstr, errstr_size) !=
+                     0 ||
+             tp_kafka_set(conf, "fetch.wait.max.ms", "100", errstr,
+                          errstr_size) != 0))
                 goto fail;
         for (size_t i = 0; i < o->n_defaults; i++)
                 if (tp_kafka_set(conf, o->defaults[i][0], o->defaults[i][1],

@@ -1,7 +1,9 @@
 /* kafka.h - the one place that builds a librdkafka client.
  *
- * A client gets, in this order: the client's defaults (struct
- * tp_kafka_opts.defaults, e.g. enable.idempotence for a producer), then
+ * A client gets, in this order: its role's defaults (a consumer's
+ * fetch.wait.max.ms of 100 ms, for brokers that hold empty fetches), the
+ * client's defaults (struct tp_kafka_opts.defaults, e.g.
+ * enable.idempotence for a producer), then
  * the operator's kafka.* properties that apply to the role, then the
  * per-role overrides kafka.consumer.<prop> / kafka.producer.<prop>, and
  * last the properties its guarantees rest on (struct tp_kafka_opts.fixed,

@@ -318,24 +318,21 @@ struct tp_acommune *tp_part_commune(struct tp_apart *p, const char *code)
         return c;
 }
 
-/* The numbers of ps[0..n) as an int[] literal, "{0,1,5}" (heap). */
-static char *tp_parts_list(struct tp_apart *const *ps, size_t n)
+/* The numbers of ps[0..n) as an array literal in cb (tp_pgarray_add). */
+static void tp_parts_list(struct tp_apart *const *ps, size_t n,
+                          struct tp_copybuf *cb)
 {
-        size_t size = n * 12 + 3, len = 0;
-        char *list = tp_xmalloc(size);
-        list[0] = '\0';
-        tp_cat(list, size, &len, "{");
+        char part[16];
         for (size_t i = 0; i < n; i++) {
-                if (i)
-                        tp_cat(list, size, &len, ",");
-                tp_cat_i64(list, size, &len, ps[i]->partition);
+                snprintf(part, sizeof(part), "%d", ps[i]->partition);
+                tp_pgarray_add(cb, part, i == 0);
         }
-        tp_cat(list, size, &len, "}");
-        return list;
+        tp_pgarray_end(cb);
 }
 
 /* The rows sql gives for partitions of one topic: $1 the topic, $2 their
- * numbers (tp_parts_list), and with n = 3 $3 the topic's province. */
+ * numbers (tp_parts_list, cast to int[]), and with n = 3 $3 the topic's
+ * province. */
 static PGresult *tp_parts_query(PGconn *conn, const struct tp_apart *p,
                                 const char *list, const char *sql, int n,
                                 const char *what, char *errstr,
@@ -394,9 +391,13 @@ static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
 static int tp_parts_load(struct tp_apart *const *ps, size_t n, PGconn *conn,
                          char *errstr, size_t errstr_size)
 {
-        char *list = tp_parts_list(ps, n);
+        struct tp_copybuf cb;
+        const char *list;
         struct tp_apart *p = NULL;
         PGresult *res;
+        tp_copybuf_init(&cb);
+        tp_parts_list(ps, n, &cb);
+        list = cb.buf.data;
         for (size_t i = 0; i < n; i++) {
                 tp_part_unload(ps[i]);
                 ps[i]->first_occ = ps[i]->max_occ = ps[i]->next_tick =
@@ -492,12 +493,12 @@ static int tp_parts_load(struct tp_apart *const *ps, size_t n, PGconn *conn,
         PQclear(res);
         for (size_t i = 0; i < n; i++)
                 ps[i]->loaded = 1;
-        free(list);
+        tp_copybuf_release(&cb);
         return 0;
 fail:
         for (size_t i = 0; i < n; i++)
                 tp_part_unload(ps[i]);
-        free(list);
+        tp_copybuf_release(&cb);
         return -1;
 }
 
@@ -1009,14 +1010,16 @@ static int tp_cmp_apart(const void *a, const void *b)
 static int tp_stage_parts(struct tp_alert *al, struct tp_batch *b, PGconn *conn,
                           char *errstr, size_t errstr_size)
 {
-        struct tp_apart **todo = tp_xcalloc(b->n_parts + 1, sizeof(*todo));
+        /* ps[0..n_parts): the batch's partitions; todo: those to load */
+        struct tp_apart **ps = tp_xcalloc(2 * b->n_parts + 1, sizeof(*ps));
+        struct tp_apart **todo = ps + b->n_parts;
         size_t n = 0;
         int rc = 0;
         for (size_t i = 0; i < b->n_parts; i++) {
                 struct tp_part_range *r = &b->parts[i];
-                struct tp_apart *p = tp_part_get(al, r->topic, r->partition);
-                if (!p->loaded || p->next_offset != r->start)
-                        todo[n++] = p;
+                ps[i] = tp_part_get(al, r->topic, r->partition);
+                if (!ps[i]->loaded || ps[i]->next_offset != r->start)
+                        todo[n++] = ps[i];
         }
         qsort(todo, n, sizeof(*todo), tp_cmp_apart);
         for (size_t i = 0, k; i < n && rc == 0; i = k) {
@@ -1025,19 +1028,14 @@ static int tp_stage_parts(struct tp_alert *al, struct tp_batch *b, PGconn *conn,
                         ;
                 rc = tp_parts_load(todo + i, k - i, conn, errstr, errstr_size);
         }
-        free(todo);
-        if (rc != 0)
-                return -1;
         /* An attempt that did not commit forgot every partition
          * (tp_alert_stage, tp_alert_done), so the store holds committed or
          * sealed state here; staleness is the offset check's, hence no
          * epoch. */
-        for (size_t i = 0; i < b->n_parts; i++) {
-                struct tp_part_range *r = &b->parts[i];
-                tp_store_begin(
-                        tp_part_get(al, r->topic, r->partition)->dossiers, 0);
-        }
-        return 0;
+        for (size_t i = 0; i < b->n_parts && rc == 0; i++)
+                tp_store_begin(ps[i]->dossiers, 0);
+        free(ps);
+        return rc;
 }
 
 /* The rows of the batch's changes into st, and each partition's attempt

@@ -293,11 +293,10 @@ static rd_kafka_t *tp_check_consumer(const struct tp_cfg *cfg)
          * second. The checker empties 100,000 in a quarter of that and
          * waited most of its run: a million events in 7.7 s, 2.4 s with
          * this default (docs/producers.md). queued.max.messages.kbytes
-         * (64 MiB of messages) still bounds the queue. fetch.wait.max.ms:
-         * the consumers' (common/consumer.c). */
+         * (64 MiB of messages) still bounds the queue. fetch.wait.max.ms
+         * is every consumer's (common/kafka.c). */
         const char *const defaults[][2] = {
                 {"queued.min.messages", "1000000"},
-                {"fetch.wait.max.ms", "100"},
         };
         const char *const fixed[][2] = {
                 {"group.id", "tthc-check"},
