@@ -1,4 +1,5 @@
 /* consumer.c - see consumer.h. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, for the batches' blocks */
 #include "consumer.h"
 #include "httpd.h"
 #include "kafka.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define TP_BACKOFF_MIN_MS 200
 #define TP_BACKOFF_MAX_MS 30000
@@ -32,7 +34,7 @@ static enum tp_commit_rc tp_consumer_land(struct tp_consumer *c, int drop);
 
 /* What we know of one assigned partition. */
 struct tp_assigned {
-        char *topic;
+        const char *topic; /* tp_consumer_topic_name's */
         int32_t partition;
         int64_t committed; /* stored next_offset, or TP_OFFSET_NONE */
         int64_t position;  /* next offset we expect, or TP_OFFSET_NONE */
@@ -67,9 +69,13 @@ struct tp_consumer {
         rd_kafka_t *rk;
         PGconn *conn;
         PGconn *conn2; /* stage's, while a flight holds conn; lazily */
+        /* topic name -> its copy, the topic of the assignment's
+         * partitions and of the batches' messages */
+        struct tp_strmap *topic_names;
         struct tp_flight flight;
         struct tp_assigned *as;
         size_t n_as;
+        size_t as_last; /* where tp_assigned_find looks first */
         struct tp_batch batch;
         int64_t batch_started_ms;
         int joined;
@@ -100,7 +106,7 @@ void tp_batch_init(struct tp_batch *b)
         memset(b, 0, sizeof(*b));
 }
 
-static struct tp_part_range *tp_batch_part(struct tp_batch *b,
+static struct tp_part_range *tp_batch_part(const struct tp_batch *b,
                                            const char *topic, int32_t partition)
 {
         for (size_t i = 0; i < b->n_parts; i++)
@@ -110,10 +116,75 @@ static struct tp_part_range *tp_batch_part(struct tp_batch *b,
         return NULL;
 }
 
+/* Messages come in runs of one partition: the range of the last one
+ * added when it is that partition's, else NULL. */
+static struct tp_part_range *
+tp_batch_last_part(struct tp_batch *b, const char *topic, int32_t partition)
+{
+        struct tp_part_range *r;
+        if (b->last_part >= b->n_parts)
+                return NULL;
+        r = &b->parts[b->last_part];
+        return r->partition == partition && strcmp(r->topic, topic) == 0 ? r
+                                                                         : NULL;
+}
+
+/* A block of the messages' bytes (struct tp_batch's blocks), mapped
+ * apart from the heap: blocks come and go with every batch, and from
+ * malloc's heap they left holes between the long-lived allocations of
+ * the handlers' state, so the process grew batch after batch. */
+struct tp_batch_block {
+        struct tp_batch_block *next;
+        size_t used, cap; /* cap: bytes of data; the mapping is larger */
+        unsigned char data[];
+};
+
+#define TP_BATCH_BLOCK (1024 * 1024)
+
+static void tp_batch_block_free(struct tp_batch_block *k)
+{
+        munmap(k, sizeof(*k) + k->cap);
+}
+
+/* n bytes that live until the batch is reset. */
+static unsigned char *tp_batch_alloc(struct tp_batch *b, size_t n)
+{
+        struct tp_batch_block *k = b->blocks;
+        if (!k || k->cap - k->used < n) {
+                size_t cap = n > TP_BATCH_BLOCK - sizeof(*k)
+                                     ? n
+                                     : TP_BATCH_BLOCK - sizeof(*k);
+                k = mmap(NULL, sizeof(*k) + cap, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (k == MAP_FAILED)
+                        abort(); /* as tp_xmalloc */
+                k->next = b->blocks;
+                k->used = 0;
+                k->cap = cap;
+                b->blocks = k;
+        }
+        k->used += n;
+        return k->data + k->used - n;
+}
+
+/* Hands the blocks of from to b (the messages moved with them). */
+static void tp_batch_take_blocks(struct tp_batch *b, struct tp_batch *from)
+{
+        struct tp_batch_block **tail = &from->blocks;
+        while (*tail)
+                tail = &(*tail)->next;
+        *tail = b->blocks;
+        b->blocks = from->blocks;
+        from->blocks = NULL;
+}
+
 void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *msg,
                       int64_t start)
 {
-        struct tp_part_range *r = tp_batch_part(b, msg->topic, msg->partition);
+        struct tp_part_range *r =
+                tp_batch_last_part(b, msg->topic, msg->partition);
+        if (!r)
+                r = tp_batch_part(b, msg->topic, msg->partition);
         if (!r) {
                 if (b->n_parts == b->cap_parts) {
                         b->cap_parts = b->cap_parts ? b->cap_parts * 2 : 16;
@@ -130,6 +201,7 @@ void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *msg,
         }
         r->next = msg->offset + 1;
         r->n++;
+        b->last_part = (size_t)(r - b->parts);
         if (b->n == b->cap) {
                 b->cap = b->cap ? b->cap * 2 : 256;
                 b->msgs = tp_xrealloc(b->msgs, b->cap * sizeof(*msg));
@@ -161,31 +233,42 @@ int tp_msg_db_rejected(const struct tp_msg *msg, char *detail,
         return 1;
 }
 
-void tp_batch_add(struct tp_batch *b, rd_kafka_message_t *rkm, int64_t start)
+void tp_batch_add(struct tp_batch *b, const char *topic,
+                  const rd_kafka_message_t *rkm, int64_t start)
 {
         struct tp_msg msg = {0};
         rd_kafka_timestamp_type_t tstype;
-        msg.topic = rd_kafka_topic_name(rkm->rkt);
+        msg.topic = topic;
         msg.partition = rkm->partition;
         msg.offset = rkm->offset;
         msg.timestamp = rd_kafka_message_timestamp(rkm, &tstype);
-        msg.key = rkm->key;
-        msg.key_len = rkm->key_len;
-        msg.value = rkm->payload;
-        msg.value_len = rkm->len;
-        msg.rkm = rkm;
+        if (rkm->key) {
+                unsigned char *key = tp_batch_alloc(b, rkm->key_len);
+                memcpy(key, rkm->key, rkm->key_len);
+                msg.key = key;
+                msg.key_len = rkm->key_len;
+        }
+        if (rkm->payload) {
+                unsigned char *value = tp_batch_alloc(b, rkm->len);
+                memcpy(value, rkm->payload, rkm->len);
+                msg.value = value;
+                msg.value_len = rkm->len;
+        }
         tp_batch_add_msg(b, &msg, start);
 }
 
 void tp_batch_reset(struct tp_batch *b)
 {
-        for (size_t i = 0; i < b->n; i++) {
-                if (b->msgs[i].rkm)
-                        rd_kafka_message_destroy(b->msgs[i].rkm);
+        for (size_t i = 0; i < b->n; i++)
                 free(b->msgs[i].db_error);
+        while (b->blocks) {
+                struct tp_batch_block *next = b->blocks->next;
+                tp_batch_block_free(b->blocks);
+                b->blocks = next;
         }
         b->n = 0;
         b->n_parts = 0;
+        b->last_part = 0;
         b->bytes = 0;
 }
 
@@ -205,8 +288,6 @@ void tp_batch_drop_partition(struct tp_batch *b, const char *topic,
                 struct tp_msg *msg = &b->msgs[i];
                 if (msg->partition == partition &&
                     strcmp(msg->topic, topic) == 0) {
-                        if (msg->rkm)
-                                rd_kafka_message_destroy(msg->rkm);
                         free(msg->db_error);
                         b->bytes -= msg->key_len + msg->value_len;
                         continue;
@@ -226,13 +307,36 @@ void tp_batch_drop_partition(struct tp_batch *b, const char *topic,
 /* ---- assigned partitions ---------------------------------------------------
  */
 
+/* The name of a topic for the assignment and the batches: one copy per
+ * topic, kept until the consumer is destroyed (a batch may outlive the
+ * assignment its messages came from). */
+static const char *tp_consumer_topic_name(struct tp_consumer *c,
+                                          const char *topic)
+{
+        char *name = tp_strmap_get(c->topic_names, topic);
+        if (!name) {
+                name = tp_xstrdup(topic);
+                tp_strmap_put(c->topic_names, topic, name);
+        }
+        return name;
+}
+
+/* Messages come in runs of one partition: the last one found is
+ * looked at first. */
 static struct tp_assigned *
 tp_assigned_find(struct tp_consumer *c, const char *topic, int32_t partition)
 {
+        if (c->as_last < c->n_as) {
+                struct tp_assigned *a = &c->as[c->as_last];
+                if (a->partition == partition && strcmp(a->topic, topic) == 0)
+                        return a;
+        }
         for (size_t i = 0; i < c->n_as; i++)
                 if (c->as[i].partition == partition &&
-                    strcmp(c->as[i].topic, topic) == 0)
+                    strcmp(c->as[i].topic, topic) == 0) {
+                        c->as_last = i;
                         return &c->as[i];
+                }
         return NULL;
 }
 
@@ -243,7 +347,6 @@ static void tp_assigned_clear(struct tp_consumer *c)
                 snprintf(p, sizeof(p), "%d", c->as[i].partition);
                 tp_metric_remove(c->metrics.lag,
                                  (const char *[]){c->as[i].topic, p});
-                free(c->as[i].topic);
         }
         free(c->as);
         c->as = NULL;
@@ -346,7 +449,7 @@ static void tp_consumer_assign(struct tp_consumer *c,
         c->as = tp_xcalloc((size_t)parts->cnt + 1, sizeof(*c->as));
         for (int i = 0; i < parts->cnt; i++) {
                 struct tp_assigned *a = &c->as[c->n_as++];
-                a->topic = tp_xstrdup(parts->elems[i].topic);
+                a->topic = tp_consumer_topic_name(c, parts->elems[i].topic);
                 a->partition = parts->elems[i].partition;
                 a->committed = a->position = stored[i];
                 a->gap_at = TP_OFFSET_NONE;
@@ -475,6 +578,7 @@ struct tp_consumer *tp_consumer_new(const struct tp_cfg *cfg,
         c->cfg = cfg;
         c->service = tp_xstrdup(service);
         c->h = *handler;
+        c->topic_names = tp_strmap_new_owning(free);
         tp_batch_init(&c->batch);
         c->conn = tp_pg_connect(cfg->pg, service, errstr, errstr_size);
         if (!c->conn)
@@ -506,6 +610,7 @@ void tp_consumer_destroy(struct tp_consumer *c)
         PQfinish(c->conn);
         PQfinish(c->conn2);
         tp_metrics_destroy(c->own_metrics);
+        tp_strmap_destroy(c->topic_names);
         free(c->service);
         free(c);
 }
@@ -1203,8 +1308,8 @@ static void tp_batch_prepend(struct tp_batch *b, struct tp_batch *front)
                         tp_batch_add_msg(&merged, msg, r->start);
                         merged.msgs[merged.n - 1].db_error = msg->db_error;
                         msg->db_error = NULL;
-                        msg->rkm = NULL; /* moved */
                 }
+                tp_batch_take_blocks(&merged, from[k]);
                 tp_batch_reset(from[k]);
         }
         tp_batch_release(b);
@@ -1261,8 +1366,7 @@ static int64_t tp_consumer_start(const struct tp_consumer *c,
 {
         const struct tp_part_range *r;
         if (c->flight.active) {
-                r = tp_batch_part((struct tp_batch *)&c->flight.batch, a->topic,
-                                  a->partition);
+                r = tp_batch_part(&c->flight.batch, a->topic, a->partition);
                 if (r)
                         return r->next;
         }
@@ -1515,7 +1619,12 @@ static void tp_consumer_on_message(struct tp_consumer *c,
         a->position = rkm->offset + 1;
         if (c->batch.n == 0)
                 c->batch_started_ms = tp_mono_ms();
-        tp_batch_add(&c->batch, rkm, tp_consumer_start(c, a));
+        /* where the partition starts matters for its first message only */
+        tp_batch_add(&c->batch, a->topic, rkm,
+                     tp_batch_last_part(&c->batch, a->topic, a->partition)
+                             ? 0
+                             : tp_consumer_start(c, a));
+        rd_kafka_message_destroy(rkm);
         tp_consumer_check_end(c, a);
 }
 

@@ -48,7 +48,10 @@
 #include "offsets.h"
 #include "reason.h"
 
-/* A consumed message; borrowed from librdkafka until the batch is reset. */
+/* A consumed message: its key and value are a copy owned by the batch
+ * until it is reset (librdkafka's message is released as soon as it is
+ * added, so a batch holds its messages' bytes, not librdkafka's
+ * bookkeeping of each). */
 struct tp_msg {
         const char *topic;
         int32_t partition;
@@ -58,7 +61,6 @@ struct tp_msg {
         size_t key_len;
         const unsigned char *value;
         size_t value_len;
-        rd_kafka_message_t *rkm; /* owned by the batch */
         /* A message replayed from tthc.filing_events (common/replay.h):
          * the event as stored, read in place of value (NULL, 0). Borrowed
          * from the replay until the batch is reset; NULL when consumed. */
@@ -80,7 +82,10 @@ struct tp_batch {
         size_t n, cap;
         struct tp_part_range *parts; /* one per partition in the batch */
         size_t n_parts, cap_parts;
-        size_t bytes; /* keys + values of the messages */
+        size_t last_part; /* where tp_batch_add_msg looks first */
+        size_t bytes;     /* keys + values of the messages */
+        /* the messages' keys and values (tp_batch_add), owned */
+        struct tp_batch_block *blocks;
         /* Changes whenever state outside this process may have changed:
          * partitions assigned or revoked, offsets moved by another
          * instance (a fence). Handlers that keep state across batches
@@ -210,9 +215,11 @@ struct tp_metrics *tp_consumer_metrics(struct tp_consumer *c);
 
 /* Batch bookkeeping (exposed for tests). */
 void tp_batch_init(struct tp_batch *b);
-/* Adds a message; start is the partition's stored offset (used when the
- * partition first appears in the batch). The batch takes rkm. */
-void tp_batch_add(struct tp_batch *b, rd_kafka_message_t *rkm, int64_t start);
+/* Adds a copy of rkm (the caller keeps rkm); topic is its topic's name,
+ * which must outlive the batch; start is the partition's stored offset
+ * (used when the partition first appears in the batch). */
+void tp_batch_add(struct tp_batch *b, const char *topic,
+                  const rd_kafka_message_t *rkm, int64_t start);
 void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *msg,
                       int64_t start);
 void tp_batch_reset(struct tp_batch *b);
