@@ -186,7 +186,7 @@ static int tp_replay_batch(PGconn *conn, const struct tp_handler *h,
                 tp_batch_add_msg(b, &msg, msg.offset);
         }
         tp_replay_highs(b, ends);
-        rc = h->prepare(h->ctx, b, conn, errstr, errstr_size);
+        rc = h->prepare ? h->prepare(h->ctx, b, conn, errstr, errstr_size) : 0;
         if (rc == 0)
                 rc = tp_handler_write(h, b, conn, errstr, errstr_size);
         if (rc == 0)

@@ -74,8 +74,7 @@ int main(int argc, char **argv)
 {
         static const struct tp_service_def def = {
                 .spec = &tp_route_spec,
-                .handler = {.prepare = tp_route_prepare,
-                            .done = tp_route_done,
+                .handler = {.done = tp_route_done,
                             .stage = tp_route_stage,
                             .flush = tp_route_flush},
                 .build = tp_build,

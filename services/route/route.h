@@ -100,11 +100,11 @@ struct tp_route *tp_route_new(const struct tp_cfg *cfg, PGconn *conn,
                               char *errstr, size_t errstr_size);
 void tp_route_destroy(struct tp_route *rt);
 
-/* The consumer callbacks (ctx = struct tp_route *). */
-int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
-                     size_t errstr_size);
-/* The write in two halves (common/consumer.h, stage and flush): one
- * batch at a time over the same connection, pipelined over two. */
+/* The consumer callbacks (ctx = struct tp_route *): the write in two
+ * halves (common/consumer.h, stage and flush), one batch at a time over
+ * the same connection, pipelined over two. There is no prepare: the stage
+ * decodes the batch a chunk at a time (route_write.c), so a batch of any
+ * size holds the decoded events of one chunk. */
 int tp_route_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                    size_t errstr_size);
 int tp_route_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,

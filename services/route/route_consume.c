@@ -27,13 +27,6 @@ fail:
         return NULL;
 }
 
-static void tp_route_clear_entries(struct tp_route *rt)
-{
-        for (size_t i = 0; i < rt->n_entries; i++)
-                tp_event_release(&rt->entries[i].ev);
-        rt->n_entries = 0;
-}
-
 void tp_route_destroy(struct tp_route *rt)
 {
         if (!rt)
@@ -56,19 +49,24 @@ const struct tp_store *tp_route_store(const struct tp_route *rt)
         return rt->store;
 }
 
-int tp_route_prepare(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
-                     size_t errstr_size)
+void tp_route_clear_entries(struct tp_route *rt)
 {
-        struct tp_route *rt = ctx;
+        for (size_t i = 0; i < rt->n_entries; i++)
+                tp_event_release(&rt->entries[i].ev);
+        rt->n_entries = 0;
+}
 
+int tp_route_decode(struct tp_route *rt, const struct tp_batch *b, size_t from,
+                    size_t to, PGconn *conn, char *errstr, size_t errstr_size)
+{
         rt->conn = conn;
         tp_route_clear_entries(rt);
-        if (b->n > rt->cap_entries) {
-                rt->cap_entries = b->n;
-                rt->entries =
-                        tp_xrealloc(rt->entries, b->n * sizeof(*rt->entries));
+        if (to - from > rt->cap_entries) {
+                rt->cap_entries = to - from;
+                rt->entries = tp_xrealloc(
+                        rt->entries, rt->cap_entries * sizeof(*rt->entries));
         }
-        for (size_t i = 0; i < b->n; i++) {
+        for (size_t i = from; i < to; i++) {
                 struct tp_route_entry *e = &rt->entries[rt->n_entries++];
                 memset(e, 0, sizeof(*e));
                 int32_t schema_id;

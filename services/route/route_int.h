@@ -36,6 +36,7 @@ struct tp_route {
         const struct tp_cfg *cfg;
         struct tp_filing_reader *reader;
         PGconn *conn; /* borrowed, for reference reloads */
+        /* the chunk of the batch being applied (tp_route_decode) */
         struct tp_route_entry *entries;
         size_t n_entries, cap_entries;
         struct tp_route_counts counts, pending;
@@ -52,6 +53,14 @@ struct tp_route {
                 char *copy, *upsert;
         } sql[TP_RW__N];
 };
+
+/* Decodes and validates messages [from, to) of b into rt->entries,
+ * emptied first (route_consume.c). Returns 0, or -1 with errstr when the
+ * schema registry cannot be read: an outage, retried. */
+int tp_route_decode(struct tp_route *rt, const struct tp_batch *b, size_t from,
+                    size_t to, PGconn *conn, char *errstr, size_t errstr_size);
+/* Releases the decoded events of rt->entries and empties it. */
+void tp_route_clear_entries(struct tp_route *rt);
 
 /* Creates the write path's per-batch maps and builds its SQL; empties
  * the maps; destroys both (route_write.c). */

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Messages decoded and applied at a time (tp_apply_batch). */
+#define TP_ROUTE_CHUNK 16384
+
 enum {
         TP_RL_RECEIVED,
         TP_RL_EARLY,
@@ -88,6 +91,10 @@ static const char tp_route_state_cols[] =
 
 /* Timestamps travel as milliseconds since the epoch. */
 static const char tp_route_state_select[] =
+        /* the keys are taken out as they are read: the next chunk of
+         * the batch sends its own */
+        "WITH k AS (DELETE FROM tp_r_keys RETURNING province_code, "
+        "dossier_id) "
         "SELECT d.province_code, d.dossier_id, d.commune_code, "
         "d.procedure_code, d.procedure_level, d.channel, "
         "tthc.epoch_ms(d.submitted_at), tthc.epoch_ms(d.received_at), "
@@ -101,7 +108,7 @@ static const char tp_route_state_select[] =
         "d.stint_paused_ms, tthc.epoch_ms(d.pause_since), d.transfers, "
         "d.down_transfers, d.stints "
         "FROM tthc.route_dossiers d JOIN (SELECT DISTINCT province_code, "
-        "dossier_id FROM tp_r_keys) k USING (province_code, dossier_id)";
+        "dossier_id FROM k) k USING (province_code, dossier_id)";
 
 static void tp_state_from_row(struct tp_route_state *st, const PGresult *res,
                               int r)
@@ -136,7 +143,7 @@ static const struct tp_store_pg_load tp_state_load = {
         "COPY tp_r_keys FROM STDIN", tp_route_state_select, "routing state",
         tp_state_from_db};
 
-/* Loads the stored state of the dossiers the batch touches that are not
+/* Loads the stored state of the dossiers the chunk touches that are not
  * resident. */
 static int tp_load_states(struct tp_route *rt, PGconn *conn, char *errstr,
                           size_t errstr_size)
@@ -304,12 +311,11 @@ static void tp_count_anomalies(struct tp_route *rt, const struct tp_event *ev,
                 row->c[i] += add[i];
 }
 
-/* Applies the batch in order; an event whose seq the dossier has already
+/* Applies the chunk in order; an event whose seq the dossier has already
  * seen is a duplicate (or a conflicting copy, which tthc-ingest keeps
  * out as well): skipped. */
 static void tp_apply_entries(struct tp_route *rt)
 {
-        memset(&rt->pending, 0, sizeof(rt->pending));
         for (size_t i = 0; i < rt->n_entries; i++) {
                 struct tp_route_entry *e = &rt->entries[i];
                 struct tp_route_fx fx;
@@ -594,6 +600,31 @@ void tp_route_write_reset(struct tp_route *rt)
         tp_strmap_clear(rt->anomalies);
 }
 
+/* Decodes, loads and applies the batch TP_ROUTE_CHUNK messages at a
+ * time: a batch holds the decoded events of one chunk, whatever its
+ * size (a replay's large checkpoints), and the misses of each chunk are
+ * one query. */
+static int tp_apply_batch(struct tp_route *rt, struct tp_batch *b, PGconn *conn,
+                          char *errstr, size_t errstr_size)
+{
+        int rc = 0;
+        for (size_t from = 0; from < b->n; from += TP_ROUTE_CHUNK) {
+                size_t to = b->n - from > TP_ROUTE_CHUNK ? from + TP_ROUTE_CHUNK
+                                                         : b->n;
+                rc = tp_route_decode(rt, b, from, to, conn, errstr,
+                                     errstr_size);
+                if (rc == 0)
+                        rc = tp_load_states(rt, conn, errstr, errstr_size);
+                if (rc != 0)
+                        break;
+                tp_apply_entries(rt);
+                for (size_t i = 0; i < rt->n_entries; i++)
+                        b->msgs[from + i].reason = rt->entries[i].reason;
+        }
+        tp_route_clear_entries(rt);
+        return rc;
+}
+
 void tp_route_staged_free(struct tp_batch *b)
 {
         struct tp_route_staged *st = b->staged;
@@ -622,12 +653,12 @@ int tp_route_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
          * changes to the store are dropped. */
         tp_route_write_reset(rt);
         tp_store_begin(rt->store, b->epoch);
+        memset(&rt->pending, 0, sizeof(rt->pending));
         if (tp_pg_exec(conn, tp_route_temp_tables, errstr, errstr_size) != 0 ||
-            tp_load_states(rt, conn, errstr, errstr_size) != 0) {
+            tp_apply_batch(rt, b, conn, errstr, errstr_size) != 0) {
                 tp_route_write_reset(rt);
                 return -1;
         }
-        tp_apply_entries(rt);
         st = tp_xcalloc(1, sizeof(*st));
         for (int i = 0; i < TP_RW__N; i++)
                 tp_copybuf_init(&st->rows[i]);
@@ -638,8 +669,6 @@ int tp_route_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         tp_strmap_each(rt->anomalies, tp_copy_anomaly,
                        &st->rows[TP_RW_ANOMALIES]);
         tp_route_write_reset(rt);
-        for (size_t i = 0; i < rt->n_entries && i < b->n; i++)
-                b->msgs[i].reason = rt->entries[i].reason;
         st->pending = rt->pending;
         memset(&rt->pending, 0, sizeof(rt->pending));
         tp_store_pg_seal(&st->sealed, rt->store, conn);
