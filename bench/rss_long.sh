@@ -9,7 +9,12 @@
 #
 #   bench/rss_long.sh [--days N] [--dossiers-per-day N] [--partitions N]
 #                     [--consumers "ingest route alert"]
-#                     [--pg-settings "K=V ..."] [--out FILE]
+#                     [--pg-settings "K=V ..."] [--args "OPTIONS"]
+#                     [--out FILE]
+#
+# --args adds options to every consumer's command line, split on spaces
+# (e.g. "--batch-size 400000 --batch-ms 20000 --batch-bytes 67108864",
+# the replay checkpoints of deploy/config/tthc-route.conf).
 #
 # --pg-settings runs PostgreSQL with those parameters (e.g. the sizing of
 # docs/operations.md: "shared_buffers=2GB max_wal_size=16GB
@@ -29,7 +34,9 @@ PARTITIONS=24
 CONSUMERS=ingest
 PG_SETTINGS=
 OUT=/dev/stdout
-bench_args bench/rss_long.sh "days dossiers-per-day partitions consumers pg-settings out" "$@"
+ARGS=
+bench_args bench/rss_long.sh "days dossiers-per-day partitions consumers pg-settings args out" "$@"
+read -r -a EXTRA <<<"$ARGS"
 bench_stack "$PARTITIONS"
 [[ -z $PG_SETTINGS ]] || bench_pg_settings "$PG_SETTINGS"
 bench_sim 2025-07-01 "$DAYS" "$DOSSIERS_PER_DAY" 11
@@ -40,7 +47,7 @@ run_sampled() {
 	local name=$1 pid t0 rss fds done_
 	"$B/tthc-$name" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
 		--schemas "$ROOT/schemas/avro" --exit-when-idle \
-		--kafka.session.timeout.ms=6000 >"$W/$name.log" 2>&1 &
+		--kafka.session.timeout.ms=6000 "${EXTRA[@]}" >"$W/$name.log" 2>&1 &
 	pid=$!
 	t0=$SECONDS
 	echo "seconds,committed_messages,rss_kib,open_fds" >"$W/$name.csv"
@@ -58,16 +65,17 @@ for c in $CONSUMERS; do
 	tp_log "running tthc-$c over the stream"
 	run_sampled "$c"
 done
-python3 - "$W" "$MSGS" "$DAYS" "$DOSSIERS_PER_DAY" "$PARTITIONS" "$CONSUMERS" "$PG_SETTINGS" <<'PY' >"$OUT"
+python3 - "$W" "$MSGS" "$DAYS" "$DOSSIERS_PER_DAY" "$PARTITIONS" "$CONSUMERS" "$PG_SETTINGS" "$ARGS" <<'PY' >"$OUT"
 import csv, sys
-w, msgs, days, dpd, parts, consumers, pgset = sys.argv[1:8]
+w, msgs, days, dpd, parts, consumers, pgset, args = sys.argv[1:9]
 def mib(k): return "%.0f MiB" % (int(k) / 1024)
 print("## Memory and rate over a long run\n")
 print("`bench/rss_long.sh --days %s --dossiers-per-day %s --partitions %s "
-      "--consumers '%s'%s`: %s messages, all stored, each consumer run alone "
-      "over the whole stream, sampled every 10 s.\n"
+      "--consumers '%s'%s%s`: %s messages, all stored, each consumer run "
+      "alone over the whole stream, sampled every 10 s.\n"
       % (days, dpd, parts, consumers,
-         " --pg-settings '%s'" % pgset if pgset else "", msgs))
+         " --pg-settings '%s'" % pgset if pgset else "",
+         " --args '%s'" % args if args else "", msgs))
 for c in consumers.split():
     rows = [r for r in csv.DictReader(open("%s/%s.csv" % (w, c)))
             if int(r["rss_kib"]) > 0]
