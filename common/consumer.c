@@ -1,5 +1,4 @@
 /* consumer.c - see consumer.h. */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, for the batches' blocks */
 #include "consumer.h"
 #include "httpd.h"
 #include "kafka.h"
@@ -14,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define TP_BACKOFF_MIN_MS 200
 #define TP_BACKOFF_MAX_MS 30000
@@ -143,7 +141,7 @@ struct tp_batch_block {
 
 static void tp_batch_block_free(struct tp_batch_block *k)
 {
-        munmap(k, sizeof(*k) + k->cap);
+        tp_xunmap(k, sizeof(*k) + k->cap);
 }
 
 /* n bytes that live until the batch is reset. */
@@ -154,10 +152,7 @@ static unsigned char *tp_batch_alloc(struct tp_batch *b, size_t n)
                 size_t cap = n > TP_BATCH_BLOCK - sizeof(*k)
                                      ? n
                                      : TP_BATCH_BLOCK - sizeof(*k);
-                k = mmap(NULL, sizeof(*k) + cap, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-                if (k == MAP_FAILED)
-                        abort(); /* as tp_xmalloc */
+                k = tp_xmap(sizeof(*k) + cap);
                 k->next = b->blocks;
                 k->used = 0;
                 k->cap = cap;

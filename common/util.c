@@ -1,10 +1,12 @@
 /* util.c - see util.h. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS (tp_xmap) */
 #include "util.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -20,6 +22,21 @@ void *tp_xmalloc(size_t n)
         if (!p)
                 tp_oom(n);
         return p;
+}
+
+void *tp_xmap(size_t n)
+{
+        void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                tp_oom(n);
+        return p;
+}
+
+void tp_xunmap(void *p, size_t n)
+{
+        if (p)
+                munmap(p, n);
 }
 
 void *tp_xcalloc(size_t count, size_t n)

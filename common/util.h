@@ -21,6 +21,12 @@ void *tp_xrealloc(void *p, size_t n);
 /* Returns a heap copy of s (NULL stays NULL); the caller frees it. */
 char *tp_xstrdup(const char *s);
 char *tp_xstrndup(const char *s, size_t n);
+/* n bytes of zeroed memory mapped apart from malloc's heap, for
+ * allocations that come and go in large pieces (a batch's message
+ * blocks); released with tp_xunmap(p, n). Aborts when out of memory, as
+ * tp_xmalloc does. */
+void *tp_xmap(size_t n);
+void tp_xunmap(void *p, size_t n);
 
 /* Wall clock in milliseconds since the Unix epoch. */
 int64_t tp_now_ms(void);

@@ -143,6 +143,20 @@ static void test_util__cat_truncates_and_terminates(void **state)
         assert_int_equal(n, 7);
 }
 
+/* A mapping is zeroed, writable to its last byte, and given back. */
+static void test_util__xmap_zeroed_and_writable(void **state)
+{
+        size_t n = 3 * 1024 * 1024 + 17;
+        unsigned char *p = tp_xmap(n);
+        (void)state;
+        assert_int_equal(p[0], 0);
+        assert_int_equal(p[n - 1], 0);
+        memset(p, 0xab, n);
+        assert_int_equal(p[n / 2], 0xab);
+        tp_xunmap(p, n);
+        tp_xunmap(NULL, n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -150,6 +164,7 @@ int main(void)
                 cmocka_unit_test(test_util__timestamps_match_printf),
                 cmocka_unit_test(test_util__days_match_printf),
                 cmocka_unit_test(test_util__cat_truncates_and_terminates),
+                cmocka_unit_test(test_util__xmap_zeroed_and_writable),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
