@@ -124,7 +124,7 @@ say "tthc-web: the pages alerts lead to"
 psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG" -c "SELECT tthc.create_web_login('demo_web')" \
 	-c "SELECT tthc.web_allow_role('demo_web', 'tthc_analyst')" >/dev/null
 WEB_PORT=8080
-if ss -Htln "sport = :$WEB_PORT" 2>/dev/null | grep -q .; then
+if [[ -n $(ss -Htln "sport = :$WEB_PORT" 2>/dev/null) ]]; then
 	WEB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 fi
 "$B/tthc-web" --pg "${TTHC_PG/user=tthc_owner/user=demo_web}" --address 127.0.0.1 \

@@ -6,10 +6,12 @@
 # Steps: install the Debian packages (scripts/install-deps.sh), build `build`
 # (RelWithDebInfo), build `build-asan` (Debug, -DTTHC_SANITIZE=ON), run ctest
 # in build-asan (unit tests and the integration tests, which start their own
-# PostgreSQL on loopback and broker through tests/integration/lib.sh), then
-# check the formatting of the git-tracked *.c/*.h with clang-format.
+# PostgreSQL on loopback and broker through tests/integration/lib.sh), run
+# the soak once more on the release build (its memory check is meaningful
+# only there), then check the formatting of the git-tracked *.c/*.h with
+# clang-format.
 #
-#   --quick       skip the release build
+#   --quick       skip the release build and its soak
 #   --no-install  skip installing packages
 #
 # Exits non-zero if any step fails.
@@ -105,6 +107,16 @@ failed=()
 step "tests: ctest in build-asan/"
 if ! (cd build-asan && ctest --output-on-failure -j "$JOBS"); then
 	failed+=("tests")
+fi
+
+if [[ $QUICK == 0 ]]; then
+	# The sanitizers' shadow memory and quarantine hide the program's own
+	# memory, so the soak's flat-RSS check holds only for a release build.
+	step "memory: torture_soak on the release build/ (RSS and fds stay flat)"
+	if ! BUILD_DIR=$ROOT/build TTHC_BIN=$ROOT/build/bin \
+		bash tests/torture/torture_soak.sh --small; then
+		failed+=("release soak")
+	fi
 fi
 
 step "format: clang-format check of git-tracked *.c and *.h"
