@@ -74,13 +74,18 @@ enum {
 /* A decoded scalar: what one field holds. */
 struct tp_scalar {
         int is_null;
-        char *str;   /* FK_STR, owned */
+        const char *str; /* FK_STR: len bytes, borrowed (see below) */
+        size_t len;
         int64_t num; /* FK_LONG, FK_INT, enums (symbol index in ours) */
 };
 
+/* A decoded string is borrowed from the message body, from the generic
+ * value, or from the reader's default until tp_fill_event copies the
+ * event's strings into their one block. */
 struct tp_avro_reader {
         int has_default[TP_NFIELDS];
         struct tp_scalar def[TP_NFIELDS];
+        char *def_str[TP_NFIELDS]; /* owned: what def[i].str points to */
 };
 
 /* The direct decoder's plan: one step per writer record field, in the
@@ -163,7 +168,9 @@ static int tp_reader_default(struct tp_avro_reader *rd, size_t i, json_t *dflt,
                 return 0;
         }
         if (f->kind == FK_STR && json_is_string(dflt)) {
-                d->str = tp_xstrdup(json_string_value(dflt));
+                rd->def_str[i] = tp_xstrdup(json_string_value(dflt));
+                d->str = rd->def_str[i];
+                d->len = strlen(d->str);
                 return 0;
         }
         if ((f->kind == FK_LONG || f->kind == FK_INT) &&
@@ -242,7 +249,7 @@ void tp_avro_reader_destroy(struct tp_avro_reader *rd)
         if (!rd)
                 return;
         for (size_t i = 0; i < TP_NFIELDS; i++)
-                free(rd->def[i].str);
+                free(rd->def_str[i]);
         free(rd);
 }
 
@@ -751,7 +758,8 @@ static int tp_check_string(const char *field, const char *s, size_t len,
                          field, shown);
                 return -1;
         }
-        out->str = tp_xstrndup(s, len);
+        out->str = s;
+        out->len = len;
         return 0;
 }
 
@@ -886,43 +894,42 @@ bad:
 static void tp_scalar_default(const struct tp_avro_reader *rd, size_t i,
                               struct tp_scalar *out)
 {
-        out->is_null = rd->def[i].is_null;
-        out->num = rd->def[i].num;
-        out->str = tp_xstrdup(rd->def[i].str);
+        *out = rd->def[i];
 }
 
-static char *tp_take_str(struct tp_scalar *s)
+/* The event's string field k, borrowed from the scalar sc. */
+static void tp_take_str(struct tp_strspan *sp, enum tp_event_str k,
+                        const struct tp_scalar *sc)
 {
-        char *p = s->is_null ? NULL : s->str;
-        if (s->is_null)
-                free(s->str);
-        s->str = NULL;
-        return p;
+        sp[k].p = sc->is_null ? NULL : sc->str;
+        sp[k].len = sc->len;
 }
 
-static void tp_fill_event(struct tp_scalar *sc, int commune_given,
+static void tp_fill_event(const struct tp_scalar *sc, int commune_given,
                           struct tp_event *ev)
 {
+        struct tp_strspan sp[TP_ES__COUNT];
         memset(ev, 0, sizeof(*ev));
-        ev->event_id = tp_take_str(&sc[F_EVENT_ID]);
+        tp_take_str(sp, TP_ES_EVENT_ID, &sc[F_EVENT_ID]);
         ev->event_type = (enum tp_event_type)sc[F_EVENT_TYPE].num;
         ev->occurred_at = sc[F_OCCURRED_AT].num;
-        ev->dossier_id = tp_take_str(&sc[F_DOSSIER_ID]);
+        tp_take_str(sp, TP_ES_DOSSIER_ID, &sc[F_DOSSIER_ID]);
         ev->seq = (int32_t)sc[F_SEQ].num;
-        ev->province_code = tp_take_str(&sc[F_PROVINCE]);
-        ev->commune_code = tp_take_str(&sc[F_COMMUNE]);
-        ev->procedure_code = tp_take_str(&sc[F_PROCEDURE]);
+        tp_take_str(sp, TP_ES_PROVINCE, &sc[F_PROVINCE]);
+        tp_take_str(sp, TP_ES_COMMUNE, &sc[F_COMMUNE]);
+        tp_take_str(sp, TP_ES_PROCEDURE, &sc[F_PROCEDURE]);
         ev->procedure_level = (enum tp_level)sc[F_PROC_LEVEL].num;
         ev->channel = (enum tp_channel)sc[F_CHANNEL].num;
-        ev->agency_code = tp_take_str(&sc[F_AGENCY]);
+        tp_take_str(sp, TP_ES_AGENCY, &sc[F_AGENCY]);
         ev->handling_level = (enum tp_level)sc[F_HANDLING_LEVEL].num;
         ev->to_level = sc[F_TO_LEVEL].is_null ? TP_LEVEL_NONE
                                               : (int)sc[F_TO_LEVEL].num;
-        ev->to_agency_code = tp_take_str(&sc[F_TO_AGENCY]);
+        tp_take_str(sp, TP_ES_TO_AGENCY, &sc[F_TO_AGENCY]);
         ev->due_at = sc[F_DUE_AT].is_null ? TP_TS_NONE : sc[F_DUE_AT].num;
-        ev->source_system = tp_take_str(&sc[F_SOURCE]);
-        ev->handling_commune_code = tp_take_str(&sc[F_HANDLING_COMMUNE]);
+        tp_take_str(sp, TP_ES_SOURCE, &sc[F_SOURCE]);
+        tp_take_str(sp, TP_ES_HANDLING_COMMUNE, &sc[F_HANDLING_COMMUNE]);
         ev->handling_commune_given = commune_given;
+        tp_event_set_strings(ev, sp);
 }
 
 /* The generic path: bounds walk, avro_value_read into the reused generic
@@ -958,15 +965,12 @@ static enum tp_reason tp_generic_decode(struct tp_avrodec *dec,
                         r = tp_get_field(&dec->value, dec->widx[i], i, &sc[i],
                                          errstr, errstr_size);
         }
+        /* The strings are the generic value's: copied before a renew. */
+        if (r == TP_REASON_OK)
+                tp_fill_event(sc, dec->widx[F_HANDLING_COMMUNE] >= 0, ev);
         if (work > TP_AVRO_SHRINK_WORK)
                 (void)tp_avrodec_renew(dec); /* retried at the next message */
-        if (r != TP_REASON_OK) {
-                for (i = 0; i < TP_NFIELDS; i++)
-                        free(sc[i].str);
-                return r;
-        }
-        tp_fill_event(sc, dec->widx[F_HANDLING_COMMUNE] >= 0, ev);
-        return TP_REASON_OK;
+        return r;
 }
 
 /* ---- the direct decoder ---------------------------------------------------
@@ -1113,11 +1117,8 @@ static enum tp_reason tp_direct_decode(struct tp_avrodec *dec,
                         r = tp_direct_get(&seen[i], i, &sc[i], errstr,
                                           errstr_size);
         }
-        if (r != TP_REASON_OK) {
-                for (i = 0; i < TP_NFIELDS; i++)
-                        free(sc[i].str);
+        if (r != TP_REASON_OK)
                 return r;
-        }
         tp_fill_event(sc, dec->widx[F_HANDLING_COMMUNE] >= 0, ev);
         return TP_REASON_OK;
 }

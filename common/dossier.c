@@ -89,6 +89,9 @@ int tp_dossier_is_overdue(const struct tp_dossier *d, int64_t eval_day)
 
 static void tp_set_str(char **dst, const char *src)
 {
+        /* Most events name the agency and commune the dossier has. */
+        if (*dst && src ? strcmp(*dst, src) == 0 : *dst == src)
+                return;
         free(*dst);
         *dst = tp_xstrdup(src);
 }

@@ -2,6 +2,7 @@
 #include "event.h"
 #include "util.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,32 +64,64 @@ int tp_channel_parse(const char *s)
         return tp_lookup(tp_channel_names, TP_CH__COUNT, s);
 }
 
+/* Where each enum tp_event_str lies in struct tp_event. */
+static const size_t tp_event_str_at[TP_ES__COUNT] = {
+        [TP_ES_EVENT_ID] = offsetof(struct tp_event, event_id),
+        [TP_ES_DOSSIER_ID] = offsetof(struct tp_event, dossier_id),
+        [TP_ES_PROVINCE] = offsetof(struct tp_event, province_code),
+        [TP_ES_COMMUNE] = offsetof(struct tp_event, commune_code),
+        [TP_ES_PROCEDURE] = offsetof(struct tp_event, procedure_code),
+        [TP_ES_AGENCY] = offsetof(struct tp_event, agency_code),
+        [TP_ES_TO_AGENCY] = offsetof(struct tp_event, to_agency_code),
+        [TP_ES_SOURCE] = offsetof(struct tp_event, source_system),
+        [TP_ES_HANDLING_COMMUNE] =
+                offsetof(struct tp_event, handling_commune_code),
+};
+
+static char **tp_event_str(struct tp_event *ev, int k)
+{
+        return (char **)((char *)ev + tp_event_str_at[k]);
+}
+
+void tp_event_set_strings(struct tp_event *ev,
+                          const struct tp_strspan s[TP_ES__COUNT])
+{
+        size_t total = 0;
+        char *at;
+
+        for (int k = 0; k < TP_ES__COUNT; k++)
+                if (s[k].p)
+                        total += s[k].len + 1;
+        at = ev->strings = tp_xmalloc(total);
+        for (int k = 0; k < TP_ES__COUNT; k++) {
+                char **field = tp_event_str(ev, k);
+                if (!s[k].p) {
+                        *field = NULL;
+                        continue;
+                }
+                memcpy(at, s[k].p, s[k].len);
+                at[s[k].len] = '\0';
+                *field = at;
+                at += s[k].len + 1;
+        }
+}
+
 void tp_event_release(struct tp_event *ev)
 {
-        free(ev->event_id);
-        free(ev->dossier_id);
-        free(ev->province_code);
-        free(ev->commune_code);
-        free(ev->procedure_code);
-        free(ev->agency_code);
-        free(ev->to_agency_code);
-        free(ev->source_system);
-        free(ev->handling_commune_code);
+        free(ev->strings);
         memset(ev, 0, sizeof(*ev));
 }
 
 void tp_event_copy(struct tp_event *dst, const struct tp_event *src)
 {
+        struct tp_strspan s[TP_ES__COUNT];
         *dst = *src;
-        dst->event_id = tp_xstrdup(src->event_id);
-        dst->dossier_id = tp_xstrdup(src->dossier_id);
-        dst->province_code = tp_xstrdup(src->province_code);
-        dst->commune_code = tp_xstrdup(src->commune_code);
-        dst->procedure_code = tp_xstrdup(src->procedure_code);
-        dst->agency_code = tp_xstrdup(src->agency_code);
-        dst->to_agency_code = tp_xstrdup(src->to_agency_code);
-        dst->source_system = tp_xstrdup(src->source_system);
-        dst->handling_commune_code = tp_xstrdup(src->handling_commune_code);
+        for (int k = 0; k < TP_ES__COUNT; k++) {
+                const char *p = *tp_event_str(dst, k);
+                s[k].p = p;
+                s[k].len = p ? strlen(p) : 0;
+        }
+        tp_event_set_strings(dst, s);
 }
 
 static int tp_streq(const char *a, const char *b)

@@ -9,31 +9,42 @@
 
 #define TP_REPLAY_DEFAULT_BATCH 5000
 
+/* Column col of row r as the event's string field k (NULL when null). */
+static void tp_replay_str(struct tp_strspan *sp, enum tp_event_str k,
+                          const PGresult *res, int r, int col)
+{
+        int null = PQgetisnull(res, r, col);
+        sp[k].p = null ? NULL : PQgetvalue(res, r, col);
+        sp[k].len = null ? 0 : (size_t)PQgetlength(res, r, col);
+}
+
 void tp_replay_event(struct tp_event *ev, const PGresult *res, int r)
 {
+        struct tp_strspan sp[TP_ES__COUNT];
         memset(ev, 0, sizeof(*ev));
-        ev->event_id = tp_pg_col_str(res, r, 0);
+        tp_replay_str(sp, TP_ES_EVENT_ID, res, r, 0);
         ev->event_type =
                 (enum tp_event_type)tp_event_type_parse(PQgetvalue(res, r, 1));
         ev->occurred_at = tp_pg_col_ts(res, r, 2);
-        ev->dossier_id = tp_pg_col_str(res, r, 3);
+        tp_replay_str(sp, TP_ES_DOSSIER_ID, res, r, 3);
         ev->seq = tp_pg_col_int(res, r, 4);
-        ev->province_code = tp_pg_col_str(res, r, 5);
-        ev->commune_code = tp_pg_col_str(res, r, 6);
-        ev->procedure_code = tp_pg_col_str(res, r, 7);
+        tp_replay_str(sp, TP_ES_PROVINCE, res, r, 5);
+        tp_replay_str(sp, TP_ES_COMMUNE, res, r, 6);
+        tp_replay_str(sp, TP_ES_PROCEDURE, res, r, 7);
         ev->procedure_level = (enum tp_level)tp_pg_col_level(res, r, 8);
         ev->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 9));
-        ev->agency_code = tp_pg_col_str(res, r, 10);
+        tp_replay_str(sp, TP_ES_AGENCY, res, r, 10);
         ev->handling_level = (enum tp_level)tp_pg_col_level(res, r, 11);
         ev->to_level = tp_pg_col_level(res, r, 12);
-        ev->to_agency_code = tp_pg_col_str(res, r, 13);
+        tp_replay_str(sp, TP_ES_TO_AGENCY, res, r, 13);
         ev->due_at = tp_pg_col_ts(res, r, 14);
-        ev->source_system = tp_pg_col_str(res, r, 15);
-        ev->handling_commune_code = tp_pg_col_str(res, r, 16);
+        tp_replay_str(sp, TP_ES_SOURCE, res, r, 15);
+        tp_replay_str(sp, TP_ES_HANDLING_COMMUNE, res, r, 16);
         ev->handling_commune_given =
                 PQgetisnull(res, r, 17)
-                        ? ev->handling_commune_code != NULL
+                        ? !PQgetisnull(res, r, 16)
                         : strcmp(PQgetvalue(res, r, 17), "t") == 0;
+        tp_event_set_strings(ev, sp);
 }
 
 /* Scope: tp_rebuild (the retention horizon) and tp_rebuild_kept (the

@@ -29,6 +29,9 @@ struct tp_store {
         size_t cap;
         uint64_t epoch;
         int have_epoch;
+        /* The entry found or made last: a consumer touches the key it
+         * just got, and finds it here without a second lookup. */
+        struct tp_store_entry *last;
         struct tp_store_stats stats;
 };
 
@@ -86,6 +89,8 @@ static void tp_store_drop(struct tp_store *s, struct tp_store_entry *e)
 {
         if (e->sealed_at)
                 tp_store_unseal(s, e);
+        if (s->last == e)
+                s->last = NULL;
         tp_strmap_del(s->map, e->key);
         tp_store_unlink(s, e);
         tp_store_release_value(s, e->value);
@@ -104,6 +109,7 @@ void tp_store_clear(struct tp_store *s)
                 s->stats.dropped++;
         }
         s->head = s->tail = NULL;
+        s->last = NULL;
         tp_strmap_clear(s->map);
         s->n_touched = 0;
         s->n_sealed = 0;
@@ -148,9 +154,28 @@ void tp_store_begin(struct tp_store *s, uint64_t epoch)
         s->have_epoch = 1;
 }
 
-void *tp_store_get(struct tp_store *s, const char *key)
+/* The entry of key, or NULL; remembered as the last one found. */
+static struct tp_store_entry *tp_store_find(struct tp_store *s, const char *key)
 {
         struct tp_store_entry *e = tp_strmap_get(s->map, key);
+        if (e)
+                s->last = e;
+        return e;
+}
+
+/* tp_store_find for a key that most likely was the last one found (the
+ * touch after a get). */
+static struct tp_store_entry *tp_store_find_again(struct tp_store *s,
+                                                  const char *key)
+{
+        if (s->last && strcmp(s->last->key, key) == 0)
+                return s->last;
+        return tp_store_find(s, key);
+}
+
+void *tp_store_get(struct tp_store *s, const char *key)
+{
+        struct tp_store_entry *e = tp_store_find(s, key);
         if (!e || !e->value) {
                 s->stats.misses++;
                 return NULL;
@@ -163,9 +188,11 @@ void *tp_store_get(struct tp_store *s, const char *key)
         return e->value;
 }
 
-void tp_store_put(struct tp_store *s, const char *key, void *value)
+/* tp_store_put, returning the entry. */
+static struct tp_store_entry *tp_store_put_entry(struct tp_store *s,
+                                                 const char *key, void *value)
 {
-        struct tp_store_entry *e = tp_strmap_get(s->map, key);
+        struct tp_store_entry *e = tp_store_find(s, key);
         if (e) {
                 if (e->value != value)
                         tp_store_release_value(s, e->value);
@@ -176,20 +203,15 @@ void tp_store_put(struct tp_store *s, const char *key, void *value)
                 e->key = tp_xstrdup(key);
                 e->value = value;
                 tp_strmap_put(s->map, key, e);
+                s->last = e;
         }
         tp_store_link_head(s, e);
+        return e;
 }
 
-void *tp_store_get_or_new(struct tp_store *s, const char *key,
-                          void *(*make)(const void *ctx), const void *ctx)
+void tp_store_put(struct tp_store *s, const char *key, void *value)
 {
-        void *value = tp_store_get(s, key);
-        if (!value) {
-                value = make(ctx);
-                tp_store_put(s, key, value);
-                tp_store_touch(s, key);
-        }
-        return value;
+        (void)tp_store_put_entry(s, key, value);
 }
 
 /* Appends e to a growing list of entries (the touched or sealed one). */
@@ -203,23 +225,40 @@ static void tp_store_push(struct tp_store_entry ***list, size_t *n, size_t *cap,
         (*list)[(*n)++] = e;
 }
 
-int tp_store_touch(struct tp_store *s, const char *key)
+static void tp_store_touch_entry(struct tp_store *s, struct tp_store_entry *e)
 {
-        struct tp_store_entry *e = tp_strmap_get(s->map, key);
-        if (!e)
-                return -1;
         if (e->touched)
-                return 0;
+                return;
         e->touched = 1;
         tp_store_push(&s->touched, &s->n_touched, &s->cap_touched, e);
+}
+
+void *tp_store_get_or_new(struct tp_store *s, const char *key,
+                          void *(*make)(const void *ctx), const void *ctx)
+{
+        void *value = tp_store_get(s, key);
+        if (!value) {
+                value = make(ctx);
+                tp_store_touch_entry(s, tp_store_put_entry(s, key, value));
+        }
+        return value;
+}
+
+int tp_store_touch(struct tp_store *s, const char *key)
+{
+        struct tp_store_entry *e = tp_store_find_again(s, key);
+        if (!e)
+                return -1;
+        tp_store_touch_entry(s, e);
         return 0;
 }
 
 int tp_store_del(struct tp_store *s, const char *key)
 {
-        struct tp_store_entry *e = tp_strmap_get(s->map, key);
-        if (!e || tp_store_touch(s, key) != 0)
+        struct tp_store_entry *e = tp_store_find_again(s, key);
+        if (!e)
                 return -1;
+        tp_store_touch_entry(s, e);
         tp_store_release_value(s, e->value);
         e->value = NULL;
         return 0;

@@ -302,10 +302,12 @@ static void tp_settle_duplicate(struct tp_ingest_entry *e, PGresult *res,
                 tp_replay_event(&stored, res, r);
                 /* Case may differ in the stored uuid text. */
                 same = strcasecmp(stored.event_id, e->ev.event_id) == 0;
-                free(stored.event_id);
-                stored.event_id = e->ev.event_id;
-                same = same && tp_event_equal(&stored, &e->ev);
-                stored.event_id = NULL;
+                if (same) {
+                        char *id = stored.event_id;
+                        stored.event_id = e->ev.event_id;
+                        same = tp_event_equal(&stored, &e->ev);
+                        stored.event_id = id;
+                }
                 tp_event_release(&stored);
                 tp_compare_copy(
                         e, same, PQgetvalue(res, r, TP_REPLAY_EVENT_NCOLS),

@@ -76,6 +76,46 @@ static enum tp_reason roundtrip(const char *writer, struct tp_event *ev)
         return r;
 }
 
+/* An event's strings live in one block it owns: spans need no NUL, a
+ * null span is a NULL field, a copy has its own block. */
+static void test_event__strings_in_one_block(void **state)
+{
+        struct tp_strspan sp[TP_ES__COUNT] = {{0}};
+        struct tp_event ev = {0}, copy;
+        const char body[] = "79|D-1xyz";
+        (void)state;
+        sp[TP_ES_EVENT_ID] = (struct tp_strspan){"e-1", 3};
+        sp[TP_ES_PROVINCE] = (struct tp_strspan){body, 2};       /* "79" */
+        sp[TP_ES_DOSSIER_ID] = (struct tp_strspan){body + 3, 3}; /* "D-1" */
+        sp[TP_ES_COMMUNE] = (struct tp_strspan){"", 0}; /* empty, not null */
+        sp[TP_ES_HANDLING_COMMUNE] = (struct tp_strspan){"26734", 5};
+        ev.seq = 4;
+        tp_event_set_strings(&ev, sp);
+        assert_string_equal(ev.event_id, "e-1");
+        assert_string_equal(ev.province_code, "79");
+        assert_string_equal(ev.dossier_id, "D-1");
+        assert_non_null(ev.commune_code);
+        assert_string_equal(ev.commune_code, "");
+        assert_null(ev.procedure_code);
+        assert_null(ev.agency_code);
+        assert_null(ev.to_agency_code);
+        assert_null(ev.source_system);
+        assert_string_equal(ev.handling_commune_code, "26734");
+        assert_ptr_equal(ev.event_id, ev.strings);
+
+        tp_event_copy(&copy, &ev);
+        assert_true(tp_event_equal(&copy, &ev));
+        assert_ptr_not_equal(copy.strings, ev.strings);
+        assert_ptr_not_equal(copy.dossier_id, ev.dossier_id);
+        assert_null(copy.procedure_code);
+        assert_int_equal(copy.seq, 4);
+        tp_event_release(&ev);
+        assert_null(ev.strings);
+        assert_string_equal(copy.dossier_id, "D-1"); /* still its own */
+        tp_event_release(&copy);
+        tp_event_release(&copy); /* a zeroed event: nothing to free */
+}
+
 static void test_avrodec__reads_contract_schema(void **state)
 {
         struct tp_event ev;
@@ -703,6 +743,7 @@ static void test_avrodec__union_in_union_falls_back(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_event__strings_in_one_block),
                 cmocka_unit_test(test_avrodec__reads_contract_schema),
                 cmocka_unit_test(test_avrodec__resolves_evolved_writer),
                 cmocka_unit_test(

@@ -31,6 +31,11 @@ static int *val(int x)
         return v;
 }
 
+static void *make_int(const void *ctx)
+{
+        return val(*(const int *)ctx);
+}
+
 static int get(struct tp_store *s, const char *key)
 {
         int *v = tp_store_get(s, key);
@@ -166,6 +171,44 @@ static void test_store__evicts_least_recent_clean(void **state)
         tp_store_destroy(s);
 }
 
+/* The entry found last is remembered for the touch that follows a get;
+ * an entry that leaves (evicted, dropped by an abort, cleared by an epoch)
+ * must not be found there afterwards (ASan: no use after free). */
+static void test_store__last_found_forgotten_when_it_leaves(void **state)
+{
+        struct tp_store *s = tp_store_new(release, 1);
+        (void)state;
+        tp_store_begin(s, 1);
+        tp_store_put(s, "old", val(1));
+        tp_store_put(s, "new", val(2));
+        tp_store_commit(s); /* over the cap of 1: "old" is evicted */
+        assert_int_equal(get(s, "new"), 2);
+        assert_int_equal(tp_store_touch(s, "old"), -1);
+
+        /* found last, then dropped by an abort */
+        tp_store_begin(s, 1);
+        assert_non_null(tp_store_get_or_new(s, "made", make_int, &(int){3}));
+        tp_store_abort(s);
+        assert_int_equal(tp_store_touch(s, "made"), -1);
+        assert_int_equal(get(s, "made"), -1);
+
+        /* found last, then cleared by a new epoch */
+        assert_int_equal(get(s, "new"), 2);
+        tp_store_begin(s, 2);
+        assert_int_equal(tp_store_touch(s, "new"), -1);
+
+        /* a touch after a get of another key finds its own entry */
+        tp_store_put(s, "a", val(10)); /* loaded: clean */
+        tp_store_put(s, "b", val(20));
+        assert_int_equal(get(s, "a"), 10);
+        assert_int_equal(tp_store_touch(s, "b"), 0);
+        *(int *)tp_store_get(s, "b") = 21;
+        tp_store_abort(s); /* drops b, the touched one, not a */
+        assert_int_equal(get(s, "a"), 10);
+        assert_int_equal(get(s, "b"), -1);
+        tp_store_destroy(s);
+}
+
 /* Pipelined checkpoints: attempt 1 sealed (its commit in flight) while
  * attempt 2 applies; 1 commits, then 2. */
 static void test_store__sealed_attempt_commits_under_the_next(void **state)
@@ -295,11 +338,6 @@ static void test_strmap__delete(void **state)
         }
         assert_int_equal(tp_strmap_count(map), 2000 - 667);
         tp_strmap_destroy(map);
-}
-
-static void *make_int(const void *ctx)
-{
-        return val(*(const int *)ctx);
 }
 
 /* A miss makes a new entry, which the checkpoint must write: touched. */
@@ -435,6 +473,8 @@ int main(void)
                 cmocka_unit_test(test_store__each_touched_in_order_once),
                 cmocka_unit_test(test_store__epoch_change_drops_all),
                 cmocka_unit_test(test_store__evicts_least_recent_clean),
+                cmocka_unit_test(
+                        test_store__last_found_forgotten_when_it_leaves),
                 cmocka_unit_test(test_store__get_or_new_touches_new),
                 cmocka_unit_test(test_store__cap_zero_keeps_nothing),
                 cmocka_unit_test(test_store__delete_in_attempt),
