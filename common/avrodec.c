@@ -906,7 +906,7 @@ static void tp_take_str(struct tp_strspan *sp, enum tp_event_str k,
 }
 
 static void tp_fill_event(const struct tp_scalar *sc, int commune_given,
-                          struct tp_event *ev)
+                          struct tp_event *ev, struct tp_arena *arena)
 {
         struct tp_strspan sp[TP_ES__COUNT];
         memset(ev, 0, sizeof(*ev));
@@ -929,14 +929,15 @@ static void tp_fill_event(const struct tp_scalar *sc, int commune_given,
         tp_take_str(sp, TP_ES_SOURCE, &sc[F_SOURCE]);
         tp_take_str(sp, TP_ES_HANDLING_COMMUNE, &sc[F_HANDLING_COMMUNE]);
         ev->handling_commune_given = commune_given;
-        tp_event_set_strings(ev, sp);
+        tp_event_set_strings(ev, sp, arena);
 }
 
 /* The generic path: bounds walk, avro_value_read into the reused generic
  * value, then each mapped field out of it. */
 static enum tp_reason tp_generic_decode(struct tp_avrodec *dec,
                                         const unsigned char *body, size_t len,
-                                        struct tp_event *ev, char *errstr,
+                                        struct tp_event *ev,
+                                        struct tp_arena *arena, char *errstr,
                                         size_t errstr_size)
 {
         struct tp_scalar sc[TP_NFIELDS];
@@ -967,7 +968,8 @@ static enum tp_reason tp_generic_decode(struct tp_avrodec *dec,
         }
         /* The strings are the generic value's: copied before a renew. */
         if (r == TP_REASON_OK)
-                tp_fill_event(sc, dec->widx[F_HANDLING_COMMUNE] >= 0, ev);
+                tp_fill_event(sc, dec->widx[F_HANDLING_COMMUNE] >= 0, ev,
+                              arena);
         if (work > TP_AVRO_SHRINK_WORK)
                 (void)tp_avrodec_renew(dec); /* retried at the next message */
         return r;
@@ -1086,7 +1088,8 @@ static enum tp_reason tp_direct_get(const struct tp_seen *seen, size_t i,
 
 static enum tp_reason tp_direct_decode(struct tp_avrodec *dec,
                                        const unsigned char *body, size_t len,
-                                       struct tp_event *ev, char *errstr,
+                                       struct tp_event *ev,
+                                       struct tp_arena *arena, char *errstr,
                                        size_t errstr_size)
 {
         struct tp_seen seen[TP_NFIELDS];
@@ -1119,8 +1122,20 @@ static enum tp_reason tp_direct_decode(struct tp_avrodec *dec,
         }
         if (r != TP_REASON_OK)
                 return r;
-        tp_fill_event(sc, dec->widx[F_HANDLING_COMMUNE] >= 0, ev);
+        tp_fill_event(sc, dec->widx[F_HANDLING_COMMUNE] >= 0, ev, arena);
         return TP_REASON_OK;
+}
+
+enum tp_reason tp_avrodec_decode_in(struct tp_avrodec *dec,
+                                    struct tp_arena *arena,
+                                    const unsigned char *body, size_t len,
+                                    struct tp_event *ev, char *errstr,
+                                    size_t errstr_size)
+{
+        if (dec->generic)
+                return tp_generic_decode(dec, body, len, ev, arena, errstr,
+                                         errstr_size);
+        return tp_direct_decode(dec, body, len, ev, arena, errstr, errstr_size);
 }
 
 enum tp_reason tp_avrodec_decode(struct tp_avrodec *dec,
@@ -1128,10 +1143,8 @@ enum tp_reason tp_avrodec_decode(struct tp_avrodec *dec,
                                  struct tp_event *ev, char *errstr,
                                  size_t errstr_size)
 {
-        if (dec->generic)
-                return tp_generic_decode(dec, body, len, ev, errstr,
-                                         errstr_size);
-        return tp_direct_decode(dec, body, len, ev, errstr, errstr_size);
+        return tp_avrodec_decode_in(dec, NULL, body, len, ev, errstr,
+                                    errstr_size);
 }
 
 int tp_avrodec_set_generic(struct tp_avrodec *dec, int on)

@@ -62,6 +62,13 @@ enum tp_reason tp_avrodec_decode(struct tp_avrodec *dec,
                                  const unsigned char *body, size_t len,
                                  struct tp_event *ev, char *errstr,
                                  size_t errstr_size);
+/* tp_avrodec_decode with the event's strings in arena (NULL: in a block
+ * the event owns; event.h). */
+enum tp_reason tp_avrodec_decode_in(struct tp_avrodec *dec,
+                                    struct tp_arena *arena,
+                                    const unsigned char *body, size_t len,
+                                    struct tp_event *ev, char *errstr,
+                                    size_t errstr_size);
 
 /* For tests and benchmarks: on=1 makes dec decode through the generic
  * path, on=0 through the direct decoder unless its writer schema falls

@@ -127,52 +127,6 @@ tp_batch_last_part(struct tp_batch *b, const char *topic, int32_t partition)
                                                                          : NULL;
 }
 
-/* A block of the messages' bytes (struct tp_batch's blocks), mapped
- * apart from the heap: blocks come and go with every batch, and from
- * malloc's heap they left holes between the long-lived allocations of
- * the handlers' state, so the process grew batch after batch. */
-struct tp_batch_block {
-        struct tp_batch_block *next;
-        size_t used, cap; /* cap: bytes of data; the mapping is larger */
-        unsigned char data[];
-};
-
-#define TP_BATCH_BLOCK (1024 * 1024)
-
-static void tp_batch_block_free(struct tp_batch_block *k)
-{
-        tp_xunmap(k, sizeof(*k) + k->cap);
-}
-
-/* n bytes that live until the batch is reset. */
-static unsigned char *tp_batch_alloc(struct tp_batch *b, size_t n)
-{
-        struct tp_batch_block *k = b->blocks;
-        if (!k || k->cap - k->used < n) {
-                size_t cap = n > TP_BATCH_BLOCK - sizeof(*k)
-                                     ? n
-                                     : TP_BATCH_BLOCK - sizeof(*k);
-                k = tp_xmap(sizeof(*k) + cap);
-                k->next = b->blocks;
-                k->used = 0;
-                k->cap = cap;
-                b->blocks = k;
-        }
-        k->used += n;
-        return k->data + k->used - n;
-}
-
-/* Hands the blocks of from to b (the messages moved with them). */
-static void tp_batch_take_blocks(struct tp_batch *b, struct tp_batch *from)
-{
-        struct tp_batch_block **tail = &from->blocks;
-        while (*tail)
-                tail = &(*tail)->next;
-        *tail = b->blocks;
-        b->blocks = from->blocks;
-        from->blocks = NULL;
-}
-
 void tp_batch_add_msg(struct tp_batch *b, const struct tp_msg *msg,
                       int64_t start)
 {
@@ -238,13 +192,13 @@ void tp_batch_add(struct tp_batch *b, const char *topic,
         msg.offset = rkm->offset;
         msg.timestamp = rd_kafka_message_timestamp(rkm, &tstype);
         if (rkm->key) {
-                unsigned char *key = tp_batch_alloc(b, rkm->key_len);
+                unsigned char *key = tp_arena_alloc(&b->mem, rkm->key_len);
                 memcpy(key, rkm->key, rkm->key_len);
                 msg.key = key;
                 msg.key_len = rkm->key_len;
         }
         if (rkm->payload) {
-                unsigned char *value = tp_batch_alloc(b, rkm->len);
+                unsigned char *value = tp_arena_alloc(&b->mem, rkm->len);
                 memcpy(value, rkm->payload, rkm->len);
                 msg.value = value;
                 msg.value_len = rkm->len;
@@ -256,11 +210,7 @@ void tp_batch_reset(struct tp_batch *b)
 {
         for (size_t i = 0; i < b->n; i++)
                 free(b->msgs[i].db_error);
-        while (b->blocks) {
-                struct tp_batch_block *next = b->blocks->next;
-                tp_batch_block_free(b->blocks);
-                b->blocks = next;
-        }
+        tp_arena_reset(&b->mem);
         b->n = 0;
         b->n_parts = 0;
         b->last_part = 0;
@@ -1304,7 +1254,7 @@ static void tp_batch_prepend(struct tp_batch *b, struct tp_batch *front)
                         merged.msgs[merged.n - 1].db_error = msg->db_error;
                         msg->db_error = NULL;
                 }
-                tp_batch_take_blocks(&merged, from[k]);
+                tp_arena_take(&merged.mem, &from[k]->mem);
                 tp_batch_reset(from[k]);
         }
         tp_batch_release(b);

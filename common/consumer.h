@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "cfg.h"
 #include "event.h"
 #include "metrics.h"
@@ -85,7 +86,7 @@ struct tp_batch {
         size_t last_part; /* where tp_batch_add_msg looks first */
         size_t bytes;     /* keys + values of the messages */
         /* the messages' keys and values (tp_batch_add), owned */
-        struct tp_batch_block *blocks;
+        struct tp_arena mem;
         /* Changes whenever state outside this process may have changed:
          * partitions assigned or revoked, offsets moved by another
          * instance (a fence). Handlers that keep state across batches

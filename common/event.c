@@ -84,7 +84,8 @@ static char **tp_event_str(struct tp_event *ev, int k)
 }
 
 void tp_event_set_strings(struct tp_event *ev,
-                          const struct tp_strspan s[TP_ES__COUNT])
+                          const struct tp_strspan s[TP_ES__COUNT],
+                          struct tp_arena *arena)
 {
         size_t total = 0;
         char *at;
@@ -92,7 +93,8 @@ void tp_event_set_strings(struct tp_event *ev,
         for (int k = 0; k < TP_ES__COUNT; k++)
                 if (s[k].p)
                         total += s[k].len + 1;
-        at = ev->strings = tp_xmalloc(total);
+        ev->strings = arena ? NULL : tp_xmalloc(total);
+        at = arena ? tp_arena_alloc(arena, total) : ev->strings;
         for (int k = 0; k < TP_ES__COUNT; k++) {
                 char **field = tp_event_str(ev, k);
                 if (!s[k].p) {
@@ -121,7 +123,7 @@ void tp_event_copy(struct tp_event *dst, const struct tp_event *src)
                 s[k].p = p;
                 s[k].len = p ? strlen(p) : 0;
         }
-        tp_event_set_strings(dst, s);
+        tp_event_set_strings(dst, s, NULL);
 }
 
 static int tp_streq(const char *a, const char *b)

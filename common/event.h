@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
+
 enum tp_event_type {
         TP_EV_SUBMITTED,
         TP_EV_RECEIVED,
@@ -40,12 +42,12 @@ enum tp_channel { TP_CH_IN_PERSON, TP_CH_ONLINE, TP_CH_POSTAL, TP_CH__COUNT };
  * bytes (design.md, "Decoding notes"). */
 #define TP_EVENT_MAX_STR 256
 
-/* An event's string fields point into one block it owns (strings):
- * set them with tp_event_set_strings, release them with
- * tp_event_release. A decoded chunk of events used to allocate each
- * string alone, nine per event, and a third of decoding was malloc. An
- * event built by hand with borrowed strings (tests) has strings NULL and
- * is not released. */
+/* An event's string fields point into one block it owns (strings), or
+ * into an arena its maker owns (strings NULL): set them with
+ * tp_event_set_strings, release them with tp_event_release. A decoded
+ * chunk of events used to allocate each string alone, nine per event,
+ * and a third of decoding was malloc. An event built by hand with
+ * borrowed strings (tests) has strings NULL as well. */
 struct tp_event {
         char *event_id;
         enum tp_event_type event_type;
@@ -97,9 +99,12 @@ int tp_level_parse(const char *s);
 int tp_channel_parse(const char *s);
 
 /* Points ev's string fields at copies of s[TP_ES_...], made in one new
- * block owned by ev (ev->strings, which must be NULL or released). */
+ * block owned by ev (ev->strings, which must be NULL or released), or,
+ * with an arena, in the arena (valid until it is reset; ev->strings
+ * stays NULL). */
 void tp_event_set_strings(struct tp_event *ev,
-                          const struct tp_strspan s[TP_ES__COUNT]);
+                          const struct tp_strspan s[TP_ES__COUNT],
+                          struct tp_arena *arena);
 /* Frees the strings and zeroes the event. Accepts a zeroed event. */
 void tp_event_release(struct tp_event *ev);
 /* Deep copy; dst is overwritten (release it first). */

@@ -16,6 +16,7 @@ struct tp_filing_reader {
         struct tp_catalog *catalog;
         struct tp_refdata *ref;
         int64_t ref_loaded_ms;
+        struct tp_arena *arena; /* borrowed; NULL: events own strings */
 };
 
 struct tp_filing_reader *
@@ -50,6 +51,12 @@ struct tp_filing_reader *tp_filing_reader_new(const struct tp_cfg *cfg,
                                              cfg->registry_user,
                                              cfg->registry_password);
         return fr;
+}
+
+void tp_filing_reader_set_arena(struct tp_filing_reader *fr,
+                                struct tp_arena *arena)
+{
+        fr->arena = arena;
 }
 
 void tp_filing_reader_destroy(struct tp_filing_reader *fr)
@@ -88,8 +95,8 @@ static int tp_filing_decode(struct tp_filing_reader *fr, const void *value,
                 *reason = TP_REASON_BAD_AVRO;
         if (st != TP_CATALOG_OK)
                 return 0;
-        *reason =
-                tp_avrodec_decode(dec, body, body_len, ev, detail, detail_size);
+        *reason = tp_avrodec_decode_in(dec, fr->arena, body, body_len, ev,
+                                       detail, detail_size);
         return 0;
 }
 

@@ -32,6 +32,12 @@ tp_filing_reader_new_static(const char *schemas, const char *registry,
                             const char *reader_schema, struct tp_refdata *ref,
                             char *errstr, size_t errstr_size);
 void tp_filing_reader_destroy(struct tp_filing_reader *fr);
+/* The events fr decodes from now on keep their strings in arena (the
+ * caller's; they are valid until it resets it) instead of a block each
+ * (event.h); NULL goes back to blocks. Events copied from a replayed
+ * message (tp_filing_read_msg) always own theirs. */
+void tp_filing_reader_set_arena(struct tp_filing_reader *fr,
+                                struct tp_arena *arena);
 
 /* Reads one message value consumed from topic (NULL: no topic check).
  * Returns 0 with *reason set: TP_REASON_OK fills *ev (zeroed or released

@@ -44,7 +44,7 @@ void tp_replay_event(struct tp_event *ev, const PGresult *res, int r)
                 PQgetisnull(res, r, 17)
                         ? !PQgetisnull(res, r, 16)
                         : strcmp(PQgetvalue(res, r, 17), "t") == 0;
-        tp_event_set_strings(ev, sp);
+        tp_event_set_strings(ev, sp, NULL);
 }
 
 /* Scope: tp_rebuild (the retention horizon) and tp_rebuild_kept (the

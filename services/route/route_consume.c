@@ -21,6 +21,7 @@ struct tp_route *tp_route_new(const struct tp_cfg *cfg, PGconn *conn,
         rt->reader = tp_filing_reader_new(cfg, conn, errstr, errstr_size);
         if (!rt->reader)
                 goto fail;
+        tp_filing_reader_set_arena(rt->reader, &rt->strings);
         return rt;
 fail:
         tp_route_destroy(rt);
@@ -54,6 +55,7 @@ void tp_route_clear_entries(struct tp_route *rt)
         for (size_t i = 0; i < rt->n_entries; i++)
                 tp_event_release(&rt->entries[i].ev);
         rt->n_entries = 0;
+        tp_arena_reset(&rt->strings);
 }
 
 int tp_route_decode(struct tp_route *rt, const struct tp_batch *b, size_t from,

@@ -39,6 +39,8 @@ struct tp_route {
         /* the chunk of the batch being applied (tp_route_decode) */
         struct tp_route_entry *entries;
         size_t n_entries, cap_entries;
+        /* the strings of the entries' events: reset with them */
+        struct tp_arena strings;
         struct tp_route_counts counts, pending;
         /* the dossiers' routing state, resident across batches:
          * "prov|id" -> struct tp_route_state (common/store.h) */

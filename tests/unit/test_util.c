@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arena.h"
 #include "util.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -157,6 +158,39 @@ static void test_util__xmap_zeroed_and_writable(void **state)
         tp_xunmap(NULL, n);
 }
 
+/* Pieces stay where they were put until the reset; a piece larger than
+ * a block gets a block of its own; take moves every block. */
+static void test_util__arena_pieces_live_until_reset(void **state)
+{
+        struct tp_arena a = {0}, b = {0};
+        char *first, *big, *p[3000];
+        size_t bign = 3 * 1024 * 1024;
+        (void)state;
+        first = tp_arena_alloc(&a, 6);
+        memcpy(first, "first", 6);
+        for (int i = 0; i < 3000; i++) { /* 3000 x 700 B: several blocks */
+                p[i] = tp_arena_alloc(&a, 700);
+                memset(p[i], i % 251, 700);
+        }
+        big = tp_arena_alloc(&a, bign);
+        memset(big, 0x5a, bign);
+        assert_string_equal(first, "first");
+        for (int i = 0; i < 3000; i++) {
+                assert_int_equal((unsigned char)p[i][0], i % 251);
+                assert_int_equal((unsigned char)p[i][699], i % 251);
+        }
+        assert_int_equal((unsigned char)big[bign - 1], 0x5a);
+        memcpy(tp_arena_alloc(&b, 3), "b!", 3);
+        tp_arena_take(&b, &a);
+        assert_null(a.blocks);
+        assert_string_equal(first, "first"); /* now b's */
+        tp_arena_reset(&a);                  /* empty: nothing to give */
+        tp_arena_reset(&b);
+        assert_null(b.blocks);
+        assert_non_null(tp_arena_alloc(&b, 0));
+        tp_arena_reset(&b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -165,6 +199,7 @@ int main(void)
                 cmocka_unit_test(test_util__days_match_printf),
                 cmocka_unit_test(test_util__cat_truncates_and_terminates),
                 cmocka_unit_test(test_util__xmap_zeroed_and_writable),
+                cmocka_unit_test(test_util__arena_pieces_live_until_reset),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
