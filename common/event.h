@@ -105,7 +105,8 @@ int tp_channel_parse(const char *s);
 void tp_event_set_strings(struct tp_event *ev,
                           const struct tp_strspan s[TP_ES__COUNT],
                           struct tp_arena *arena);
-/* Frees the strings and zeroes the event. Accepts a zeroed event. */
+/* Frees the block of strings the event owns (none when they are in an
+ * arena) and zeroes the event. Accepts a zeroed event. */
 void tp_event_release(struct tp_event *ev);
 /* Deep copy; dst is overwritten (release it first). */
 void tp_event_copy(struct tp_event *dst, const struct tp_event *src);
