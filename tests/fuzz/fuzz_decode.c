@@ -243,7 +243,31 @@ static void fuzz_validate(const struct tp_event *ev)
         tp_event_release(&copy);
 }
 
-/* check_bounds, decode, validate, release. */
+/* Decodes body again with the strings in an arena (as tthc-route does):
+ * the same reason, the same text, an equal event that owns nothing. */
+static void fuzz_body_in_arena(struct tp_avrodec *dec,
+                               const unsigned char *body, size_t len,
+                               enum tp_reason r, const char *err,
+                               const struct tp_event *ev)
+{
+        struct tp_arena arena = {0};
+        struct tp_event in;
+        char err_in[256];
+
+        memset(&in, 0, sizeof(in));
+        err_in[0] = '\0';
+        if (tp_avrodec_decode_in(dec, &arena, body, len, &in, err_in,
+                                 sizeof(err_in)) != r ||
+            strcmp(err_in, err) != 0)
+                abort();
+        if (r == TP_REASON_OK &&
+            (in.strings != NULL || !tp_event_equal(&in, ev)))
+                abort();
+        tp_event_release(&in);
+        tp_arena_reset(&arena);
+}
+
+/* check_bounds, decode (also into an arena), validate, release. */
 static void fuzz_body(struct tp_avrodec *dec, const unsigned char *body,
                       size_t len)
 {
@@ -260,6 +284,7 @@ static void fuzz_body(struct tp_avrodec *dec, const unsigned char *body,
         err[0] = '\0';
         r = tp_avrodec_decode(dec, body, len, &ev, err, sizeof(err));
         fuzz_check_detail(err);
+        fuzz_body_in_arena(dec, body, len, r, err, &ev);
         if (r == TP_REASON_OK) {
                 /* the decoder must never accept what the bounds walk
                  * refused */
