@@ -22,7 +22,7 @@ void *tp_xrealloc(void *p, size_t n);
 char *tp_xstrdup(const char *s);
 char *tp_xstrndup(const char *s, size_t n);
 /* n bytes of zeroed memory mapped apart from malloc's heap, for
- * allocations that come and go in large pieces (a batch's message
+ * allocations that come and go in large pieces (common/arena.c's
  * blocks); released with tp_xunmap(p, n). Aborts when out of memory, as
  * tp_xmalloc does. */
 void *tp_xmap(size_t n);

@@ -81,8 +81,8 @@ tp_assert_eq flat "$fds_flat" "open fds stay flat ($detail)"
 libs=$(ldd "$TTHC_BIN/tthc-ingest")
 if [[ $libs == *libasan* ]]; then
 	# AddressSanitizer keeps freed memory in quarantine (up to 256 MiB) and
-	# adds shadow memory, so RSS does not measure the program here; the
-	# release-build measurement is bench/rss_long.sh (docs/benchmarks.md).
+	# adds shadow memory, so RSS does not measure the program here;
+	# scripts/test.sh runs this script again on the release build.
 	tp_log "sanitizer build: RSS reported above, asserted only on release builds"
 else
 	tp_assert_eq flat "$verdict" "RSS and open fds stay flat ($detail)"
