@@ -149,7 +149,9 @@ void tp_sim_enc_destroy(struct tp_sim_enc *enc)
 
 static avro_value_t tp_sim_field(struct tp_sim_enc *enc, int f)
 {
-        avro_value_t v;
+        /* avro-c's call macro leaves v unset for an iface without the
+         * method (clang's -Wsometimes-uninitialized) */
+        avro_value_t v = {NULL, NULL};
         avro_value_get_by_index(&enc->value, enc->idx[f], &v, NULL);
         return v;
 }

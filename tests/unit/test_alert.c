@@ -411,9 +411,11 @@ static void test_alert__avro_encoding_reads_with_shipped_schema(void **state)
         avro_value_t rec, field, branch;
         avro_reader_t rd;
         const char *s;
-        double d;
-        int64_t l;
-        int e;
+        /* avro-c's call macros leave these unset for an iface without
+         * the method (clang's -Wsometimes-uninitialized) */
+        double d = 0;
+        int64_t l = 0;
+        int e = 0;
         struct tp_alert_msg amsg = {"886313e1-3b8a-5372-9b90-0c9aee199e5d",
                                     "changed",
                                     "overdue_backlog",

@@ -35,6 +35,9 @@ struct text {
 };
 
 static void add(struct text *t, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+static void add(struct text *t, const char *fmt, ...)
 {
         va_list ap;
         int n;
