@@ -9,6 +9,12 @@
 #
 #   bench/breakdown.sh --consumer ingest|route|alert [--days N]
 #                      [--dossiers-per-day N] [--partitions N] [--out FILE]
+#                      [--pg-settings 'name=value ...'] [--args 'ARGS']
+#
+#   --pg-settings  PostgreSQL settings for the run (ALTER SYSTEM, restart),
+#                  e.g. docs/operations.md's 'shared_buffers=2GB ...'
+#   --args         options added to the consumer's command line, split on
+#                  spaces (e.g. a deploy config's --batch-size 200000 ...)
 #
 # Logging every statement costs a little itself: compare the shares, and
 # take rates from bench/run.sh.
@@ -21,12 +27,16 @@ DAYS=10
 DOSSIERS_PER_DAY=20000
 PARTITIONS=3
 OUT=/dev/stdout
-bench_args bench/breakdown.sh "consumer days dossiers-per-day partitions out" "$@"
+PG_SETTINGS=
+ARGS=
+bench_args bench/breakdown.sh "consumer days dossiers-per-day partitions out pg-settings args" "$@"
+read -r -a EXTRA <<<"$ARGS"
 case $CONSUMER in
 ingest | route | alert) ;;
 *) echo "breakdown.sh: --consumer ingest, route or alert" >&2; exit 2 ;;
 esac
 bench_stack "$PARTITIONS"
+[[ -z $PG_SETTINGS ]] || bench_pg_settings "$PG_SETTINGS"
 bench_sim 2025-09-03 "$DAYS" "$DOSSIERS_PER_DAY" 7
 MSGS=$(tail -n 1 "$W/sim.log" | grep -o '[0-9]*' | head -n 1)
 psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG_SUPER" \
@@ -39,7 +49,8 @@ OFFSET=$(stat -c %s "$TP_PG_DIR/server.log")
 # The consumer under a small wrapper that reports its CPU time.
 python3 - "$W/usage" "$B/tthc-$CONSUMER" --brokers "$TTHC_BROKERS" \
 	--pg "$TTHC_PG" --schemas "$ROOT/schemas/avro" --exit-when-idle \
-	--kafka.session.timeout.ms=6000 2>"$W/consumer.log" <<'PY'
+	--kafka.session.timeout.ms=6000 ${EXTRA[@]+"${EXTRA[@]}"} \
+	2>"$W/consumer.log" <<'PY'
 import os, sys, time
 t0 = time.time()
 pid = os.fork()
@@ -54,9 +65,10 @@ read -r WALL USR SYS RC <"$W/usage"
 tail -c +"$((OFFSET + 1))" "$TP_PG_DIR/server.log" >"$W/statements.log"
 
 python3 - "$W/statements.log" "$W/consumer.log" "$CONSUMER" "$MSGS" \
-	"$DAYS" "$DOSSIERS_PER_DAY" "$WALL" "$USR" "$SYS" "$PARTITIONS" <<'PY' >"$OUT"
+	"$DAYS" "$DOSSIERS_PER_DAY" "$WALL" "$USR" "$SYS" "$PARTITIONS" \
+	"$PG_SETTINGS" "$ARGS" <<'PY' >"$OUT"
 import collections, re, sys, datetime
-log, clog, consumer, msgs, days, dpd, wall, usr, sys_, parts = sys.argv[1:11]
+log, clog, consumer, msgs, days, dpd, wall, usr, sys_, parts, pgs, args = sys.argv[1:13]
 wall, usr, sys_ = float(wall), float(usr), float(sys_)
 # The group join: from "consuming" to the first assignment.
 ts = []
@@ -99,12 +111,13 @@ for l in open(log):
         count[k] += 1
 server = sum(total.values()) / 1000.0
 print("## Where tthc-%s's time goes\n" % consumer)
+extra = "".join(" --%s '%s'" % (n, v) for n, v in (("pg-settings", pgs), ("args", args)) if v)
 print("`bench/breakdown.sh --consumer %s --days %s --dossiers-per-day %s "
-      "--partitions %s`: %s messages; wall time %.1f s, of which the group "
+      "--partitions %s%s`: %s messages; wall time %.1f s, of which the group "
       "join %.1f s; "
       "every statement's duration logged by PostgreSQL "
       "(`log_min_duration_statement = 0`), the consumer's CPU time from "
-      "the kernel.\n" % (consumer, days, dpd, parts, msgs, wall, join))
+      "the kernel.\n" % (consumer, days, dpd, parts, extra, msgs, wall, join))
 print("| where | time | share of the run after the join |")
 print("|---|---|---|")
 run = max(wall - join, 0.001)
