@@ -2,6 +2,8 @@
 #include "arena.h"
 #include "util.h"
 
+#include <string.h>
+
 struct tp_arena_block {
         struct tp_arena_block *next;
         size_t used, cap; /* cap: bytes of data; the mapping is larger */
@@ -35,6 +37,30 @@ void tp_arena_take(struct tp_arena *a, struct tp_arena *from)
         *tail = a->blocks;
         a->blocks = from->blocks;
         from->blocks = NULL;
+}
+
+char *tp_arena_pack(struct tp_arena *a, char **const fields[],
+                    const struct tp_strspan spans[], size_t n)
+{
+        size_t total = 0;
+        char *block, *at;
+
+        for (size_t k = 0; k < n; k++)
+                if (spans[k].p)
+                        total += spans[k].len + 1;
+        block = a ? NULL : tp_xmalloc(total ? total : 1);
+        at = a ? tp_arena_alloc(a, total) : block;
+        for (size_t k = 0; k < n; k++) {
+                if (!spans[k].p) {
+                        *fields[k] = NULL;
+                        continue;
+                }
+                memcpy(at, spans[k].p, spans[k].len);
+                at[spans[k].len] = '\0';
+                *fields[k] = at;
+                at += spans[k].len + 1;
+        }
+        return block;
 }
 
 void tp_arena_reset(struct tp_arena *a)

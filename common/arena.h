@@ -1,4 +1,5 @@
-/* arena.h - bytes handed out piece by piece and given back all at once.
+/* arena.h - bytes handed out piece by piece and given back all at once;
+ * strings packed into one block (an arena's piece, or the heap's).
  *
  * Blocks of 1 MiB (larger for a larger piece), mapped apart from
  * malloc's heap (util's tp_xmap): they come and go with every batch or
@@ -27,5 +28,21 @@ void *tp_arena_alloc(struct tp_arena *a, size_t n);
 void tp_arena_take(struct tp_arena *a, struct tp_arena *from);
 /* Gives back every block: every piece of a is invalid afterwards. */
 void tp_arena_reset(struct tp_arena *a);
+
+/* len bytes at p (not NUL-terminated); p NULL: the string is null. */
+struct tp_strspan {
+        const char *p;
+        size_t len;
+};
+
+/* Copies the n spans, each NUL-terminated, into one piece of a, or, when
+ * a is NULL, into one new heap block, and points *fields[k] at the copy
+ * of spans[k] (NULL for a null span). Returns the heap block (the
+ * caller's to free; it holds every string) or NULL when a was given.
+ * Spans may point into the block a field held before: the caller frees
+ * that one after. A struct of six or nine strings costs one malloc
+ * instead of six or nine, and one free. */
+char *tp_arena_pack(struct tp_arena *a, char **const fields[],
+                    const struct tp_strspan spans[], size_t n);
 
 #endif

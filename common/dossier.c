@@ -40,13 +40,63 @@ int tp_outcome_parse(const char *s)
         return -1;
 }
 
+/* Where each enum tp_dossier_str lies in struct tp_dossier. */
+static const size_t tp_dossier_str_at[TP_DSS__COUNT] = {
+        [TP_DSS_PROVINCE] = offsetof(struct tp_dossier, province_code),
+        [TP_DSS_DOSSIER_ID] = offsetof(struct tp_dossier, dossier_id),
+        [TP_DSS_COMMUNE] = offsetof(struct tp_dossier, commune_code),
+        [TP_DSS_PROCEDURE] = offsetof(struct tp_dossier, procedure_code),
+        [TP_DSS_AGENCY] = offsetof(struct tp_dossier, agency_code),
+        [TP_DSS_HANDLING_COMMUNE] =
+                offsetof(struct tp_dossier, handling_commune_code),
+};
+
+static char **tp_dossier_str(struct tp_dossier *d, int k)
+{
+        return (char **)((char *)d + tp_dossier_str_at[k]);
+}
+
+static struct tp_strspan tp_span(const char *p)
+{
+        struct tp_strspan sp = {p, p ? strlen(p) : 0};
+        return sp;
+}
+
+void tp_dossier_set_strings(struct tp_dossier *d,
+                            const struct tp_strspan s[TP_DSS__COUNT])
+{
+        char **fields[TP_DSS__COUNT];
+        char *old = d->strings;
+        for (int k = 0; k < TP_DSS__COUNT; k++)
+                fields[k] = tp_dossier_str(d, k);
+        d->strings = tp_arena_pack(NULL, fields, s, TP_DSS__COUNT);
+        free(old);
+}
+
+/* Sets string k to a copy of v (NULL: null) when it differs: a new block,
+ * the others copied along. Most events name the agency and commune the
+ * dossier has, and cost nothing here. */
+static void tp_dossier_set_str(struct tp_dossier *d, int k, const char *v)
+{
+        struct tp_strspan s[TP_DSS__COUNT];
+        const char *cur = *tp_dossier_str(d, k);
+        if (cur && v ? strcmp(cur, v) == 0 : cur == v)
+                return;
+        for (int i = 0; i < TP_DSS__COUNT; i++)
+                s[i] = tp_span(*tp_dossier_str(d, i));
+        s[k] = tp_span(v);
+        tp_dossier_set_strings(d, s);
+}
+
 void tp_dossier_init(struct tp_dossier *d, const struct tp_event *ev)
 {
+        struct tp_strspan s[TP_DSS__COUNT] = {{0}};
         memset(d, 0, sizeof(*d));
-        d->province_code = tp_xstrdup(ev->province_code);
-        d->dossier_id = tp_xstrdup(ev->dossier_id);
-        d->commune_code = tp_xstrdup(ev->commune_code);
-        d->procedure_code = tp_xstrdup(ev->procedure_code);
+        s[TP_DSS_PROVINCE] = tp_span(ev->province_code);
+        s[TP_DSS_DOSSIER_ID] = tp_span(ev->dossier_id);
+        s[TP_DSS_COMMUNE] = tp_span(ev->commune_code);
+        s[TP_DSS_PROCEDURE] = tp_span(ev->procedure_code);
+        tp_dossier_set_strings(d, s);
         d->procedure_level = ev->procedure_level;
         d->channel = ev->channel;
         d->submitted_at = d->received_at = d->closed_at = TP_TS_NONE;
@@ -58,12 +108,7 @@ void tp_dossier_init(struct tp_dossier *d, const struct tp_event *ev)
 
 void tp_dossier_release(struct tp_dossier *d)
 {
-        free(d->province_code);
-        free(d->dossier_id);
-        free(d->commune_code);
-        free(d->procedure_code);
-        free(d->agency_code);
-        free(d->handling_commune_code);
+        free(d->strings);
         memset(d, 0, sizeof(*d));
 }
 
@@ -85,15 +130,6 @@ int tp_dossier_is_overdue(const struct tp_dossier *d, int64_t eval_day)
         return d->status == TP_DS_PROCESSING &&
                d->original_due_at != TP_TS_NONE &&
                tp_vn_day(d->original_due_at) < eval_day;
-}
-
-static void tp_set_str(char **dst, const char *src)
-{
-        /* Most events name the agency and commune the dossier has. */
-        if (*dst && src ? strcmp(*dst, src) == 0 : *dst == src)
-                return;
-        free(*dst);
-        *dst = tp_xstrdup(src);
 }
 
 /* The deadline rules: the first due_at is the effective due date; only
@@ -120,21 +156,21 @@ static void tp_dossier_handler(struct tp_dossier *d, const struct tp_event *ev)
 {
         if (ev->event_type == TP_EV_TRANSFERRED) {
                 d->handling_level = (enum tp_level)ev->to_level;
-                tp_set_str(&d->agency_code, ev->to_agency_code);
+                tp_dossier_set_str(d, TP_DSS_AGENCY, ev->to_agency_code);
                 if (ev->to_level != TP_LEVEL_COMMUNE)
-                        tp_set_str(&d->handling_commune_code, NULL);
+                        tp_dossier_set_str(d, TP_DSS_HANDLING_COMMUNE, NULL);
                 return;
         }
         d->handling_level = ev->handling_level;
-        tp_set_str(&d->agency_code, ev->agency_code);
+        tp_dossier_set_str(d, TP_DSS_AGENCY, ev->agency_code);
         if (ev->handling_commune_given)
-                tp_set_str(&d->handling_commune_code,
-                           ev->handling_commune_code);
+                tp_dossier_set_str(d, TP_DSS_HANDLING_COMMUNE,
+                                   ev->handling_commune_code);
         else
-                tp_set_str(&d->handling_commune_code,
-                           ev->handling_level == TP_LEVEL_COMMUNE
-                                   ? d->commune_code
-                                   : NULL);
+                tp_dossier_set_str(d, TP_DSS_HANDLING_COMMUNE,
+                                   ev->handling_level == TP_LEVEL_COMMUNE
+                                           ? d->commune_code
+                                           : NULL);
 }
 
 static enum tp_outcome tp_dossier_outcome(const struct tp_dossier *d,
@@ -200,7 +236,7 @@ void tp_dossier_apply(struct tp_dossier *d, const struct tp_event *ev,
         d->last_seq = ev->seq;
         d->last_event_at = ev->occurred_at;
         if (!d->commune_code && ev->commune_code)
-                d->commune_code = tp_xstrdup(ev->commune_code);
+                tp_dossier_set_str(d, TP_DSS_COMMUNE, ev->commune_code);
         tp_dossier_due(d, ev);
         if (ev->event_type == TP_EV_TRANSFERRED)
                 fx->transferred_out = ev->handling_level == TP_LEVEL_COMMUNE;

@@ -23,8 +23,12 @@ enum tp_dstatus {
 
 enum tp_outcome { TP_OUT_NONE, TP_OUT_EARLY, TP_OUT_ON_TIME, TP_OUT_LATE };
 
-/* Strings are owned by the dossier (heap); release with
- * tp_dossier_release(). Timestamps are ms or TP_TS_NONE. */
+/* The strings point into one block the dossier owns (strings), set by
+ * tp_dossier_init, tp_dossier_set_strings and tp_dossier_apply (which
+ * makes a new block when an agency or commune changes); release with
+ * tp_dossier_release(). A consumer keeps up to a million dossiers: one
+ * allocation for their six strings instead of six. Timestamps are ms or
+ * TP_TS_NONE. */
 struct tp_dossier {
         char *province_code;
         char *dossier_id;
@@ -45,6 +49,18 @@ struct tp_dossier {
         int32_t seq_gaps;
         int32_t open_pauses;
         int64_t last_event_at;
+        char *strings; /* owns the strings above */
+};
+
+/* The string fields of struct tp_dossier, for tp_dossier_set_strings. */
+enum tp_dossier_str {
+        TP_DSS_PROVINCE,
+        TP_DSS_DOSSIER_ID,
+        TP_DSS_COMMUNE,
+        TP_DSS_PROCEDURE,
+        TP_DSS_AGENCY,
+        TP_DSS_HANDLING_COMMUNE,
+        TP_DSS__COUNT
 };
 
 /* Per-event changes to the hourly commune counters. */
@@ -68,6 +84,11 @@ void tp_dossier_init(struct tp_dossier *d, const struct tp_event *ev);
 void tp_dossier_key(char *buf, size_t size, const char *province,
                     const char *dossier_id);
 void tp_dossier_release(struct tp_dossier *d);
+
+/* Points d's string fields at copies of s[TP_DSS_...] in one new block
+ * owned by d; the block d had (it may hold the spans) is freed after. */
+void tp_dossier_set_strings(struct tp_dossier *d,
+                            const struct tp_strspan s[TP_DSS__COUNT]);
 
 enum tp_seq_check tp_dossier_check_seq(const struct tp_dossier *d, int32_t seq);
 

@@ -38,11 +38,15 @@ void tp_dossier_pg_copy(struct tp_copybuf *cb, const struct tp_dossier *d)
 
 void tp_dossier_pg_read(struct tp_dossier *d, const PGresult *res, int r)
 {
+        struct tp_strspan s[TP_DSS__COUNT];
         memset(d, 0, sizeof(*d));
-        d->province_code = tp_pg_col_str(res, r, 0);
-        d->dossier_id = tp_pg_col_str(res, r, 1);
-        d->commune_code = tp_pg_col_str(res, r, 2);
-        d->procedure_code = tp_pg_col_str(res, r, 3);
+        s[TP_DSS_PROVINCE] = tp_pg_col_span(res, r, 0);
+        s[TP_DSS_DOSSIER_ID] = tp_pg_col_span(res, r, 1);
+        s[TP_DSS_COMMUNE] = tp_pg_col_span(res, r, 2);
+        s[TP_DSS_PROCEDURE] = tp_pg_col_span(res, r, 3);
+        s[TP_DSS_AGENCY] = tp_pg_col_span(res, r, 16);
+        s[TP_DSS_HANDLING_COMMUNE] = tp_pg_col_span(res, r, 17);
+        tp_dossier_set_strings(d, s);
         d->procedure_level = (enum tp_level)tp_pg_col_level(res, r, 4);
         d->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 5));
         d->submitted_at = tp_pg_col_ts(res, r, 6);
@@ -58,8 +62,6 @@ void tp_dossier_pg_read(struct tp_dossier *d, const PGresult *res, int r)
         d->extended = PQgetvalue(res, r, 13)[0] == 't';
         d->result_returned_at = tp_pg_col_ts(res, r, 14);
         d->handling_level = (enum tp_level)tp_pg_col_level(res, r, 15);
-        d->agency_code = tp_pg_col_str(res, r, 16);
-        d->handling_commune_code = tp_pg_col_str(res, r, 17);
         d->last_seq = tp_pg_col_int(res, r, 18);
         d->seq_gaps = tp_pg_col_int(res, r, 19);
         d->open_pauses = tp_pg_col_int(res, r, 20);

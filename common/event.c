@@ -87,25 +87,10 @@ void tp_event_set_strings(struct tp_event *ev,
                           const struct tp_strspan s[TP_ES__COUNT],
                           struct tp_arena *arena)
 {
-        size_t total = 0;
-        char *at;
-
+        char **fields[TP_ES__COUNT];
         for (int k = 0; k < TP_ES__COUNT; k++)
-                if (s[k].p)
-                        total += s[k].len + 1;
-        ev->strings = arena ? NULL : tp_xmalloc(total);
-        at = arena ? tp_arena_alloc(arena, total) : ev->strings;
-        for (int k = 0; k < TP_ES__COUNT; k++) {
-                char **field = tp_event_str(ev, k);
-                if (!s[k].p) {
-                        *field = NULL;
-                        continue;
-                }
-                memcpy(at, s[k].p, s[k].len);
-                at[s[k].len] = '\0';
-                *field = at;
-                at += s[k].len + 1;
-        }
+                fields[k] = tp_event_str(ev, k);
+        ev->strings = tp_arena_pack(arena, fields, s, TP_ES__COUNT);
 }
 
 void tp_event_release(struct tp_event *ev)

@@ -84,12 +84,6 @@ enum tp_event_str {
         TP_ES__COUNT
 };
 
-/* len bytes at p (not NUL-terminated); p NULL: the field is null. */
-struct tp_strspan {
-        const char *p;
-        size_t len;
-};
-
 const char *tp_event_type_name(enum tp_event_type t);
 const char *tp_level_name(int level); /* NULL for TP_LEVEL_NONE */
 const char *tp_channel_name(enum tp_channel c);

@@ -228,11 +228,14 @@ const char *tp_pg_col_text(const PGresult *res, int row, int col)
         return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
-char *tp_pg_col_str(const PGresult *res, int row, int col)
+struct tp_strspan tp_pg_col_span(const PGresult *res, int row, int col)
 {
-        return PQgetisnull(res, row, col)
-                       ? NULL
-                       : tp_xstrdup(PQgetvalue(res, row, col));
+        struct tp_strspan sp = {NULL, 0};
+        if (!PQgetisnull(res, row, col)) {
+                sp.p = PQgetvalue(res, row, col);
+                sp.len = (size_t)PQgetlength(res, row, col);
+        }
+        return sp;
 }
 
 int tp_pg_col_level(const PGresult *res, int row, int col)

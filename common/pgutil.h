@@ -5,6 +5,7 @@
 #ifndef TP_PGUTIL_H
 #define TP_PGUTIL_H
 
+#include "arena.h"
 #include "buf.h"
 #include <libpq-fe.h>
 #include <stddef.h>
@@ -39,13 +40,13 @@ PGresult *tp_pg_query(PGconn *conn, const char *sql, int n,
 int tp_pg_check(PGconn *conn, PGresult *res, ExecStatusType want,
                 const char *what, char *errstr, size_t errstr_size);
 
-/* Result columns: an epoch-milliseconds bigint (NULL: TP_TS_NONE), a
- * heap copy of a text value (NULL: NULL; the caller frees it), the text
- * value itself (NULL: NULL; owned by res, valid until PQclear), a level
- * name (NULL: TP_LEVEL_NONE), an integer (NULL: 0). */
+/* Result columns: an epoch-milliseconds bigint (NULL: TP_TS_NONE), the
+ * text value itself or its span (NULL: NULL, a NULL p; owned by res, valid
+ * until PQclear), a level name (NULL: TP_LEVEL_NONE), an integer (NULL:
+ * 0). */
 int64_t tp_pg_col_ts(const PGresult *res, int row, int col);
-char *tp_pg_col_str(const PGresult *res, int row, int col);
 const char *tp_pg_col_text(const PGresult *res, int row, int col);
+struct tp_strspan tp_pg_col_span(const PGresult *res, int row, int col);
 int tp_pg_col_level(const PGresult *res, int row, int col);
 int tp_pg_col_int(const PGresult *res, int row, int col);
 

@@ -1,24 +1,37 @@
-/* store.c - see store.h. A string map of entries plus a doubly linked
- * list in recency order (head: most recent), the list of entries the open
- * attempt touched and the list of those sealed attempts touched. */
+/* store.c - see store.h. An open-addressing table of entries (each
+ * entry one allocation, its key inline, its hash kept), plus a doubly
+ * linked list in recency order (head: most recent), the list of entries
+ * the open attempt touched and the list of those sealed attempts
+ * touched. */
 #include "store.h"
-#include "strmap.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct tp_store_entry {
-        char *key;
         void *value;
         struct tp_store_entry *prev, *next; /* recency */
-        int touched;                        /* by the open attempt */
-        size_t sealed_at; /* 1 + index in the sealed list, 0: not there */
+        uint64_t hash;
         uint64_t gen;     /* the last sealed attempt that touched it */
+        size_t sealed_at; /* 1 + index in the sealed list, 0: not there */
+        size_t len;       /* of key */
+        int touched;      /* by the open attempt */
+        char key[];
+};
+
+/* A key with its length and hash, computed once per call. */
+struct tp_store_key {
+        const char *s;
+        size_t len;
+        uint64_t hash;
 };
 
 struct tp_store {
-        struct tp_strmap *map; /* key -> struct tp_store_entry */
+        /* Linear probing over a power-of-two number of slots, at most
+         * three quarters full; deletion shifts back, no tombstones. */
+        struct tp_store_entry **slots;
+        size_t n_slots, n;
         struct tp_store_entry *head, *tail;
         struct tp_store_entry **touched;
         size_t n_touched, cap_touched;
@@ -38,10 +51,77 @@ struct tp_store {
 struct tp_store *tp_store_new(void (*release)(void *value), size_t cap)
 {
         struct tp_store *s = tp_xcalloc(1, sizeof(*s));
-        s->map = tp_strmap_new();
+        s->n_slots = 64;
+        s->slots = tp_xcalloc(s->n_slots, sizeof(*s->slots));
         s->release = release;
         s->cap = cap;
         return s;
+}
+
+static struct tp_store_key tp_store_key(const char *key)
+{
+        struct tp_store_key k;
+        k.s = key;
+        k.len = strlen(key);
+        k.hash = tp_hash64(key, k.len, 0);
+        return k;
+}
+
+/* The slot holding k's entry, or the empty slot where it would go. */
+static size_t tp_store_slot(const struct tp_store *s,
+                            const struct tp_store_key *k)
+{
+        size_t mask = s->n_slots - 1, i = (size_t)k->hash & mask;
+        const struct tp_store_entry *e;
+        while ((e = s->slots[i]) != NULL) {
+                if (e->hash == k->hash && e->len == k->len &&
+                    memcmp(e->key, k->s, k->len) == 0)
+                        break;
+                i = (i + 1) & mask;
+        }
+        return i;
+}
+
+static void tp_store_grow(struct tp_store *s)
+{
+        struct tp_store_entry **old = s->slots;
+        size_t n_old = s->n_slots;
+        s->n_slots *= 2;
+        s->slots = tp_xcalloc(s->n_slots, sizeof(*s->slots));
+        for (size_t i = 0; i < n_old; i++) {
+                size_t j;
+                if (!old[i])
+                        continue;
+                j = (size_t)old[i]->hash & (s->n_slots - 1);
+                while (s->slots[j])
+                        j = (j + 1) & (s->n_slots - 1);
+                s->slots[j] = old[i];
+        }
+        free(old);
+}
+
+/* Takes e out of the table: the entries after the hole that may live
+ * there move up, so lookups never need tombstones. */
+static void tp_store_unmap(struct tp_store *s, struct tp_store_entry *e)
+{
+        size_t mask = s->n_slots - 1, i, j, k;
+        i = (size_t)e->hash & mask;
+        while (s->slots[i] != e)
+                i = (i + 1) & mask;
+        s->slots[i] = NULL;
+        s->n--;
+        for (j = i;;) {
+                j = (j + 1) & mask;
+                if (!s->slots[j])
+                        break;
+                k = (size_t)s->slots[j]->hash & mask; /* where it wants to be */
+                /* it stays when k lies cyclically in (i, j] */
+                if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+                        continue;
+                s->slots[i] = s->slots[j];
+                s->slots[j] = NULL;
+                i = j;
+        }
 }
 
 static void tp_store_unlink(struct tp_store *s, struct tp_store_entry *e)
@@ -91,10 +171,9 @@ static void tp_store_drop(struct tp_store *s, struct tp_store_entry *e)
                 tp_store_unseal(s, e);
         if (s->last == e)
                 s->last = NULL;
-        tp_strmap_del(s->map, e->key);
+        tp_store_unmap(s, e);
         tp_store_unlink(s, e);
         tp_store_release_value(s, e->value);
-        free(e->key);
         free(e);
 }
 
@@ -104,13 +183,13 @@ void tp_store_clear(struct tp_store *s)
         for (; e; e = next) {
                 next = e->next;
                 tp_store_release_value(s, e->value);
-                free(e->key);
                 free(e);
                 s->stats.dropped++;
         }
         s->head = s->tail = NULL;
         s->last = NULL;
-        tp_strmap_clear(s->map);
+        memset(s->slots, 0, s->n_slots * sizeof(*s->slots));
+        s->n = 0;
         s->n_touched = 0;
         s->n_sealed = 0;
 }
@@ -120,7 +199,7 @@ void tp_store_destroy(struct tp_store *s)
         if (!s)
                 return;
         tp_store_clear(s);
-        tp_strmap_destroy(s->map);
+        free(s->slots);
         free(s->touched);
         free(s->sealed);
         free(s);
@@ -154,10 +233,11 @@ void tp_store_begin(struct tp_store *s, uint64_t epoch)
         s->have_epoch = 1;
 }
 
-/* The entry of key, or NULL; remembered as the last one found. */
-static struct tp_store_entry *tp_store_find(struct tp_store *s, const char *key)
+/* The entry of k, or NULL; remembered as the last one found. */
+static struct tp_store_entry *tp_store_find(struct tp_store *s,
+                                            const struct tp_store_key *k)
 {
-        struct tp_store_entry *e = tp_strmap_get(s->map, key);
+        struct tp_store_entry *e = s->slots[tp_store_slot(s, k)];
         if (e)
                 s->last = e;
         return e;
@@ -168,14 +248,17 @@ static struct tp_store_entry *tp_store_find(struct tp_store *s, const char *key)
 static struct tp_store_entry *tp_store_find_again(struct tp_store *s,
                                                   const char *key)
 {
+        struct tp_store_key k;
         if (s->last && strcmp(s->last->key, key) == 0)
                 return s->last;
-        return tp_store_find(s, key);
+        k = tp_store_key(key);
+        return tp_store_find(s, &k);
 }
 
-void *tp_store_get(struct tp_store *s, const char *key)
+/* e's value, counted as a hit and made the most recent, or NULL (a miss:
+ * absent or deleted). */
+static void *tp_store_use(struct tp_store *s, struct tp_store_entry *e)
 {
-        struct tp_store_entry *e = tp_store_find(s, key);
         if (!e || !e->value) {
                 s->stats.misses++;
                 return NULL;
@@ -188,21 +271,34 @@ void *tp_store_get(struct tp_store *s, const char *key)
         return e->value;
 }
 
-/* tp_store_put, returning the entry. */
-static struct tp_store_entry *tp_store_put_entry(struct tp_store *s,
-                                                 const char *key, void *value)
+void *tp_store_get(struct tp_store *s, const char *key)
 {
-        struct tp_store_entry *e = tp_store_find(s, key);
+        struct tp_store_key k = tp_store_key(key);
+        return tp_store_use(s, tp_store_find(s, &k));
+}
+
+/* tp_store_put for k, whose entry is e (NULL: absent), returning the
+ * entry. */
+static struct tp_store_entry *tp_store_put_entry(struct tp_store *s,
+                                                 const struct tp_store_key *k,
+                                                 struct tp_store_entry *e,
+                                                 void *value)
+{
         if (e) {
                 if (e->value != value)
                         tp_store_release_value(s, e->value);
                 e->value = value;
                 tp_store_unlink(s, e);
         } else {
-                e = tp_xcalloc(1, sizeof(*e));
-                e->key = tp_xstrdup(key);
+                if ((s->n + 1) * 4 > s->n_slots * 3)
+                        tp_store_grow(s);
+                e = tp_xcalloc(1, sizeof(*e) + k->len + 1);
+                memcpy(e->key, k->s, k->len + 1);
+                e->len = k->len;
+                e->hash = k->hash;
                 e->value = value;
-                tp_strmap_put(s->map, key, e);
+                s->slots[tp_store_slot(s, k)] = e;
+                s->n++;
                 s->last = e;
         }
         tp_store_link_head(s, e);
@@ -211,7 +307,8 @@ static struct tp_store_entry *tp_store_put_entry(struct tp_store *s,
 
 void tp_store_put(struct tp_store *s, const char *key, void *value)
 {
-        (void)tp_store_put_entry(s, key, value);
+        struct tp_store_key k = tp_store_key(key);
+        (void)tp_store_put_entry(s, &k, tp_store_find(s, &k), value);
 }
 
 /* Appends e to a growing list of entries (the touched or sealed one). */
@@ -236,10 +333,12 @@ static void tp_store_touch_entry(struct tp_store *s, struct tp_store_entry *e)
 void *tp_store_get_or_new(struct tp_store *s, const char *key,
                           void *(*make)(const void *ctx), const void *ctx)
 {
-        void *value = tp_store_get(s, key);
+        struct tp_store_key k = tp_store_key(key);
+        struct tp_store_entry *e = tp_store_find(s, &k);
+        void *value = tp_store_use(s, e);
         if (!value) {
                 value = make(ctx);
-                tp_store_touch_entry(s, tp_store_put_entry(s, key, value));
+                tp_store_touch_entry(s, tp_store_put_entry(s, &k, e, value));
         }
         return value;
 }
@@ -264,25 +363,14 @@ int tp_store_del(struct tp_store *s, const char *key)
         return 0;
 }
 
-struct tp_store_each_ctx {
-        void (*fn)(const char *key, void *value, void *ud);
-        void *ud;
-};
-
-static void tp_store_each_one(const char *key, void *value, void *ud)
-{
-        struct tp_store_entry *e = value;
-        struct tp_store_each_ctx *c = ud;
-        (void)key;
-        if (e->value)
-                c->fn(e->key, e->value, c->ud);
-}
-
 void tp_store_each(struct tp_store *s,
                    void (*fn)(const char *key, void *value, void *ud), void *ud)
 {
-        struct tp_store_each_ctx c = {fn, ud};
-        tp_strmap_each(s->map, tp_store_each_one, &c);
+        for (size_t i = 0; i < s->n_slots; i++) {
+                struct tp_store_entry *e = s->slots[i];
+                if (e && e->value)
+                        fn(e->key, e->value, ud);
+        }
 }
 
 void tp_store_each_touched(struct tp_store *s,
@@ -314,7 +402,7 @@ uint64_t tp_store_seal(struct tp_store *s)
 static void tp_store_evict(struct tp_store *s)
 {
         struct tp_store_entry *e = s->tail, *prev;
-        for (; e && tp_strmap_count(s->map) > s->cap; e = prev) {
+        for (; e && s->n > s->cap; e = prev) {
                 prev = e->prev;
                 if (e->touched || e->sealed_at)
                         continue;
@@ -361,7 +449,7 @@ void tp_store_commit(struct tp_store *s)
 
 size_t tp_store_count(const struct tp_store *s)
 {
-        return tp_strmap_count(s->map);
+        return s->n;
 }
 
 size_t tp_store_cap(const struct tp_store *s)

@@ -360,10 +360,14 @@ static struct tp_apart *tp_parts_row(struct tp_apart *const *ps, size_t n,
 static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
 {
         struct tp_dossier *d = tp_xcalloc(1, sizeof(*d));
-        d->province_code = tp_xstrdup(p->province);
-        d->dossier_id = tp_pg_col_str(res, r, 0);
-        d->commune_code = tp_pg_col_str(res, r, 1);
-        d->procedure_code = tp_pg_col_str(res, r, 2);
+        struct tp_strspan s[TP_DSS__COUNT] = {{0}};
+        s[TP_DSS_PROVINCE] =
+                (struct tp_strspan){p->province, strlen(p->province)};
+        s[TP_DSS_DOSSIER_ID] = tp_pg_col_span(res, r, 0);
+        s[TP_DSS_COMMUNE] = tp_pg_col_span(res, r, 1);
+        s[TP_DSS_PROCEDURE] = tp_pg_col_span(res, r, 2);
+        s[TP_DSS_HANDLING_COMMUNE] = tp_pg_col_span(res, r, 11);
+        tp_dossier_set_strings(d, s);
         d->channel = (enum tp_channel)tp_channel_parse(PQgetvalue(res, r, 3));
         d->status = (enum tp_dstatus)tp_dstatus_parse(PQgetvalue(res, r, 4));
         d->submitted_at = tp_pg_col_ts(res, r, 5);
@@ -375,7 +379,6 @@ static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
                 PQgetisnull(res, r, 10)
                         ? TP_LEVEL_COMMUNE
                         : (enum tp_level)tp_level_parse(PQgetvalue(res, r, 10));
-        d->handling_commune_code = tp_pg_col_str(res, r, 11);
         d->open_pauses = tp_pg_col_int(res, r, 12);
         d->last_seq = tp_pg_col_int(res, r, 13);
         d->last_event_at = tp_pg_col_ts(res, r, 14);
@@ -636,10 +639,14 @@ static struct tp_dayacc *tp_count_day(struct tp_alert *al, struct tp_apart *p,
                                       const char *commune, int64_t day, int ev,
                                       int rcv, int res, int ok)
 {
-        char key[64];
+        char key[64]; /* province and commune are the catalog's codes */
         struct tp_dayacc *a;
-        snprintf(key, sizeof(key), "%s|%s|%lld", p->province, commune,
-                 (long long)day);
+        size_t n = 0;
+        tp_cat(key, sizeof(key), &n, p->province);
+        tp_cat(key, sizeof(key), &n, "|");
+        tp_cat(key, sizeof(key), &n, commune);
+        tp_cat(key, sizeof(key), &n, "|");
+        tp_cat_i64(key, sizeof(key), &n, day);
         a = tp_strmap_get(al->days, key);
         if (!a) {
                 a = tp_xcalloc(1, sizeof(*a));

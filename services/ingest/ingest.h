@@ -24,6 +24,7 @@ struct tp_ingest_entry {
         /* 1: an identical copy was already stored; -1: the first copy
          * is in an earlier batch, compared by the flush */
         int duplicate;
+        int applied; /* by the write attempt under way */
 };
 
 struct tp_ingest_counts {

@@ -71,8 +71,11 @@ struct tp_ingest {
          * "prov|id" -> struct tp_dossier (common/store.h) */
         struct tp_store *store;
         /* stage's scratch, reused per batch */
-        struct tp_strmap *applied; /* "prov|id|seq" -> entry */
-        struct tp_strmap *hourly;  /* "prov|commune|hour" -> counters */
+        /* "prov|id|seq" -> entry, built at the batch's first duplicate
+         * (tp_find_first) */
+        struct tp_strmap *applied;
+        int applied_built;
+        struct tp_strmap *hourly; /* "prov|commune|hour" -> counters */
         /* the dossier rows' COPY and upsert (owned; read by the flush on
          * the consumer's worker) */
         char *dossiers_copy, *dossiers_upsert;

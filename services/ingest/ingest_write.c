@@ -249,25 +249,54 @@ static void tp_event_key(char *buf, size_t size, const char *dkey, int64_t seq)
         tp_cat_i64(buf, size, &n, seq);
 }
 
+/* Adds e, applied, to the batch's map of applied events. */
+static void tp_applied_put(struct tp_ingest *ig, struct tp_ingest_entry *e)
+{
+        char key[640], dkey[600];
+        tp_dossier_key(dkey, sizeof(dkey), e->ev.province_code,
+                       e->ev.dossier_id);
+        tp_event_key(key, sizeof(key), dkey, e->ev.seq);
+        tp_strmap_put(ig->applied, key, e);
+}
+
+/* The entry of the batch before entries[i] that applied the event e
+ * repeats, or NULL. The map is built at the first duplicate only: most
+ * batches have none, and a map of every event applied cost a key copy
+ * and an insert per event. */
+static struct tp_ingest_entry *tp_find_first(struct tp_ingest *ig, size_t i,
+                                             const char *dkey)
+{
+        const struct tp_ingest_entry *e = &ig->entries[i];
+        char key[640];
+        if (!ig->applied_built) {
+                for (size_t j = 0; j < i; j++)
+                        if (ig->entries[j].applied)
+                                tp_applied_put(ig, &ig->entries[j]);
+                ig->applied_built = 1;
+        }
+        tp_event_key(key, sizeof(key), dkey, e->ev.seq);
+        return tp_strmap_get(ig->applied, key);
+}
+
 /* Applies the batch in order, its new events' COPY rows into events.
  * Duplicates of events applied in this batch are settled here; older
  * ones are left with duplicate = -1 for the flush. */
 static void tp_apply_entries(struct tp_ingest *ig, struct tp_copybuf *events)
 {
-        char key[640], dkey[600];
+        char dkey[600];
         for (size_t i = 0; i < ig->n_entries; i++) {
                 struct tp_ingest_entry *e = &ig->entries[i], *first;
                 struct tp_dossier *d;
                 struct tp_effects fx;
+                e->applied = 0;
                 if (e->reason != TP_REASON_OK)
                         continue;
                 tp_dossier_key(dkey, sizeof(dkey), e->ev.province_code,
                                e->ev.dossier_id);
                 d = tp_store_get_or_new(ig->store, dkey, tp_dossier_new,
                                         &e->ev);
-                tp_event_key(key, sizeof(key), dkey, e->ev.seq);
                 if (tp_dossier_check_seq(d, e->ev.seq) == TP_SEQ_DUPLICATE) {
-                        first = tp_strmap_get(ig->applied, key);
+                        first = tp_find_first(ig, i, dkey);
                         if (!first) {
                                 e->duplicate = -1;
                         } else {
@@ -283,7 +312,9 @@ static void tp_apply_entries(struct tp_ingest *ig, struct tp_copybuf *events)
                 tp_dossier_apply(d, &e->ev, &fx);
                 tp_count_hour(ig, d, &e->ev, &fx);
                 tp_copy_event(events, e);
-                tp_strmap_put(ig->applied, key, e);
+                e->applied = 1;
+                if (ig->applied_built)
+                        tp_applied_put(ig, e);
         }
 }
 
@@ -599,6 +630,7 @@ static void tp_write_reset(struct tp_ingest *ig)
 {
         tp_strmap_clear(ig->hourly);
         tp_strmap_clear(ig->applied);
+        ig->applied_built = 0;
         /* Entries re-flagged by a failed attempt are decoded afresh by
          * the next prepare. */
 }

@@ -63,6 +63,48 @@ static void test_dossier__same_day_is_on_time(void **state)
         tp_dossier_release(&d);
 }
 
+/* The strings live in one block: a transfer's new agency, a handler
+ * without a commune, and a commune-level handler that takes the
+ * dossier's own commune (a span into the block being replaced) each make
+ * a new block with the other strings intact (ASan checks the old one is
+ * not read after it is freed). */
+static void test_dossier__strings_survive_changes(void **state)
+{
+        struct tp_dossier d;
+        struct tp_effects fx;
+        struct tp_event ev = ev_make(TP_EV_RECEIVED, 1, T0, T0 + 2 * DAY);
+        (void)state;
+        tp_dossier_init(&d, &ev);
+        assert_null(d.agency_code);
+        tp_dossier_apply(&d, &ev, &fx);
+        assert_string_equal(d.agency_code, "UBND-00004");
+        assert_string_equal(d.handling_commune_code, "00004");
+
+        ev = ev_make(TP_EV_TRANSFERRED, 2, T0 + 1000, TP_TS_NONE);
+        ev.to_level = TP_LEVEL_PROVINCE;
+        ev.to_agency_code = (char *)"SO-TU-PHAP-01";
+        tp_dossier_apply(&d, &ev, &fx);
+        assert_string_equal(d.agency_code, "SO-TU-PHAP-01");
+        assert_null(d.handling_commune_code);
+
+        ev = ev_make(TP_EV_TRANSFERRED, 3, T0 + 2000, TP_TS_NONE);
+        ev.handling_level = TP_LEVEL_PROVINCE;
+        ev.to_level = TP_LEVEL_COMMUNE;
+        ev.to_agency_code = (char *)"UBND-00007";
+        tp_dossier_apply(&d, &ev, &fx);
+        ev = ev_make(TP_EV_RESOLVED, 4, T0 + 3000, TP_TS_NONE);
+        ev.agency_code = (char *)"UBND-00007";
+        tp_dossier_apply(&d, &ev, &fx);
+        assert_string_equal(d.agency_code, "UBND-00007");
+        /* no handling_commune_code given, commune level: its own commune */
+        assert_string_equal(d.handling_commune_code, "00004");
+        assert_string_equal(d.province_code, "01");
+        assert_string_equal(d.dossier_id, "D1");
+        assert_string_equal(d.commune_code, "00004");
+        assert_string_equal(d.procedure_code, "1.004227");
+        tp_dossier_release(&d);
+}
+
 static void test_dossier__vietnam_date_decides_late(void **state)
 {
         struct tp_dossier d;
@@ -175,6 +217,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_dossier__same_day_is_on_time),
+                cmocka_unit_test(test_dossier__strings_survive_changes),
                 cmocka_unit_test(test_dossier__vietnam_date_decides_late),
                 cmocka_unit_test(test_dossier__extension_does_not_make_on_time),
                 cmocka_unit_test(test_dossier__pause_end_moves_due_date),

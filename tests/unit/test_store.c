@@ -1,6 +1,6 @@
 /* Unit tests for common/store (rollback, epochs, eviction, sealed
- * attempts) and the
- * deletion of common/strmap it relies on. */
+ * attempts, its own hash table against a model) and the deletion of
+ * common/strmap. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -340,6 +340,64 @@ static void test_strmap__delete(void **state)
         tp_strmap_destroy(map);
 }
 
+/* The store's table (open addressing, deletion by backward shift) against
+ * a model: random puts, deletes and commits over a key space wider than
+ * the table's first size, every key read back after each delete and
+ * every 97th step. Deletions (and evictions, when cap is below the key
+ * space) take entries out of the middle of probe runs, which is where a
+ * wrong shift loses a key. Without a cap every key must read exactly its
+ * model value; with one, a key may read absent (evicted), never wrong. */
+static void check_table(size_t cap)
+{
+        enum { KEYS = 600, STEPS = 20000 };
+        static int model[KEYS]; /* the value put last, or -1: absent */
+        struct tp_store *s = tp_store_new(release, cap);
+        char key[32];
+        unsigned rnd = 12345;
+        int exact = cap == SIZE_MAX;
+        for (int i = 0; i < KEYS; i++)
+                model[i] = -1;
+        tp_store_begin(s, 1);
+        for (int step = 0; step < STEPS; step++) {
+                int i, op;
+                rnd = rnd * 1103515245u + 12345u;
+                i = (int)((rnd >> 8) % KEYS);
+                op = (int)((rnd >> 24) % 4);
+                snprintf(key, sizeof(key), "p%d|dossier-%d", i % 7, i);
+                if (op <= 1) {
+                        tp_store_put(s, key, val(step));
+                        tp_store_touch(s, key);
+                        model[i] = step;
+                } else if (op == 2) {
+                        if (tp_store_get(s, key)) {
+                                assert_int_equal(tp_store_del(s, key), 0);
+                                model[i] = -1;
+                        }
+                } else {
+                        tp_store_commit(s);
+                        assert_true(tp_store_count(s) <= cap);
+                        tp_store_begin(s, 1);
+                }
+                if (step % 97 != 0 && op != 2)
+                        continue;
+                for (int j = 0; j < KEYS; j++) {
+                        int v;
+                        snprintf(key, sizeof(key), "p%d|dossier-%d", j % 7, j);
+                        v = get(s, key);
+                        if (exact || v >= 0)
+                                assert_int_equal(v, model[j]);
+                }
+        }
+        tp_store_destroy(s);
+}
+
+static void test_store__table_against_model(void **state)
+{
+        (void)state;
+        check_table(SIZE_MAX);
+        check_table(400);
+}
+
 /* A miss makes a new entry, which the checkpoint must write: touched. */
 static void test_store__get_or_new_touches_new(void **state)
 {
@@ -482,6 +540,7 @@ int main(void)
                         test_store__sealed_attempt_commits_under_the_next),
                 cmocka_unit_test(test_store__abort_drops_sealed_and_open),
                 cmocka_unit_test(test_store__begin_keeps_sealed),
+                cmocka_unit_test(test_store__table_against_model),
                 cmocka_unit_test(test_strmap__delete),
                 cmocka_unit_test(test_strmap__owning_releases),
         };
