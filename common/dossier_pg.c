@@ -30,9 +30,9 @@ void tp_dossier_pg_copy(struct tp_copybuf *cb, const struct tp_dossier *d)
         tp_copybuf_str(cb, tp_level_name(d->handling_level));
         tp_copybuf_str(cb, d->agency_code);
         tp_copybuf_str(cb, d->handling_commune_code);
-        tp_copybuf_int(cb, d->last_seq);
-        tp_copybuf_int(cb, d->seq_gaps);
-        tp_copybuf_int(cb, d->open_pauses);
+        tp_copybuf_int4(cb, d->last_seq);
+        tp_copybuf_int4(cb, d->seq_gaps);
+        tp_copybuf_int4(cb, d->open_pauses);
         tp_copybuf_ts(cb, d->last_event_at);
 }
 

@@ -5,7 +5,8 @@
  * due_at, status, closed_at, outcome, original_due_at, extended,
  * result_returned_at, handling_level, agency_code, handling_commune_code,
  * last_seq, seq_gaps, open_pauses, last_event_at. Timestamps travel as
- * epoch milliseconds when read and as timestamptz text when copied. */
+ * epoch milliseconds when read; copied rows suit a text or a binary
+ * struct tp_copybuf (the integers are the columns' integer). */
 #ifndef TP_DOSSIER_PG_H
 #define TP_DOSSIER_PG_H
 

@@ -285,6 +285,12 @@ void tp_copybuf_init(struct tp_copybuf *cb)
         memset(cb, 0, sizeof(*cb));
 }
 
+void tp_copybuf_init_binary(struct tp_copybuf *cb)
+{
+        memset(cb, 0, sizeof(*cb));
+        cb->binary = 1;
+}
+
 void tp_copybuf_release(struct tp_copybuf *cb)
 {
         tp_buf_release(&cb->buf);
@@ -306,13 +312,6 @@ static void tp_copybuf_reserve(struct tp_copybuf *cb, size_t n)
         tp_buf_reserve(&cb->buf, n);
 }
 
-static void tp_copybuf_sep(struct tp_copybuf *cb)
-{
-        tp_copybuf_reserve(cb, 1);
-        if (cb->fields_in_row++ > 0)
-                cb->buf.data[cb->buf.len++] = '\t';
-}
-
 static void tp_copybuf_raw(struct tp_copybuf *cb, const char *s, size_t n)
 {
         tp_copybuf_reserve(cb, n);
@@ -320,9 +319,56 @@ static void tp_copybuf_raw(struct tp_copybuf *cb, const char *s, size_t n)
         cb->buf.len += n;
 }
 
+/* Big-endian integers of the binary format. */
+static void tp_copybuf_be(struct tp_copybuf *cb, uint64_t v, int bytes)
+{
+        tp_copybuf_reserve(cb, (size_t)bytes);
+        for (int i = bytes - 1; i >= 0; i--)
+                cb->buf.data[cb->buf.len++] = (char)((v >> (8 * i)) & 0xff);
+}
+
+/* The binary format's file header: signature, flags, no extension. */
+static const char tp_copy_signature[11] = "PGCOPY\n\377\r\n";
+
+static void tp_copybuf_sep(struct tp_copybuf *cb)
+{
+        tp_copybuf_reserve(cb, 1);
+        if (!cb->binary) {
+                if (cb->fields_in_row++ > 0)
+                        cb->buf.data[cb->buf.len++] = '\t';
+                return;
+        }
+        if (cb->fields_in_row++ > 0)
+                return;
+        if (cb->buf.len == 0) {
+                tp_copybuf_raw(cb, tp_copy_signature,
+                               sizeof(tp_copy_signature));
+                tp_copybuf_be(cb, 0, 4); /* flags */
+                tp_copybuf_be(cb, 0, 4); /* header extension length */
+        }
+        cb->row_at = cb->buf.len;
+        tp_copybuf_be(cb, 0, 2); /* the field count, set by end_row */
+}
+
+/* A binary field: its length (-1: null) then its n bytes. */
+static void tp_copybuf_field(struct tp_copybuf *cb, const void *p, size_t n)
+{
+        tp_copybuf_sep(cb);
+        if (!p) {
+                tp_copybuf_be(cb, UINT32_MAX, 4);
+                return;
+        }
+        tp_copybuf_be(cb, n, 4);
+        tp_copybuf_raw(cb, p, n);
+}
+
 void tp_copybuf_str(struct tp_copybuf *cb, const char *s)
 {
         size_t len;
+        if (cb->binary) {
+                tp_copybuf_field(cb, s, s ? strlen(s) : 0);
+                return;
+        }
         tp_copybuf_sep(cb);
         if (!s) {
                 tp_copybuf_raw(cb, "\\N", 2);
@@ -364,9 +410,27 @@ void tp_copybuf_str(struct tp_copybuf *cb, const char *s)
 void tp_copybuf_int(struct tp_copybuf *cb, int64_t v)
 {
         char buf[TP_I64_CHARS];
-        size_t n = tp_format_i64(v, buf);
+        size_t n;
+        if (cb->binary) {
+                tp_copybuf_sep(cb);
+                tp_copybuf_be(cb, 8, 4);
+                tp_copybuf_be(cb, (uint64_t)v, 8);
+                return;
+        }
+        n = tp_format_i64(v, buf);
         tp_copybuf_sep(cb);
         tp_copybuf_raw(cb, buf, n);
+}
+
+void tp_copybuf_int4(struct tp_copybuf *cb, int32_t v)
+{
+        if (!cb->binary) {
+                tp_copybuf_int(cb, v);
+                return;
+        }
+        tp_copybuf_sep(cb);
+        tp_copybuf_be(cb, 4, 4);
+        tp_copybuf_be(cb, (uint32_t)v, 4);
 }
 
 void tp_copybuf_ts(struct tp_copybuf *cb, int64_t ts_ms)
@@ -376,13 +440,51 @@ void tp_copybuf_ts(struct tp_copybuf *cb, int64_t ts_ms)
                 tp_copybuf_str(cb, NULL);
                 return;
         }
+        if (cb->binary) { /* microseconds since 2000-01-01 00:00 UTC */
+                tp_copybuf_sep(cb);
+                tp_copybuf_be(cb, 8, 4);
+                tp_copybuf_be(cb, (uint64_t)((ts_ms - 946684800000LL) * 1000),
+                              8);
+                return;
+        }
         size_t n = tp_format_ts(ts_ms, buf, sizeof(buf));
         tp_copybuf_sep(cb);
         tp_copybuf_raw(cb, buf, n);
 }
 
+static int tp_hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        return c - 'A' + 10;
+}
+
+void tp_copybuf_uuid(struct tp_copybuf *cb, const char *s)
+{
+        char bytes[16];
+        int n = 0;
+        if (!cb->binary || !s) {
+                tp_copybuf_str(cb, s);
+                return;
+        }
+        for (const char *p = s; *p && n < 16; p++) {
+                if (*p == '-')
+                        continue;
+                bytes[n++] = (char)(tp_hexval(p[0]) << 4 | tp_hexval(p[1]));
+                p++;
+        }
+        tp_copybuf_field(cb, bytes, (size_t)n);
+}
+
 void tp_copybuf_bool(struct tp_copybuf *cb, int v)
 {
+        if (cb->binary) {
+                char b = v ? 1 : 0;
+                tp_copybuf_field(cb, &b, 1);
+                return;
+        }
         tp_copybuf_sep(cb);
         tp_copybuf_raw(cb, v ? "t" : "f", 1);
 }
@@ -391,6 +493,10 @@ void tp_copybuf_bytes(struct tp_copybuf *cb, const void *p, size_t n)
 {
         static const char hex[] = "0123456789abcdef";
         const unsigned char *b = p;
+        if (cb->binary) {
+                tp_copybuf_field(cb, p, n);
+                return;
+        }
         tp_copybuf_sep(cb);
         if (!p) {
                 tp_copybuf_raw(cb, "\\N", 2);
@@ -406,6 +512,12 @@ void tp_copybuf_bytes(struct tp_copybuf *cb, const void *p, size_t n)
 
 void tp_copybuf_end_row(struct tp_copybuf *cb)
 {
+        if (cb->binary) {
+                cb->buf.data[cb->row_at] = (char)(cb->fields_in_row >> 8);
+                cb->buf.data[cb->row_at + 1] = (char)(cb->fields_in_row & 0xff);
+                cb->fields_in_row = 0;
+                return;
+        }
         tp_copybuf_reserve(cb, 1);
         cb->buf.data[cb->buf.len++] = '\n';
         cb->fields_in_row = 0;
@@ -446,20 +558,41 @@ int tp_pg_exec_array(PGconn *conn, const char *sql, struct tp_copybuf *arr,
         return rc;
 }
 
+/* The statement that starts cb's COPY: copy_sql, told the format when
+ * it is binary (malloc'd then, else copy_sql itself). */
+static char *tp_copybuf_sql(const struct tp_copybuf *cb, const char *copy_sql)
+{
+        static const char binary[] = " (FORMAT binary)";
+        size_t n = strlen(copy_sql);
+        char *sql;
+        if (!cb->binary)
+                return (char *)copy_sql;
+        sql = tp_xmalloc(n + sizeof(binary));
+        memcpy(sql, copy_sql, n);
+        memcpy(sql + n, binary, sizeof(binary));
+        return sql;
+}
+
 int tp_copybuf_send(PGconn *conn, const char *copy_sql,
                     const struct tp_copybuf *cb, char *errstr,
                     size_t errstr_size)
 {
-        PGresult *res = PQexec(conn, copy_sql);
+        static const char trailer[2] = {'\377', '\377'}; /* binary: -1 */
+        char *sql = tp_copybuf_sql(cb, copy_sql);
+        PGresult *res = PQexec(conn, sql);
         int rc = -1;
 
+        if (sql != copy_sql)
+                free(sql);
         if (tp_pg_check(conn, res, PGRES_COPY_IN, "could not start COPY",
                         errstr, errstr_size) != 0)
                 goto done;
         PQclear(res);
         res = NULL;
-        if (cb->buf.len > 0 &&
-            PQputCopyData(conn, cb->buf.data, (int)cb->buf.len) != 1) {
+        if ((cb->buf.len > 0 &&
+             PQputCopyData(conn, cb->buf.data, (int)cb->buf.len) != 1) ||
+            (cb->binary && cb->buf.len > 0 &&
+             PQputCopyData(conn, trailer, sizeof(trailer)) != 1)) {
                 tp_pg_msg("could not send COPY data", PQerrorMessage(conn),
                           errstr, errstr_size);
                 PQputCopyEnd(conn, "send failed");

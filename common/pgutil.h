@@ -66,22 +66,38 @@ enum tp_pg_errclass tp_pg_errclass(const char *errstr);
 /* 1 when the connection is usable. */
 int tp_pg_ok(PGconn *conn);
 
-/* A growing buffer of COPY text-format rows (buf.data, buf.len; not
- * NUL-terminated but by tp_pgarray_end). */
+/* A growing buffer of COPY rows (buf.data, buf.len; not NUL-terminated
+ * but by tp_pgarray_end), in the text format, or, from
+ * tp_copybuf_init_binary, in PostgreSQL's binary one: a server parses it
+ * in half the time of text, timestamps above all (docs/performance.md,
+ * "COPY in binary"). tp_copybuf_send says which in its COPY statement. */
 struct tp_copybuf {
         struct tp_buf buf;
         int fields_in_row;
+        int binary;
+        size_t row_at; /* binary: where the row's field count goes */
 };
 
 void tp_copybuf_init(struct tp_copybuf *cb);
+/* A buffer of binary rows. Each field must have its column's type:
+ * tp_copybuf_str for text, tp_copybuf_int for bigint, tp_copybuf_int4
+ * for integer, tp_copybuf_ts for timestamptz, tp_copybuf_bool for
+ * boolean, tp_copybuf_uuid for uuid, tp_copybuf_bytes for bytea (the server
+ * refuses a row whose field has the wrong length: "insufficient data left in
+ * message" or "incorrect binary data format"). */
+void tp_copybuf_init_binary(struct tp_copybuf *cb);
 void tp_copybuf_release(struct tp_copybuf *cb);
 void tp_copybuf_reset(struct tp_copybuf *cb);
-/* Field appenders; NULL / TP_TS_NONE write \N. */
+/* Field appenders; NULL / TP_TS_NONE write a null. */
 void tp_copybuf_str(struct tp_copybuf *cb, const char *s);
 void tp_copybuf_int(struct tp_copybuf *cb, int64_t v);
+void tp_copybuf_int4(struct tp_copybuf *cb, int32_t v);
 void tp_copybuf_ts(struct tp_copybuf *cb, int64_t ts_ms);
 void tp_copybuf_bool(struct tp_copybuf *cb, int v);
-/* Bytes as bytea hex ("\\x..."). */
+/* A uuid column: s in the canonical form (36 characters, validate.c's
+ * tp_uuid_valid), sent as text, or as its 16 bytes in binary. */
+void tp_copybuf_uuid(struct tp_copybuf *cb, const char *s);
+/* Bytes (text: as bytea hex, "\\x..."). */
 void tp_copybuf_bytes(struct tp_copybuf *cb, const void *p, size_t n);
 void tp_copybuf_end_row(struct tp_copybuf *cb);
 

@@ -163,11 +163,11 @@ static void tp_copy_event(struct tp_copybuf *cb,
                           const struct tp_ingest_entry *e)
 {
         const struct tp_event *ev = &e->ev;
-        tp_copybuf_str(cb, ev->event_id);
+        tp_copybuf_uuid(cb, ev->event_id);
         tp_copybuf_str(cb, tp_event_type_name(ev->event_type));
         tp_copybuf_ts(cb, ev->occurred_at);
         tp_copybuf_str(cb, ev->dossier_id);
-        tp_copybuf_int(cb, ev->seq);
+        tp_copybuf_int4(cb, ev->seq);
         tp_copybuf_str(cb, ev->province_code);
         tp_copybuf_str(cb, ev->commune_code);
         tp_copybuf_str(cb, ev->procedure_code);
@@ -182,7 +182,7 @@ static void tp_copy_event(struct tp_copybuf *cb,
         tp_copybuf_str(cb, ev->handling_commune_code);
         tp_copybuf_bool(cb, ev->handling_commune_given);
         tp_copybuf_str(cb, e->msg->topic);
-        tp_copybuf_int(cb, e->msg->partition);
+        tp_copybuf_int4(cb, e->msg->partition);
         tp_copybuf_int(cb, e->msg->offset);
         tp_copybuf_end_row(cb);
 }
@@ -726,6 +726,10 @@ int tp_ingest_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         st = tp_xcalloc(1, sizeof(*st));
         for (int i = 0; i < TP_IW__N; i++)
                 tp_copybuf_init(&st->rows[i]);
+        /* the events and dossiers: the most rows, the dearest to parse
+         * as text */
+        tp_copybuf_init_binary(&st->rows[TP_IW_EVENTS]);
+        tp_copybuf_init_binary(&st->rows[TP_IW_DOSSIERS]);
         st->codes = tp_strmap_new();
         tp_apply_entries(ig, &st->rows[TP_IW_EVENTS]);
         tp_store_each_touched(ig->store, tp_copy_dossier,

@@ -367,9 +367,9 @@ static void tp_copy_state(const char *key, void *value, void *ud)
         tp_copybuf_ts(cb, st->stint_since);
         tp_copybuf_int(cb, st->stint_paused);
         tp_copybuf_ts(cb, st->pause_since);
-        tp_copybuf_int(cb, st->transfers);
-        tp_copybuf_int(cb, st->down_transfers);
-        tp_copybuf_int(cb, st->stints);
+        tp_copybuf_int4(cb, st->transfers);
+        tp_copybuf_int4(cb, st->down_transfers);
+        tp_copybuf_int4(cb, st->stints);
         tp_copybuf_end_row(cb);
 }
 
@@ -662,6 +662,8 @@ int tp_route_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         st = tp_xcalloc(1, sizeof(*st));
         for (int i = 0; i < TP_RW__N; i++)
                 tp_copybuf_init(&st->rows[i]);
+        /* the largest rows, the dearest to parse as text */
+        tp_copybuf_init_binary(&st->rows[TP_RW_DOSSIERS]);
         tp_store_each_touched(rt->store, tp_copy_state,
                               &st->rows[TP_RW_DOSSIERS]);
         tp_strmap_each(rt->levels, tp_copy_level, &st->rows[TP_RW_LEVELS]);

@@ -76,12 +76,90 @@ static void test_buf__copy_text_fields(void **state)
         tp_copybuf_release(&cb);
 }
 
+/* PostgreSQL's binary COPY: the file header once, then per row its field
+ * count and each field as a length (-1: null) and big-endian bytes;
+ * timestamps as microseconds since 2000-01-01 UTC. */
+static void test_buf__copy_binary_fields(void **state)
+{
+        static const unsigned char want[] = {
+                'P',  'G',  'C',  'O',  'P',  'Y',  '\n', 0xff, '\r',
+                '\n', 0,                                     /* */
+                0,    0,    0,    0,    0,    0,    0,    0, /* flags, extension
+                                                              */
+                0,    7,                           /* fields in row 1 */
+                0,    0,    0,    2,    'a',  'b', /* "ab" */
+                0xff, 0xff, 0xff, 0xff,            /* null */
+                0,    0,    0,    4,    0xff, 0xff, 0xff, 0xfe, /* int4 -2 */
+                0,    0,    0,    8,    0,    0,    0,    0,    0,
+                0,    1,    2, /* int8 258 */
+                0,    0,    0,    8,    0,    0,    0,    0,    0,
+                0,    3,    0xe8,          /* 2000-01-01 +1 ms */
+                0xff, 0xff, 0xff, 0xff,    /* TP_TS_NONE */
+                0,    0,    0,    1,    1, /* true */
+                0,    1,                   /* fields in row 2 */
+                0,    0,    0,    0,       /* "" */
+        };
+        struct tp_copybuf cb;
+        (void)state;
+        tp_copybuf_init_binary(&cb);
+        tp_copybuf_str(&cb, "ab");
+        tp_copybuf_str(&cb, NULL);
+        tp_copybuf_int4(&cb, -2);
+        tp_copybuf_int(&cb, 258);
+        tp_copybuf_ts(&cb, 946684800001LL);
+        tp_copybuf_ts(&cb, TP_TS_NONE);
+        tp_copybuf_bool(&cb, 1);
+        tp_copybuf_end_row(&cb);
+        tp_copybuf_str(&cb, "");
+        tp_copybuf_end_row(&cb);
+        assert_int_equal(cb.buf.len, sizeof(want));
+        assert_memory_equal(cb.buf.data, want, sizeof(want));
+        /* a reset buffer writes its header again with its next row */
+        tp_copybuf_reset(&cb);
+        tp_copybuf_int4(&cb, 1);
+        tp_copybuf_end_row(&cb);
+        assert_int_equal(cb.buf.len, 19 + 2 + 8);
+        assert_memory_equal(cb.buf.data, want, 19);
+        tp_copybuf_release(&cb);
+        /* in text, int4 is int */
+        tp_copybuf_init(&cb);
+        tp_copybuf_int4(&cb, -2);
+        tp_copybuf_end_row(&cb);
+        assert_memory_equal(cb.buf.data, "-2\n", 3);
+        tp_copybuf_release(&cb);
+}
+
+/* A uuid travels as its 16 bytes in binary, as its text otherwise. */
+static void test_buf__copy_uuid(void **state)
+{
+        static const unsigned char want[] = {
+                0,    0,    0,    16,   0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
+                0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xEE, 0xff};
+        const char *id = "00112233-4455-6677-8899-aabbccddEEff";
+        struct tp_copybuf cb;
+        (void)state;
+        tp_copybuf_init_binary(&cb);
+        tp_copybuf_uuid(&cb, id);
+        tp_copybuf_end_row(&cb);
+        assert_int_equal(cb.buf.len, 19 + 2 + sizeof(want));
+        assert_memory_equal(cb.buf.data + 21, want, sizeof(want));
+        tp_copybuf_release(&cb);
+        tp_copybuf_init(&cb);
+        tp_copybuf_uuid(&cb, id);
+        tp_copybuf_end_row(&cb);
+        assert_int_equal(cb.buf.len, 37);
+        assert_memory_equal(cb.buf.data, id, 36);
+        tp_copybuf_release(&cb);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_buf__text_grows_and_stays_terminated),
                 cmocka_unit_test(test_buf__binary_bytes),
                 cmocka_unit_test(test_buf__copy_text_fields),
+                cmocka_unit_test(test_buf__copy_binary_fields),
+                cmocka_unit_test(test_buf__copy_uuid),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
