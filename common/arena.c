@@ -39,26 +39,33 @@ void tp_arena_take(struct tp_arena *a, struct tp_arena *from)
         from->blocks = NULL;
 }
 
-char *tp_arena_pack(struct tp_arena *a, char **const fields[],
+struct tp_strspan tp_arena_span(const char *s)
+{
+        struct tp_strspan sp = {s, s ? strlen(s) : 0};
+        return sp;
+}
+
+char *tp_arena_pack(struct tp_arena *a, void *base, const size_t at[],
                     const struct tp_strspan spans[], size_t n)
 {
         size_t total = 0;
-        char *block, *at;
+        char *block, *to;
 
         for (size_t k = 0; k < n; k++)
                 if (spans[k].p)
                         total += spans[k].len + 1;
         block = a ? NULL : tp_xmalloc(total ? total : 1);
-        at = a ? tp_arena_alloc(a, total) : block;
+        to = a ? tp_arena_alloc(a, total) : block;
         for (size_t k = 0; k < n; k++) {
+                char **field = (char **)((char *)base + at[k]);
                 if (!spans[k].p) {
-                        *fields[k] = NULL;
+                        *field = NULL;
                         continue;
                 }
-                memcpy(at, spans[k].p, spans[k].len);
-                at[spans[k].len] = '\0';
-                *fields[k] = at;
-                at += spans[k].len + 1;
+                memcpy(to, spans[k].p, spans[k].len);
+                to[spans[k].len] = '\0';
+                *field = to;
+                to += spans[k].len + 1;
         }
         return block;
 }

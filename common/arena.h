@@ -35,14 +35,18 @@ struct tp_strspan {
         size_t len;
 };
 
+/* The span of a NUL-terminated string (s NULL: a null span). */
+struct tp_strspan tp_arena_span(const char *s);
+
 /* Copies the n spans, each NUL-terminated, into one piece of a, or, when
- * a is NULL, into one new heap block, and points *fields[k] at the copy
- * of spans[k] (NULL for a null span). Returns the heap block (the
- * caller's to free; it holds every string) or NULL when a was given.
- * Spans may point into the block a field held before: the caller frees
- * that one after. A struct of six or nine strings costs one malloc
- * instead of six or nine, and one free. */
-char *tp_arena_pack(struct tp_arena *a, char **const fields[],
+ * a is NULL, into one new heap block, and points the k-th string field
+ * of base (the char * at offset at[k]) at the copy of spans[k] (NULL for
+ * a null span). Returns the heap block (the caller's to free; it holds
+ * every string) or NULL when a was given. Spans may point into the block
+ * a field held before: the caller frees that one after. A struct of six
+ * or nine strings costs one malloc instead of six or nine, and one
+ * free. */
+char *tp_arena_pack(struct tp_arena *a, void *base, const size_t at[],
                     const struct tp_strspan spans[], size_t n);
 
 #endif

@@ -56,20 +56,12 @@ static char **tp_dossier_str(struct tp_dossier *d, int k)
         return (char **)((char *)d + tp_dossier_str_at[k]);
 }
 
-static struct tp_strspan tp_span(const char *p)
-{
-        struct tp_strspan sp = {p, p ? strlen(p) : 0};
-        return sp;
-}
-
 void tp_dossier_set_strings(struct tp_dossier *d,
                             const struct tp_strspan s[TP_DSS__COUNT])
 {
-        char **fields[TP_DSS__COUNT];
         char *old = d->strings;
-        for (int k = 0; k < TP_DSS__COUNT; k++)
-                fields[k] = tp_dossier_str(d, k);
-        d->strings = tp_arena_pack(NULL, fields, s, TP_DSS__COUNT);
+        d->strings =
+                tp_arena_pack(NULL, d, tp_dossier_str_at, s, TP_DSS__COUNT);
         free(old);
 }
 
@@ -83,8 +75,8 @@ static void tp_dossier_set_str(struct tp_dossier *d, int k, const char *v)
         if (cur && v ? strcmp(cur, v) == 0 : cur == v)
                 return;
         for (int i = 0; i < TP_DSS__COUNT; i++)
-                s[i] = tp_span(*tp_dossier_str(d, i));
-        s[k] = tp_span(v);
+                s[i] = tp_arena_span(*tp_dossier_str(d, i));
+        s[k] = tp_arena_span(v);
         tp_dossier_set_strings(d, s);
 }
 
@@ -92,10 +84,10 @@ void tp_dossier_init(struct tp_dossier *d, const struct tp_event *ev)
 {
         struct tp_strspan s[TP_DSS__COUNT] = {{0}};
         memset(d, 0, sizeof(*d));
-        s[TP_DSS_PROVINCE] = tp_span(ev->province_code);
-        s[TP_DSS_DOSSIER_ID] = tp_span(ev->dossier_id);
-        s[TP_DSS_COMMUNE] = tp_span(ev->commune_code);
-        s[TP_DSS_PROCEDURE] = tp_span(ev->procedure_code);
+        s[TP_DSS_PROVINCE] = tp_arena_span(ev->province_code);
+        s[TP_DSS_DOSSIER_ID] = tp_arena_span(ev->dossier_id);
+        s[TP_DSS_COMMUNE] = tp_arena_span(ev->commune_code);
+        s[TP_DSS_PROCEDURE] = tp_arena_span(ev->procedure_code);
         tp_dossier_set_strings(d, s);
         d->procedure_level = ev->procedure_level;
         d->channel = ev->channel;

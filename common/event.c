@@ -87,10 +87,8 @@ void tp_event_set_strings(struct tp_event *ev,
                           const struct tp_strspan s[TP_ES__COUNT],
                           struct tp_arena *arena)
 {
-        char **fields[TP_ES__COUNT];
-        for (int k = 0; k < TP_ES__COUNT; k++)
-                fields[k] = tp_event_str(ev, k);
-        ev->strings = tp_arena_pack(arena, fields, s, TP_ES__COUNT);
+        ev->strings =
+                tp_arena_pack(arena, ev, tp_event_str_at, s, TP_ES__COUNT);
 }
 
 void tp_event_release(struct tp_event *ev)
@@ -103,11 +101,8 @@ void tp_event_copy(struct tp_event *dst, const struct tp_event *src)
 {
         struct tp_strspan s[TP_ES__COUNT];
         *dst = *src;
-        for (int k = 0; k < TP_ES__COUNT; k++) {
-                const char *p = *tp_event_str(dst, k);
-                s[k].p = p;
-                s[k].len = p ? strlen(p) : 0;
-        }
+        for (int k = 0; k < TP_ES__COUNT; k++)
+                s[k] = tp_arena_span(*tp_event_str(dst, k));
         tp_event_set_strings(dst, s, NULL);
 }
 

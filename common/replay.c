@@ -13,9 +13,7 @@
 static void tp_replay_str(struct tp_strspan *sp, enum tp_event_str k,
                           const PGresult *res, int r, int col)
 {
-        int null = PQgetisnull(res, r, col);
-        sp[k].p = null ? NULL : PQgetvalue(res, r, col);
-        sp[k].len = null ? 0 : (size_t)PQgetlength(res, r, col);
+        sp[k] = tp_pg_col_span(res, r, col);
 }
 
 void tp_replay_event(struct tp_event *ev, const PGresult *res, int r)

@@ -361,8 +361,7 @@ static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
 {
         struct tp_dossier *d = tp_xcalloc(1, sizeof(*d));
         struct tp_strspan s[TP_DSS__COUNT] = {{0}};
-        s[TP_DSS_PROVINCE] =
-                (struct tp_strspan){p->province, strlen(p->province)};
+        s[TP_DSS_PROVINCE] = tp_arena_span(p->province);
         s[TP_DSS_DOSSIER_ID] = tp_pg_col_span(res, r, 0);
         s[TP_DSS_COMMUNE] = tp_pg_col_span(res, r, 1);
         s[TP_DSS_PROCEDURE] = tp_pg_col_span(res, r, 2);
