@@ -1,21 +1,21 @@
-/* store.c - see store.h. An open-addressing table of entries (each
- * entry one allocation, its key inline, its hash kept), plus a doubly
+/* store.c - see store.h. A tp_htab of entries (each entry one
+ * allocation, its key inline), plus a doubly
  * linked list in recency order (head: most recent), the list of entries
  * the open attempt touched and the list of those sealed attempts
  * touched. */
 #include "store.h"
+#include "htab.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct tp_store_entry {
+        struct tp_htab_node node; /* first: a node is its entry */
         void *value;
         struct tp_store_entry *prev, *next; /* recency */
-        uint64_t hash;
         uint64_t gen;     /* the last sealed attempt that touched it */
         size_t sealed_at; /* 1 + index in the sealed list, 0: not there */
-        size_t len;       /* of key */
         int touched;      /* by the open attempt */
         char key[];
 };
@@ -28,10 +28,7 @@ struct tp_store_key {
 };
 
 struct tp_store {
-        /* Linear probing over a power-of-two number of slots, at most
-         * three quarters full; deletion shifts back, no tombstones. */
-        struct tp_store_entry **slots;
-        size_t n_slots, n;
+        struct tp_htab table;
         struct tp_store_entry *head, *tail;
         struct tp_store_entry **touched;
         size_t n_touched, cap_touched;
@@ -51,8 +48,7 @@ struct tp_store {
 struct tp_store *tp_store_new(void (*release)(void *value), size_t cap)
 {
         struct tp_store *s = tp_xcalloc(1, sizeof(*s));
-        s->n_slots = 64;
-        s->slots = tp_xcalloc(s->n_slots, sizeof(*s->slots));
+        tp_htab_init(&s->table);
         s->release = release;
         s->cap = cap;
         return s;
@@ -63,65 +59,8 @@ static struct tp_store_key tp_store_key(const char *key)
         struct tp_store_key k;
         k.s = key;
         k.len = strlen(key);
-        k.hash = tp_hash64(key, k.len, 0);
+        k.hash = tp_htab_hash(key, k.len);
         return k;
-}
-
-/* The slot holding k's entry, or the empty slot where it would go. */
-static size_t tp_store_slot(const struct tp_store *s,
-                            const struct tp_store_key *k)
-{
-        size_t mask = s->n_slots - 1, i = (size_t)k->hash & mask;
-        const struct tp_store_entry *e;
-        while ((e = s->slots[i]) != NULL) {
-                if (e->hash == k->hash && e->len == k->len &&
-                    memcmp(e->key, k->s, k->len) == 0)
-                        break;
-                i = (i + 1) & mask;
-        }
-        return i;
-}
-
-static void tp_store_grow(struct tp_store *s)
-{
-        struct tp_store_entry **old = s->slots;
-        size_t n_old = s->n_slots;
-        s->n_slots *= 2;
-        s->slots = tp_xcalloc(s->n_slots, sizeof(*s->slots));
-        for (size_t i = 0; i < n_old; i++) {
-                size_t j;
-                if (!old[i])
-                        continue;
-                j = (size_t)old[i]->hash & (s->n_slots - 1);
-                while (s->slots[j])
-                        j = (j + 1) & (s->n_slots - 1);
-                s->slots[j] = old[i];
-        }
-        free(old);
-}
-
-/* Takes e out of the table: the entries after the hole that may live
- * there move up, so lookups never need tombstones. */
-static void tp_store_unmap(struct tp_store *s, struct tp_store_entry *e)
-{
-        size_t mask = s->n_slots - 1, i, j, k;
-        i = (size_t)e->hash & mask;
-        while (s->slots[i] != e)
-                i = (i + 1) & mask;
-        s->slots[i] = NULL;
-        s->n--;
-        for (j = i;;) {
-                j = (j + 1) & mask;
-                if (!s->slots[j])
-                        break;
-                k = (size_t)s->slots[j]->hash & mask; /* where it wants to be */
-                /* it stays when k lies cyclically in (i, j] */
-                if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-                        continue;
-                s->slots[i] = s->slots[j];
-                s->slots[j] = NULL;
-                i = j;
-        }
 }
 
 static void tp_store_unlink(struct tp_store *s, struct tp_store_entry *e)
@@ -171,7 +110,7 @@ static void tp_store_drop(struct tp_store *s, struct tp_store_entry *e)
                 tp_store_unseal(s, e);
         if (s->last == e)
                 s->last = NULL;
-        tp_store_unmap(s, e);
+        tp_htab_remove(&s->table, &e->node);
         tp_store_unlink(s, e);
         tp_store_release_value(s, e->value);
         free(e);
@@ -188,8 +127,7 @@ void tp_store_clear(struct tp_store *s)
         }
         s->head = s->tail = NULL;
         s->last = NULL;
-        memset(s->slots, 0, s->n_slots * sizeof(*s->slots));
-        s->n = 0;
+        tp_htab_clear(&s->table);
         s->n_touched = 0;
         s->n_sealed = 0;
 }
@@ -199,7 +137,7 @@ void tp_store_destroy(struct tp_store *s)
         if (!s)
                 return;
         tp_store_clear(s);
-        free(s->slots);
+        tp_htab_fini(&s->table);
         free(s->touched);
         free(s->sealed);
         free(s);
@@ -237,7 +175,8 @@ void tp_store_begin(struct tp_store *s, uint64_t epoch)
 static struct tp_store_entry *tp_store_find(struct tp_store *s,
                                             const struct tp_store_key *k)
 {
-        struct tp_store_entry *e = s->slots[tp_store_slot(s, k)];
+        struct tp_store_entry *e = (struct tp_store_entry *)tp_htab_find(
+                &s->table, k->s, k->len, k->hash);
         if (e)
                 s->last = e;
         return e;
@@ -290,15 +229,13 @@ static struct tp_store_entry *tp_store_put_entry(struct tp_store *s,
                 e->value = value;
                 tp_store_unlink(s, e);
         } else {
-                if ((s->n + 1) * 4 > s->n_slots * 3)
-                        tp_store_grow(s);
                 e = tp_xcalloc(1, sizeof(*e) + k->len + 1);
                 memcpy(e->key, k->s, k->len + 1);
-                e->len = k->len;
-                e->hash = k->hash;
+                e->node.key = e->key;
+                e->node.len = k->len;
+                e->node.hash = k->hash;
                 e->value = value;
-                s->slots[tp_store_slot(s, k)] = e;
-                s->n++;
+                tp_htab_add(&s->table, &e->node);
                 s->last = e;
         }
         tp_store_link_head(s, e);
@@ -366,9 +303,11 @@ int tp_store_del(struct tp_store *s, const char *key)
 void tp_store_each(struct tp_store *s,
                    void (*fn)(const char *key, void *value, void *ud), void *ud)
 {
-        for (size_t i = 0; i < s->n_slots; i++) {
-                struct tp_store_entry *e = s->slots[i];
-                if (e && e->value)
+        struct tp_htab_node *node;
+        size_t pos = 0;
+        while ((node = tp_htab_next(&s->table, &pos)) != NULL) {
+                struct tp_store_entry *e = (struct tp_store_entry *)node;
+                if (e->value)
                         fn(e->key, e->value, ud);
         }
 }
@@ -402,7 +341,7 @@ uint64_t tp_store_seal(struct tp_store *s)
 static void tp_store_evict(struct tp_store *s)
 {
         struct tp_store_entry *e = s->tail, *prev;
-        for (; e && s->n > s->cap; e = prev) {
+        for (; e && s->table.n > s->cap; e = prev) {
                 prev = e->prev;
                 if (e->touched || e->sealed_at)
                         continue;
@@ -449,7 +388,7 @@ void tp_store_commit(struct tp_store *s)
 
 size_t tp_store_count(const struct tp_store *s)
 {
-        return s->n;
+        return s->table.n;
 }
 
 size_t tp_store_cap(const struct tp_store *s)

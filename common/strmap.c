@@ -1,27 +1,27 @@
-/* strmap.c - see strmap.h. Linear probing, power-of-two capacity. */
+/* strmap.c - see strmap.h. Entries in a tp_htab, each one allocation with
+ * its key inline. */
 #include "strmap.h"
+#include "htab.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct tp_strmap_slot {
-        char *key;
+struct tp_strmap_entry {
+        struct tp_htab_node node; /* first: a node is its entry */
         void *value;
-        size_t hash;
+        char key[];
 };
 
 struct tp_strmap {
-        struct tp_strmap_slot *slots;
-        size_t cap, n;
+        struct tp_htab table;
         void (*release)(void *value); /* NULL: values are borrowed */
 };
 
 struct tp_strmap *tp_strmap_new_owning(void (*release)(void *value))
 {
         struct tp_strmap *map = tp_xcalloc(1, sizeof(*map));
-        map->cap = 64;
-        map->slots = tp_xcalloc(map->cap, sizeof(*map->slots));
+        tp_htab_init(&map->table);
         map->release = release;
         return map;
 }
@@ -33,14 +33,15 @@ struct tp_strmap *tp_strmap_new(void)
 
 void tp_strmap_clear(struct tp_strmap *map)
 {
-        for (size_t i = 0; i < map->cap; i++) {
-                if (map->slots[i].key && map->release && map->slots[i].value)
-                        map->release(map->slots[i].value);
-                free(map->slots[i].key);
-                map->slots[i].key = NULL;
-                map->slots[i].value = NULL;
+        struct tp_htab_node *node;
+        size_t pos = 0;
+        while ((node = tp_htab_next(&map->table, &pos)) != NULL) {
+                struct tp_strmap_entry *e = (struct tp_strmap_entry *)node;
+                if (map->release && e->value)
+                        map->release(e->value);
+                free(e);
         }
-        map->n = 0;
+        tp_htab_clear(&map->table);
 }
 
 void tp_strmap_destroy(struct tp_strmap *map)
@@ -48,104 +49,73 @@ void tp_strmap_destroy(struct tp_strmap *map)
         if (!map)
                 return;
         tp_strmap_clear(map);
-        free(map->slots);
+        tp_htab_fini(&map->table);
         free(map);
 }
 
-static struct tp_strmap_slot *tp_strmap_find(const struct tp_strmap *map,
-                                             const char *key, size_t h)
+static struct tp_strmap_entry *tp_strmap_find(const struct tp_strmap *map,
+                                              const char *key, size_t len,
+                                              uint64_t hash)
 {
-        size_t i = h & (map->cap - 1);
-        while (map->slots[i].key) {
-                if (map->slots[i].hash == h &&
-                    strcmp(map->slots[i].key, key) == 0)
-                        break;
-                i = (i + 1) & (map->cap - 1);
-        }
-        return &map->slots[i];
-}
-
-static void tp_strmap_grow(struct tp_strmap *map)
-{
-        struct tp_strmap_slot *old = map->slots;
-        size_t oldcap = map->cap;
-        map->cap *= 2;
-        map->slots = tp_xcalloc(map->cap, sizeof(*map->slots));
-        for (size_t i = 0; i < oldcap; i++) {
-                struct tp_strmap_slot *s;
-                if (!old[i].key)
-                        continue;
-                s = tp_strmap_find(map, old[i].key, old[i].hash);
-                *s = old[i];
-        }
-        free(old);
+        return (struct tp_strmap_entry *)tp_htab_find(&map->table, key, len,
+                                                      hash);
 }
 
 void *tp_strmap_get(const struct tp_strmap *map, const char *key)
 {
-        size_t h = (size_t)tp_hash64(key, strlen(key), 0);
-        struct tp_strmap_slot *s = tp_strmap_find(map, key, h);
-        return s->key ? s->value : NULL;
+        size_t len = strlen(key);
+        struct tp_strmap_entry *e =
+                tp_strmap_find(map, key, len, tp_htab_hash(key, len));
+        return e ? e->value : NULL;
 }
 
 void tp_strmap_put(struct tp_strmap *map, const char *key, void *value)
 {
-        size_t h = (size_t)tp_hash64(key, strlen(key), 0);
-        struct tp_strmap_slot *s;
-        if ((map->n + 1) * 4 > map->cap * 3)
-                tp_strmap_grow(map);
-        s = tp_strmap_find(map, key, h);
-        if (!s->key) {
-                s->key = tp_xstrdup(key);
-                s->hash = h;
-                map->n++;
-        } else if (map->release && s->value && s->value != value) {
-                map->release(s->value);
+        size_t len = strlen(key);
+        uint64_t hash = tp_htab_hash(key, len);
+        struct tp_strmap_entry *e = tp_strmap_find(map, key, len, hash);
+        if (e) {
+                if (map->release && e->value && e->value != value)
+                        map->release(e->value);
+                e->value = value;
+                return;
         }
-        s->value = value;
+        e = tp_xmalloc(sizeof(*e) + len + 1);
+        memcpy(e->key, key, len + 1);
+        e->node.key = e->key;
+        e->node.len = len;
+        e->node.hash = hash;
+        e->value = value;
+        tp_htab_add(&map->table, &e->node);
 }
 
-/* Backward-shift deletion: the entries after the hole that may live
- * there move up, so lookups never need tombstones. */
 void *tp_strmap_del(struct tp_strmap *map, const char *key)
 {
-        size_t h = (size_t)tp_hash64(key, strlen(key), 0);
-        size_t mask = map->cap - 1, i, j, k;
-        struct tp_strmap_slot *s = tp_strmap_find(map, key, h);
+        size_t len = strlen(key);
+        struct tp_strmap_entry *e =
+                tp_strmap_find(map, key, len, tp_htab_hash(key, len));
         void *value;
-
-        if (!s->key)
+        if (!e)
                 return NULL;
-        value = s->value;
-        free(s->key);
-        s->key = NULL;
-        map->n--;
-        i = j = (size_t)(s - map->slots);
-        for (;;) {
-                j = (j + 1) & mask;
-                if (!map->slots[j].key)
-                        break;
-                k = map->slots[j].hash & mask; /* where it wants to be */
-                /* it stays when k lies cyclically in (i, j] */
-                if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-                        continue;
-                map->slots[i] = map->slots[j];
-                map->slots[j].key = NULL;
-                i = j;
-        }
+        value = e->value;
+        tp_htab_remove(&map->table, &e->node);
+        free(e);
         return value;
 }
 
 size_t tp_strmap_count(const struct tp_strmap *map)
 {
-        return map->n;
+        return map->table.n;
 }
 
 void tp_strmap_each(const struct tp_strmap *map,
                     void (*fn)(const char *key, void *value, void *ud),
                     void *ud)
 {
-        for (size_t i = 0; i < map->cap; i++)
-                if (map->slots[i].key)
-                        fn(map->slots[i].key, map->slots[i].value, ud);
+        struct tp_htab_node *node;
+        size_t pos = 0;
+        while ((node = tp_htab_next(&map->table, &pos)) != NULL) {
+                struct tp_strmap_entry *e = (struct tp_strmap_entry *)node;
+                fn(e->key, e->value, ud);
+        }
 }

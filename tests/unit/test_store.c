@@ -1,6 +1,7 @@
 /* Unit tests for common/store (rollback, epochs, eviction, sealed
- * attempts, its own hash table against a model) and the deletion of
- * common/strmap. */
+ * attempts, its table against a model), common/htab (the table under the
+ * store and strmap, with hashes chosen to collide and wrap) and the
+ * deletion of common/strmap. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "htab.h"
 #include "store.h"
 #include "strmap.h"
 
@@ -398,6 +400,58 @@ static void test_store__table_against_model(void **state)
         check_table(400);
 }
 
+/* tp_htab with hashes set by hand: every other node wants one of the last
+ * four slots, whatever the table's size, so probe runs collide all along
+ * and wrap around the end (the rest hash as usual); random adds and removes
+ * against a model, every node looked up after each step. A removal that shifts
+ * back wrongly leaves a node unreachable here. */
+static void test_htab__colliding_wrapping_against_model(void **state)
+{
+        enum { KEYS = 200, STEPS = 6000 };
+        static struct tp_htab_node nodes[KEYS];
+        static char keys[KEYS][8];
+        static int in[KEYS];
+        struct tp_htab t;
+        unsigned rnd = 777;
+        size_t n = 0;
+        (void)state;
+        tp_htab_init(&t);
+        for (int i = 0; i < KEYS; i++) {
+                snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+                nodes[i].key = keys[i];
+                nodes[i].len = strlen(keys[i]);
+                nodes[i].hash = i % 2 ? UINT64_MAX - (uint64_t)(i % 4)
+                                      : tp_htab_hash(keys[i], nodes[i].len);
+                in[i] = 0;
+        }
+        for (int step = 0; step < STEPS; step++) {
+                int i;
+                rnd = rnd * 1103515245u + 12345u;
+                i = (int)((rnd >> 8) % KEYS);
+                if (in[i]) {
+                        tp_htab_remove(&t, &nodes[i]);
+                        n--;
+                } else {
+                        tp_htab_add(&t, &nodes[i]);
+                        n++;
+                }
+                in[i] = !in[i];
+                assert_int_equal(t.n, n);
+                for (int j = 0; j < KEYS; j++) {
+                        struct tp_htab_node *f = tp_htab_find(
+                                &t, keys[j], nodes[j].len, nodes[j].hash);
+                        assert_ptr_equal(f, in[j] ? &nodes[j] : NULL);
+                }
+        }
+        {
+                size_t pos = 0, seen = 0;
+                while (tp_htab_next(&t, &pos))
+                        seen++;
+                assert_int_equal(seen, n);
+        }
+        tp_htab_fini(&t);
+}
+
 /* A miss makes a new entry, which the checkpoint must write: touched. */
 static void test_store__get_or_new_touches_new(void **state)
 {
@@ -541,6 +595,7 @@ int main(void)
                 cmocka_unit_test(test_store__abort_drops_sealed_and_open),
                 cmocka_unit_test(test_store__begin_keeps_sealed),
                 cmocka_unit_test(test_store__table_against_model),
+                cmocka_unit_test(test_htab__colliding_wrapping_against_model),
                 cmocka_unit_test(test_strmap__delete),
                 cmocka_unit_test(test_strmap__owning_releases),
         };
