@@ -34,64 +34,66 @@ struct tp_htab_node *tp_htab_find(const struct tp_htab *t, const char *key,
                                   size_t len, uint64_t hash)
 {
         size_t mask = t->n_slots - 1, i = (size_t)hash & mask;
-        struct tp_htab_node *node;
-        while ((node = t->slots[i]) != NULL) {
-                if (node->hash == hash && node->len == len &&
-                    memcmp(node->key, key, len) == 0)
-                        return node;
-                i = (i + 1) & mask;
+        const struct tp_htab_slot *slot;
+        for (; (slot = &t->slots[i])->node != NULL; i = (i + 1) & mask) {
+                if (slot->hash == hash && slot->node->len == len &&
+                    memcmp(slot->node->key, key, len) == 0)
+                        return slot->node;
         }
         return NULL;
 }
 
-/* Puts node in the first free slot from where its hash wants it. */
-static void tp_htab_place(struct tp_htab *t, struct tp_htab_node *node)
+/* Puts a slot in the first free one from where its hash wants it. */
+static void tp_htab_place(struct tp_htab *t, struct tp_htab_slot slot)
 {
-        size_t mask = t->n_slots - 1, i = (size_t)node->hash & mask;
-        while (t->slots[i])
+        size_t mask = t->n_slots - 1, i = (size_t)slot.hash & mask;
+        while (t->slots[i].node)
                 i = (i + 1) & mask;
-        t->slots[i] = node;
+        t->slots[i] = slot;
 }
 
 static void tp_htab_grow(struct tp_htab *t)
 {
-        struct tp_htab_node **old = t->slots;
+        struct tp_htab_slot *old = t->slots;
         size_t n_old = t->n_slots;
         t->n_slots *= 2;
         t->slots = tp_xcalloc(t->n_slots, sizeof(*t->slots));
         for (size_t i = 0; i < n_old; i++)
-                if (old[i])
+                if (old[i].node)
                         tp_htab_place(t, old[i]);
         free(old);
 }
 
-void tp_htab_add(struct tp_htab *t, struct tp_htab_node *node)
+void tp_htab_add(struct tp_htab *t, struct tp_htab_node *node, uint64_t hash)
 {
+        struct tp_htab_slot slot;
         if ((t->n + 1) * 4 > t->n_slots * 3)
                 tp_htab_grow(t);
-        tp_htab_place(t, node);
+        slot.hash = hash;
+        slot.node = node;
+        tp_htab_place(t, slot);
         t->n++;
 }
 
 /* The entries after the hole that may live there move up. */
-void tp_htab_remove(struct tp_htab *t, struct tp_htab_node *node)
+void tp_htab_remove(struct tp_htab *t, struct tp_htab_node *node, uint64_t hash)
 {
         size_t mask = t->n_slots - 1, i, j, k;
-        i = (size_t)node->hash & mask;
-        while (t->slots[i] != node)
+        i = (size_t)hash & mask;
+        while (t->slots[i].node != node)
                 i = (i + 1) & mask;
-        t->slots[i] = NULL;
+        t->slots[i].node = NULL;
         t->n--;
         for (j = i;;) {
                 j = (j + 1) & mask;
-                if (!t->slots[j])
+                if (!t->slots[j].node)
                         break;
-                k = (size_t)t->slots[j]->hash & mask; /* where it wants to be */
+                k = (size_t)t->slots[j].hash & mask; /* where it wants to be */
                 /* it stays when k lies cyclically in (i, j] */
                 if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
                         continue;
                 t->slots[i] = t->slots[j];
-                t->slots[j] = NULL;
+                t->slots[j].node = NULL;
                 i = j;
         }
 }
@@ -99,7 +101,7 @@ void tp_htab_remove(struct tp_htab *t, struct tp_htab_node *node)
 struct tp_htab_node *tp_htab_next(const struct tp_htab *t, size_t *pos)
 {
         while (*pos < t->n_slots) {
-                struct tp_htab_node *node = t->slots[(*pos)++];
+                struct tp_htab_node *node = t->slots[(*pos)++].node;
                 if (node)
                         return node;
         }

@@ -110,7 +110,8 @@ static void tp_store_drop(struct tp_store *s, struct tp_store_entry *e)
                 tp_store_unseal(s, e);
         if (s->last == e)
                 s->last = NULL;
-        tp_htab_remove(&s->table, &e->node);
+        tp_htab_remove(&s->table, &e->node,
+                       tp_htab_hash(e->node.key, e->node.len));
         tp_store_unlink(s, e);
         tp_store_release_value(s, e->value);
         free(e);
@@ -233,9 +234,8 @@ static struct tp_store_entry *tp_store_put_entry(struct tp_store *s,
                 memcpy(e->key, k->s, k->len + 1);
                 e->node.key = e->key;
                 e->node.len = k->len;
-                e->node.hash = k->hash;
                 e->value = value;
-                tp_htab_add(&s->table, &e->node);
+                tp_htab_add(&s->table, &e->node, k->hash);
                 s->last = e;
         }
         tp_store_link_head(s, e);

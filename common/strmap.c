@@ -84,21 +84,20 @@ void tp_strmap_put(struct tp_strmap *map, const char *key, void *value)
         memcpy(e->key, key, len + 1);
         e->node.key = e->key;
         e->node.len = len;
-        e->node.hash = hash;
         e->value = value;
-        tp_htab_add(&map->table, &e->node);
+        tp_htab_add(&map->table, &e->node, hash);
 }
 
 void *tp_strmap_del(struct tp_strmap *map, const char *key)
 {
         size_t len = strlen(key);
-        struct tp_strmap_entry *e =
-                tp_strmap_find(map, key, len, tp_htab_hash(key, len));
+        uint64_t hash = tp_htab_hash(key, len);
+        struct tp_strmap_entry *e = tp_strmap_find(map, key, len, hash);
         void *value;
         if (!e)
                 return NULL;
         value = e->value;
-        tp_htab_remove(&map->table, &e->node);
+        tp_htab_remove(&map->table, &e->node, hash);
         free(e);
         return value;
 }
