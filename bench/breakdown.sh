@@ -26,10 +26,11 @@ CONSUMER=
 DAYS=10
 DOSSIERS_PER_DAY=20000
 PARTITIONS=3
-OUT=/dev/stdout
+OUT=
 PG_SETTINGS=
 ARGS=
 bench_args bench/breakdown.sh "consumer days dossiers-per-day partitions out pg-settings args" "$@"
+bench_report_fd "$OUT"
 read -r -a EXTRA <<<"$ARGS"
 case $CONSUMER in
 ingest | route | alert) ;;
@@ -66,7 +67,7 @@ tail -c +"$((OFFSET + 1))" "$TP_PG_DIR/server.log" >"$W/statements.log"
 
 python3 - "$W/statements.log" "$W/consumer.log" "$CONSUMER" "$MSGS" \
 	"$DAYS" "$DOSSIERS_PER_DAY" "$WALL" "$USR" "$SYS" "$PARTITIONS" \
-	"$PG_SETTINGS" "$ARGS" <<'PY' >"$OUT"
+	"$PG_SETTINGS" "$ARGS" <<'PY' >&3
 import collections, re, sys, datetime
 log, clog, consumer, msgs, days, dpd, wall, usr, sys_, parts, pgs, args = sys.argv[1:13]
 wall, usr, sys_ = float(wall), float(usr), float(sys_)
@@ -121,7 +122,7 @@ print("`bench/breakdown.sh --consumer %s --days %s --dossiers-per-day %s "
 print("| where | time | share of the run after the join |")
 print("|---|---|---|")
 run = max(wall - join, 0.001)
-print("| client CPU (decode, validate, apply, COPY text, libpq) | %.1f s | %.0f %% |" % (usr + sys_, 100 * (usr + sys_) / run))
+print("| client CPU (decode, validate, apply, COPY rows, libpq) | %.1f s | %.0f %% |" % (usr + sys_, 100 * (usr + sys_) / run))
 for k, v in total.most_common():
     if v / 1000.0 < 0.05:
         continue

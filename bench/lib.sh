@@ -26,6 +26,11 @@
 #                               waited for its batches in flight, i.e. for
 #                               PostgreSQL (its exit line in LOG; 0 when it
 #                               never pipelined)
+#   bench_report_fd OUT         opens fd 3 for the script's report: the
+#                               file OUT, or (OUT empty) this stdout as it
+#                               is; reopening /dev/stdout instead would
+#                               truncate a file stdout was redirected to
+#                               under the lines written to it since
 
 export BUILD_DIR=${BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
@@ -55,6 +60,14 @@ bench_args() {
 		printf -v "${var//-/_}" '%s' "$2"
 		shift 2
 	done
+}
+
+bench_report_fd() {
+	if [[ -n $1 ]]; then
+		exec 3>"$1"
+	else
+		exec 3>&1
+	fi
 }
 
 bench_stack() {

@@ -33,9 +33,10 @@ DOSSIERS_PER_DAY=21000
 PARTITIONS=24
 CONSUMERS=ingest
 PG_SETTINGS=
-OUT=/dev/stdout
+OUT=
 ARGS=
 bench_args bench/rss_long.sh "days dossiers-per-day partitions consumers pg-settings args out" "$@"
+bench_report_fd "$OUT"
 read -r -a EXTRA <<<"$ARGS"
 bench_stack "$PARTITIONS"
 [[ -z $PG_SETTINGS ]] || bench_pg_settings "$PG_SETTINGS"
@@ -65,7 +66,7 @@ for c in $CONSUMERS; do
 	tp_log "running tthc-$c over the stream"
 	run_sampled "$c"
 done
-python3 - "$W" "$MSGS" "$DAYS" "$DOSSIERS_PER_DAY" "$PARTITIONS" "$CONSUMERS" "$PG_SETTINGS" "$ARGS" <<'PY' >"$OUT"
+python3 - "$W" "$MSGS" "$DAYS" "$DOSSIERS_PER_DAY" "$PARTITIONS" "$CONSUMERS" "$PG_SETTINGS" "$ARGS" <<'PY' >&3
 import csv, sys
 w, msgs, days, dpd, parts, consumers, pgset, args = sys.argv[1:9]
 def mib(k): return "%.0f MiB" % (int(k) / 1024)

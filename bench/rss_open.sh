@@ -17,8 +17,9 @@ source "$ROOT/bench/lib.sh"
 DAYS=2
 DOSSIERS_PER_DAY=900000
 PARTITIONS=32
-OUT=/dev/stdout
+OUT=
 bench_args bench/rss_open.sh "days dossiers-per-day partitions out" "$@"
+bench_report_fd "$OUT"
 bench_stack "$PARTITIONS"
 # 2025-09-03 is a Wednesday: two working days.
 bench_sim 2025-09-03 "$DAYS" "$DOSSIERS_PER_DAY" 13 --truth "$W/truth.json"
@@ -58,7 +59,7 @@ AL_OPEN=$(tp_psql_val "SELECT count(*) FROM tthc.alert_dossiers WHERE status IN 
 
 python3 - "$MSGS" "$OPEN" "$DAYS" "$DOSSIERS_PER_DAY" "$PARTITIONS" \
 	"$ING_HWM" "$ING_RSS" "$ING_RES" "$RT_HWM" "$RT_RSS" "$RT_RES" \
-	"$AL_HWM" "$AL_RSS" "$AL_RES" "$AL_OPEN" <<'PY' >"$OUT"
+	"$AL_HWM" "$AL_RSS" "$AL_RES" "$AL_OPEN" <<'PY' >&3
 import sys
 a = sys.argv[1:]
 msgs, opn, days, dpd, parts = a[:5]
