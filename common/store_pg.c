@@ -1,7 +1,23 @@
 /* store_pg.c - see store_pg.h. */
 #include "store_pg.h"
+#include "dossier.h"
 
 #include <stdio.h>
+
+void tp_store_pg_add_miss(struct tp_store *store, struct tp_copybuf *keys,
+                          const char *province, const char *dossier_id,
+                          int n_null)
+{
+        char key[600];
+        tp_dossier_key(key, sizeof(key), province, dossier_id);
+        if (tp_store_get(store, key))
+                return;
+        tp_copybuf_str(keys, province);
+        tp_copybuf_str(keys, dossier_id);
+        for (int i = 0; i < n_null; i++)
+                tp_copybuf_str(keys, NULL);
+        tp_copybuf_end_row(keys);
+}
 
 int tp_store_pg_load(struct tp_store *store, PGconn *conn,
                      const struct tp_store_pg_load *ld, struct tp_copybuf *keys,

@@ -22,6 +22,13 @@ struct tp_store_pg_load {
                           size_t key_size);
 };
 
+/* Appends the row of a dossier's key to keys — province, dossier_id, then
+ * n_null NULLs for the keys table's other columns — unless the dossier is
+ * resident in store: the misses a batch sends to tp_store_pg_load. */
+void tp_store_pg_add_miss(struct tp_store *store, struct tp_copybuf *keys,
+                          const char *province, const char *dossier_id,
+                          int n_null);
+
 /* Sends keys (COPY rows for ld->copy; nothing happens when empty), runs
  * ld->select and puts one value per row into store. Returns 0, or -1 with
  * errstr. keys stays the caller's. */

@@ -136,22 +136,15 @@ static int tp_load_dossiers(struct tp_ingest *ig, PGconn *conn, char *errstr,
                             size_t errstr_size)
 {
         struct tp_copybuf cb;
-        char key[600];
         int rc;
 
         tp_copybuf_init(&cb);
         for (size_t i = 0; i < ig->n_entries; i++) {
                 struct tp_ingest_entry *e = &ig->entries[i];
-                if (e->reason != TP_REASON_OK)
-                        continue;
-                tp_dossier_key(key, sizeof(key), e->ev.province_code,
-                               e->ev.dossier_id);
-                if (tp_store_get(ig->store, key))
-                        continue;
-                tp_copybuf_str(&cb, e->ev.province_code);
-                tp_copybuf_str(&cb, e->ev.dossier_id);
-                tp_copybuf_str(&cb, NULL);
-                tp_copybuf_end_row(&cb);
+                if (e->reason == TP_REASON_OK) /* tp_keys: and a NULL seq */
+                        tp_store_pg_add_miss(ig->store, &cb,
+                                             e->ev.province_code,
+                                             e->ev.dossier_id, 1);
         }
         rc = tp_store_pg_load(ig->store, conn, &tp_dossier_load, &cb, errstr,
                               errstr_size);

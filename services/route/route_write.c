@@ -149,21 +149,15 @@ static int tp_load_states(struct tp_route *rt, PGconn *conn, char *errstr,
                           size_t errstr_size)
 {
         struct tp_copybuf cb;
-        char key[600];
         int rc;
 
         tp_copybuf_init(&cb);
         for (size_t i = 0; i < rt->n_entries; i++) {
                 struct tp_route_entry *e = &rt->entries[i];
-                if (e->reason != TP_REASON_OK)
-                        continue;
-                tp_dossier_key(key, sizeof(key), e->ev.province_code,
-                               e->ev.dossier_id);
-                if (tp_store_get(rt->store, key))
-                        continue;
-                tp_copybuf_str(&cb, e->ev.province_code);
-                tp_copybuf_str(&cb, e->ev.dossier_id);
-                tp_copybuf_end_row(&cb);
+                if (e->reason == TP_REASON_OK)
+                        tp_store_pg_add_miss(rt->store, &cb,
+                                             e->ev.province_code,
+                                             e->ev.dossier_id, 0);
         }
         rc = tp_store_pg_load(rt->store, conn, &tp_state_load, &cb, errstr,
                               errstr_size);
