@@ -421,7 +421,7 @@ static void test_htab__colliding_wrapping_against_model(void **state)
                 snprintf(keys[i], sizeof(keys[i]), "k%d", i);
                 nodes[i].key = keys[i];
                 nodes[i].len = strlen(keys[i]);
-                hashes[i] = i % 2 ? UINT64_MAX - (uint64_t)(i % 4)
+                hashes[i] = i % 2 ? UINT64_MAX - (uint64_t)(i / 2 % 4)
                                   : tp_htab_hash(keys[i], nodes[i].len);
                 in[i] = 0;
         }
