@@ -362,6 +362,15 @@ static void tp_copybuf_field(struct tp_copybuf *cb, const void *p, size_t n)
         tp_copybuf_raw(cb, p, n);
 }
 
+/* A binary fixed-width field: its length, then v's low bytes big-endian
+ * (8: bigint and timestamptz, 4: integer). */
+static void tp_copybuf_fixed(struct tp_copybuf *cb, uint64_t v, int bytes)
+{
+        tp_copybuf_sep(cb);
+        tp_copybuf_be(cb, (uint64_t)bytes, 4);
+        tp_copybuf_be(cb, v, bytes);
+}
+
 void tp_copybuf_str(struct tp_copybuf *cb, const char *s)
 {
         size_t len;
@@ -412,9 +421,7 @@ void tp_copybuf_int(struct tp_copybuf *cb, int64_t v)
         char buf[TP_I64_CHARS];
         size_t n;
         if (cb->binary) {
-                tp_copybuf_sep(cb);
-                tp_copybuf_be(cb, 8, 4);
-                tp_copybuf_be(cb, (uint64_t)v, 8);
+                tp_copybuf_fixed(cb, (uint64_t)v, 8);
                 return;
         }
         n = tp_format_i64(v, buf);
@@ -428,9 +435,7 @@ void tp_copybuf_int4(struct tp_copybuf *cb, int32_t v)
                 tp_copybuf_int(cb, v);
                 return;
         }
-        tp_copybuf_sep(cb);
-        tp_copybuf_be(cb, 4, 4);
-        tp_copybuf_be(cb, (uint32_t)v, 4);
+        tp_copybuf_fixed(cb, (uint32_t)v, 4);
 }
 
 void tp_copybuf_ts(struct tp_copybuf *cb, int64_t ts_ms)
@@ -441,10 +446,8 @@ void tp_copybuf_ts(struct tp_copybuf *cb, int64_t ts_ms)
                 return;
         }
         if (cb->binary) { /* microseconds since 2000-01-01 00:00 UTC */
-                tp_copybuf_sep(cb);
-                tp_copybuf_be(cb, 8, 4);
-                tp_copybuf_be(cb, (uint64_t)((ts_ms - 946684800000LL) * 1000),
-                              8);
+                tp_copybuf_fixed(
+                        cb, (uint64_t)((ts_ms - 946684800000LL) * 1000), 8);
                 return;
         }
         size_t n = tp_format_ts(ts_ms, buf, sizeof(buf));
