@@ -59,7 +59,9 @@ run_sampled() {
 		echo "$((SECONDS - t0)),$done_,$rss,$fds" >>"$W/$name.csv"
 		sleep 10
 	done
-	wait "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	tp_assert_eq 0 "$rc" "tthc-$name read the stream and exited 0"
 	cp "$W/$name.log" "/tmp/rss_long_$name.log" 2>/dev/null || true
 }
 for c in $CONSUMERS; do

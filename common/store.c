@@ -17,6 +17,7 @@ struct tp_store_entry {
         uint64_t gen;     /* the last sealed attempt that touched it */
         size_t sealed_at; /* 1 + index in the sealed list, 0: not there */
         int touched;      /* by the open attempt */
+        int stored;       /* has a row in the database (each_touched) */
         char key[];
 };
 
@@ -245,7 +246,7 @@ static struct tp_store_entry *tp_store_put_entry(struct tp_store *s,
 void tp_store_put(struct tp_store *s, const char *key, void *value)
 {
         struct tp_store_key k = tp_store_key(key);
-        (void)tp_store_put_entry(s, &k, tp_store_find(s, &k), value);
+        tp_store_put_entry(s, &k, tp_store_find(s, &k), value)->stored = 1;
 }
 
 /* Appends e to a growing list of entries (the touched or sealed one). */
@@ -313,11 +314,14 @@ void tp_store_each(struct tp_store *s,
 }
 
 void tp_store_each_touched(struct tp_store *s,
-                           void (*fn)(const char *key, void *value, void *ud),
+                           void (*fn)(const char *key, void *value, int stored,
+                                      void *ud),
                            void *ud)
 {
-        for (size_t i = 0; i < s->n_touched; i++)
-                fn(s->touched[i]->key, s->touched[i]->value, ud);
+        for (size_t i = 0; i < s->n_touched; i++) {
+                const struct tp_store_entry *e = s->touched[i];
+                fn(e->key, e->value, e->stored, ud);
+        }
 }
 
 uint64_t tp_store_seal(struct tp_store *s)
@@ -326,6 +330,7 @@ uint64_t tp_store_seal(struct tp_store *s)
         for (size_t i = 0; i < s->n_touched; i++) {
                 struct tp_store_entry *e = s->touched[i];
                 e->touched = 0;
+                e->stored = e->value != NULL; /* once gen commits */
                 e->gen = gen;
                 if (e->sealed_at)
                         continue;
@@ -379,6 +384,7 @@ void tp_store_commit(struct tp_store *s)
         for (size_t i = 0; i < s->n_touched; i++) {
                 struct tp_store_entry *e = s->touched[i];
                 e->touched = 0;
+                e->stored = 1;
                 if (!e->value)
                         tp_store_drop(s, e);
         }

@@ -75,7 +75,7 @@ void tp_store_begin(struct tp_store *s, uint64_t epoch);
 void *tp_store_get(struct tp_store *s, const char *key);
 
 /* Makes value resident under key (replacing and releasing any previous
- * one): a row loaded from the database, or a new entry (then touch it). */
+ * one): a row read from the database (stored, tp_store_each_touched). */
 void tp_store_put(struct tp_store *s, const char *key, void *value);
 
 /* The resident value of key, or, on a miss, make(ctx) put under key and
@@ -102,9 +102,15 @@ void tp_store_each(struct tp_store *s,
                    void *ud);
 
 /* Calls fn for each entry touched by the open attempt, in touch order
- * (value NULL: deleted). */
+ * (value NULL: deleted). stored is 1 when the key has a row in the
+ * database as far as the store knows: it was put (read from it), or an
+ * attempt that touched it since was sealed or committed (its checkpoint
+ * wrote the row); 0 for a key new since (tp_store_get_or_new). A hint,
+ * not a fact: another writer may have inserted or deleted the row
+ * meanwhile (common/store_pg.h, tp_store_pg_write). */
 void tp_store_each_touched(struct tp_store *s,
-                           void (*fn)(const char *key, void *value, void *ud),
+                           void (*fn)(const char *key, void *value, int stored,
+                                      void *ud),
                            void *ud);
 
 /* The open attempt committed: its changes (and those of every sealed

@@ -1,8 +1,13 @@
 /* store_pg.c - see store_pg.h. */
 #include "store_pg.h"
+#include "buf.h"
 #include "dossier.h"
+#include "log.h"
+#include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 void tp_store_pg_add_miss(struct tp_store *store, struct tp_copybuf *keys,
                           const char *province, const char *dossier_id,
@@ -59,4 +64,150 @@ int tp_store_pg_flush_conn(const PGconn *staged_conn, PGconn *conn,
         if (conn == staged_conn)
                 return 0;
         return tp_pg_exec(conn, temp_sql, errstr, errstr_size);
+}
+
+/* Appends "<col> = <from>.<col>" for each column of cols after the two
+ * keys, comma-separated, then updated_at = now(). */
+static void tp_store_pg_set_list(struct tp_buf *b, const char *cols,
+                                 const char *from)
+{
+        const char *p = cols;
+        int i = 0;
+        while (*p) {
+                size_t n;
+                p += strspn(p, ", \n");
+                n = strcspn(p, ", \n");
+                if (n > 0 && i++ >= 2)
+                        tp_buf_printf(b, "%.*s = %s.%.*s, ", (int)n, p, from,
+                                      (int)n, p);
+                p += n;
+        }
+        tp_buf_puts(b, "updated_at = now()");
+}
+
+static char *tp_store_pg_take(struct tp_buf *b)
+{
+        char *s = b->data;
+        *b = (struct tp_buf){0};
+        return s;
+}
+
+void tp_store_pg_write_init(struct tp_store_pg_write *w, const char *table,
+                            const char *temp, const char *cols)
+{
+        struct tp_buf b = {0};
+
+        w->table = tp_xstrdup(table);
+        tp_buf_printf(&b, "COPY %s (%s, stored) FROM STDIN", temp, cols);
+        w->copy = tp_store_pg_take(&b);
+        tp_buf_printf(&b, "UPDATE %s AS t SET ", table);
+        tp_store_pg_set_list(&b, cols, "s");
+        tp_buf_printf(&b,
+                      " FROM %s s WHERE s.stored AND t.province_code = "
+                      "s.province_code AND t.dossier_id = s.dossier_id",
+                      temp);
+        w->update = tp_store_pg_take(&b);
+        tp_buf_printf(&b,
+                      "INSERT INTO %s (%s) SELECT %s FROM %s WHERE NOT "
+                      "stored",
+                      table, cols, cols, temp);
+        w->insert = tp_store_pg_take(&b);
+        tp_buf_printf(&b,
+                      "INSERT INTO %s AS t (%s) SELECT %s FROM %s ON "
+                      "CONFLICT (province_code, dossier_id) DO UPDATE SET ",
+                      table, cols, cols, temp);
+        tp_store_pg_set_list(&b, cols, "EXCLUDED");
+        w->upsert = tp_store_pg_take(&b);
+}
+
+void tp_store_pg_write_fini(struct tp_store_pg_write *w)
+{
+        free(w->table);
+        free(w->copy);
+        free(w->update);
+        free(w->insert);
+        free(w->upsert);
+        memset(w, 0, sizeof(*w));
+}
+
+void tp_store_pg_row_end(struct tp_store_pg_rows *rows, int stored)
+{
+        tp_copybuf_bool(rows->cb, stored);
+        tp_copybuf_end_row(rows->cb);
+        if (stored)
+                rows->n_stored++;
+        else
+                rows->n_new++;
+}
+
+/* The UPDATE of the stored rows; *updated: how many it found. Over the
+ * primary key whatever the planner guesses of the temporary table (never
+ * analysed): a hash or merge join would read the whole table, a cost
+ * that grows with it. */
+static int tp_store_pg_update(PGconn *conn, const struct tp_store_pg_write *w,
+                              size_t *updated, char *errstr, size_t errstr_size)
+{
+        PGresult *res;
+        int rc;
+
+        if (tp_pg_exec(conn,
+                       "SET LOCAL enable_hashjoin = off; "
+                       "SET LOCAL enable_mergejoin = off",
+                       errstr, errstr_size) != 0)
+                return -1;
+        res = PQexec(conn, w->update);
+        rc = tp_pg_check(conn, res, PGRES_COMMAND_OK, "could not update rows",
+                         errstr, errstr_size);
+        if (rc == 0)
+                *updated = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+        if (rc != 0)
+                return -1;
+        return tp_pg_exec(conn,
+                          "SET LOCAL enable_hashjoin TO DEFAULT; "
+                          "SET LOCAL enable_mergejoin TO DEFAULT",
+                          errstr, errstr_size);
+}
+
+int tp_store_pg_write(PGconn *conn, const struct tp_store_pg_write *w,
+                      const struct tp_store_pg_rows *rows, char *errstr,
+                      size_t errstr_size)
+{
+        size_t updated = 0;
+        char code[6];
+
+        if (rows->cb->buf.len == 0)
+                return 0;
+        if (tp_copybuf_send(conn, w->copy, rows->cb, errstr, errstr_size) !=
+                    0 ||
+            tp_pg_exec(conn, "SAVEPOINT tp_store_rows", errstr, errstr_size) !=
+                    0)
+                return -1;
+        if (rows->n_stored > 0 &&
+            tp_store_pg_update(conn, w, &updated, errstr, errstr_size) != 0)
+                return -1;
+        if (updated == rows->n_stored) {
+                if (rows->n_new == 0 ||
+                    tp_pg_exec(conn, w->insert, errstr, errstr_size) == 0)
+                        return tp_pg_exec(conn, "RELEASE tp_store_rows", errstr,
+                                          errstr_size);
+                if (tp_pg_sqlstate(errstr, code) != 0 ||
+                    strcmp(code, "23505") != 0)
+                        return -1;
+                tp_log_info("%s: a new row of this checkpoint was there "
+                            "already (another writer?): upserting its %zu "
+                            "rows",
+                            w->table, rows->n_stored + rows->n_new);
+        } else {
+                tp_log_info("%s: %zu of the %zu rows this checkpoint updates "
+                            "were not there (deleted meanwhile?): upserting "
+                            "its %zu rows",
+                            w->table, rows->n_stored - updated, rows->n_stored,
+                            rows->n_stored + rows->n_new);
+        }
+        if (tp_pg_exec(conn, "ROLLBACK TO tp_store_rows", errstr,
+                       errstr_size) != 0 ||
+            tp_pg_exec(conn, w->upsert, errstr, errstr_size) != 0)
+                return -1;
+        return tp_pg_exec(conn, "RELEASE tp_store_rows", errstr, errstr_size);
 }

@@ -1,7 +1,8 @@
-/* store_pg.h - fills a consumer's state store (store.h) from PostgreSQL:
- * the rows of the dossiers a batch touches that are not resident, with
- * one COPY of their keys into a temporary table and one query that joins
- * it (a miss always consults the database; never one query per key). */
+/* store_pg.h - a consumer's state store (store.h) and PostgreSQL: fills
+ * it with the rows of the dossiers a batch touches that are not resident,
+ * with one COPY of their keys into a temporary table and one query that
+ * joins it (a miss always consults the database; never one query per
+ * key), and writes the rows a checkpoint changed back. */
 #ifndef TP_STORE_PG_H
 #define TP_STORE_PG_H
 
@@ -56,5 +57,50 @@ void tp_store_pg_seal(struct tp_store_pg_stage *sg, struct tp_store *store,
 int tp_store_pg_flush_conn(const PGconn *staged_conn, PGconn *conn,
                            const char *temp_sql, char *errstr,
                            size_t errstr_size);
+
+/* How a checkpoint writes the dossier rows it changed into their table,
+ * keyed by (province_code, dossier_id): COPYed into a temporary table
+ * with the table's columns and a last one, stored (tp_store_each_touched's
+ * hint), then one UPDATE of the stored rows and one plain INSERT of the
+ * others, cheaper than an INSERT ... ON CONFLICT of all
+ * (docs/performance.md, "Plain UPDATE and INSERT"). The hint may be wrong:
+ * a row deleted while resident (a rebuild, an operator), one inserted by
+ * another writer meanwhile. When the UPDATE finds fewer rows than were
+ * stored or the INSERT one that exists (a unique violation), the write
+ * goes back to its savepoint and upserts all the rows, as a data error
+ * must not come of it. Built by tp_store_pg_write_init, freed by
+ * tp_store_pg_write_fini. */
+struct tp_store_pg_write {
+        char *table;  /* in the log */
+        char *copy;   /* COPY <temp> (<cols>, stored) FROM STDIN */
+        char *update; /* the stored rows, over the primary key */
+        char *insert; /* the others */
+        char *upsert; /* all of them, when the hint was wrong */
+};
+
+/* The rows of one checkpoint: tp_store_pg_row_end after each row's
+ * fields. cb is borrowed. */
+struct tp_store_pg_rows {
+        struct tp_copybuf *cb;
+        size_t n_stored, n_new;
+};
+
+/* w for table, staged in temp (a temporary table like table, then
+ * "stored boolean"); cols, comma-separated, are the columns COPYed, the
+ * first two province_code and dossier_id; every other one is set by an
+ * update, and updated_at = now(). */
+void tp_store_pg_write_init(struct tp_store_pg_write *w, const char *table,
+                            const char *temp, const char *cols);
+void tp_store_pg_write_fini(struct tp_store_pg_write *w);
+
+/* Ends the current row of rows->cb with its stored field and counts it. */
+void tp_store_pg_row_end(struct tp_store_pg_rows *rows, int stored);
+
+/* Writes rows (nothing when empty) as w says, in the caller's
+ * transaction. Returns 0, or -1 with errstr (the transaction is then
+ * aborted: a data error keeps its SQLSTATE). */
+int tp_store_pg_write(PGconn *conn, const struct tp_store_pg_write *w,
+                      const struct tp_store_pg_rows *rows, char *errstr,
+                      size_t errstr_size);
 
 #endif

@@ -776,11 +776,12 @@ struct tp_checkpoint_ctx {
 };
 
 /* A dossier the batch changed: its row, or its key when it was evicted. */
-static void tp_copy_dossier(const char *key, void *value, void *ud)
+static void tp_copy_dossier(const char *key, void *value, int stored, void *ud)
 {
         struct tp_checkpoint_ctx *st = ud;
         const struct tp_dossier *d = value;
         struct tp_copybuf *cb = st->cb;
+        (void)stored; /* the partition's state is read whole: an upsert */
         if (!d) {
                 tp_copybuf_str(st->keys, st->p->topic);
                 tp_copybuf_int(st->keys, st->p->partition);

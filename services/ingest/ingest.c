@@ -130,8 +130,7 @@ void tp_ingest_destroy(struct tp_ingest *ig)
         tp_strmap_destroy(ig->applied);
         tp_strmap_destroy(ig->codes);
         tp_strmap_destroy(ig->hourly);
-        free(ig->dossiers_copy);
-        free(ig->dossiers_upsert);
+        tp_store_pg_write_fini(&ig->dossiers);
         tp_filing_reader_destroy(ig->reader);
         free(ig);
 }

@@ -47,7 +47,8 @@ struct tp_ingest_progress {
 struct tp_ingest_staged {
         struct tp_store_pg_stage sealed;
         struct tp_copybuf rows[TP_IW__N];
-        struct tp_ingest_entry *lookups; /* owned, with their events */
+        struct tp_store_pg_rows dossiers; /* over rows[TP_IW_DOSSIERS] */
+        struct tp_ingest_entry *lookups;  /* owned, with their events */
         size_t n_lookups;
         struct tp_ingest_progress *progress; /* one per partition */
         size_t n_progress;
@@ -76,9 +77,9 @@ struct tp_ingest {
         struct tp_strmap *applied;
         int applied_built;
         struct tp_strmap *hourly; /* "prov|commune|hour" -> counters */
-        /* the dossier rows' COPY and upsert (owned; read by the flush on
+        /* how the dossier rows are written (owned; read by the flush on
          * the consumer's worker) */
-        char *dossiers_copy, *dossiers_upsert;
+        struct tp_store_pg_write dossiers;
         /* procedure and agency codes written (ingest_codes.c) */
         struct tp_strmap *codes;
         /* with --http-port (ingest_metrics.c); NULL otherwise */

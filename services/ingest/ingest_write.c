@@ -65,7 +65,7 @@ static const char tp_temp_tables[] =
         "CREATE TEMP TABLE IF NOT EXISTS tp_keys (province_code text, "
         " dossier_id text, seq integer) ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_dossiers (LIKE tthc.dossiers "
-        "INCLUDING DEFAULTS) "
+        "INCLUDING DEFAULTS, stored boolean) "
         " ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_hourly "
         " (LIKE tthc.commune_throughput_hourly) ON COMMIT DELETE ROWS;"
@@ -466,13 +466,13 @@ static int tp_check_old_duplicates(const struct tp_ingest *ig,
         return 0;
 }
 
-static void tp_copy_dossier(const char *key, void *value, void *ud)
+static void tp_copy_dossier(const char *key, void *value, int stored, void *ud)
 {
         const struct tp_dossier *d = value;
-        struct tp_copybuf *cb = ud;
+        struct tp_store_pg_rows *rows = ud;
         (void)key;
-        tp_dossier_pg_copy(cb, d);
-        tp_copybuf_end_row(cb);
+        tp_dossier_pg_copy(rows->cb, d);
+        tp_store_pg_row_end(rows, stored);
 }
 
 static void tp_copy_hour(const char *key, void *value, void *ud)
@@ -589,27 +589,8 @@ static void tp_stage_progress(struct tp_ingest *ig, struct tp_batch *b,
 
 void tp_ingest_write_init(struct tp_ingest *ig)
 {
-        size_t size = 2 * strlen(tp_dossier_pg_cols) + 1024;
-        ig->dossiers_copy = tp_xmalloc(size);
-        snprintf(ig->dossiers_copy, size, "COPY tp_dossiers (%s) FROM STDIN",
-                 tp_dossier_pg_cols);
-        ig->dossiers_upsert = tp_xmalloc(size);
-        snprintf(ig->dossiers_upsert, size,
-                 "INSERT INTO tthc.dossiers (%s) SELECT %s FROM tp_dossiers "
-                 "ON CONFLICT (province_code, dossier_id) DO UPDATE SET "
-                 "commune_code = EXCLUDED.commune_code, submitted_at = "
-                 "EXCLUDED.submitted_at, received_at = EXCLUDED.received_at, "
-                 "due_at = EXCLUDED.due_at, status = EXCLUDED.status, "
-                 "closed_at = EXCLUDED.closed_at, outcome = EXCLUDED.outcome, "
-                 "original_due_at = EXCLUDED.original_due_at, extended = "
-                 "EXCLUDED.extended, result_returned_at = "
-                 "EXCLUDED.result_returned_at, handling_level = "
-                 "EXCLUDED.handling_level, agency_code = EXCLUDED.agency_code, "
-                 "handling_commune_code = EXCLUDED.handling_commune_code, "
-                 "last_seq = EXCLUDED.last_seq, seq_gaps = EXCLUDED.seq_gaps, "
-                 "open_pauses = EXCLUDED.open_pauses, last_event_at = "
-                 "EXCLUDED.last_event_at, updated_at = now()",
-                 tp_dossier_pg_cols, tp_dossier_pg_cols);
+        tp_store_pg_write_init(&ig->dossiers, "tthc.dossiers", "tp_dossiers",
+                               tp_dossier_pg_cols);
 }
 
 void tp_ingest_hcount_free(void *value)
@@ -725,8 +706,8 @@ int tp_ingest_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         tp_copybuf_init_binary(&st->rows[TP_IW_DOSSIERS]);
         st->codes = tp_strmap_new();
         tp_apply_entries(ig, &st->rows[TP_IW_EVENTS]);
-        tp_store_each_touched(ig->store, tp_copy_dossier,
-                              &st->rows[TP_IW_DOSSIERS]);
+        st->dossiers.cb = &st->rows[TP_IW_DOSSIERS];
+        tp_store_each_touched(ig->store, tp_copy_dossier, &st->dossiers);
         tp_strmap_each(ig->hourly, tp_copy_hour, &st->rows[TP_IW_HOURLY]);
         tp_stage_progress(ig, b, st);
         tp_ingest_stage_codes(ig, st);
@@ -759,8 +740,8 @@ int tp_ingest_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
             tp_send_events(ig, &st->rows[TP_IW_EVENTS], conn, errstr,
                            errstr_size) != 0)
                 return -1;
-        if (tp_copybuf_apply(conn, &st->rows[TP_IW_DOSSIERS], ig->dossiers_copy,
-                             ig->dossiers_upsert, errstr, errstr_size) != 0 ||
+        if (tp_store_pg_write(conn, &ig->dossiers, &st->dossiers, errstr,
+                              errstr_size) != 0 ||
             tp_copybuf_apply(conn, &st->rows[TP_IW_HOURLY],
                              "COPY tp_hourly FROM STDIN", tp_hourly_upsert,
                              errstr, errstr_size) != 0 ||

@@ -21,6 +21,7 @@ enum { TP_RW_DOSSIERS, TP_RW_LEVELS, TP_RW_ROUTES, TP_RW_ANOMALIES, TP_RW__N };
 struct tp_route_staged {
         struct tp_store_pg_stage sealed;
         struct tp_copybuf rows[TP_RW__N];
+        struct tp_store_pg_rows dossiers; /* over rows[TP_RW_DOSSIERS] */
         struct tp_route_counts pending;
 };
 
@@ -49,8 +50,11 @@ struct tp_route {
         struct tp_strmap *levels;    /* procedure_level_daily rows */
         struct tp_strmap *routes;    /* procedure_routing_daily rows */
         struct tp_strmap *anomalies; /* routing_anomalies_daily rows */
-        /* each kind of row's COPY into its temporary table and upsert
-         * (owned; read by tp_route_flush on the consumer's worker) */
+        /* how the dossiers' rows are written, and each aggregate's
+         * COPY into its temporary table and upsert (sql[TP_RW_DOSSIERS]
+         * unused); owned, read by tp_route_flush on the consumer's
+         * worker */
+        struct tp_store_pg_write dossiers;
         struct {
                 char *copy, *upsert;
         } sql[TP_RW__N];

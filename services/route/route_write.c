@@ -73,7 +73,8 @@ static const char tp_route_temp_tables[] =
         "CREATE TEMP TABLE IF NOT EXISTS tp_r_keys (province_code text, "
         " dossier_id text) ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_r_dossiers "
-        " (LIKE tthc.route_dossiers INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;"
+        " (LIKE tthc.route_dossiers INCLUDING DEFAULTS, stored boolean) "
+        " ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_r_levels "
         " (LIKE tthc.procedure_level_daily) ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_r_routes "
@@ -351,10 +352,11 @@ static void tp_copy_rkey(struct tp_copybuf *cb, const struct tp_rkey *k)
         tp_copybuf_str(cb, tp_level_name(k->procedure_level));
 }
 
-static void tp_copy_state(const char *key, void *value, void *ud)
+static void tp_copy_state(const char *key, void *value, int stored, void *ud)
 {
         const struct tp_route_state *st = value;
-        struct tp_copybuf *cb = ud;
+        struct tp_store_pg_rows *rows = ud;
+        struct tp_copybuf *cb = rows->cb;
         (void)key;
         tp_dossier_pg_copy(cb, &st->d);
         tp_copybuf_str(cb, tp_level_name(st->stint_level));
@@ -364,7 +366,7 @@ static void tp_copy_state(const char *key, void *value, void *ud)
         tp_copybuf_int4(cb, st->transfers);
         tp_copybuf_int4(cb, st->down_transfers);
         tp_copybuf_int4(cb, st->stints);
-        tp_copybuf_end_row(cb);
+        tp_store_pg_row_end(rows, stored);
 }
 
 static void tp_copy_level(const char *key, void *value, void *ud)
@@ -412,35 +414,6 @@ static void tp_copy_anomaly(const char *key, void *value, void *ud)
         for (int i = 0; i < TP_RA__COUNT; i++)
                 tp_copybuf_int(cb, row->c[i]);
         tp_copybuf_end_row(cb);
-}
-
-/* The upsert of the changed dossiers' rows (tp_route_write_init). */
-static char *tp_states_upsert_sql(void)
-{
-        char sql[4096];
-        snprintf(sql, sizeof(sql),
-                 "INSERT INTO tthc.route_dossiers AS t (%s) SELECT %s FROM "
-                 "tp_r_dossiers ON CONFLICT (province_code, dossier_id) DO "
-                 "UPDATE SET commune_code = EXCLUDED.commune_code, "
-                 "submitted_at = EXCLUDED.submitted_at, received_at = "
-                 "EXCLUDED.received_at, due_at = EXCLUDED.due_at, status = "
-                 "EXCLUDED.status, closed_at = EXCLUDED.closed_at, outcome = "
-                 "EXCLUDED.outcome, original_due_at = "
-                 "EXCLUDED.original_due_at, extended = EXCLUDED.extended, "
-                 "result_returned_at = EXCLUDED.result_returned_at, "
-                 "handling_level = EXCLUDED.handling_level, agency_code = "
-                 "EXCLUDED.agency_code, handling_commune_code = "
-                 "EXCLUDED.handling_commune_code, last_seq = "
-                 "EXCLUDED.last_seq, seq_gaps = EXCLUDED.seq_gaps, "
-                 "open_pauses = EXCLUDED.open_pauses, last_event_at = "
-                 "EXCLUDED.last_event_at, stint_level = EXCLUDED.stint_level, "
-                 "stint_since = EXCLUDED.stint_since, stint_paused_ms = "
-                 "EXCLUDED.stint_paused_ms, pause_since = "
-                 "EXCLUDED.pause_since, transfers = EXCLUDED.transfers, "
-                 "down_transfers = EXCLUDED.down_transfers, stints = "
-                 "EXCLUDED.stints, updated_at = now()",
-                 tp_route_state_cols, tp_route_state_cols);
-        return tp_xstrdup(sql);
 }
 
 /* What an increment row adds to a stored one: the daily upserts and
@@ -559,11 +532,8 @@ static char *tp_levels_upsert_sql(void)
 
 void tp_route_write_init(struct tp_route *rt)
 {
-        char copy[1024];
-        snprintf(copy, sizeof(copy), "COPY tp_r_dossiers (%s) FROM STDIN",
-                 tp_route_state_cols);
-        rt->sql[TP_RW_DOSSIERS].copy = tp_xstrdup(copy);
-        rt->sql[TP_RW_DOSSIERS].upsert = tp_states_upsert_sql();
+        tp_store_pg_write_init(&rt->dossiers, "tthc.route_dossiers",
+                               "tp_r_dossiers", tp_route_state_cols);
         rt->sql[TP_RW_LEVELS].copy = tp_xstrdup("COPY tp_r_levels FROM STDIN");
         rt->sql[TP_RW_LEVELS].upsert = tp_levels_upsert_sql();
         rt->sql[TP_RW_ROUTES].copy = tp_xstrdup("COPY tp_r_routes FROM STDIN");
@@ -578,6 +548,7 @@ void tp_route_write_init(struct tp_route *rt)
 
 void tp_route_write_destroy(struct tp_route *rt)
 {
+        tp_store_pg_write_fini(&rt->dossiers);
         for (int i = 0; i < TP_RW__N; i++) {
                 free(rt->sql[i].copy);
                 free(rt->sql[i].upsert);
@@ -658,8 +629,8 @@ int tp_route_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                 tp_copybuf_init(&st->rows[i]);
         /* the largest rows, the dearest to parse as text */
         tp_copybuf_init_binary(&st->rows[TP_RW_DOSSIERS]);
-        tp_store_each_touched(rt->store, tp_copy_state,
-                              &st->rows[TP_RW_DOSSIERS]);
+        st->dossiers.cb = &st->rows[TP_RW_DOSSIERS];
+        tp_store_each_touched(rt->store, tp_copy_state, &st->dossiers);
         tp_strmap_each(rt->levels, tp_copy_level, &st->rows[TP_RW_LEVELS]);
         tp_strmap_each(rt->routes, tp_copy_route, &st->rows[TP_RW_ROUTES]);
         tp_strmap_each(rt->anomalies, tp_copy_anomaly,
@@ -680,7 +651,10 @@ int tp_route_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         if (tp_store_pg_flush_conn(st->sealed.conn, conn, tp_route_temp_tables,
                                    errstr, errstr_size) != 0)
                 return -1;
-        for (int i = 0; i < TP_RW__N; i++)
+        if (tp_store_pg_write(conn, &rt->dossiers, &st->dossiers, errstr,
+                              errstr_size) != 0)
+                return -1;
+        for (int i = TP_RW_DOSSIERS + 1; i < TP_RW__N; i++)
                 if (tp_copybuf_apply(conn, &st->rows[i], rt->sql[i].copy,
                                      rt->sql[i].upsert, errstr,
                                      errstr_size) != 0)

@@ -95,11 +95,64 @@ static void test_store__begin_drops_uncommitted(void **state)
         tp_store_destroy(s);
 }
 
-static void count_touched(const char *key, void *value, void *ud)
+static void count_touched(const char *key, void *value, int stored, void *ud)
 {
         char *seen = ud;
         (void)value;
+        (void)stored;
         strcat(seen, key);
+}
+
+/* Appends "key:stored " for each entry touched. */
+static void list_stored(const char *key, void *value, int stored, void *ud)
+{
+        char *seen = ud;
+        (void)value;
+        sprintf(seen + strlen(seen), "%s:%d ", key, stored);
+}
+
+static const char *touched_hints(struct tp_store *s, char *seen)
+{
+        seen[0] = '\0';
+        tp_store_each_touched(s, list_stored, seen);
+        return seen;
+}
+
+/* Whether a key has a row in the database, as the store knows it: put
+ * (read) yes; new no, until an attempt that wrote it is sealed or
+ * committed; an abandoned attempt forgets it; a deletion sealed makes
+ * the key new again. */
+static void test_store__stored_hint(void **state)
+{
+        struct tp_store *s = tp_store_new(release, SIZE_MAX);
+        char seen[128];
+        int one = 1;
+        (void)state;
+        tp_store_begin(s, 1);
+        tp_store_put(s, "a", val(1));
+        tp_store_touch(s, "a");
+        tp_store_get_or_new(s, "b", make_int, &one);
+        assert_string_equal(touched_hints(s, seen), "a:1 b:0 ");
+        tp_store_seal(s);
+
+        tp_store_begin(s, 1);
+        tp_store_touch(s, "b");
+        assert_string_equal(touched_hints(s, seen), "b:1 ");
+        tp_store_abort(s); /* drops b (and the sealed a) */
+        tp_store_begin(s, 1);
+        tp_store_get_or_new(s, "b", make_int, &one);
+        assert_string_equal(touched_hints(s, seen), "b:0 ");
+        tp_store_commit(s);
+
+        tp_store_begin(s, 1);
+        tp_store_touch(s, "b");
+        assert_string_equal(touched_hints(s, seen), "b:1 ");
+        assert_int_equal(tp_store_del(s, "b"), 0);
+        tp_store_seal(s);
+        tp_store_begin(s, 1);
+        tp_store_get_or_new(s, "b", make_int, &one);
+        assert_string_equal(touched_hints(s, seen), "b:0 ");
+        tp_store_destroy(s);
 }
 
 static void test_store__each_touched_in_order_once(void **state)
@@ -502,6 +555,12 @@ static void sum_each(const char *key, void *value, void *ud)
                 sn->deleted++;
 }
 
+static void sum_touched(const char *key, void *value, int stored, void *ud)
+{
+        (void)stored;
+        sum_each(key, value, ud);
+}
+
 static void del_odd(const char *key, void *value, void *ud)
 {
         struct tp_store *s = ud;
@@ -534,7 +593,7 @@ static void test_store__delete_in_attempt(void **state)
         assert_int_equal(sn.deleted, 0);
         tp_store_put(s, "c", val(30)); /* c comes back in the attempt */
         memset(&sn, 0, sizeof(sn));
-        tp_store_each_touched(s, sum_each, &sn);
+        tp_store_each_touched(s, sum_touched, &sn);
         assert_int_equal(sn.sum, 30);
         assert_int_equal(sn.deleted, 1); /* a */
         tp_store_commit(s);
@@ -584,6 +643,7 @@ int main(void)
                 cmocka_unit_test(test_store__commit_keeps_abort_drops),
                 cmocka_unit_test(test_store__begin_drops_uncommitted),
                 cmocka_unit_test(test_store__each_touched_in_order_once),
+                cmocka_unit_test(test_store__stored_hint),
                 cmocka_unit_test(test_store__epoch_change_drops_all),
                 cmocka_unit_test(test_store__evicts_least_recent_clean),
                 cmocka_unit_test(
