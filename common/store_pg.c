@@ -66,23 +66,47 @@ int tp_store_pg_flush_conn(const PGconn *staged_conn, PGconn *conn,
         return tp_pg_exec(conn, temp_sql, errstr, errstr_size);
 }
 
-/* Appends "<col> = <from>.<col>" for each column of cols after the two
- * keys, comma-separated, then updated_at = now(). */
-static void tp_store_pg_set_list(struct tp_buf *b, const char *cols,
+/* The next name of a comma-separated list at *p (advanced past it);
+ * its length in *n, 0 at the end. */
+static const char *tp_store_pg_next_name(const char **p, size_t *n)
+{
+        const char *name;
+        *p += strspn(*p, ", \n");
+        name = *p;
+        *n = strcspn(name, ", \n");
+        *p += *n;
+        return name;
+}
+
+/* 1 when name (n bytes) is one of the comma-separated list. */
+static int tp_store_pg_listed(const char *list, const char *name, size_t n)
+{
+        const char *p = list, *k;
+        size_t kn;
+        while ((k = tp_store_pg_next_name(&p, &kn)), kn > 0)
+                if (kn == n && strncmp(k, name, n) == 0)
+                        return 1;
+        return 0;
+}
+
+/* Appends "<col> = <from>.<col>" for each column of sp->cols that is not
+ * a key, comma-separated, then sp->also. */
+static void tp_store_pg_set_list(struct tp_buf *b,
+                                 const struct tp_store_pg_table *sp,
                                  const char *from)
 {
-        const char *p = cols;
-        int i = 0;
-        while (*p) {
-                size_t n;
-                p += strspn(p, ", \n");
-                n = strcspn(p, ", \n");
-                if (n > 0 && i++ >= 2)
-                        tp_buf_printf(b, "%.*s = %s.%.*s, ", (int)n, p, from,
-                                      (int)n, p);
-                p += n;
+        const char *p = sp->cols, *col;
+        size_t n;
+        int first = 1;
+        while ((col = tp_store_pg_next_name(&p, &n)), n > 0) {
+                if (tp_store_pg_listed(sp->keys, col, n))
+                        continue;
+                tp_buf_printf(b, "%s%.*s = %s.%.*s", first ? "" : ", ", (int)n,
+                              col, from, (int)n, col);
+                first = 0;
         }
-        tp_buf_puts(b, "updated_at = now()");
+        if (sp->also)
+                tp_buf_printf(b, ", %s", sp->also);
 }
 
 static char *tp_store_pg_take(struct tp_buf *b)
@@ -92,31 +116,34 @@ static char *tp_store_pg_take(struct tp_buf *b)
         return s;
 }
 
-void tp_store_pg_write_init(struct tp_store_pg_write *w, const char *table,
-                            const char *temp, const char *cols)
+void tp_store_pg_write_init(struct tp_store_pg_write *w,
+                            const struct tp_store_pg_table *sp)
 {
         struct tp_buf b = {0};
+        const char *p = sp->keys, *key;
+        size_t n;
 
-        w->table = tp_xstrdup(table);
-        tp_buf_printf(&b, "COPY %s (%s, stored) FROM STDIN", temp, cols);
+        w->table = tp_xstrdup(sp->table);
+        tp_buf_printf(&b, "COPY %s (%s, stored) FROM STDIN", sp->temp,
+                      sp->cols);
         w->copy = tp_store_pg_take(&b);
-        tp_buf_printf(&b, "UPDATE %s AS t SET ", table);
-        tp_store_pg_set_list(&b, cols, "s");
-        tp_buf_printf(&b,
-                      " FROM %s s WHERE s.stored AND t.province_code = "
-                      "s.province_code AND t.dossier_id = s.dossier_id",
-                      temp);
+        tp_buf_printf(&b, "UPDATE %s AS t SET ", sp->table);
+        tp_store_pg_set_list(&b, sp, "s");
+        tp_buf_printf(&b, " FROM %s s WHERE s.stored", sp->temp);
+        while ((key = tp_store_pg_next_name(&p, &n)), n > 0)
+                tp_buf_printf(&b, " AND t.%.*s = s.%.*s", (int)n, key, (int)n,
+                              key);
         w->update = tp_store_pg_take(&b);
         tp_buf_printf(&b,
                       "INSERT INTO %s (%s) SELECT %s FROM %s WHERE NOT "
                       "stored",
-                      table, cols, cols, temp);
+                      sp->table, sp->cols, sp->cols, sp->temp);
         w->insert = tp_store_pg_take(&b);
         tp_buf_printf(&b,
                       "INSERT INTO %s AS t (%s) SELECT %s FROM %s ON "
-                      "CONFLICT (province_code, dossier_id) DO UPDATE SET ",
-                      table, cols, cols, temp);
-        tp_store_pg_set_list(&b, cols, "EXCLUDED");
+                      "CONFLICT (%s) DO UPDATE SET ",
+                      sp->table, sp->cols, sp->cols, sp->temp, sp->keys);
+        tp_store_pg_set_list(&b, sp, "EXCLUDED");
         w->upsert = tp_store_pg_take(&b);
 }
 

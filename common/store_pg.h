@@ -58,18 +58,17 @@ int tp_store_pg_flush_conn(const PGconn *staged_conn, PGconn *conn,
                            const char *temp_sql, char *errstr,
                            size_t errstr_size);
 
-/* How a checkpoint writes the dossier rows it changed into their table,
- * keyed by (province_code, dossier_id): COPYed into a temporary table
- * with the table's columns and a last one, stored (tp_store_each_touched's
- * hint), then one UPDATE of the stored rows and one plain INSERT of the
- * others, cheaper than an INSERT ... ON CONFLICT of all
- * (docs/performance.md, "Plain UPDATE and INSERT"). The hint may be wrong:
- * a row deleted while resident (a rebuild, an operator), one inserted by
- * another writer meanwhile. When the UPDATE finds fewer rows than were
- * stored or the INSERT one that exists (a unique violation), the write
- * goes back to its savepoint and upserts all the rows, as a data error
- * must not come of it. Built by tp_store_pg_write_init, freed by
- * tp_store_pg_write_fini. */
+/* How a checkpoint writes the rows of the dossiers it changed into their
+ * table: COPYed into a temporary table with the table's columns and a
+ * last one, stored (tp_store_each_touched's hint), then one UPDATE of the
+ * stored rows and one plain INSERT of the others, cheaper than an INSERT
+ * ... ON CONFLICT of all (docs/performance.md, "Plain UPDATE and
+ * INSERT"). The hint may be wrong: a row deleted while resident (a
+ * rebuild, an operator), one inserted by another writer meanwhile. When
+ * the UPDATE finds fewer rows than were stored or the INSERT one that
+ * exists (a unique violation), the write goes back to its savepoint and
+ * upserts all the rows, as a data error must not come of it. Built by
+ * tp_store_pg_write_init, freed by tp_store_pg_write_fini. */
 struct tp_store_pg_write {
         char *table;  /* in the log */
         char *copy;   /* COPY <temp> (<cols>, stored) FROM STDIN */
@@ -85,12 +84,19 @@ struct tp_store_pg_rows {
         size_t n_stored, n_new;
 };
 
-/* w for table, staged in temp (a temporary table like table, then
- * "stored boolean"); cols, comma-separated, are the columns COPYed, the
- * first two province_code and dossier_id; every other one is set by an
- * update, and updated_at = now(). */
-void tp_store_pg_write_init(struct tp_store_pg_write *w, const char *table,
-                            const char *temp, const char *cols);
+/* What tp_store_pg_write_init builds from (strings borrowed). */
+struct tp_store_pg_table {
+        const char *table; /* e.g. "tthc.route_dossiers" */
+        const char *temp; /* a temporary table like it, then "stored boolean" */
+        const char *keys; /* its primary key's columns, comma-separated */
+        const char *cols; /* the columns COPYed, comma-separated, keys too */
+        const char *also; /* added to what an update sets, or NULL */
+};
+
+/* w for sp: an update sets every column of sp->cols but the keys, and
+ * sp->also ("updated_at = now()"). */
+void tp_store_pg_write_init(struct tp_store_pg_write *w,
+                            const struct tp_store_pg_table *sp);
 void tp_store_pg_write_fini(struct tp_store_pg_write *w);
 
 /* Ends the current row of rows->cb with its stored field and counts it. */

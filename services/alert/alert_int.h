@@ -9,6 +9,7 @@
 #include "pgutil.h"
 #include "refdata.h"
 #include "store.h"
+#include "store_pg.h"
 #include "strmap.h"
 
 /* A commune as one partition sees it. */
@@ -105,6 +106,9 @@ struct tp_alert {
         struct tp_strmap *topics;   /* topic -> int partition count */
         struct tp_strmap *pcaches;  /* province -> tp_pcache */
         struct tp_copybuf ticks_cb; /* snapshot rows of the batch */
+        /* how the dossiers' rows are written (owned; read by the flush
+         * on the consumer's worker) */
+        struct tp_store_pg_write dossiers;
         struct tp_alert_counts counts, pending; /* committed; the batch's */
 };
 
@@ -138,6 +142,7 @@ struct tp_aprov {
 struct tp_alert_staged {
         const PGconn *conn; /* stage's (compared, never used) */
         struct tp_copybuf rows[TP_AW__N];
+        struct tp_store_pg_rows dossiers; /* over rows[TP_AW_DOSSIERS] */
         struct tp_asealed *sealed;
         size_t n_sealed;
         struct tp_aprov *provs;

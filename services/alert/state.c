@@ -63,6 +63,15 @@ static void tp_release_pcache(void *value)
         free(pc);
 }
 
+/* The dossiers' rows (tp_alert_flush). */
+static const struct tp_store_pg_table tp_alert_dossiers = {
+        "tthc.alert_dossiers", "tp_adossiers", "topic, partition, dossier_id",
+        "topic, partition, province_code, dossier_id, commune_code, "
+        "procedure_code, channel, status, submitted_at, received_at, "
+        "closed_at, due_at, original_due_at, handling_level, "
+        "handling_commune_code, open_pauses, last_seq, last_event_at",
+        NULL};
+
 struct tp_alert *tp_alert_new(const struct tp_cfg *cfg,
                               const struct tp_rules *rules, PGconn *conn,
                               char *errstr, size_t errstr_size)
@@ -76,6 +85,7 @@ struct tp_alert *tp_alert_new(const struct tp_cfg *cfg,
         al->topics = tp_strmap_new_owning(free);
         al->pcaches = tp_strmap_new_owning(tp_release_pcache);
         tp_copybuf_init(&al->ticks_cb);
+        tp_store_pg_write_init(&al->dossiers, &tp_alert_dossiers);
         al->reader = tp_filing_reader_new(cfg, conn, errstr, errstr_size);
         if (!al->reader ||
             tp_alert_load_calendar(conn, &al->cal, errstr, errstr_size) != 0)
@@ -138,6 +148,7 @@ void tp_alert_destroy(struct tp_alert *al)
         tp_strmap_destroy(al->topics);
         tp_strmap_destroy(al->pcaches);
         tp_copybuf_release(&al->ticks_cb);
+        tp_store_pg_write_fini(&al->dossiers);
         tp_workcal_release(&al->cal);
         tp_filing_reader_destroy(al->reader);
         free(al);
@@ -754,7 +765,7 @@ static void tp_alert_apply(struct tp_alert *al, struct tp_apart *p,
 static const char tp_temp_tables[] =
         "SET LOCAL client_min_messages = warning;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_adossiers (LIKE "
-        " tthc.alert_dossiers) ON COMMIT DELETE ROWS;"
+        " tthc.alert_dossiers, stored boolean) ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_akeys (topic text, partition "
         " integer, dossier_id text) ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS tp_adays_n (province_code text, "
@@ -771,8 +782,8 @@ static const char tp_temp_tables[] =
 
 struct tp_checkpoint_ctx {
         struct tp_apart *p;
-        struct tp_copybuf *cb;   /* rows to upsert */
-        struct tp_copybuf *keys; /* rows to delete */
+        struct tp_store_pg_rows *rows; /* rows to write */
+        struct tp_copybuf *keys;       /* rows to delete */
 };
 
 /* A dossier the batch changed: its row, or its key when it was evicted. */
@@ -780,8 +791,7 @@ static void tp_copy_dossier(const char *key, void *value, int stored, void *ud)
 {
         struct tp_checkpoint_ctx *st = ud;
         const struct tp_dossier *d = value;
-        struct tp_copybuf *cb = st->cb;
-        (void)stored; /* the partition's state is read whole: an upsert */
+        struct tp_copybuf *cb = st->rows->cb;
         if (!d) {
                 tp_copybuf_str(st->keys, st->p->topic);
                 tp_copybuf_int(st->keys, st->p->partition);
@@ -790,7 +800,7 @@ static void tp_copy_dossier(const char *key, void *value, int stored, void *ud)
                 return;
         }
         tp_copybuf_str(cb, st->p->topic);
-        tp_copybuf_int(cb, st->p->partition);
+        tp_copybuf_int4(cb, st->p->partition);
         tp_copybuf_str(cb, st->p->province);
         tp_copybuf_str(cb, d->dossier_id);
         tp_copybuf_str(cb, d->commune_code);
@@ -804,10 +814,10 @@ static void tp_copy_dossier(const char *key, void *value, int stored, void *ud)
         tp_copybuf_ts(cb, d->original_due_at);
         tp_copybuf_str(cb, tp_level_name(d->handling_level));
         tp_copybuf_str(cb, d->handling_commune_code);
-        tp_copybuf_int(cb, d->open_pauses);
-        tp_copybuf_int(cb, d->last_seq);
+        tp_copybuf_int4(cb, d->open_pauses);
+        tp_copybuf_int4(cb, d->last_seq);
         tp_copybuf_ts(cb, d->last_event_at);
-        tp_copybuf_end_row(cb);
+        tp_store_pg_row_end(st->rows, stored);
 }
 
 static void tp_copy_day(const char *key, void *value, void *ud)
@@ -905,21 +915,7 @@ static void tp_copy_progress(const struct tp_apart *p,
 static const struct {
         const char *copy, *sql;
 } tp_alert_sends[TP_AW__N] = {
-        [TP_AW_DOSSIERS] =
-                {"COPY tp_adossiers FROM STDIN",
-                 "INSERT INTO tthc.alert_dossiers SELECT * FROM "
-                 "tp_adossiers ON CONFLICT (topic, partition, "
-                 "dossier_id) DO UPDATE SET commune_code = "
-                 "EXCLUDED.commune_code, channel = EXCLUDED.channel, "
-                 "status = EXCLUDED.status, submitted_at = "
-                 "EXCLUDED.submitted_at, received_at = "
-                 "EXCLUDED.received_at, closed_at = EXCLUDED.closed_at, "
-                 "due_at = EXCLUDED.due_at, original_due_at = "
-                 "EXCLUDED.original_due_at, handling_level = "
-                 "EXCLUDED.handling_level, handling_commune_code = "
-                 "EXCLUDED.handling_commune_code, open_pauses = "
-                 "EXCLUDED.open_pauses, last_seq = EXCLUDED.last_seq, "
-                 "last_event_at = EXCLUDED.last_event_at"},
+        /* TP_AW_DOSSIERS: al->dossiers */
         [TP_AW_DELETED] = {"COPY tp_akeys FROM STDIN",
                            "DELETE FROM tthc.alert_dossiers d USING "
                            "tp_akeys k WHERE d.topic = k.topic AND "
@@ -1054,7 +1050,7 @@ static void tp_stage_rows(struct tp_alert *al, struct tp_batch *b,
         for (size_t i = 0; i < b->n_parts; i++) {
                 struct tp_part_range *r = &b->parts[i];
                 struct tp_apart *p = tp_part_get(al, r->topic, r->partition);
-                struct tp_checkpoint_ctx cc = {p, &st->rows[TP_AW_DOSSIERS],
+                struct tp_checkpoint_ctx cc = {p, &st->dossiers,
                                                &st->rows[TP_AW_DELETED]};
                 tp_store_each_touched(p->dossiers, tp_copy_dossier, &cc);
                 tp_copy_progress(p, r, &st->rows[TP_AW_PROGRESS]);
@@ -1120,6 +1116,9 @@ int tp_alert_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         st = tp_xcalloc(1, sizeof(*st));
         for (int i = 0; i < TP_AW__N; i++)
                 tp_copybuf_init(&st->rows[i]);
+        /* the largest rows, the dearest to parse as text */
+        tp_copybuf_init_binary(&st->rows[TP_AW_DOSSIERS]);
+        st->dossiers.cb = &st->rows[TP_AW_DOSSIERS];
         tp_stage_rows(al, b, st);
         tp_stage_provinces(al, b, st);
         st->pending = al->pending;
@@ -1142,7 +1141,10 @@ int tp_alert_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         if (tp_store_pg_flush_conn(st->conn, conn, tp_temp_tables, errstr,
                                    errstr_size) != 0)
                 return -1;
-        for (int i = 0; i < TP_AW__N; i++)
+        if (tp_store_pg_write(conn, &al->dossiers, &st->dossiers, errstr,
+                              errstr_size) != 0)
+                return -1;
+        for (int i = TP_AW_DOSSIERS + 1; i < TP_AW__N; i++)
                 if (tp_copybuf_apply(conn, &st->rows[i], tp_alert_sends[i].copy,
                                      tp_alert_sends[i].sql, errstr,
                                      errstr_size) != 0)

@@ -589,8 +589,10 @@ static void tp_stage_progress(struct tp_ingest *ig, struct tp_batch *b,
 
 void tp_ingest_write_init(struct tp_ingest *ig)
 {
-        tp_store_pg_write_init(&ig->dossiers, "tthc.dossiers", "tp_dossiers",
-                               tp_dossier_pg_cols);
+        static const struct tp_store_pg_table dossiers = {
+                "tthc.dossiers", "tp_dossiers", "province_code, dossier_id",
+                tp_dossier_pg_cols, "updated_at = now()"};
+        tp_store_pg_write_init(&ig->dossiers, &dossiers);
 }
 
 void tp_ingest_hcount_free(void *value)

@@ -6,6 +6,7 @@
  * the offsets compare-and-set succeeded, so state, aggregates and offsets
  * commit together. */
 #include "route_int.h"
+#include "buf.h"
 #include "dossier_pg.h"
 #include "util.h"
 #include "store_pg.h"
@@ -417,9 +418,8 @@ static void tp_copy_anomaly(const char *key, void *value, void *ud)
 }
 
 /* What an increment row adds to a stored one: the daily upserts and
- * their monthly twins' (migration 019) add the same counters. The
- * histogram moves only with ended stints: skip the function (a subquery
- * per row) for the rows without. */
+ * their monthly twins' (migration 019) add the same counters, and the
+ * histograms element by element (TP_HIST_ADD). */
 #define TP_LEVELS_ADD                                                          \
         "received = t.received + EXCLUDED.received, "                          \
         "resolved_early = t.resolved_early + EXCLUDED.resolved_early, "        \
@@ -431,8 +431,23 @@ static void tp_copy_anomaly(const char *key, void *value, void *ud)
         "EXCLUDED.supplement_requested, "                                      \
         "stints = t.stints + EXCLUDED.stints, "                                \
         "stint_ms = t.stint_ms + EXCLUDED.stint_ms, "                          \
-        "hist = CASE WHEN EXCLUDED.stints = 0 THEN t.hist "                    \
-        "ELSE tthc.hist_add(t.hist, EXCLUDED.hist) END"
+        "hist = "
+
+/* The histogram a stored row's becomes: unchanged without ended stints,
+ * else ARRAY[coalesce(t.hist[1], 0) + EXCLUDED.hist[1], ...] over the
+ * TP_ROUTE_BUCKETS buckets an increment always has (a stored one
+ * shorter counts 0 for the rest), as tthc.hist_add sums them; inline,
+ * because the function call was a third of the upsert
+ * (docs/performance.md, "The histograms added inline"). */
+static void tp_hist_add_sql(struct tp_buf *b)
+{
+        tp_buf_puts(b, "CASE WHEN EXCLUDED.stints = 0 THEN t.hist ELSE ARRAY[");
+        for (int i = 1; i <= TP_ROUTE_BUCKETS; i++)
+                tp_buf_printf(b,
+                              "%scoalesce(t.hist[%d], 0) + EXCLUDED.hist[%d]",
+                              i > 1 ? ", " : "", i, i);
+        tp_buf_puts(b, "] END");
+}
 
 #define TP_ANOMALIES_ADD                                                       \
         "resolved = t.resolved + EXCLUDED.resolved, "                          \
@@ -452,17 +467,20 @@ static void tp_copy_anomaly(const char *key, void *value, void *ud)
  * times fewer than the days. The twin's histograms are summed with one
  * sum() per bucket, as 019's views do: the aggregate tthc.hist_sum was
  * most of the statement (a function call per staged row). Built by
- * tp_route_write_init. */
-static const char tp_levels_upsert_fmt[] =
+ * tp_levels_upsert_sql. */
+static const char tp_levels_daily_upsert[] =
         "INSERT INTO tthc.procedure_level_daily AS t SELECT * FROM "
         "tp_r_levels ON CONFLICT (day, province_code, procedure_code, "
-        "procedure_level, handling_level) DO UPDATE SET " TP_LEVELS_ADD "; "
+        "procedure_level, handling_level) DO UPDATE SET " TP_LEVELS_ADD;
+static const char tp_levels_month_upsert[] =
         "INSERT INTO tthc.procedure_level_by_month AS t "
         "SELECT date_trunc('month', day)::date, province_code, "
         "procedure_code, procedure_level, handling_level, sum(received), "
         "sum(resolved_early), sum(resolved_on_time), sum(resolved_late), "
         "sum(stopped), sum(withdrawn), sum(supplement_requested), "
-        "sum(stints), sum(stint_ms), ARRAY[%s]::integer[] FROM tp_r_levels "
+        "sum(stints), sum(stint_ms), ARRAY[";
+static const char tp_levels_month_upsert_end[] =
+        "]::integer[] FROM tp_r_levels "
         "GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (month, province_code, "
         "procedure_code, procedure_level, handling_level) DO UPDATE "
         "SET " TP_LEVELS_ADD;
@@ -514,26 +532,29 @@ static void tp_release_anomaly(void *value)
         free(row);
 }
 
-/* tp_levels_upsert_fmt with its ARRAY[sum(hist[1]), ...] (malloc'ed). */
+/* The daily and monthly upserts of the level rows (malloc'ed). */
 static char *tp_levels_upsert_sql(void)
 {
-        char sums[TP_ROUTE_BUCKETS * 20];
-        size_t n = 0, size;
-        char *sql;
+        struct tp_buf b = {0};
 
+        tp_buf_puts(&b, tp_levels_daily_upsert);
+        tp_hist_add_sql(&b);
+        tp_buf_puts(&b, "; ");
+        tp_buf_puts(&b, tp_levels_month_upsert);
         for (int i = 1; i <= TP_ROUTE_BUCKETS; i++)
-                n += (size_t)snprintf(sums + n, sizeof(sums) - n,
-                                      "%ssum(hist[%d])", i > 1 ? ", " : "", i);
-        size = sizeof(tp_levels_upsert_fmt) + n;
-        sql = tp_xmalloc(size);
-        snprintf(sql, size, tp_levels_upsert_fmt, sums);
-        return sql;
+                tp_buf_printf(&b, "%ssum(hist[%d])", i > 1 ? ", " : "", i);
+        tp_buf_puts(&b, tp_levels_month_upsert_end);
+        tp_hist_add_sql(&b);
+        return b.data;
 }
 
 void tp_route_write_init(struct tp_route *rt)
 {
-        tp_store_pg_write_init(&rt->dossiers, "tthc.route_dossiers",
-                               "tp_r_dossiers", tp_route_state_cols);
+        static const struct tp_store_pg_table dossiers = {
+                "tthc.route_dossiers", "tp_r_dossiers",
+                "province_code, dossier_id", tp_route_state_cols,
+                "updated_at = now()"};
+        tp_store_pg_write_init(&rt->dossiers, &dossiers);
         rt->sql[TP_RW_LEVELS].copy = tp_xstrdup("COPY tp_r_levels FROM STDIN");
         rt->sql[TP_RW_LEVELS].upsert = tp_levels_upsert_sql();
         rt->sql[TP_RW_ROUTES].copy = tp_xstrdup("COPY tp_r_routes FROM STDIN");
