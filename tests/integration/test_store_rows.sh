@@ -2,8 +2,9 @@
 # test_store_rows.sh - a checkpoint writes the dossier rows it changed as
 # an UPDATE of the rows its store read or wrote before and a plain INSERT
 # of the new ones (common/store_pg.h, tp_store_pg_write). That hint can be
-# wrong, and neither tthc-ingest (tthc.dossiers) nor tthc-route
-# (tthc.route_dossiers) may lose a row or refuse a message for it:
+# wrong, and none of tthc-ingest (tthc.dossiers), tthc-route
+# (tthc.route_dossiers) and tthc-alert (tthc.alert_dossiers) may lose a
+# row or refuse a message for it:
 #  - a row deleted while its dossier is resident (a rebuild, an
 #    operator) comes back with the next event: the UPDATE finds fewer
 #    rows than it should, and the checkpoint upserts them instead;
@@ -36,50 +37,58 @@ print(json.dumps({"topic": "tthc.filings.01", "key": d, "partition": 0,
 PY
 }
 
-# rows DOSSIER: "<tthc.dossiers' last_seq>/<tthc.route_dossiers'>".
-rows() {
-	tp_psql_val "SELECT coalesce((SELECT last_seq::text FROM tthc.dossiers
-		WHERE dossier_id = '$1'), '-') || '/' || coalesce((SELECT
-		last_seq::text FROM tthc.route_dossiers WHERE dossier_id = '$1'), '-')"
+# col COLUMN DOSSIER: "<in tthc.dossiers>/<tthc.route_dossiers>/<tthc.alert_dossiers>"
+# ("-": no row).
+col() {
+	tp_psql_val "SELECT concat_ws('/',
+		coalesce((SELECT $1::text FROM tthc.dossiers WHERE dossier_id = '$2'), '-'),
+		coalesce((SELECT $1::text FROM tthc.route_dossiers WHERE dossier_id = '$2'), '-'),
+		coalesce((SELECT $1::text FROM tthc.alert_dossiers WHERE dossier_id = '$2'), '-'))"
 }
+rows() { col last_seq "$1"; }
+SERVICES=(ingest route alert)
 
+tp_on_exit pkill -KILL -P "$$" -f 'tthc-(route|alert)'
 tp_ingest >"$W/ingest.log" 2>&1 &
 ingest_pid=$!
 tp_consumer route >"$W/route.log" 2>&1 &
 route_pid=$!
+tp_consumer alert >"$W/alert.log" 2>&1 &
+alert_pid=$!
 
 # ---- a row deleted while resident -------------------------------------
 gen GONE-1 1 RECEIVED | tp_produce
-tp_wait_for "[[ \$(rows GONE-1) == 1/1 ]]" 90
-tp_assert_eq 1/1 "$(rows GONE-1)" "both consumers wrote the new dossier's row"
+tp_wait_for "[[ \$(rows GONE-1) == 1/1/1 ]]" 90
+tp_assert_eq 1/1/1 "$(rows GONE-1)" "the three consumers wrote the new dossier's row"
 tp_psql_super_val "DELETE FROM tthc.dossiers WHERE dossier_id = 'GONE-1';
-	DELETE FROM tthc.route_dossiers WHERE dossier_id = 'GONE-1'" >/dev/null
+	DELETE FROM tthc.route_dossiers WHERE dossier_id = 'GONE-1';
+	DELETE FROM tthc.alert_dossiers WHERE dossier_id = 'GONE-1'" >/dev/null
 gen GONE-1 2 SUPPLEMENT_REQUESTED | tp_produce
-tp_wait_for "[[ \$(rows GONE-1) == 2/2 ]]" 60
-tp_assert_eq 2/2 "$(rows GONE-1)" \
+tp_wait_for "[[ \$(rows GONE-1) == 2/2/2 ]]" 60
+tp_assert_eq 2/2/2 "$(rows GONE-1)" \
 	"the rows deleted under the resident dossier come back with its next event"
-tp_assert_eq "paused/paused" "$(tp_psql_val "SELECT (SELECT status FROM tthc.dossiers
-	WHERE dossier_id = 'GONE-1') || '/' || (SELECT status FROM
-	tthc.route_dossiers WHERE dossier_id = 'GONE-1')")" \
+tp_assert_eq "paused/paused/paused" "$(col status GONE-1)" \
 	"with the state of both events"
-for svc in ingest route; do
+for svc in "${SERVICES[@]}"; do
 	tp_assert_eq 1 "$(grep -c 'rows this checkpoint updates were not there' "$W/$svc.log")" \
 		"tthc-$svc noticed the missing row and upserted"
 done
 
 # ---- a row inserted by another writer meanwhile ------------------------
-# The writer locks both tables against writes, waits until each consumer
-# waits on the lock to write RACE-1 (read as new before), inserts rows of
-# its own (last_seq 7) and commits.
+# The writer locks the three tables against writes, waits until each
+# consumer waits on the lock to write RACE-1 (read as new before), inserts
+# rows of its own (last_seq 7) and commits.
 psql -XAtq -v ON_ERROR_STOP=1 "$TTHC_PG_SUPER" >"$W/writer.log" 2>&1 <<'SQL' &
 BEGIN;
-LOCK TABLE tthc.dossiers, tthc.route_dossiers IN SHARE ROW EXCLUSIVE MODE;
+LOCK TABLE tthc.dossiers, tthc.route_dossiers, tthc.alert_dossiers
+	IN SHARE ROW EXCLUSIVE MODE;
 DO $$
 DECLARE t0 timestamptz := clock_timestamp();
 BEGIN
 	WHILE (SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted
 	       AND relation IN ('tthc.dossiers'::regclass,
-	                        'tthc.route_dossiers'::regclass)) < 2 LOOP
+	                        'tthc.route_dossiers'::regclass,
+	                        'tthc.alert_dossiers'::regclass)) < 3 LOOP
 		IF clock_timestamp() - t0 > interval '120 s' THEN
 			RAISE EXCEPTION 'the consumers never waited on the lock';
 		END IF;
@@ -92,19 +101,21 @@ INSERT INTO tthc.dossiers (province_code, dossier_id, procedure_code,
 INSERT INTO tthc.route_dossiers (province_code, dossier_id, procedure_code,
 	procedure_level, channel, status, last_seq)
 	VALUES ('01', 'RACE-1', '1.004227', 'COMMUNE', 'ONLINE', 'processing', 7);
+INSERT INTO tthc.alert_dossiers (topic, partition, province_code,
+	dossier_id, procedure_code, channel, status, last_seq)
+	VALUES ('tthc.filings.01', 0, '01', 'RACE-1', '1.004227', 'ONLINE',
+	'processing', 7);
 COMMIT;
 SQL
 writer=$!
 gen RACE-1 1 RECEIVED | tp_produce
 wait "$writer"
-tp_assert_eq 0 $? "the other writer held both consumers at the lock, then inserted (see $W/writer.log)"
-tp_wait_for "[[ \$(rows RACE-1) == 1/1 ]]" 60
-tp_assert_eq 1/1 "$(rows RACE-1)" "the consumers' rows replace the other writer's"
-tp_assert_eq "IN_PERSON/IN_PERSON" "$(tp_psql_val "SELECT (SELECT channel FROM tthc.dossiers
-	WHERE dossier_id = 'RACE-1') || '/' || (SELECT channel FROM
-	tthc.route_dossiers WHERE dossier_id = 'RACE-1')")" \
+tp_assert_eq 0 $? "the other writer held the three consumers at the lock, then inserted (see $W/writer.log)"
+tp_wait_for "[[ \$(rows RACE-1) == 1/1/1 ]]" 60
+tp_assert_eq 1/1/1 "$(rows RACE-1)" "the consumers' rows replace the other writer's"
+tp_assert_eq "IN_PERSON/IN_PERSON/IN_PERSON" "$(col channel RACE-1)" \
 	"every column of them"
-for svc in ingest route; do
+for svc in "${SERVICES[@]}"; do
 	tp_assert_eq 1 "$(grep -c 'a new row of this checkpoint was there already' "$W/$svc.log")" \
 		"tthc-$svc met the unique violation and upserted"
 	tp_assert_eq 0 "$(grep -c 'refused as data\|taking the message' "$W/$svc.log")" \
@@ -115,9 +126,11 @@ tp_assert_eq 0 "$(tp_psql_val "SELECT count(*) FROM tthc.rejected_messages")" \
 tp_assert_eq 1 "$(tp_psql_val "SELECT count(*) FROM tthc.filing_events WHERE dossier_id = 'RACE-1'")" \
 	"the event is stored once"
 
-kill -TERM "$ingest_pid" "$route_pid"
+kill -TERM "$ingest_pid" "$route_pid" "$alert_pid"
 wait "$ingest_pid"
 tp_assert_eq 0 $? "tthc-ingest stops cleanly"
 wait "$route_pid"
 tp_assert_eq 0 $? "tthc-route stops cleanly"
+wait "$alert_pid"
+tp_assert_eq 0 $? "tthc-alert stops cleanly"
 tp_finish
