@@ -419,7 +419,7 @@ static void tp_copy_anomaly(const char *key, void *value, void *ud)
 
 /* What an increment row adds to a stored one: the daily upserts and
  * their monthly twins' (migration 019) add the same counters, and the
- * histograms element by element (TP_HIST_ADD). */
+ * histograms element by element (tp_hist_add_sql). */
 #define TP_LEVELS_ADD                                                          \
         "received = t.received + EXCLUDED.received, "                          \
         "resolved_early = t.resolved_early + EXCLUDED.resolved_early, "        \
