@@ -18,9 +18,10 @@
 
 /* tthc-alert's own options (cfg->own; the table is in main.c). */
 struct tp_alert_opts {
-        char *rules;        /* rules file ("": the defaults) */
-        char *alertmanager; /* base URL ("": no Alertmanager) */
-        char *web_url;      /* tthc-web's base URL ("": no page links) */
+        char *rules;          /* rules file ("": the defaults) */
+        char *alertmanager;   /* base URL ("": no Alertmanager) */
+        char *web_url;        /* tthc-web's base URL ("": no page links) */
+        int verify_snapshots; /* tp_alert_set_verify_snapshots */
 };
 
 struct tp_alert_counts {
@@ -30,6 +31,9 @@ struct tp_alert_counts {
         uint64_t db_rejected; /* refused by PostgreSQL as data: skipped */
         uint64_t fired, changed, resolved;
         uint64_t ticks; /* province ticks evaluated */
+        /* evaluations whose snapshots came from memory (the rows this
+         * process wrote), and from tthc.alert_commune_ticks */
+        uint64_t snaps_memory, snaps_table;
 };
 
 struct tp_alert;
@@ -44,6 +48,10 @@ void tp_alert_set_rk(struct tp_alert *al, rd_kafka_t *rk);
 /* Evaluates with rules from now on (a reload between batches; rules
  * must outlive it). */
 void tp_alert_set_rules(struct tp_alert *al, const struct tp_rules *rules);
+/* With on, an evaluation that takes its snapshots from memory reads them
+ * from PostgreSQL too, and the process aborts if they differ (the tests
+ * run so; services/alert/snapfeed.h). */
+void tp_alert_set_verify_snapshots(struct tp_alert *al, int on);
 void tp_alert_destroy(struct tp_alert *al);
 /* Reads the topics' partition counts from tthc.alert_provinces (what the
  * live evaluator registered) instead of the broker: a rebuild from

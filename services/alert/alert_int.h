@@ -8,6 +8,7 @@
 #include "dossier.h"
 #include "pgutil.h"
 #include "refdata.h"
+#include "snapfeed.h"
 #include "store.h"
 #include "store_pg.h"
 #include "strmap.h"
@@ -31,6 +32,9 @@ struct tp_apart {
         int loaded;
         int64_t next_offset; /* committed, as far as we know */
         int64_t first_occ, max_occ, next_tick;
+        /* next_tick as loaded: the snapshot rows of later ticks are this
+         * process's while it holds the partition (snapfeed.h) */
+        int64_t own_from;
         /* id -> struct tp_dossier: every open dossier of the partition
          * and the closed ones in their tombstone window (the hourly
          * snapshot counts them all, so the store has no cap), as
@@ -78,12 +82,16 @@ struct tp_pcache {
         struct tp_strmap *days;  /* commune -> struct tp_cday */
         struct tp_strmap *names; /* commune -> struct tp_place_name */
         int64_t hi;              /* days < hi loaded (from hi - RING) */
-        /* "topic|partition|commune" -> each pair's latest snapshot at or
-         * before keys_hi, the last tick evaluated (final: the province
-         * watermark passed it on every partition); only newer snapshots
-         * are read at the next evaluation (sweep.c) */
+        /* "partition|commune" (of the province's topic) -> each pair's
+         * latest snapshot at or before keys_hi, the last tick evaluated
+         * (final: the province watermark passed it on every partition);
+         * only newer snapshots are read at the next evaluation (sweep.c) */
         struct tp_strmap *keys;
-        int64_t keys_hi;    /* TP_TS_NONE: nothing read yet */
+        int64_t keys_hi; /* TP_TS_NONE: nothing read yet */
+        /* the snapshot rows this process wrote that are newer than
+         * keys_hi: read instead of the table when they are all there are
+         * (snapfeed.h) */
+        struct tp_snapfeed feed;
         int64_t pruned_day; /* snapshots pruned up to this day's start */
         /* a Vietnam midnight passed since the scorecard's open month last
          * had its days stored (sweep.c, tp_scorecard_store) */
@@ -106,6 +114,11 @@ struct tp_alert {
         struct tp_strmap *topics;   /* topic -> int partition count */
         struct tp_strmap *pcaches;  /* province -> tp_pcache */
         struct tp_copybuf ticks_cb; /* snapshot rows of the batch */
+        struct tp_snaprow *snaps;   /* the same rows, for the evaluator */
+        size_t n_snaps, cap_snaps;
+        /* read the snapshots from PostgreSQL too when the feed answers,
+         * and abort on a difference (option verify-snapshots) */
+        int verify_snapshots;
         /* how the dossiers' rows are written (owned; read by the flush
          * on the consumer's worker) */
         struct tp_store_pg_write dossiers;
@@ -128,6 +141,9 @@ struct tp_asealed {
         const char *topic; /* the batch's */
         int32_t partition;
         uint64_t gen;
+        /* the partition's own_from and the next_offset the batch writes
+         * (tp_snapfeed_wrote) */
+        int64_t own_from, next_offset;
 };
 
 /* A province a staged batch evaluates, with its partition count. */
@@ -147,6 +163,8 @@ struct tp_alert_staged {
         size_t n_sealed;
         struct tp_aprov *provs;
         size_t n_provs;
+        struct tp_snaprow *snaps; /* rows[TP_AW_TICKS] as structs */
+        size_t n_snaps;
         struct tp_alert_counts pending;
 };
 
@@ -163,5 +181,10 @@ struct tp_acommune *tp_part_commune(struct tp_apart *p, const char *code);
 int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
                       int n_parts, struct tp_alert_counts *counts, char *errstr,
                       size_t errstr_size);
+
+/* Hands the snapshot rows and partitions st writes to their provinces'
+ * feeds (sweep.c; on the worker, in the batch transaction, before
+ * st's provinces are evaluated). */
+void tp_alert_feed(struct tp_alert *al, const struct tp_alert_staged *st);
 
 #endif

@@ -30,6 +30,12 @@ static const struct tp_opt tp_alert_own[] = {
          "tthc-web's public base URL: alerts link to the commune's page "
          "(Alertmanager generatorURL, Kafka details.url; empty: none)",
          0, 0, NULL, 0},
+        {"verify-snapshots", TP_OPT_BOOL, "false",
+         offsetof(struct tp_alert_opts, verify_snapshots),
+         "when the snapshots an evaluation needs are the ones this process "
+         "wrote and kept, read them from PostgreSQL too and abort if they "
+         "differ (slower; for tests)",
+         0, 0, NULL, 0},
 };
 
 static const struct tp_cfg_spec tp_alert_spec = {
@@ -122,13 +128,17 @@ static void tp_report(const struct tp_alert *al)
         const struct tp_alert_counts *n = tp_alert_counts(al);
         tp_log_info("applied %llu event(s) (%llu duplicate(s), %llu invalid "
                     "and %llu refused by PostgreSQL skipped), %llu province "
-                    "tick(s): %llu alert(s) fired, %llu changed, %llu "
-                    "resolved",
+                    "tick(s) (snapshots from memory %llu time(s), from "
+                    "PostgreSQL %llu): %llu alert(s) fired, %llu changed, "
+                    "%llu resolved",
                     (unsigned long long)n->events,
                     (unsigned long long)n->duplicates,
                     (unsigned long long)n->invalid,
                     (unsigned long long)n->db_rejected,
-                    (unsigned long long)n->ticks, (unsigned long long)n->fired,
+                    (unsigned long long)n->ticks,
+                    (unsigned long long)n->snaps_memory,
+                    (unsigned long long)n->snaps_table,
+                    (unsigned long long)n->fired,
                     (unsigned long long)n->changed,
                     (unsigned long long)n->resolved);
 }
@@ -158,6 +168,9 @@ static int tp_app_setup(struct tp_alert_app *app, const struct tp_cfg *cfg,
         if (!app->al)
                 return -1;
         tp_alert_set_rk(app->al, tp_consumer_rk(c));
+        tp_alert_set_verify_snapshots(
+                app->al,
+                ((const struct tp_alert_opts *)cfg->own)->verify_snapshots);
         app->sinks = tp_sinks_new(cfg, app->rules, err, err_size);
         if (!app->sinks)
                 return -1;
@@ -217,6 +230,8 @@ static int tp_alert_rebuild(const struct tp_cfg *cfg,
                 tp_log_error("could not rebuild: %s", err);
                 goto out;
         }
+        tp_alert_set_verify_snapshots(
+                al, ((const struct tp_alert_opts *)cfg->own)->verify_snapshots);
         h = tp_alert_handler(al);
         if (tp_service_replay(conn, &h, &tp_alert_rebuild_def, cfg) == 0) {
                 tp_report(al);

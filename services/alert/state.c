@@ -60,6 +60,7 @@ static void tp_release_pcache(void *value)
         tp_strmap_destroy(pc->days);
         tp_strmap_destroy(pc->names);
         tp_strmap_destroy(pc->keys);
+        tp_snapfeed_release(&pc->feed);
         free(pc);
 }
 
@@ -106,6 +107,11 @@ void tp_alert_set_rules(struct tp_alert *al, const struct tp_rules *rules)
         al->rules = rules;
 }
 
+void tp_alert_set_verify_snapshots(struct tp_alert *al, int on)
+{
+        al->verify_snapshots = on;
+}
+
 static void tp_release_dossier(void *value)
 {
         struct tp_dossier *d = value;
@@ -148,6 +154,7 @@ void tp_alert_destroy(struct tp_alert *al)
         tp_strmap_destroy(al->topics);
         tp_strmap_destroy(al->pcaches);
         tp_copybuf_release(&al->ticks_cb);
+        free(al->snaps);
         tp_store_pg_write_fini(&al->dossiers);
         tp_workcal_release(&al->cal);
         tp_filing_reader_destroy(al->reader);
@@ -504,8 +511,10 @@ static int tp_parts_load(struct tp_apart *const *ps, size_t n, PGconn *conn,
                 p->next_tick = tp_pg_col_ts(res, r, 2);
         }
         PQclear(res);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 ps[i]->loaded = 1;
+                ps[i]->own_from = ps[i]->next_tick;
+        }
         tp_copybuf_release(&cb);
         return 0;
 fail:
@@ -572,6 +581,29 @@ static void tp_snap_reset(const char *key, void *value, void *ud)
         c->t_open = c->t_overdue = c->t_intake = c->t_paused = 0;
 }
 
+/* The row tp_snap_emit writes, kept for the evaluator (tp_alert_feed). */
+static void tp_snap_keep(struct tp_alert *al, const struct tp_apart *p,
+                         const struct tp_acommune *c, int64_t tick)
+{
+        struct tp_snaprow *r;
+        if (al->n_snaps == al->cap_snaps) {
+                al->cap_snaps = al->cap_snaps ? 2 * al->cap_snaps : 1024;
+                al->snaps = tp_xrealloc(al->snaps,
+                                        al->cap_snaps * sizeof(*al->snaps));
+        }
+        r = &al->snaps[al->n_snaps++];
+        memset(r, 0, sizeof(*r));
+        r->tick = tick;
+        r->last = c->last;
+        r->partition = p->partition;
+        r->open = c->open;
+        r->overdue = c->overdue;
+        r->intake = c->intake;
+        r->paused = c->paused;
+        tp_strlcpy(r->province, p->province, sizeof(r->province));
+        tp_strlcpy(r->commune, c->code, sizeof(r->commune));
+}
+
 static void tp_snap_emit(const char *key, void *value, void *ud)
 {
         struct tp_snap_ctx *sc = ud;
@@ -591,6 +623,7 @@ static void tp_snap_emit(const char *key, void *value, void *ud)
         c->paused = c->t_paused;
         c->last = c->cur_last;
         c->written = 1;
+        tp_snap_keep(sc->al, sc->p, c, sc->tick);
         tp_copybuf_str(cb, sc->p->topic);
         tp_copybuf_int(cb, sc->p->partition);
         tp_copybuf_str(cb, sc->p->province);
@@ -1057,6 +1090,8 @@ static void tp_stage_rows(struct tp_alert *al, struct tp_batch *b,
                 st->sealed[i].topic = r->topic;
                 st->sealed[i].partition = r->partition;
                 st->sealed[i].gen = tp_store_seal(p->dossiers);
+                st->sealed[i].own_from = p->own_from;
+                st->sealed[i].next_offset = r->next;
                 p->next_offset = r->next;
         }
         st->n_sealed = b->n_parts;
@@ -1064,6 +1099,10 @@ static void tp_stage_rows(struct tp_alert *al, struct tp_batch *b,
         /* the snapshot rows change hands */
         st->rows[TP_AW_TICKS] = al->ticks_cb;
         tp_copybuf_init(&al->ticks_cb);
+        st->snaps = al->snaps;
+        st->n_snaps = al->n_snaps;
+        al->snaps = NULL;
+        al->n_snaps = al->cap_snaps = 0;
 }
 
 static void tp_alert_staged_free(struct tp_batch *b)
@@ -1075,6 +1114,7 @@ static void tp_alert_staged_free(struct tp_batch *b)
                 tp_copybuf_release(&st->rows[i]);
         free(st->sealed);
         free(st->provs);
+        free(st->snaps);
         free(st);
         b->staged = NULL;
 }
@@ -1095,6 +1135,7 @@ int tp_alert_stage(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
         }
         memset(&al->pending, 0, sizeof(al->pending));
         tp_copybuf_reset(&al->ticks_cb);
+        al->n_snaps = 0;
         tp_alert_clear_days(al);
         if (tp_pg_exec(conn, tp_temp_tables, errstr, errstr_size) != 0 ||
             tp_stage_parts(al, b, conn, errstr, errstr_size) != 0)
@@ -1149,6 +1190,7 @@ int tp_alert_flush(void *ctx, struct tp_batch *b, PGconn *conn, char *errstr,
                                      tp_alert_sends[i].sql, errstr,
                                      errstr_size) != 0)
                         return -1;
+        tp_alert_feed(al, st);
         for (size_t i = 0; i < st->n_provs; i++)
                 if (tp_alert_evaluate(al, conn, st->provs[i].topic,
                                       st->provs[i].n_parts, &st->pending,
@@ -1183,6 +1225,8 @@ void tp_alert_done(void *ctx, struct tp_batch *b, int committed)
                 al->counts.changed += st->pending.changed;
                 al->counts.resolved += st->pending.resolved;
                 al->counts.ticks += st->pending.ticks;
+                al->counts.snaps_memory += st->pending.snaps_memory;
+                al->counts.snaps_table += st->pending.snaps_table;
         } else if (!committed) {
                 tp_alert_forget(al);
         }

@@ -35,7 +35,8 @@ struct tp_sweep {
         struct tp_alert_counts *counts; /* the batch's */
         PGconn *conn;
         const char *prov;
-        struct tp_strmap *keys; /* pc->keys: "topic|partition|commune" */
+        const char *topic;
+        struct tp_strmap *keys; /* pc->keys: "partition|commune" */
         struct tp_strmap *figs; /* commune -> tp_commune_fig */
         struct tp_strmap *eps;  /* "commune|rule" -> tp_episode */
         struct tp_pcache *pc;
@@ -43,7 +44,10 @@ struct tp_sweep {
         int64_t tick, day, first_day;
         int month_closed;  /* a tick crossed into a new Vietnam month */
         int parts_drained; /* every partition read to its end */
-        int midnight;      /* the ticks evaluated crossed a Vietnam midnight */
+        /* each partition's next_offset as stored (snapfeed.h) */
+        int64_t *offsets;
+        int n_parts;
+        int midnight; /* the ticks evaluated crossed a Vietnam midnight */
         char *errstr;
         size_t errstr_size;
         int failed;
@@ -631,13 +635,15 @@ static struct tp_pcache *tp_pcache_get(struct tp_alert *al, const char *prov)
                 pc->hi = INT64_MIN / 2;
                 pc->keys = tp_strmap_new_owning(free);
                 pc->keys_hi = TP_TS_NONE;
+                tp_snapfeed_init(&pc->feed);
                 pc->pruned_day = INT64_MIN;
                 tp_strmap_put(al->pcaches, prov, pc);
         }
         return pc;
 }
 
-/* Partition states of the topic; returns the count found. */
+/* Partition states of the topic, and each one's stored next_offset in
+ * sw->offsets (tp_snapfeed_complete); returns the count found. */
 static int tp_sweep_parts(struct tp_sweep *sw, const char *topic,
                           struct tp_part_wm *parts, int n, int64_t *first,
                           int *all_caught_up)
@@ -647,7 +653,7 @@ static int tp_sweep_parts(struct tp_sweep *sw, const char *topic,
                                      "SELECT partition, "
                                      "tthc.epoch_ms(first_occurred_at), "
                                      "tthc.epoch_ms(max_occurred_at), "
-                                     "caught_up "
+                                     "caught_up, next_offset "
                                      "FROM tthc.alert_partition_state "
                                      "WHERE topic = $1",
                                      1, NULL, params, NULL, NULL, 0);
@@ -667,6 +673,11 @@ static int tp_sweep_parts(struct tp_sweep *sw, const char *topic,
                 parts[p].present = 1;
                 parts[p].max_occurred_at = tp_pg_col_ts(res, r, 2);
                 parts[p].caught_up = PQgetvalue(res, r, 3)[0] == 't';
+                /* a row without an offset matches no write of ours */
+                sw->offsets[p] =
+                        PQgetisnull(res, r, 4)
+                                ? -2
+                                : strtoll(PQgetvalue(res, r, 4), NULL, 10);
                 if (f != TP_TS_NONE && (*first == TP_TS_NONE || f < *first))
                         *first = f;
         }
@@ -757,15 +768,18 @@ static int tp_scorecard_store(struct tp_sweep *sw)
         return 0;
 }
 
-/* Evaluates every tick from start to last. The snapshots at or before the
- * last tick evaluated are cached (sw->pc->keys): only newer ones are
- * read. */
-static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
+/* The province's snapshots newer than the last tick evaluated
+ * (pc->keys_hi) from tthc.alert_commune_ticks, in tick order, into *out
+ * (owned by the caller): up to last, and after last those of the
+ * partitions in learn (an int[] literal). */
+static int tp_sweep_read_snaps(struct tp_sweep *sw, int64_t last,
+                               const char *learn, struct tp_snaprow **out,
+                               size_t *n_out)
 {
         char last_s[40], hi_s[40];
-        const char *params[3] = {sw->prov, last_s, NULL};
+        const char *params[5] = {sw->prov, last_s, NULL, sw->topic, learn};
         PGresult *res;
-        int r = 0, n;
+        int n;
 
         tp_format_ts(last, last_s, sizeof(last_s));
         if (sw->pc->keys_hi != TP_TS_NONE) {
@@ -773,37 +787,167 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
                 params[2] = hi_s;
         }
         res = tp_sweep_query(sw,
-                             "SELECT topic || '|' || partition || '|' || "
-                             "commune_code, commune_code, tthc.epoch_ms(tick), "
-                             "open, overdue, intake_backlog, "
-                             "tthc.epoch_ms(last_event_at), paused "
-                             "FROM tthc.alert_commune_ticks "
-                             "WHERE province_code = $1 AND tick <= $2 "
+                             "SELECT partition, commune_code, "
+                             "tthc.epoch_ms(tick), open, overdue, "
+                             "intake_backlog, tthc.epoch_ms(last_event_at), "
+                             "paused FROM tthc.alert_commune_ticks "
+                             "WHERE province_code = $1 "
                              "AND ($3::timestamptz IS NULL OR tick > $3) "
-                             "ORDER BY tick",
-                             3, params, "could not load commune snapshots");
+                             "AND topic = $4 AND (tick <= $2 "
+                             "OR partition = ANY($5::int[])) ORDER BY tick",
+                             5, params, "could not load commune snapshots");
         if (!res)
                 return -1;
         n = PQntuples(res);
+        *out = tp_xcalloc((size_t)n + 1, sizeof(**out));
+        for (int r = 0; r < n; r++) {
+                struct tp_snaprow *s = &(*out)[r];
+                s->partition = tp_pg_col_int(res, r, 0);
+                tp_strlcpy(s->commune, PQgetvalue(res, r, 1),
+                           sizeof(s->commune));
+                tp_strlcpy(s->province, sw->prov, sizeof(s->province));
+                s->tick = tp_pg_col_ts(res, r, 2);
+                s->open = tp_pg_col_int(res, r, 3);
+                s->overdue = tp_pg_col_int(res, r, 4);
+                s->intake = tp_pg_col_int(res, r, 5);
+                s->last = tp_pg_col_ts(res, r, 6);
+                s->paused = tp_pg_col_int(res, r, 7);
+        }
+        PQclear(res);
+        *n_out = (size_t)n;
+        return 0;
+}
+
+/* verify-snapshots: the rows the feed gave (mem) and the table's must be
+ * the same; a difference is a bug, and the process aborts. */
+static void tp_sweep_verify_snaps(const struct tp_sweep *sw, int64_t last,
+                                  const struct tp_snaprow *mem, size_t n_mem,
+                                  struct tp_snaprow *db, size_t n_db)
+{
+        char hi_s[40] = "the start", last_s[40], tick_s[40];
+        size_t i = 0;
+        qsort(db, n_db, sizeof(*db), tp_snaprow_cmp);
+        for (; i < n_mem && i < n_db; i++)
+                if (tp_snaprow_cmp(&mem[i], &db[i]) != 0 ||
+                    mem[i].last != db[i].last || mem[i].open != db[i].open ||
+                    mem[i].overdue != db[i].overdue ||
+                    mem[i].intake != db[i].intake ||
+                    mem[i].paused != db[i].paused)
+                        break;
+        if (i == n_mem && i == n_db)
+                return;
+        if (sw->pc->keys_hi != TP_TS_NONE)
+                tp_format_ts(sw->pc->keys_hi, hi_s, sizeof(hi_s));
+        tp_format_ts(last, last_s, sizeof(last_s));
+        tp_format_ts(i < n_mem ? mem[i].tick : db[i].tick, tick_s,
+                     sizeof(tick_s));
+        tp_log_error("verify-snapshots: province %s, ticks after %s up to %s: "
+                     "%zu snapshot row(s) kept in memory, %zu in "
+                     "tthc.alert_commune_ticks; they differ first at row %zu "
+                     "(partition %d, commune %s, tick %s)",
+                     sw->prov, hi_s, last_s, n_mem, n_db, i,
+                     i < n_mem ? (int)mem[i].partition : (int)db[i].partition,
+                     i < n_mem ? mem[i].commune : db[i].commune, tick_s);
+        abort();
+}
+
+/* Whether partition i of the topic was stored by someone else since this
+ * process last wrote it, or never written by it (snapfeed.h). */
+static int tp_sweep_stranger(const struct tp_sweep *sw, int i)
+{
+        return sw->offsets[i] >= 0 &&
+               !tp_snapfeed_ours(&sw->pc->feed, i, sw->offsets[i]);
+}
+
+/* The snapshots newer than pc->keys_hi up to last (*out, owned by the
+ * caller, in tick order): the rows this process kept (pc->feed) when
+ * they are provably all there are (snapfeed.h), else the table's. A
+ * read of the table learns the partitions others wrote: their rows after
+ * last join the feed, which then holds them all until they are written
+ * again. */
+static int tp_sweep_snaps(struct tp_sweep *sw, int64_t last,
+                          struct tp_snaprow **out, size_t *n_out)
+{
+        struct tp_snapfeed *f = &sw->pc->feed;
+        struct tp_snaprow *mem, *db;
+        struct tp_buf learn = {0};
+        size_t n_mem, n_db, k = 0;
+        int all = tp_snapfeed_complete(f, sw->offsets, sw->n_parts,
+                                       sw->pc->keys_hi);
+
+        n_mem = tp_snapfeed_take(f, sw->pc->keys_hi, last, &mem);
+        if (all && !sw->al->verify_snapshots) {
+                sw->counts->snaps_memory++;
+                *out = mem;
+                *n_out = n_mem;
+                return 0;
+        }
+        tp_buf_puts(&learn, "{");
+        for (int i = 0; i < sw->n_parts; i++)
+                if (tp_sweep_stranger(sw, i))
+                        tp_buf_printf(&learn, "%s%d", learn.len > 1 ? "," : "",
+                                      i);
+        tp_buf_puts(&learn, "}");
+        if (tp_sweep_read_snaps(sw, last, learn.data, &db, &n_db) != 0) {
+                tp_buf_release(&learn);
+                free(mem);
+                return -1;
+        }
+        tp_buf_release(&learn);
+        for (int i = 0; i < sw->n_parts; i++)
+                if (tp_sweep_stranger(sw, i))
+                        tp_snapfeed_learn(f, i, sw->offsets[i]);
+        for (size_t i = 0; i < n_db; i++)
+                if (db[i].tick <= last)
+                        db[k++] = db[i];
+                else
+                        tp_snapfeed_add(f, &db[i]);
+        n_db = k;
+        if (all) {
+                tp_sweep_verify_snaps(sw, last, mem, n_mem, db, n_db);
+                sw->counts->snaps_memory++;
+        } else {
+                sw->counts->snaps_table++;
+        }
+        free(mem);
+        *out = db;
+        *n_out = n_db;
+        return 0;
+}
+
+/* Evaluates every tick from start to last. The snapshots at or before the
+ * last tick evaluated are cached (sw->pc->keys): only newer ones are
+ * read. */
+static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
+{
+        struct tp_snaprow *snaps;
+        size_t r = 0, n;
+
+        if (tp_sweep_snaps(sw, last, &snaps, &n) != 0)
+                return -1;
         if (tp_sweep_episodes(sw) != 0) {
-                PQclear(res);
+                free(snaps);
                 return -1;
         }
         for (int64_t t = start; t <= last && !sw->failed; t += TP_HOUR_MS) {
-                for (; r < n && tp_pg_col_ts(res, r, 2) <= t; r++) {
-                        const char *key = PQgetvalue(res, r, 0);
-                        struct tp_skey *k = tp_strmap_get(sw->keys, key);
+                for (; r < n && snaps[r].tick <= t; r++) {
+                        const struct tp_snaprow *s = &snaps[r];
+                        char key[32];
+                        struct tp_skey *k;
+                        snprintf(key, sizeof(key), "%d|%s", (int)s->partition,
+                                 s->commune);
+                        k = tp_strmap_get(sw->keys, key);
                         if (!k) {
                                 k = tp_xcalloc(1, sizeof(*k));
-                                tp_strlcpy(k->commune, PQgetvalue(res, r, 1),
+                                tp_strlcpy(k->commune, s->commune,
                                            sizeof(k->commune));
                                 tp_strmap_put(sw->keys, key, k);
                         }
-                        k->open = tp_pg_col_int(res, r, 3);
-                        k->overdue = tp_pg_col_int(res, r, 4);
-                        k->intake = tp_pg_col_int(res, r, 5);
-                        k->last = tp_pg_col_ts(res, r, 6);
-                        k->paused = tp_pg_col_int(res, r, 7);
+                        k->open = s->open;
+                        k->overdue = s->overdue;
+                        k->intake = s->intake;
+                        k->last = s->last;
+                        k->paused = s->paused;
                 }
                 sw->tick = t;
                 sw->day = tp_vn_day(t);
@@ -824,7 +968,7 @@ static int tp_sweep_ticks(struct tp_sweep *sw, int64_t start, int64_t last)
                 }
                 sw->counts->ticks++;
         }
-        PQclear(res);
+        free(snaps);
         if (sw->failed)
                 return -1;
         sw->pc->keys_hi = last;
@@ -915,6 +1059,7 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
         sw.counts = counts;
         sw.conn = conn;
         sw.prov = prov;
+        sw.topic = topic;
         sw.errstr = errstr;
         sw.errstr_size = errstr_size;
         snprintf(np, sizeof(np), "%d", n_parts);
@@ -942,8 +1087,12 @@ int tp_alert_evaluate(struct tp_alert *al, PGconn *conn, const char *topic,
                 next_tick = tp_pg_col_ts(res, 0, 0);
         PQclear(res);
         parts = tp_xcalloc((size_t)n_parts, sizeof(*parts));
-        for (int i = 0; i < n_parts; i++)
+        sw.n_parts = n_parts;
+        sw.offsets = tp_xcalloc((size_t)n_parts + 1, sizeof(*sw.offsets));
+        for (int i = 0; i < n_parts; i++) {
                 parts[i].max_occurred_at = TP_TS_NONE;
+                sw.offsets[i] = -1; /* no state row */
+        }
         if (tp_sweep_parts(&sw, topic, parts, n_parts, &first,
                            &all_caught_up) != 0)
                 goto done;
@@ -980,5 +1129,25 @@ done:
         tp_strmap_destroy(sw.eps);
         tp_copybuf_release(&sw.backlog);
         free(parts);
+        free(sw.offsets);
         return rc;
+}
+
+void tp_alert_feed(struct tp_alert *al, const struct tp_alert_staged *st)
+{
+        struct tp_pcache *pc = NULL;
+        for (size_t i = 0; i < st->n_sealed; i++) {
+                const struct tp_asealed *s = &st->sealed[i];
+                const char *prov = tp_topic_province(s->topic);
+                if (prov)
+                        tp_snapfeed_wrote(&tp_pcache_get(al, prov)->feed,
+                                          s->partition, s->own_from,
+                                          s->next_offset);
+        }
+        for (size_t i = 0; i < st->n_snaps; i++) {
+                const struct tp_snaprow *r = &st->snaps[i];
+                if (!pc || strcmp(r->province, st->snaps[i - 1].province) != 0)
+                        pc = tp_pcache_get(al, r->province);
+                tp_snapfeed_add(&pc->feed, r);
+        }
 }

@@ -51,6 +51,11 @@ export TP_ROOT
 [[ "$BUILD_DIR" == /* ]] || BUILD_DIR=$TP_ROOT/$BUILD_DIR
 : "${TTHC_BIN:=$BUILD_DIR/bin}"
 export BUILD_DIR TTHC_BIN
+# tthc-alert checks the snapshots it keeps in memory against the table
+# whenever it uses them (option verify-snapshots; bench/lib.sh turns it
+# off): every test that runs it checks the feed.
+: "${TTHC_VERIFY_SNAPSHOTS:=true}"
+export TTHC_VERIFY_SNAPSHOTS
 
 TP_PASSED=0
 TP_FAILED=0

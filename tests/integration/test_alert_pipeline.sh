@@ -21,6 +21,16 @@ PIPE_TABLES=(alerts alert_outbox alert_dossiers alert_commune_days
 	alert_commune_ticks alert_partition_state alert_provinces
 	commune_backlog_daily)
 pipe_reference
+# One instance holds every partition: once it has read a province's
+# snapshots from the table, those it needs are the ones it wrote and
+# kept, until an attempt does not commit (here: each bisection). Each
+# such evaluation read the table too and compared, row by row
+# (verify-snapshots, tests/integration/lib.sh).
+SNAPS=$(grep -o 'snapshots from memory [0-9]* time(s), from PostgreSQL [0-9]*' \
+	"$W/alert-ref.log" | tail -n 1)
+tp_log "reference run: $SNAPS"
+tp_assert_eq 1 "$(awk '{ print ($4 > 0 && $8 > 0) }' <<<"$SNAPS")" \
+	"evaluations took the snapshots kept in memory (each checked against the table)"
 # The daily prune (tp_sweep_finish): per partition and commune, one
 # snapshot left at or before the start of the Vietnam day of the
 # province's last evaluated tick.
@@ -57,5 +67,7 @@ wait "$PA" || tp_die "tthc-alert (a) did not exit cleanly"
 wait "$PB" || tp_die "tthc-alert (b) did not exit cleanly"
 tp_assert_eq "1 1" "$(for f in a b; do grep -c 'assigned [1-9]' "$W/alert-$f.log" |
 	awk '{ print ($1 > 0) }'; done | xargs)" "both instances were assigned partitions"
+tp_log "two instances: $(grep -ho 'snapshots from memory [0-9]* time(s), from PostgreSQL [0-9]*' \
+	"$W/alert-a.log" "$W/alert-b.log" | xargs)"
 pipe_compare two "two instances: the tables of one batch at a time"
 tp_finish
