@@ -260,6 +260,24 @@ PGresult *tp_pg_query(PGconn *conn, const char *sql, int n,
         return res;
 }
 
+int tp_pg_stats_say_empty(PGconn *conn, const char *table, char *errstr,
+                          size_t errstr_size)
+{
+        const char *params[1] = {table};
+        PGresult *res = tp_pg_query(
+                conn,
+                "SELECT reltuples = 0 AND relpages > 0 FROM pg_class "
+                "WHERE oid = $1::regclass",
+                1, params, "could not read a table's statistics", errstr,
+                errstr_size);
+        int empty;
+        if (!res)
+                return -1;
+        empty = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+        PQclear(res);
+        return empty;
+}
+
 int tp_pg_exec_params(PGconn *conn, const char *sql, int n,
                       const char *const *params, ExecStatusType want,
                       const char *what, char *errstr, size_t errstr_size)

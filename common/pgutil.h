@@ -35,6 +35,16 @@ PGresult *tp_pg_query(PGconn *conn, const char *sql, int n,
                       const char *const *params, const char *what, char *errstr,
                       size_t errstr_size);
 
+/* 1 when PostgreSQL's statistics of table (a name regclass reads) say
+ * it holds no row over pages it has: emptied (a rebuild's DELETE), then
+ * vacuumed or analysed before it filled again. The planner then takes it
+ * for one row whatever it holds, and may scan it once per row of the
+ * other side of a join (a nested loop: minutes for a second's work)
+ * until autovacuum analyses it again (after 50 changes, within its
+ * naptime). 0 when not; -1 with errstr. */
+int tp_pg_stats_say_empty(PGconn *conn, const char *table, char *errstr,
+                          size_t errstr_size);
+
 /* Checks a result: returns 0 if its status is want, else fills errstr with
  * "what: message" and returns -1. Does not clear res. */
 int tp_pg_check(PGconn *conn, PGresult *res, ExecStatusType want,

@@ -30,10 +30,16 @@ int tp_store_pg_load(struct tp_store *store, PGconn *conn,
 {
         char what[128], key[600];
         PGresult *res;
+        int stale;
 
         if (keys->buf.len == 0)
                 return 0;
         if (tp_copybuf_send(conn, ld->copy, keys, errstr, errstr_size) != 0)
+                return -1;
+        stale = tp_pg_stats_say_empty(conn, ld->table, errstr, errstr_size);
+        if (stale < 0 ||
+            (stale && tp_pg_exec(conn, "SET LOCAL enable_nestloop = off",
+                                 errstr, errstr_size) != 0))
                 return -1;
         res = PQexec(conn, ld->select);
         snprintf(what, sizeof(what), "could not load %s", ld->what);
@@ -47,6 +53,13 @@ int tp_store_pg_load(struct tp_store *store, PGconn *conn,
                 tp_store_put(store, key, value);
         }
         PQclear(res);
+        if (stale) {
+                tp_log_info("%s: its statistics say it is empty: loaded "
+                            "%s by hash join",
+                            ld->table, ld->what);
+                return tp_pg_exec(conn, "SET LOCAL enable_nestloop TO DEFAULT",
+                                  errstr, errstr_size);
+        }
         return 0;
 }
 
@@ -202,6 +215,7 @@ int tp_store_pg_write(PGconn *conn, const struct tp_store_pg_write *w,
 {
         size_t updated = 0;
         char code[6];
+        int stale;
 
         if (rows->cb->buf.len == 0)
                 return 0;
@@ -210,6 +224,24 @@ int tp_store_pg_write(PGconn *conn, const struct tp_store_pg_write *w,
             tp_pg_exec(conn, "SAVEPOINT tp_store_rows", errstr, errstr_size) !=
                     0)
                 return -1;
+        stale = rows->n_stored > 0 ? tp_pg_stats_say_empty(conn, w->table,
+                                                           errstr, errstr_size)
+                                   : 0;
+        if (stale < 0)
+                return -1;
+        if (stale) {
+                /* the rest of the transaction too: the service's other
+                 * statements may join the table (tthc-alert's deletes) */
+                tp_log_info("%s: its statistics say it is empty: upserting "
+                            "this checkpoint's %zu rows, no join with it",
+                            w->table, rows->n_stored + rows->n_new);
+                if (tp_pg_exec(conn, "SET LOCAL enable_nestloop = off", errstr,
+                               errstr_size) != 0 ||
+                    tp_pg_exec(conn, w->upsert, errstr, errstr_size) != 0)
+                        return -1;
+                return tp_pg_exec(conn, "RELEASE tp_store_rows", errstr,
+                                  errstr_size);
+        }
         if (rows->n_stored > 0 &&
             tp_store_pg_update(conn, w, &updated, errstr, errstr_size) != 0)
                 return -1;

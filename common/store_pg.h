@@ -16,6 +16,7 @@
 struct tp_store_pg_load {
         const char *copy;   /* "COPY <keys table> FROM STDIN" */
         const char *select; /* one row per dossier, joining the keys */
+        const char *table;  /* the table select joins them with */
         const char *what;   /* in errors: "could not load <what>" */
         /* The value for row r of select (owned by the store once put);
          * writes its store key into key. */
@@ -32,7 +33,9 @@ void tp_store_pg_add_miss(struct tp_store *store, struct tp_copybuf *keys,
 
 /* Sends keys (COPY rows for ld->copy; nothing happens when empty), runs
  * ld->select and puts one value per row into store. Returns 0, or -1 with
- * errstr. keys stays the caller's. */
+ * errstr. keys stays the caller's. With ld->table's statistics saying it
+ * is empty (tp_pg_stats_say_empty), the select runs with nested loops
+ * off (a hash join: linear whatever the estimates). */
 int tp_store_pg_load(struct tp_store *store, PGconn *conn,
                      const struct tp_store_pg_load *ld, struct tp_copybuf *keys,
                      char *errstr, size_t errstr_size);
@@ -67,8 +70,11 @@ int tp_store_pg_flush_conn(const PGconn *staged_conn, PGconn *conn,
  * rebuild, an operator), one inserted by another writer meanwhile. When
  * the UPDATE finds fewer rows than were stored or the INSERT one that
  * exists (a unique violation), the write goes back to its savepoint and
- * upserts all the rows, as a data error must not come of it. Built by
- * tp_store_pg_write_init, freed by tp_store_pg_write_fini. */
+ * upserts all the rows, as a data error must not come of it. While the
+ * table's statistics say it is empty (tp_pg_stats_say_empty), the
+ * checkpoint upserts at once (no join), with nested loops off for the
+ * rest of its transaction. Built by tp_store_pg_write_init, freed by
+ * tp_store_pg_write_fini. */
 struct tp_store_pg_write {
         char *table;  /* in the log */
         char *copy;   /* COPY <temp> (<cols>, stored) FROM STDIN */

@@ -1006,14 +1006,23 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
          * day's start, and those after it (what stays depends on the day
          * only, not on when batches ended). One hash join against each
          * key's latest tick: a probe of the primary key per row (delete
-         * where a newer one EXISTS) cost 2-4 times as much. */
+         * where a newer one EXISTS) cost 2-4 times as much, a window over
+         * the rows (row_number, then their ctids) twice. Nested loops
+         * off for it: with statistics from before the province's
+         * latest ticks (a table analysed early in a replay) the planner
+         * takes the day's rows for one and would run the grouping once
+         * per row to delete (minutes, not milliseconds, seen in a
+         * bench run). */
         tp_format_ts(tp_vn_day(last) * TP_DAY_MS - TP_VN_OFFSET_MS, last_s,
                      sizeof(last_s));
         {
                 const char *q[2] = {sw->prov, last_s};
                 char day_s[16];
                 const char *q2[2] = {sw->prov, day_s};
-                if (tp_sweep_exec(
+                if (tp_sweep_exec(sw, "SET LOCAL enable_nestloop = off", 0,
+                                  NULL,
+                                  "could not prune commune snapshots") != 0 ||
+                    tp_sweep_exec(
                             sw,
                             "DELETE FROM tthc.alert_commune_ticks t USING "
                             "(SELECT topic, partition, commune_code, "
@@ -1023,7 +1032,10 @@ static int tp_sweep_finish(struct tp_sweep *sw, const char *topic, int n_parts,
                             "AND t.tick < $2 AND t.topic = k.topic AND "
                             "t.partition = k.partition AND t.commune_code = "
                             "k.commune_code AND t.tick < k.keep",
-                            2, q, "could not prune commune snapshots") != 0)
+                            2, q, "could not prune commune snapshots") != 0 ||
+                    tp_sweep_exec(sw, "SET LOCAL enable_nestloop TO DEFAULT", 0,
+                                  NULL,
+                                  "could not prune commune snapshots") != 0)
                         return -1;
                 tp_fmt_day(tp_vn_day(last) - TP_DAY_RING - 8, day_s,
                            sizeof(day_s));

@@ -101,8 +101,8 @@ static void *tp_dossier_from_row(const PGresult *res, int r, char *key,
 }
 
 static const struct tp_store_pg_load tp_dossier_load = {
-        "COPY tp_keys FROM STDIN", tp_load_sql, "dossier state",
-        tp_dossier_from_row};
+        "COPY tp_keys FROM STDIN", tp_load_sql, "tthc.dossiers",
+        "dossier state", tp_dossier_from_row};
 
 /* e repeats the seq of an event already stored or applied, the first
  * copy, which came at offset of topic and partition: counted once when

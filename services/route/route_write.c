@@ -142,8 +142,8 @@ static void *tp_state_from_db(const PGresult *res, int r, char *key,
 }
 
 static const struct tp_store_pg_load tp_state_load = {
-        "COPY tp_r_keys FROM STDIN", tp_route_state_select, "routing state",
-        tp_state_from_db};
+        "COPY tp_r_keys FROM STDIN", tp_route_state_select,
+        "tthc.route_dossiers", "routing state", tp_state_from_db};
 
 /* Loads the stored state of the dossiers the chunk touches that are not
  * resident. */
