@@ -47,7 +47,8 @@ struct tp_sweep {
         /* each partition's next_offset as stored (snapfeed.h) */
         int64_t *offsets;
         int n_parts;
-        int midnight; /* the ticks evaluated crossed a Vietnam midnight */
+        int unknown_parts; /* a state row of a partition >= n_parts */
+        int midnight;      /* the ticks evaluated crossed a Vietnam midnight */
         char *errstr;
         size_t errstr_size;
         int failed;
@@ -668,8 +669,12 @@ static int tp_sweep_parts(struct tp_sweep *sw, const char *topic,
         for (int r = 0; r < PQntuples(res); r++) {
                 int p = tp_pg_col_int(res, r, 0);
                 int64_t f = tp_pg_col_ts(res, r, 1);
-                if (p < 0 || p >= n)
+                if (p < 0 || p >= n) {
+                        /* a partition the topic's count does not know
+                         * yet: its rows are the table's to give */
+                        sw->unknown_parts = 1;
                         continue;
+                }
                 parts[p].present = 1;
                 parts[p].max_occurred_at = tp_pg_col_ts(res, r, 2);
                 parts[p].caught_up = PQgetvalue(res, r, 3)[0] == 't';
@@ -872,7 +877,8 @@ static int tp_sweep_snaps(struct tp_sweep *sw, int64_t last,
         struct tp_snaprow *mem, *db;
         struct tp_buf learn = {0};
         size_t n_mem, n_db, k = 0;
-        int all = tp_snapfeed_complete(f, sw->offsets, sw->n_parts,
+        int all = !sw->unknown_parts &&
+                  tp_snapfeed_complete(f, sw->offsets, sw->n_parts,
                                        sw->pc->keys_hi);
 
         n_mem = tp_snapfeed_take(f, sw->pc->keys_hi, last, &mem);
