@@ -219,10 +219,7 @@ int tp_store_pg_write(PGconn *conn, const struct tp_store_pg_write *w,
 
         if (rows->cb->buf.len == 0)
                 return 0;
-        if (tp_copybuf_send(conn, w->copy, rows->cb, errstr, errstr_size) !=
-                    0 ||
-            tp_pg_exec(conn, "SAVEPOINT tp_store_rows", errstr, errstr_size) !=
-                    0)
+        if (tp_copybuf_send(conn, w->copy, rows->cb, errstr, errstr_size) != 0)
                 return -1;
         stale = rows->n_stored > 0 ? tp_pg_stats_say_empty(conn, w->table,
                                                            errstr, errstr_size)
@@ -230,18 +227,20 @@ int tp_store_pg_write(PGconn *conn, const struct tp_store_pg_write *w,
         if (stale < 0)
                 return -1;
         if (stale) {
-                /* the rest of the transaction too: the service's other
-                 * statements may join the table (tthc-alert's deletes) */
+                /* no join with the table, and none for the rest of the
+                 * transaction: the service's other statements may join it
+                 * (tthc-alert's deletes) */
                 tp_log_info("%s: its statistics say it is empty: upserting "
                             "this checkpoint's %zu rows, no join with it",
                             w->table, rows->n_stored + rows->n_new);
                 if (tp_pg_exec(conn, "SET LOCAL enable_nestloop = off", errstr,
-                               errstr_size) != 0 ||
-                    tp_pg_exec(conn, w->upsert, errstr, errstr_size) != 0)
+                               errstr_size) != 0)
                         return -1;
-                return tp_pg_exec(conn, "RELEASE tp_store_rows", errstr,
-                                  errstr_size);
+                return tp_pg_exec(conn, w->upsert, errstr, errstr_size);
         }
+        if (tp_pg_exec(conn, "SAVEPOINT tp_store_rows", errstr, errstr_size) !=
+            0)
+                return -1;
         if (rows->n_stored > 0 &&
             tp_store_pg_update(conn, w, &updated, errstr, errstr_size) != 0)
                 return -1;

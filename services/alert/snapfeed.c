@@ -20,6 +20,17 @@ void tp_snapfeed_release(struct tp_snapfeed *f)
         tp_snapfeed_init(f);
 }
 
+struct tp_snaprow *tp_snaprow_push(struct tp_snaprow **rows, size_t *n,
+                                   size_t *cap)
+{
+        if (*n == *cap) {
+                *cap = *cap ? 2 * *cap : 256;
+                *rows = tp_xrealloc(*rows, *cap * sizeof(**rows));
+        }
+        memset(&(*rows)[*n], 0, sizeof(**rows));
+        return &(*rows)[(*n)++];
+}
+
 void tp_snapfeed_add(struct tp_snapfeed *f, const struct tp_snaprow *r)
 {
         if (f->n == TP_SNAPFEED_CAP) {
@@ -30,11 +41,7 @@ void tp_snapfeed_add(struct tp_snapfeed *f, const struct tp_snaprow *r)
                                 f->lost = f->rows[i].tick;
                 f->n = 0;
         }
-        if (f->n == f->cap) {
-                f->cap = f->cap ? 2 * f->cap : 256;
-                f->rows = tp_xrealloc(f->rows, f->cap * sizeof(*f->rows));
-        }
-        f->rows[f->n++] = *r;
+        *tp_snaprow_push(&f->rows, &f->n, &f->cap) = *r;
 }
 
 void tp_snapfeed_wrote(struct tp_snapfeed *f, int32_t partition, int64_t from,

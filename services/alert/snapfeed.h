@@ -41,7 +41,7 @@ struct tp_snapfeed_part {
         int64_t from, offset;
 };
 
-/* Rows a province's feed holds at most (about 56 bytes each): beyond,
+/* Rows a province's feed holds at most (48 bytes each): beyond,
  * they are dropped and the table is read until the evaluator has passed
  * them. A province writes at most one row per partition and commune an
  * hour (about 3,000 an hour for the largest), so the cap is a day of
@@ -94,6 +94,11 @@ int tp_snapfeed_complete(const struct tp_snapfeed *f, const int64_t *offsets,
  * Returns how many are in *out. */
 size_t tp_snapfeed_take(struct tp_snapfeed *f, int64_t keys_hi, int64_t last,
                         struct tp_snaprow **out);
+
+/* A new zeroed row at the end of (*rows)[0..*n), which grows (*cap): the
+ * batch's rows (struct tp_alert) and the feed's. */
+struct tp_snaprow *tp_snaprow_push(struct tp_snaprow **rows, size_t *n,
+                                   size_t *cap);
 
 /* Orders rows by tick, partition and commune (qsort). */
 int tp_snaprow_cmp(const void *a, const void *b);

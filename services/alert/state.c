@@ -585,14 +585,8 @@ static void tp_snap_reset(const char *key, void *value, void *ud)
 static void tp_snap_keep(struct tp_alert *al, const struct tp_apart *p,
                          const struct tp_acommune *c, int64_t tick)
 {
-        struct tp_snaprow *r;
-        if (al->n_snaps == al->cap_snaps) {
-                al->cap_snaps = al->cap_snaps ? 2 * al->cap_snaps : 1024;
-                al->snaps = tp_xrealloc(al->snaps,
-                                        al->cap_snaps * sizeof(*al->snaps));
-        }
-        r = &al->snaps[al->n_snaps++];
-        memset(r, 0, sizeof(*r));
+        struct tp_snaprow *r =
+                tp_snaprow_push(&al->snaps, &al->n_snaps, &al->cap_snaps);
         r->tick = tick;
         r->last = c->last;
         r->partition = p->partition;

@@ -52,6 +52,16 @@ col() {
 rows() { col last_seq "$1"; }
 SERVICES=(ingest route alert)
 
+# logged N PATTERN WHAT SERVICE...: each service's log has N lines
+# matching PATTERN (grep's basic regex).
+logged() {
+	local n=$1 pattern=$2 what=$3 svc
+	shift 3
+	for svc in "$@"; do
+		tp_assert_eq "$n" "$(grep -c "$pattern" "$W/$svc.log")" "tthc-$svc $what"
+	done
+}
+
 tp_on_exit pkill -KILL -P "$$" -f 'tthc-(route|alert)'
 tp_ingest >"$W/ingest.log" 2>&1 &
 ingest_pid=$!
@@ -73,10 +83,8 @@ tp_assert_eq 2/2/2 "$(rows GONE-1)" \
 	"the rows deleted under the resident dossier come back with its next event"
 tp_assert_eq "paused/paused/paused" "$(col status GONE-1)" \
 	"with the state of both events"
-for svc in "${SERVICES[@]}"; do
-	tp_assert_eq 1 "$(grep -c 'rows this checkpoint updates were not there' "$W/$svc.log")" \
-		"tthc-$svc noticed the missing row and upserted"
-done
+logged 1 'rows this checkpoint updates were not there' \
+	"noticed the missing row and upserted" "${SERVICES[@]}"
 
 # ---- a row inserted by another writer meanwhile ------------------------
 # The writer locks the three tables against writes, waits until each
@@ -119,12 +127,10 @@ tp_wait_for "[[ \$(rows RACE-1) == 1/1/1 ]]" 60
 tp_assert_eq 1/1/1 "$(rows RACE-1)" "the consumers' rows replace the other writer's"
 tp_assert_eq "IN_PERSON/IN_PERSON/IN_PERSON" "$(col channel RACE-1)" \
 	"every column of them"
-for svc in "${SERVICES[@]}"; do
-	tp_assert_eq 1 "$(grep -c 'a new row of this checkpoint was there already' "$W/$svc.log")" \
-		"tthc-$svc met the unique violation and upserted"
-	tp_assert_eq 0 "$(grep -c 'refused as data\|taking the message' "$W/$svc.log")" \
-		"tthc-$svc took it for neither a data error nor an outage"
-done
+logged 1 'a new row of this checkpoint was there already' \
+	"met the unique violation and upserted" "${SERVICES[@]}"
+logged 0 'refused as data\|taking the message' \
+	"took it for neither a data error nor an outage" "${SERVICES[@]}"
 tp_assert_eq 0 "$(tp_psql_val "SELECT count(*) FROM tthc.rejected_messages")" \
 	"no dead letter"
 tp_assert_eq 1 "$(tp_psql_val "SELECT count(*) FROM tthc.filing_events WHERE dossier_id = 'RACE-1'")" \
@@ -172,14 +178,10 @@ tp_assert_eq "3/3/3 1/1/1" "$(rows GONE-1) $(rows NEW-1)" \
 	"a stored and a new dossier written while the statistics say empty"
 tp_assert_eq "processing/processing/processing" "$(col status GONE-1)" \
 	"with the stored dossier's state"
-for svc in "${SERVICES[@]}"; do
-	tp_assert_eq 1 "$(grep -c 'its statistics say it is empty: upserting' "$W/$svc.log")" \
-		"tthc-$svc upserted with no join while the statistics say empty"
-done
-for svc in ingest route; do
-	tp_assert_eq 1 "$(grep -c 'its statistics say it is empty: loaded' "$W/$svc.log")" \
-		"tthc-$svc loaded the new dossier by hash join"
-done
+logged 1 'its statistics say it is empty: upserting' \
+	"upserted with no join while the statistics say empty" "${SERVICES[@]}"
+logged 1 'its statistics say it is empty: loaded' \
+	"loaded the new dossier by hash join" ingest route
 for t in "${TABLES[@]}"; do
 	tp_psql_super_val "ALTER TABLE $t RESET (autovacuum_enabled)" >/dev/null
 done
