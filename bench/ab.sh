@@ -8,6 +8,7 @@
 #   bench/ab.sh --consumer ingest|route|alert [--days 21] [--dossiers-per-day N]
 #               [--partitions 3] [--rounds 3] [--bin-a DIR] [--bin-b DIR]
 #               [--sql-a SQL] [--sql-b SQL] [--args-a ARGS] [--args-b ARGS]
+#               [--compare yes]
 #
 #   --bin-a/-b  the directory holding the variant's tthc-<consumer>
 #               (default: this tree's build, $BUILD_DIR/bin)
@@ -17,6 +18,12 @@
 #               whose batches span a thousand partitions)
 #   --args-a/-b options added to the variant's command line, split on
 #               spaces (e.g. "--pipeline=false")
+#   --compare   yes: after each B round, compare every table the consumer
+#               writes with the A round before it, row for row, and stop
+#               at the first difference: a change meant to be faster
+#               only must leave the same rows (left out: columns that
+#               default to now() or a sequence, and the times a message
+#               was sent, WALL_CLOCK below)
 #
 # The database is migrated with this tree's schemas/sql. Prints one line
 # per round: wall time after the group join, the consumer's CPU time and
@@ -35,9 +42,11 @@ ROUNDS=3
 # Read through ${!name} below.
 # shellcheck disable=SC2034
 BIN_A=$B BIN_B=$B SQL_A='SELECT 1' SQL_B='SELECT 1' ARGS_A='' ARGS_B=''
+COMPARE=no
 bench_args bench/ab.sh \
-	"consumer days dossiers-per-day partitions rounds bin-a bin-b sql-a sql-b args-a args-b" "$@"
+	"consumer days dossiers-per-day partitions rounds bin-a bin-b sql-a sql-b args-a args-b compare" "$@"
 EXTRA=()
+WALL_CLOCK="updated_at last_message_at"
 case $CONSUMER in
 ingest)
 	EXTRA=(--reference "$TP_ROOT/reference")
@@ -52,6 +61,7 @@ route)
 	        tthc.routing_anomalies_by_month"
 	;;
 alert)
+	WALL_CLOCK="updated_at last_message_at kafka_sent_at am_first_sent_at am_last_sent_at am_resolved_sent_at"
 	TABLES="tthc.alerts, tthc.alert_outbox, tthc.alert_delivery,
 	        tthc.alert_dossiers, tthc.alert_commune_days,
 	        tthc.alert_commune_ticks, tthc.alert_partition_state,
@@ -66,6 +76,24 @@ command -v perf >/dev/null || tp_die "ab.sh needs perf (linux-perf)"
 bench_stack "$PARTITIONS"
 bench_sim 2025-09-03 "$DAYS" "$DOSSIERS_PER_DAY" 7
 tp_log "$(tail -n 1 "$W/sim.log")"
+
+# Every row of the consumer's tables, sorted, into directory $1.
+ab_dump() {
+	local t cols
+	mkdir -p "$1"
+	for t in ${TABLES//,/ }; do
+		cols=$(psql -XAtq -v ON_ERROR_STOP=1 "$TTHC_PG_SUPER" -c "
+			SELECT string_agg(quote_ident(column_name), ', '
+			                  ORDER BY ordinal_position)
+			FROM information_schema.columns
+			WHERE table_schema || '.' || table_name = '$t'
+			  AND coalesce(column_default, '') NOT LIKE '%now()%'
+			  AND coalesce(column_default, '') NOT LIKE 'nextval(%'
+			  AND column_name <> ALL (string_to_array('$WALL_CLOCK', ' '))")
+		psql -XAq -v ON_ERROR_STOP=1 "$TTHC_PG_SUPER" \
+			-c "COPY (SELECT $cols FROM $t) TO STDOUT" | LC_ALL=C sort >"$1/$t"
+	done
+}
 
 declare -A WALLS=([A]="" [B]="")
 for round in $(seq 1 "$ROUNDS"); do
@@ -102,6 +130,16 @@ for round in $(seq 1 "$ROUNDS"); do
 		# a pipelined run says how long it waited for its batches in flight
 		grep -o '[0-9]* batches committed while the next was applied; [0-9.]* s spent waiting' \
 			"$W/consumer.log" | sed "s/^/  $v round $round: /" || true
+		if [[ $COMPARE == yes ]]; then
+			ab_dump "$W/rows.$v"
+			if [[ $v == B ]]; then
+				if ! diff -r "$W/rows.A" "$W/rows.B" >"$W/rows.diff"; then
+					{ grep "^diff" "$W/rows.diff"; head -n 20 "$W/rows.diff"; } >&2
+					tp_die "round $round: B's rows differ from A's ($W/rows.diff)"
+				fi
+				echo "  round $round: the same rows in every table ($(cat "$W"/rows.B/* | wc -l) rows)"
+			fi
+		fi
 	done
 done
 for v in A B; do

@@ -6,12 +6,14 @@
 #include "alert.h"
 #include "filing.h"
 #include "dossier.h"
+#include "expiry.h"
 #include "pgutil.h"
 #include "refdata.h"
 #include "snapfeed.h"
 #include "store.h"
 #include "store_pg.h"
 #include "strmap.h"
+#include "tally.h"
 
 /* A commune as one partition sees it. */
 struct tp_acommune {
@@ -20,9 +22,11 @@ struct tp_acommune {
         int open, overdue, intake, paused;
         int64_t last;
         int written;
-        /* scratch of the snapshot being taken */
-        int t_open, t_overdue, t_intake, t_paused;
-        int64_t cur_last; /* latest activity seen */
+        /* the figures as of the partition's tally_day, kept as its
+         * dossiers change (tally.h), and the latest activity seen */
+        struct tp_tally tally;
+        int64_t cur_last;
+        int dirty; /* in the partition's dirty list */
 };
 
 struct tp_apart {
@@ -41,15 +45,16 @@ struct tp_apart {
          * committed plus the changes of the open batch (common/store.h) */
         struct tp_store *dossiers;
         struct tp_strmap *communes; /* code -> struct tp_acommune */
-        /* What the last hourly snapshot (tp_part_snapshot) depended on:
-         * its figures follow from the dossiers and the tick's Vietnam day
-         * only, and its evictions from the tick. A tick with no event
-         * applied since (snap_dirty 0), on the same day (snap_day), at
-         * or before snap_evict_after (when the first resident closed
-         * dossier leaves its tombstone window; INT64_MAX: none) would
-         * find and emit nothing: it is skipped. */
-        int snap_dirty;
-        int64_t snap_day, snap_evict_after;
+        /* What the hourly snapshot (tp_part_snapshot) needs without
+         * walking the dossiers: the communes whose figures or activity
+         * changed since the last tick (the only ones whose row can
+         * differ from the last written), the Vietnam day their tallies
+         * are at (INT64_MIN: none yet), and the closed dossiers by the
+         * tick they leave memory. */
+        struct tp_acommune **dirty;
+        size_t n_dirty, cap_dirty;
+        int64_t tally_day;
+        struct tp_expiry expiry;
 };
 
 /* Day counter changes of the batch, per commune and day (summed over the

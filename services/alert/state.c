@@ -41,8 +41,10 @@ static void tp_part_unload(struct tp_apart *p)
 {
         tp_store_clear(p->dossiers);
         tp_strmap_clear(p->communes);
+        p->n_dirty = 0;
+        p->tally_day = INT64_MIN;
+        tp_expiry_clear(&p->expiry);
         p->loaded = 0;
-        p->snap_dirty = 1;
 }
 
 static void tp_release_part(void *value)
@@ -50,8 +52,17 @@ static void tp_release_part(void *value)
         struct tp_apart *p = value;
         tp_store_destroy(p->dossiers);
         tp_strmap_destroy(p->communes);
+        tp_expiry_clear(&p->expiry);
+        free(p->dirty);
         free(p->topic);
         free(p);
+}
+
+static void tp_release_acommune(void *value)
+{
+        struct tp_acommune *c = value;
+        tp_tally_release(&c->tally);
+        free(c);
 }
 
 static void tp_release_pcache(void *value)
@@ -317,9 +328,10 @@ static struct tp_apart *tp_part_get(struct tp_alert *al, const char *topic,
         p->partition = partition;
         tp_strlcpy(p->province, prov ? prov : "", sizeof(p->province));
         p->dossiers = tp_store_new(tp_release_dossier, SIZE_MAX);
-        p->communes = tp_strmap_new_owning(free);
+        p->communes = tp_strmap_new_owning(tp_release_acommune);
         p->next_offset = TP_OFFSET_NONE;
-        p->snap_dirty = 1;
+        p->tally_day = INT64_MIN;
+        tp_expiry_init(&p->expiry);
         tp_strmap_put(al->parts, key, p);
         return p;
 }
@@ -334,6 +346,72 @@ struct tp_acommune *tp_part_commune(struct tp_apart *p, const char *code)
                 tp_strmap_put(p->communes, code, c);
         }
         return c;
+}
+
+/* The commune's row may differ from the one last written: the next tick
+ * compares it (tp_snap_emit). */
+static void tp_part_dirty(struct tp_apart *p, struct tp_acommune *c)
+{
+        if (c->dirty)
+                return;
+        if (p->n_dirty == p->cap_dirty) {
+                p->cap_dirty = p->cap_dirty ? 2 * p->cap_dirty : 16;
+                p->dirty =
+                        tp_xrealloc(p->dirty, p->cap_dirty * sizeof(*p->dirty));
+        }
+        c->dirty = 1;
+        p->dirty[p->n_dirty++] = c;
+}
+
+static void tp_part_dirty_each(const char *key, void *value, void *ud)
+{
+        (void)key;
+        tp_part_dirty(ud, value);
+}
+
+/* ---- what a dossier counts for (tally.h) and when it leaves memory ----- */
+
+/* The tick after which a closed dossier leaves memory (its tombstone
+ * window over); one closed without a date leaves at the next tick. */
+static int64_t tp_dossier_expiry(const struct tp_dossier *d)
+{
+        return d->closed_at == TP_TS_NONE ? INT64_MIN
+                                          : d->closed_at + TP_TOMBSTONE_MS;
+}
+
+/* The commune of s in p (NULL: s counts for none); near, when given, is
+ * a likely answer that spares the lookup. */
+static struct tp_acommune *tp_share_commune(struct tp_apart *p,
+                                            const struct tp_share *s,
+                                            struct tp_acommune *near)
+{
+        if (!s->commune)
+                return NULL;
+        if (near && strlen(s->commune) < sizeof(near->code) &&
+            strcmp(near->code, s->commune) == 0)
+                return near;
+        return tp_part_commune(p, s->commune);
+}
+
+static void tp_part_count(struct tp_apart *p, struct tp_acommune *c,
+                          const struct tp_share *s, int sign)
+{
+        if (!c)
+                return;
+        tp_tally_add(&c->tally, s, p->tally_day, sign);
+        tp_part_dirty(p, c);
+}
+
+/* d joins p's figures as it is (loaded, or new) and, closed, the queue of
+ * dossiers leaving memory. */
+static void tp_part_follow(const struct tp_workcal *cal, struct tp_apart *p,
+                           const struct tp_dossier *d)
+{
+        struct tp_share s;
+        tp_tally_share(cal, d, &s);
+        tp_part_count(p, tp_share_commune(p, &s, NULL), &s, 1);
+        if (!tp_dossier_is_open(d))
+                tp_expiry_push(&p->expiry, tp_dossier_expiry(d), d->dossier_id);
 }
 
 /* The numbers of ps[0..n) as an array literal in cb (tp_pgarray_add). */
@@ -375,7 +453,8 @@ static struct tp_apart *tp_parts_row(struct tp_apart *const *ps, size_t n,
         return NULL;
 }
 
-static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
+static void tp_part_add_dossier_row(const struct tp_workcal *cal,
+                                    struct tp_apart *p, PGresult *res, int r)
 {
         struct tp_dossier *d = tp_xcalloc(1, sizeof(*d));
         struct tp_strspan s[TP_DSS__COUNT] = {{0}};
@@ -401,6 +480,7 @@ static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
         d->last_event_at = tp_pg_col_ts(res, r, 14);
         d->result_returned_at = TP_TS_NONE;
         tp_store_put(p->dossiers, d->dossier_id, d);
+        tp_part_follow(cal, p, d);
 }
 
 /* Loads the state of ps[0..n), partitions of one topic, as committed
@@ -408,7 +488,8 @@ static void tp_part_add_dossier_row(struct tp_apart *p, PGresult *res, int r)
  * queries for them all, so a reload costs four round trips per province,
  * not per partition, and reads the province's snapshots once (their
  * primary key starts with the province: 026). */
-static int tp_parts_load(struct tp_apart *const *ps, size_t n, PGconn *conn,
+static int tp_parts_load(const struct tp_workcal *cal,
+                         struct tp_apart *const *ps, size_t n, PGconn *conn,
                          char *errstr, size_t errstr_size)
 {
         struct tp_copybuf cb;
@@ -439,7 +520,7 @@ static int tp_parts_load(struct tp_apart *const *ps, size_t n, PGconn *conn,
                 goto fail;
         for (int r = 0; r < PQntuples(res); r++)
                 if ((p = tp_parts_row(ps, n, p, res, r, 15)))
-                        tp_part_add_dossier_row(p, res, r);
+                        tp_part_add_dossier_row(cal, p, res, r);
         PQclear(res);
         /* The latest snapshot of each commune of each partition; by the
          * province first: the primary key's order (026). */
@@ -514,6 +595,8 @@ static int tp_parts_load(struct tp_apart *const *ps, size_t n, PGconn *conn,
         for (size_t i = 0; i < n; i++) {
                 ps[i]->loaded = 1;
                 ps[i]->own_from = ps[i]->next_tick;
+                /* the next tick compares every commune */
+                tp_strmap_each(ps[i]->communes, tp_part_dirty_each, ps[i]);
         }
         tp_copybuf_release(&cb);
         return 0;
@@ -526,60 +609,6 @@ fail:
 
 /* ---- applying events
  * ----------------------------------------------------------------- */
-
-static int tp_workcal_any(const struct tp_workcal *cal, int64_t a, int64_t b)
-{
-        for (int64_t d = a; d < b; d++)
-                if (tp_workcal_is_working(cal, d))
-                        return 1;
-        return 0;
-}
-
-struct tp_snap_ctx {
-        struct tp_alert *al;
-        struct tp_apart *p;
-        int64_t tick, tick_day;
-        size_t evict;
-        int64_t evict_after; /* of the closed dossiers that stay */
-};
-
-static void tp_snap_dossier(const char *key, void *value, void *ud)
-{
-        struct tp_snap_ctx *sc = ud;
-        const struct tp_dossier *d = value;
-        (void)key;
-        if (!tp_dossier_is_open(d)) {
-                if (d->closed_at == TP_TS_NONE ||
-                    d->closed_at < sc->tick - TP_TOMBSTONE_MS)
-                        sc->evict++;
-                else if (d->closed_at + TP_TOMBSTONE_MS < sc->evict_after)
-                        sc->evict_after = d->closed_at + TP_TOMBSTONE_MS;
-                return;
-        }
-        if (d->status == TP_DS_SUBMITTED) {
-                if (d->channel == TP_CH_ONLINE && d->commune_code &&
-                    d->submitted_at != TP_TS_NONE &&
-                    tp_workcal_any(&sc->al->cal, tp_vn_day(d->submitted_at) + 1,
-                                   sc->tick_day))
-                        tp_part_commune(sc->p, d->commune_code)->t_intake++;
-                return;
-        }
-        if (d->handling_commune_code) {
-                struct tp_acommune *c =
-                        tp_part_commune(sc->p, d->handling_commune_code);
-                c->t_open++;
-                c->t_paused += d->status == TP_DS_PAUSED;
-                c->t_overdue += tp_dossier_is_overdue(d, sc->tick_day);
-        }
-}
-
-static void tp_snap_reset(const char *key, void *value, void *ud)
-{
-        struct tp_acommune *c = value;
-        (void)key;
-        (void)ud;
-        c->t_open = c->t_overdue = c->t_intake = c->t_paused = 0;
-}
 
 /* The row tp_snap_emit writes, kept for the evaluator (tp_alert_feed). */
 static void tp_snap_keep(struct tp_alert *al, const struct tp_apart *p,
@@ -598,31 +627,34 @@ static void tp_snap_keep(struct tp_alert *al, const struct tp_apart *p,
         tp_strlcpy(r->commune, c->code, sizeof(r->commune));
 }
 
-static void tp_snap_emit(const char *key, void *value, void *ud)
+/* The commune's row at tick, written when it differs from the last one
+ * written (or is the first with anything in it). */
+static void tp_snap_emit(struct tp_alert *al, const struct tp_apart *p,
+                         struct tp_acommune *c, int64_t tick)
 {
-        struct tp_snap_ctx *sc = ud;
-        struct tp_acommune *c = value;
-        struct tp_copybuf *cb = &sc->al->ticks_cb;
-        (void)key;
-        if (c->written && c->open == c->t_open && c->overdue == c->t_overdue &&
-            c->intake == c->t_intake && c->paused == c->t_paused &&
+        struct tp_copybuf *cb = &al->ticks_cb;
+        int open = c->tally.open, paused = c->tally.paused;
+        int overdue = tp_tally_overdue(&c->tally);
+        int intake = tp_tally_intake(&c->tally);
+        c->dirty = 0;
+        if (c->written && c->open == open && c->overdue == overdue &&
+            c->intake == intake && c->paused == paused &&
             c->last == c->cur_last)
                 return;
-        if (!c->written && !c->t_open && !c->t_intake &&
-            c->cur_last == TP_TS_NONE)
+        if (!c->written && !open && !intake && c->cur_last == TP_TS_NONE)
                 return;
-        c->open = c->t_open;
-        c->overdue = c->t_overdue;
-        c->intake = c->t_intake;
-        c->paused = c->t_paused;
+        c->open = open;
+        c->overdue = overdue;
+        c->intake = intake;
+        c->paused = paused;
         c->last = c->cur_last;
         c->written = 1;
-        tp_snap_keep(sc->al, sc->p, c, sc->tick);
-        tp_copybuf_str(cb, sc->p->topic);
-        tp_copybuf_int(cb, sc->p->partition);
-        tp_copybuf_str(cb, sc->p->province);
+        tp_snap_keep(al, p, c, tick);
+        tp_copybuf_str(cb, p->topic);
+        tp_copybuf_int(cb, p->partition);
+        tp_copybuf_str(cb, p->province);
         tp_copybuf_str(cb, c->code);
-        tp_copybuf_ts(cb, sc->tick);
+        tp_copybuf_ts(cb, tick);
         tp_copybuf_int(cb, c->open);
         tp_copybuf_int(cb, c->overdue);
         tp_copybuf_int(cb, c->intake);
@@ -631,45 +663,47 @@ static void tp_snap_emit(const char *key, void *value, void *ud)
         tp_copybuf_end_row(cb);
 }
 
-struct tp_evict_ctx {
-        struct tp_apart *p;
-        int64_t tick;
-};
+/* A new Vietnam day: the shares whose day it passed are counted. */
+static void tp_snap_pass(const char *key, void *value, void *ud)
+{
+        struct tp_apart *p = ud;
+        struct tp_acommune *c = value;
+        (void)key;
+        if (tp_tally_pass(&c->tally, p->tally_day))
+                tp_part_dirty(p, c);
+}
 
 /* A closed dossier past its tombstone window leaves memory and its row is
  * deleted by the checkpoint. */
-static void tp_evict_one(const char *key, void *value, void *ud)
+static void tp_snap_evict(struct tp_apart *p, int64_t tick)
 {
-        struct tp_evict_ctx *ec = ud;
-        const struct tp_dossier *d = value;
-        if (tp_dossier_is_open(d) ||
-            (d->closed_at != TP_TS_NONE &&
-             d->closed_at >= ec->tick - TP_TOMBSTONE_MS))
-                return;
-        tp_store_del(ec->p->dossiers, key);
+        char *key;
+        while ((key = tp_expiry_pop(&p->expiry, tick))) {
+                /* queued when it closed: it may have changed since */
+                struct tp_dossier *d = tp_store_get(p->dossiers, key);
+                if (d && !tp_dossier_is_open(d) && tp_dossier_expiry(d) < tick)
+                        tp_store_del(p->dossiers, key);
+                free(key);
+        }
 }
 
 /* The partition's watermark passed tick: record each commune's
- * dossier-state figures as of now (only those that changed). Ticks that
- * could change nothing are skipped (struct tp_apart, snap_dirty): on a
- * quiet night a partition walks its dossiers once, not every hour. */
+ * dossier-state figures as of now (only those that changed). The figures
+ * are kept as the dossiers change (tp_alert_apply, tally.h), so a tick
+ * costs the communes that changed since the last one, not a walk over
+ * every resident dossier. */
 static void tp_part_snapshot(struct tp_alert *al, struct tp_apart *p,
                              int64_t tick)
 {
-        struct tp_snap_ctx sc = {al, p, tick, tp_vn_day(tick), 0, INT64_MAX};
-        if (!p->snap_dirty && sc.tick_day == p->snap_day &&
-            tick <= p->snap_evict_after)
-                return;
-        p->snap_dirty = 0;
-        p->snap_day = sc.tick_day;
-        tp_strmap_each(p->communes, tp_snap_reset, NULL);
-        tp_store_each(p->dossiers, tp_snap_dossier, &sc);
-        tp_strmap_each(p->communes, tp_snap_emit, &sc);
-        if (sc.evict > 0) {
-                struct tp_evict_ctx ec = {p, tick};
-                tp_store_each(p->dossiers, tp_evict_one, &ec);
+        int64_t day = tp_vn_day(tick);
+        if (day > p->tally_day) {
+                p->tally_day = day;
+                tp_strmap_each(p->communes, tp_snap_pass, p);
         }
-        p->snap_evict_after = sc.evict_after;
+        for (size_t i = 0; i < p->n_dirty; i++)
+                tp_snap_emit(al, p, p->dirty[i], tick);
+        p->n_dirty = 0;
+        tp_snap_evict(p, tick);
 }
 
 static struct tp_dayacc *tp_count_day(struct tp_alert *al, struct tp_apart *p,
@@ -707,8 +741,10 @@ static void tp_count_activity(struct tp_alert *al, struct tp_apart *p,
         struct tp_dayacc *a = tp_count_day(al, p, commune, day, 1, 0, 0, 0);
         /* checkpointed with the partition's progress while no snapshot
          * holds it: a reload finds it (tp_copy_progress, tp_parts_load) */
-        if (c->cur_last == TP_TS_NONE || at > c->cur_last)
+        if (c->cur_last == TP_TS_NONE || at > c->cur_last) {
                 c->cur_last = at;
+                tp_part_dirty(p, c);
+        }
         if (a->last == TP_TS_NONE || at > a->last)
                 a->last = at;
 }
@@ -729,6 +765,8 @@ static void tp_alert_apply(struct tp_alert *al, struct tp_apart *p,
         int64_t occ = ev->occurred_at, newmax, wm, day;
         struct tp_dossier *d;
         struct tp_effects fx;
+        struct tp_share was, now;
+        struct tp_acommune *cw, *cn;
         const char *acting;
         int intake, fresh;
 
@@ -744,7 +782,6 @@ static void tp_alert_apply(struct tp_alert *al, struct tp_apart *p,
                 p->next_tick += TP_HOUR_MS;
         }
         p->max_occ = newmax;
-        p->snap_dirty = 1;
         d = tp_store_get_or_new(p->dossiers, ev->dossier_id, tp_new_dossier,
                                 ev);
         if (tp_dossier_check_seq(d, ev->seq) == TP_SEQ_DUPLICATE) {
@@ -760,6 +797,10 @@ static void tp_alert_apply(struct tp_alert *al, struct tp_apart *p,
                  ev->event_type == TP_EV_RECEIVED ||
                  ev->event_type == TP_EV_INTAKE_REFUSED;
         fresh = d->status == TP_DS_NONE;
+        /* what d counted for before (its commune found now: the event may
+         * move the dossier's strings) and after */
+        tp_tally_share(&al->cal, d, &was);
+        cw = tp_share_commune(p, &was, NULL);
         tp_dossier_apply(d, ev, &fx);
         /* A result handed back after the dossier's tombstone expired:
          * it was resolved, not reopened. */
@@ -767,6 +808,16 @@ static void tp_alert_apply(struct tp_alert *al, struct tp_apart *p,
                 d->status = TP_DS_RESOLVED;
                 d->closed_at = occ;
         }
+        tp_tally_share(&al->cal, d, &now);
+        cn = tp_share_commune(p, &now, cw);
+        if (cw != cn || was.intake != now.intake || was.paused != now.paused ||
+            was.day != now.day) {
+                tp_part_count(p, cw, &was, -1);
+                tp_part_count(p, cn, &now, 1);
+        }
+        if (!tp_dossier_is_open(d))
+                tp_expiry_push(&p->expiry, tp_dossier_expiry(d),
+                               ev->dossier_id);
         al->pending.events++;
         if (acting)
                 tp_count_activity(al, p, acting, day, occ);
@@ -1056,7 +1107,8 @@ static int tp_stage_parts(struct tp_alert *al, struct tp_batch *b, PGconn *conn,
                 for (k = i + 1;
                      k < n && strcmp(todo[k]->topic, todo[i]->topic) == 0; k++)
                         ;
-                rc = tp_parts_load(todo + i, k - i, conn, errstr, errstr_size);
+                rc = tp_parts_load(&al->cal, todo + i, k - i, conn, errstr,
+                                   errstr_size);
         }
         /* An attempt that did not commit forgot every partition
          * (tp_alert_stage, tp_alert_done), so the store holds committed or
