@@ -10,11 +10,19 @@
 #   bench/breakdown.sh --consumer ingest|route|alert [--days N]
 #                      [--dossiers-per-day N] [--partitions N] [--out FILE]
 #                      [--pg-settings 'name=value ...'] [--args 'ARGS']
+#                      [--perf FILE]
 #
 #   --pg-settings  PostgreSQL settings for the run (ALTER SYSTEM, restart),
 #                  e.g. docs/operations.md's 'shared_buffers=2GB ...'
 #   --args         options added to the consumer's command line, split on
 #                  spaces (e.g. a deploy config's --batch-size 200000 ...)
+#   --perf         the consumer runs under perf record (499 samples a
+#                  second, linux-perf), its data written to FILE; the
+#                  report ends with the functions that took the most
+#                  samples in its threads, librdkafka's (rdk:) aside
+#                  (a flat profile: the libraries
+#                  have no frame pointers to walk; the client CPU then
+#                  includes perf's own)
 #
 # Logging every statement costs a little itself: compare the shares, and
 # take rates from bench/run.sh.
@@ -29,9 +37,15 @@ PARTITIONS=3
 OUT=
 PG_SETTINGS=
 ARGS=
-bench_args bench/breakdown.sh "consumer days dossiers-per-day partitions out pg-settings args" "$@"
+PERF=
+bench_args bench/breakdown.sh "consumer days dossiers-per-day partitions out pg-settings args perf" "$@"
 bench_report_fd "$OUT"
 read -r -a EXTRA <<<"$ARGS"
+RUN=("$B/tthc-$CONSUMER")
+if [[ -n $PERF ]]; then
+	command -v perf >/dev/null || tp_die "--perf needs perf (linux-perf)"
+	RUN=("$(command -v perf)" record -q -F 499 -o "$PERF" "${RUN[@]}")
+fi
 case $CONSUMER in
 ingest | route | alert) ;;
 *) echo "breakdown.sh: --consumer ingest, route or alert" >&2; exit 2 ;;
@@ -48,7 +62,7 @@ sleep 1
 OFFSET=$(stat -c %s "$TP_PG_DIR/server.log")
 
 # The consumer under a small wrapper that reports its CPU time.
-python3 - "$W/usage" "$B/tthc-$CONSUMER" --brokers "$TTHC_BROKERS" \
+python3 - "$W/usage" "${RUN[@]}" --brokers "$TTHC_BROKERS" \
 	--pg "$TTHC_PG" --schemas "$ROOT/schemas/avro" --exit-when-idle \
 	--kafka.session.timeout.ms=6000 ${EXTRA[@]+"${EXTRA[@]}"} \
 	2>"$W/consumer.log" <<'PY'
@@ -134,4 +148,12 @@ print("| other statements | %.1f s | %.0f %% |" % (rest, 100 * rest / run))
 other = run - (usr + sys_) - server
 print("| neither (waiting for Kafka, scheduling, the two overlapping) | %.1f s | %.0f %% |" % (other, 100 * other / run))
 PY
+if [[ -n $PERF ]]; then
+	{
+		printf '\n`perf report -i %s --comm tthc-%s --no-children --sort dso,symbol`, the first 25:\n\n```\n' "$PERF" "$CONSUMER"
+		perf report -i "$PERF" --comm "tthc-$CONSUMER" --no-children \
+			--sort dso,symbol --stdio 2>/dev/null | grep '%' | head -n 25
+		printf '```\n'
+	} >&3
+fi
 tp_finish

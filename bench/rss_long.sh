@@ -10,11 +10,16 @@
 #   bench/rss_long.sh [--days N] [--dossiers-per-day N] [--partitions N]
 #                     [--consumers "ingest route alert"]
 #                     [--pg-settings "K=V ..."] [--args "OPTIONS"]
-#                     [--out FILE]
+#                     [--instances N] [--out FILE]
 #
 # --args adds options to every consumer's command line, split on spaces
 # (e.g. "--batch-size 400000 --batch-ms 20000 --batch-bytes 67108864",
 # the replay checkpoints of deploy/config/tthc-route.conf).
+#
+# --instances N runs N processes of each consumer in its group at once (a
+# province topic's partitions are shared among them, each instance with
+# its own PostgreSQL connection: docs/operations.md, "Sizing"); RSS and
+# open fds are then their sums.
 #
 # --pg-settings runs PostgreSQL with those parameters (e.g. the sizing of
 # docs/operations.md: "shared_buffers=2GB max_wal_size=16GB
@@ -35,7 +40,8 @@ CONSUMERS=ingest
 PG_SETTINGS=
 OUT=
 ARGS=
-bench_args bench/rss_long.sh "days dossiers-per-day partitions consumers pg-settings args out" "$@"
+INSTANCES=1
+bench_args bench/rss_long.sh "days dossiers-per-day partitions consumers pg-settings args instances out" "$@"
 bench_report_fd "$OUT"
 read -r -a EXTRA <<<"$ARGS"
 bench_stack "$PARTITIONS"
@@ -43,42 +49,57 @@ bench_stack "$PARTITIONS"
 bench_sim 2025-07-01 "$DAYS" "$DOSSIERS_PER_DAY" 11
 MSGS=$(tail -n 1 "$W/sim.log" | grep -o '[0-9]*' | head -n 1)
 tp_log "produced $MSGS messages"
-# run_sampled NAME: runs tthc-NAME over the whole stream, sampling it.
+# run_sampled NAME: runs tthc-NAME (INSTANCES processes) over the whole
+# stream, sampling them.
 run_sampled() {
-	local name=$1 pid t0 rss fds done_
-	"$B/tthc-$name" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
-		--schemas "$ROOT/schemas/avro" --exit-when-idle \
-		--kafka.session.timeout.ms=6000 "${EXTRA[@]}" >"$W/$name.log" 2>&1 &
-	pid=$!
+	local name=$1 pid pids=() t0 rss fds done_ alive i rc
+	for i in $(seq 1 "$INSTANCES"); do
+		"$B/tthc-$name" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
+			--schemas "$ROOT/schemas/avro" --exit-when-idle \
+			--kafka.session.timeout.ms=6000 "${EXTRA[@]}" \
+			>"$W/$name.$i.log" 2>&1 &
+		pids+=($!)
+	done
 	t0=$SECONDS
 	echo "seconds,committed_messages,rss_kib,open_fds" >"$W/$name.csv"
-	while kill -0 "$pid" 2>/dev/null; do
-		rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-		fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
+	while :; do
+		alive=0 rss=0 fds=0
+		for pid in "${pids[@]}"; do
+			kill -0 "$pid" 2>/dev/null || continue
+			alive=1
+			rss=$((rss + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)))
+			fds=$((fds + $(ls "/proc/$pid/fd" 2>/dev/null | wc -l)))
+		done
+		[[ $alive == 1 ]] || break
 		done_=$(tp_psql_val "SELECT coalesce(sum(next_offset), 0) FROM tthc.consumer_offsets WHERE group_id = 'tthc-$name'")
 		echo "$((SECONDS - t0)),$done_,$rss,$fds" >>"$W/$name.csv"
 		sleep 10
 	done
-	local rc=0
-	wait "$pid" || rc=$?
-	tp_assert_eq 0 "$rc" "tthc-$name read the stream and exited 0"
-	cp "$W/$name.log" "/tmp/rss_long_$name.log" 2>/dev/null || true
+	for i in "${!pids[@]}"; do
+		rc=0
+		wait "${pids[$i]}" || rc=$?
+		tp_assert_eq 0 "$rc" "tthc-$name (instance $((i + 1))) read the stream and exited 0"
+		cp "$W/$name.$((i + 1)).log" "/tmp/rss_long_$name.$((i + 1)).log" 2>/dev/null || true
+	done
 }
 for c in $CONSUMERS; do
 	tp_log "running tthc-$c over the stream"
 	run_sampled "$c"
 done
-python3 - "$W" "$MSGS" "$DAYS" "$DOSSIERS_PER_DAY" "$PARTITIONS" "$CONSUMERS" "$PG_SETTINGS" "$ARGS" <<'PY' >&3
+python3 - "$W" "$MSGS" "$DAYS" "$DOSSIERS_PER_DAY" "$PARTITIONS" "$CONSUMERS" "$PG_SETTINGS" "$ARGS" "$INSTANCES" <<'PY' >&3
 import csv, sys
-w, msgs, days, dpd, parts, consumers, pgset, args = sys.argv[1:9]
+w, msgs, days, dpd, parts, consumers, pgset, args, inst = sys.argv[1:10]
 def mib(k): return "%.0f MiB" % (int(k) / 1024)
 print("## Memory and rate over a long run\n")
 print("`bench/rss_long.sh --days %s --dossiers-per-day %s --partitions %s "
-      "--consumers '%s'%s%s`: %s messages, all stored, each consumer run "
-      "alone over the whole stream, sampled every 10 s.\n"
+      "--consumers '%s'%s%s%s`: %s messages, all stored, each consumer run "
+      "alone over the whole stream%s, sampled every 10 s.\n"
       % (days, dpd, parts, consumers,
          " --pg-settings '%s'" % pgset if pgset else "",
-         " --args '%s'" % args if args else "", msgs))
+         " --args '%s'" % args if args else "",
+         " --instances %s" % inst if inst != "1" else "", msgs,
+         " (%s instances at once: RSS and fds are their sums)" % inst
+         if inst != "1" else ""))
 for c in consumers.split():
     rows = [r for r in csv.DictReader(open("%s/%s.csv" % (w, c)))
             if int(r["rss_kib"]) > 0]
