@@ -48,7 +48,7 @@ void tp_tally_share(const struct tp_workcal *cal, const struct tp_dossier *d,
 }
 
 /* The index of day in the bag's waiting list, or where it would go. */
-static size_t tp_daybag_find(const struct tp_daybag *b, int64_t day)
+static size_t tp_tally_bag_find(const struct tp_tally_bag *b, int64_t day)
 {
         size_t lo = 0, hi = b->n;
         while (lo < hi) {
@@ -61,8 +61,8 @@ static size_t tp_daybag_find(const struct tp_daybag *b, int64_t day)
         return lo;
 }
 
-static void tp_daybag_add(struct tp_daybag *b, int64_t share_day, int64_t today,
-                          int sign)
+static void tp_tally_bag_add(struct tp_tally_bag *b, int64_t share_day,
+                             int64_t today, int sign)
 {
         size_t i;
         if (share_day == TP_TALLY_NEVER)
@@ -71,7 +71,7 @@ static void tp_daybag_add(struct tp_daybag *b, int64_t share_day, int64_t today,
                 b->passed += sign;
                 return;
         }
-        i = tp_daybag_find(b, share_day);
+        i = tp_tally_bag_find(b, share_day);
         if (i < b->n && b->wait[i].day == share_day) {
                 b->wait[i].n += sign;
                 if (b->wait[i].n == 0) {
@@ -92,7 +92,7 @@ static void tp_daybag_add(struct tp_daybag *b, int64_t share_day, int64_t today,
         b->n++;
 }
 
-static int tp_daybag_pass(struct tp_daybag *b, int64_t today)
+static int tp_tally_bag_pass(struct tp_tally_bag *b, int64_t today)
 {
         size_t k = 0;
         int before = b->passed;
@@ -109,18 +109,18 @@ void tp_tally_add(struct tp_tally *t, const struct tp_share *s, int64_t day,
                   int sign)
 {
         if (s->intake) {
-                tp_daybag_add(&t->intake, s->day, day, sign);
+                tp_tally_bag_add(&t->intake, s->day, day, sign);
                 return;
         }
         t->open += sign;
         t->paused += s->paused ? sign : 0;
-        tp_daybag_add(&t->overdue, s->day, day, sign);
+        tp_tally_bag_add(&t->overdue, s->day, day, sign);
 }
 
 int tp_tally_pass(struct tp_tally *t, int64_t day)
 {
-        int a = tp_daybag_pass(&t->overdue, day);
-        int b = tp_daybag_pass(&t->intake, day);
+        int a = tp_tally_bag_pass(&t->overdue, day);
+        int b = tp_tally_bag_pass(&t->intake, day);
         return a || b;
 }
 

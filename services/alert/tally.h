@@ -45,20 +45,20 @@ struct tp_share {
 };
 
 /* Shares not yet counted, by day (sorted, each day once). */
-struct tp_daywait {
+struct tp_tally_wait {
         int64_t day;
         int n;
 };
 
-struct tp_daybag {
+struct tp_tally_bag {
         int passed; /* shares whose day is before the tally's day */
-        struct tp_daywait *wait; /* owned */
+        struct tp_tally_wait *wait; /* owned */
         size_t n, cap;
 };
 
 struct tp_tally {
         int open, paused;
-        struct tp_daybag overdue, intake;
+        struct tp_tally_bag overdue, intake;
 };
 
 /* s: the share of d (cal: the working calendar of the intake rule). */
