@@ -117,11 +117,16 @@ int tp_dossier_is_open(const struct tp_dossier *d)
                d->status == TP_DS_PAUSED;
 }
 
+int64_t tp_dossier_overdue_after(const struct tp_dossier *d)
+{
+        if (d->status != TP_DS_PROCESSING || d->original_due_at == TP_TS_NONE)
+                return INT64_MAX;
+        return tp_vn_day(d->original_due_at);
+}
+
 int tp_dossier_is_overdue(const struct tp_dossier *d, int64_t eval_day)
 {
-        return d->status == TP_DS_PROCESSING &&
-               d->original_due_at != TP_TS_NONE &&
-               tp_vn_day(d->original_due_at) < eval_day;
+        return tp_dossier_overdue_after(d) < eval_day;
 }
 
 /* The deadline rules: the first due_at is the effective due date; only

@@ -99,8 +99,12 @@ void tp_dossier_apply(struct tp_dossier *d, const struct tp_event *ev,
 
 /* 1 while open: submitted, processing or paused. */
 int tp_dossier_is_open(const struct tp_dossier *d);
-/* 1 when processing (no pause open) and the effective due date's Vietnam
- * date is before eval_day (a tp_vn_day() number). */
+/* The Vietnam day (a tp_vn_day() number) after which d, as it is, is
+ * overdue: its effective due date's, while it is processing (no pause
+ * open); INT64_MAX when it is not (not processing, no due date). */
+int64_t tp_dossier_overdue_after(const struct tp_dossier *d);
+/* 1 when overdue on eval_day (a tp_vn_day() number): after the day
+ * tp_dossier_overdue_after gives. */
 int tp_dossier_is_overdue(const struct tp_dossier *d, int64_t eval_day);
 
 const char *tp_dstatus_name(enum tp_dstatus s);

@@ -64,6 +64,14 @@ int tp_workcal_is_working(const struct tp_workcal *cal, int64_t day)
         return dow == 6 && tp_days_has(cal->worked_saturdays, cal->n_sat, day);
 }
 
+int64_t tp_workcal_next(const struct tp_workcal *cal, int64_t day)
+{
+        for (int i = 0; i < 400; i++)
+                if (tp_workcal_is_working(cal, day + i))
+                        return day + i;
+        return INT64_MAX;
+}
+
 int tp_workcal_between(const struct tp_workcal *cal, int64_t a, int64_t b)
 {
         int n = 0;

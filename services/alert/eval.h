@@ -24,6 +24,9 @@ void tp_workcal_add(struct tp_workcal *cal, int64_t day, const char *kind);
 /* Sorts; call after the last tp_workcal_add(). */
 void tp_workcal_seal(struct tp_workcal *cal);
 int tp_workcal_is_working(const struct tp_workcal *cal, int64_t day);
+/* The first working day on or after day; INT64_MAX when there is none
+ * within 400 days (a calendar with every day off). */
+int64_t tp_workcal_next(const struct tp_workcal *cal, int64_t day);
 /* Working days in [a, b) (0 when b <= a). */
 int tp_workcal_between(const struct tp_workcal *cal, int64_t a, int64_t b);
 /* Office time (ms) in [from, to) of Vietnam working days between

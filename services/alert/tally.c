@@ -7,19 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Working days are looked for this far after a submission; the calendar
- * has five a week outside the longest holidays. */
-#define TP_TALLY_SEARCH_DAYS 400
-
-/* The first working day on or after day, TP_TALLY_NEVER if none is near. */
-static int64_t tp_tally_first_working(const struct tp_workcal *cal, int64_t day)
-{
-        for (int i = 0; i < TP_TALLY_SEARCH_DAYS; i++)
-                if (tp_workcal_is_working(cal, day + i))
-                        return day + i;
-        return TP_TALLY_NEVER;
-}
-
 void tp_tally_share(const struct tp_workcal *cal, const struct tp_dossier *d,
                     struct tp_share *s)
 {
@@ -34,17 +21,14 @@ void tp_tally_share(const struct tp_workcal *cal, const struct tp_dossier *d,
                         return;
                 s->commune = d->commune_code;
                 s->intake = 1;
-                s->day = tp_tally_first_working(cal,
-                                                tp_vn_day(d->submitted_at) + 1);
+                s->day = tp_workcal_next(cal, tp_vn_day(d->submitted_at) + 1);
                 return;
         }
         if (!d->handling_commune_code)
                 return;
         s->commune = d->handling_commune_code;
         s->paused = d->status == TP_DS_PAUSED;
-        /* tp_dossier_is_overdue */
-        if (d->status == TP_DS_PROCESSING && d->original_due_at != TP_TS_NONE)
-                s->day = tp_vn_day(d->original_due_at);
+        s->day = tp_dossier_overdue_after(d);
 }
 
 /* The index of day in the bag's waiting list, or where it would go. */

@@ -28,7 +28,8 @@
 #include "dossier.h"
 #include "eval.h"
 
-/* A share's day when it never counts (no working day found). */
+/* A share's day when it never counts (tp_dossier_overdue_after's and
+ * tp_workcal_next's "none"). */
 #define TP_TALLY_NEVER INT64_MAX
 
 /* What one dossier adds to its commune's figures. */

@@ -104,6 +104,13 @@ test_alert__working_days_skip_holidays_count_worked_saturdays(void **state)
                                             day_of("2026-01-12")),
                          7);
         assert_int_equal(tp_workcal_between(&cal, 10, 5), 0);
+        /* the next working day: itself, past a weekend, past 1-2 Sep */
+        assert_int_equal(tp_workcal_next(&cal, day_of("2025-09-03")),
+                         day_of("2025-09-03"));
+        assert_int_equal(tp_workcal_next(&cal, day_of("2025-09-06")),
+                         day_of("2025-09-08"));
+        assert_int_equal(tp_workcal_next(&cal, day_of("2025-08-30")),
+                         day_of("2025-09-03"));
         tp_workcal_release(&cal);
 }
 
