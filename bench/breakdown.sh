@@ -62,19 +62,10 @@ sleep 1
 OFFSET=$(stat -c %s "$TP_PG_DIR/server.log")
 
 # The consumer under a small wrapper that reports its CPU time.
-python3 - "$W/usage" "${RUN[@]}" --brokers "$TTHC_BROKERS" \
+bench_run_usage "$W/usage" "$W/pid" "${RUN[@]}" --brokers "$TTHC_BROKERS" \
 	--pg "$TTHC_PG" --schemas "$ROOT/schemas/avro" --exit-when-idle \
 	--kafka.session.timeout.ms=6000 ${EXTRA[@]+"${EXTRA[@]}"} \
-	2>"$W/consumer.log" <<'PY'
-import os, sys, time
-t0 = time.time()
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.argv[2], sys.argv[2:])
-_, status, ru = os.wait4(pid, 0)
-open(sys.argv[1], "w").write("%.3f %.3f %.3f %d\n" % (
-    time.time() - t0, ru.ru_utime, ru.ru_stime, os.waitstatus_to_exitcode(status)))
-PY
+	2>"$W/consumer.log"
 read -r WALL USR SYS RC <"$W/usage"
 [[ $RC == 0 ]] || tp_die "tthc-$CONSUMER exited $RC (see $W/consumer.log)"
 # the run's one check, so that tp_finish, which fails a run of none, passes

@@ -5,7 +5,11 @@
 # others need its reference data only), RSS and open fds sampled every
 # 10 s. Memory is bounded by the batch and the resident dossiers (at most
 # --state-cap; tthc-alert: the open ones), not by the stream, so RSS must
-# level off. The report extrapolates each rate to a national year.
+# level off. The report extrapolates each rate to a national year, and
+# ends each consumer with the machine's CPU over its run (the cores' busy
+# and idle time; the consumer's, PostgreSQL's by kind of process and
+# tthc-broker's shares; the CPU per event, and the year it would take
+# with every core busy).
 #
 #   bench/rss_long.sh [--days N] [--dossiers-per-day N] [--partitions N]
 #                     [--consumers "ingest route alert"]
@@ -52,13 +56,23 @@ tp_log "produced $MSGS messages"
 # run_sampled NAME: runs tthc-NAME (INSTANCES processes) over the whole
 # stream, sampling them.
 run_sampled() {
-	local name=$1 pid pids=() t0 rss fds done_ alive i rc
+	local name=$1 pid pids=() wrappers=() watch t0 rss fds done_ alive i rc cpu0 wall w u s usr sys_
+	cpu0=$(bench_cpu_s)
+	bench_pg_watch "$W/$name.pgcpu" &
+	watch=$!
 	for i in $(seq 1 "$INSTANCES"); do
-		"$B/tthc-$name" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
+		rm -f "$W/$name.$i.pid"
+		bench_run_usage "$W/$name.$i.usage" "$W/$name.$i.pid" \
+			"$B/tthc-$name" --brokers "$TTHC_BROKERS" --pg "$TTHC_PG" \
 			--schemas "$ROOT/schemas/avro" --exit-when-idle \
 			--kafka.session.timeout.ms=6000 "${EXTRA[@]}" \
 			>"$W/$name.$i.log" 2>&1 &
-		pids+=($!)
+		wrappers+=($!)
+	done
+	for i in $(seq 1 "$INSTANCES"); do
+		tp_wait_for "test -s '$W/$name.$i.pid'" 10 ||
+			tp_die "tthc-$name (instance $i) did not start"
+		pids+=("$(cat "$W/$name.$i.pid")")
 	done
 	t0=$SECONDS
 	echo "seconds,committed_messages,rss_kib,open_fds" >"$W/$name.csv"
@@ -73,21 +87,37 @@ run_sampled() {
 		[[ $alive == 1 ]] || break
 		done_=$(tp_psql_val "SELECT coalesce(sum(next_offset), 0) FROM tthc.consumer_offsets WHERE group_id = 'tthc-$name'")
 		echo "$((SECONDS - t0)),$done_,$rss,$fds" >>"$W/$name.csv"
-		sleep 10
+		# the next sample in 10 s, or the end as soon as all have exited
+		for _ in $(seq 1 20); do
+			alive=0
+			for pid in "${pids[@]}"; do
+				kill -0 "$pid" 2>/dev/null && alive=1
+			done
+			[[ $alive == 1 ]] || break
+			sleep 0.5
+		done
 	done
-	for i in "${!pids[@]}"; do
-		rc=0
-		wait "${pids[$i]}" || rc=$?
-		tp_assert_eq 0 "$rc" "tthc-$name (instance $((i + 1))) read the stream and exited 0"
-		cp "$W/$name.$((i + 1)).log" "/tmp/rss_long_$name.$((i + 1)).log" 2>/dev/null || true
+	wait "${wrappers[@]}"
+	kill -TERM "$watch"
+	wait "$watch"
+	# the run's CPU: the machine's, PostgreSQL's, the broker's (from
+	# bench_cpu_s), and the consumers' own (their wait4), summed
+	usr=0 sys_=0 wall=0
+	for i in $(seq 1 "$INSTANCES"); do
+		read -r w u s rc <"$W/$name.$i.usage"
+		wall=$(python3 -c "print(max($wall, $w))")
+		tp_assert_eq 0 "$rc" "tthc-$name (instance $i) read the stream and exited 0"
+		usr=$(python3 -c "print($usr + $u)") sys_=$(python3 -c "print($sys_ + $s)")
+		cp "$W/$name.$i.log" "/tmp/rss_long_$name.$i.log" 2>/dev/null || true
 	done
+	echo "$cpu0 $(bench_cpu_s) $wall $usr $sys_" >"$W/$name.cpu"
 }
 for c in $CONSUMERS; do
 	tp_log "running tthc-$c over the stream"
 	run_sampled "$c"
 done
 python3 - "$W" "$MSGS" "$DAYS" "$DOSSIERS_PER_DAY" "$PARTITIONS" "$CONSUMERS" "$PG_SETTINGS" "$ARGS" "$INSTANCES" <<'PY' >&3
-import csv, sys
+import csv, os, sys
 w, msgs, days, dpd, parts, consumers, pgset, args, inst = sys.argv[1:10]
 def mib(k): return "%.0f MiB" % (int(k) / 1024)
 print("## Memory and rate over a long run\n")
@@ -126,6 +156,27 @@ for c in consumers.split():
              min(int(r["open_fds"]) for r in half),
              max(int(r["open_fds"]) for r in half), rate,
              120e6 / rate / 60 if rate else 0))
+    # The machine's CPU over the run (bench_cpu_s before and after).
+    f = [float(x) for x in open("%s/%s.cpu" % (w, c)).read().split()]
+    busy, idle, steal = f[5] - f[0], f[6] - f[1], f[9] - f[4]
+    pg, broker, wall, client = f[7] - f[2], f[8] - f[3], f[10], f[11] + f[12]
+    ncpu = os.cpu_count()
+    per = busy / int(msgs) * 1e6
+    print("CPU from the start to the exit (%.0f s on %d cores): the machine "
+          "busy %.0f %% of the time (%.0f s: tthc-%s %.0f s, PostgreSQL "
+          "%.0f s, tthc-broker %.0f s, the rest %.0f s), idle %.0f s, "
+          "stolen by the hypervisor %.0f s; %.1f µs of CPU an event. At "
+          "that work per event, with every core busy all the time, a "
+          "national year of 120M events would take %.0f min.\n"
+          % (wall, ncpu, 100 * busy / (busy + idle + steal),
+             busy, c, client, pg, broker, busy - client - pg - broker,
+             idle, steal, per, 120e6 * per / 1e6 / ncpu / 60))
+    kinds = [l.split("\t") for l in open("%s/%s.pgcpu" % (w, c)).read().splitlines()]
+    seen = sum(float(v) for _, v in kinds)
+    print("PostgreSQL's %.0f s by process (watched every 0.5 s): %s, "
+          "processes too short to be seen %.0f s.\n"
+          % (pg, ", ".join("%s %.0f s" % (k, float(v)) for k, v in kinds
+                            if float(v) >= 0.5), pg - seen))
 PY
 [[ " $CONSUMERS " != *" ingest "* ]] || tp_assert_eq "$MSGS" "$(tp_psql_val "SELECT count(*) FROM tthc.filing_events")" \
 	"every produced message was stored (none lost by the broker's retention)"

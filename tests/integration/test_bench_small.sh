@@ -19,6 +19,18 @@ done
 grep -Eq "^\| tthc-alert end to end \|.* \| [0-9.]+ s \|$" "$out"
 tp_assert_eq 0 $? "the report says how long tthc-alert waited for PostgreSQL"
 
+# The long-run bench, at a small size: its report's rate and CPU lines.
+out=$(tp_workdir)/rss_long.md
+bash "$TP_ROOT/bench/rss_long.sh" --days 2 --dossiers-per-day 2000 \
+	--partitions 3 --consumers 'ingest route' --out "$out" >/dev/null 2>&1
+tp_assert_eq 0 $? "bench/rss_long.sh at a small size succeeds"
+for c in ingest route; do
+	grep -A 40 "^### tthc-$c" "$out" | grep -Eq "^CPU from the start to the exit \([0-9]+ s on [0-9]+ cores\): the machine busy [0-9]+ % of the time \([0-9]+ s: tthc-$c [0-9]+ s, PostgreSQL [0-9]+ s, tthc-broker [0-9]+ s,.*[0-9.]+ µs of CPU an event"
+	tp_assert_eq 0 $? "bench/rss_long.sh reports the machine's CPU over tthc-$c's run"
+done
+grep -q "^PostgreSQL's [0-9]* s by process" "$out"
+tp_assert_eq 0 $? "bench/rss_long.sh reports PostgreSQL's CPU by process"
+
 # The national-year generator and the analyst query bench, at a small size.
 tp_pg_start
 W=$(tp_workdir)
