@@ -26,22 +26,19 @@
 #                               waited for its batches in flight, i.e. for
 #                               PostgreSQL (its exit line in LOG; 0 when it
 #                               never pipelined)
-#   bench_cpu_s                 prints the CPU seconds used so far: the
-#                               machine's busy and idle time (all cores,
-#                               /proc/stat), PostgreSQL's (the postmaster,
-#                               the children it reaped, the live ones),
-#                               tthc-broker's and the time stolen by the
-#                               hypervisor; the difference of two reads is
-#                               a run's
-#   bench_pg_watch OUT          run in the background: watches
-#                               PostgreSQL's processes every 0.5 s and,
-#                               when sent SIGTERM, writes to OUT the CPU
-#                               seconds each kind used while watched
-#                               ("backend", "autovacuum worker",
-#                               "walwriter", ...): a process is counted up
-#                               to its last sight, so one that lives less
-#                               than 0.5 s is missed (the difference to
-#                               bench_cpu_s's total is the unseen)
+#   bench_cpu_watch OUT         run in the background until sent
+#                               SIGTERM; then writes to OUT the CPU
+#                               seconds used meanwhile: a first line
+#                               "BUSY IDLE STOLEN POSTGRES BROKER" (the
+#                               cores', /proc/stat; PostgreSQL's: the
+#                               postmaster, the children it reaped and the
+#                               live ones; tthc-broker's), then a line
+#                               "KIND<TAB>SECONDS" for each kind of
+#                               PostgreSQL process ("backend",
+#                               "autovacuum worker", ...), watched every
+#                               0.5 s: one that lives less than that is
+#                               missed (the difference to POSTGRES is the
+#                               unseen)
 #   bench_run_usage USAGE PIDFILE CMD...
 #                               runs CMD, writes its pid to PIDFILE at once
 #                               and, when it exits, "WALL USER SYS RC" to
@@ -130,84 +127,72 @@ bench_sim() {
 		--seed "$seed" "$@" >"$W/sim.log" 2>&1
 }
 
-bench_cpu_s() {
-	python3 - "$TP_PG_DIR/data/postmaster.pid" "$TP_BROKER_PID" <<'PY'
-import os, sys
+bench_cpu_watch() {
+	exec python3 - "$TP_PG_DIR/data/postmaster.pid" "$TP_BROKER_PID" "$1" <<'PY'
+import os, signal, sys, time
 tick = os.sysconf("SC_CLK_TCK")
-cpu = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-# user nice system idle iowait irq softirq steal (guest is in user);
-# steal is time the hypervisor gave to others, neither busy nor idle here
-busy = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6]
-idle = cpu[3] + cpu[4]
+pm, broker, out = open(sys.argv[1]).readline().strip(), sys.argv[2], sys.argv[3]
+KINDS = ("autovacuum worker", "autovacuum launcher", "walwriter",
+         "checkpointer", "background writer", "logical replication")
 def stat(pid):
+    """ppid, own CPU, reaped children's CPU, start time; None if gone"""
     try:
         raw = open("/proc/%s/stat" % pid).read()
     except OSError:
         return None
     f = raw[raw.rindex(")") + 2:].split()
-    # f[1] ppid; f[11..14] utime stime cutime cstime
-    return int(f[1]), int(f[11]) + int(f[12]), int(f[13]) + int(f[14])
-pm = open(sys.argv[1]).readline().strip()
-own = stat(pm)
-pg = own[1] + own[2] if own else 0
-for d in os.listdir("/proc"):
-    if d.isdigit():
-        st = stat(d)
-        if st and str(st[0]) == pm:
+    return (f[1], int(f[11]) + int(f[12]), int(f[13]) + int(f[14]),
+            int(f[19]))
+def totals():
+    """the cores' busy, idle and stolen time, PostgreSQL's, the broker's"""
+    cpu = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest is in user);
+    # steal is time the hypervisor gave to others, neither busy nor idle
+    own = stat(pm)
+    pg = own[1] + own[2] if own else 0
+    for d in os.listdir("/proc"):
+        st = stat(d) if d.isdigit() else None
+        if st and st[0] == pm:
             pg += st[1]
-br = stat(sys.argv[2])
-print("%.2f %.2f %.2f %.2f %.2f" % (busy / tick, idle / tick, pg / tick,
-                                    (br[1] if br else 0) / tick,
-                                    cpu[7] / tick))
-PY
-}
-
-bench_pg_watch() {
-	exec python3 - "$TP_PG_DIR/data/postmaster.pid" "$1" <<'PY'
-import os, signal, sys, time
-tick = os.sysconf("SC_CLK_TCK")
-pm = open(sys.argv[1]).readline().strip()
+    br = stat(broker)
+    return [cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6], cpu[3] + cpu[4],
+            cpu[7], pg, br[1] if br else 0]
 first, last, kind = {}, {}, {}
+def scan(scanned):
+    for d in os.listdir("/proc"):
+        st = stat(d) if d.isdigit() else None
+        if not st or st[0] != pm:
+            continue
+        try:
+            cmd = open("/proc/%s/cmdline" % d).read()
+        except OSError:
+            continue
+        # "postgres: autovacuum worker tthc", "postgres: USER DB HOST ..."
+        k = cmd.rstrip("\0").replace("postgres: ", "", 1)
+        key = (d, st[3])  # pid and start time: a reused pid is new
+        # those running at the start count from there, the others whole
+        first.setdefault(key, st[1] if not scanned else 0)
+        last[key] = st[1]
+        kind[key] = next((n for n in KINDS if k.startswith(n)), "backend")
 stop = False
-scanned = False
 def term(*_):
     global stop
     stop = True
 signal.signal(signal.SIGTERM, term)
-def scan():
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            raw = open("/proc/%s/stat" % d).read()
-            cmd = open("/proc/%s/cmdline" % d).read()
-        except OSError:
-            continue
-        f = raw[raw.rindex(")") + 2:].split()
-        if f[1] != pm:
-            continue
-        cpu = int(f[11]) + int(f[12])
-        # "postgres: autovacuum worker tthc", "postgres: USER DB HOST ..."
-        k = cmd.rstrip("\0").replace("postgres: ", "", 1)
-        k = next((n for n in ("autovacuum worker", "autovacuum launcher",
-                              "walwriter", "checkpointer",
-                              "background writer", "logical replication")
-                  if k.startswith(n)), "backend")
-        key = (d, int(f[19]))  # pid and start time: a reused pid is new
-        # those running at the start count from there, the others whole
-        first.setdefault(key, cpu if not scanned else 0)
-        last[key] = cpu
-        kind[key] = k
+t0 = totals()
+scanned = False
 while not stop:
-    scan()
+    scan(scanned)
     scanned = True
     time.sleep(0.5)
+t1 = totals()
 tot = {}
 for key, cpu in last.items():
     tot[kind[key]] = tot.get(kind[key], 0) + cpu - first[key]
-with open(sys.argv[2], "w") as out:
+with open(out, "w") as f:
+    f.write(" ".join("%.2f" % ((b - a) / tick) for a, b in zip(t0, t1)) + "\n")
     for k, v in sorted(tot.items(), key=lambda kv: -kv[1]):
-        out.write("%s\t%.2f\n" % (k, v / tick))
+        f.write("%s\t%.2f\n" % (k, v / tick))
 PY
 }
 

@@ -56,9 +56,8 @@ tp_log "produced $MSGS messages"
 # run_sampled NAME: runs tthc-NAME (INSTANCES processes) over the whole
 # stream, sampling them.
 run_sampled() {
-	local name=$1 pid pids=() wrappers=() watch t0 rss fds done_ alive i rc cpu0 wall w u s usr sys_
-	cpu0=$(bench_cpu_s)
-	bench_pg_watch "$W/$name.pgcpu" &
+	local name=$1 pid pids=() wrappers=() watch t0 rss fds done_ i rc
+	bench_cpu_watch "$W/$name.cpu" &
 	watch=$!
 	for i in $(seq 1 "$INSTANCES"); do
 		rm -f "$W/$name.$i.pid"
@@ -76,41 +75,37 @@ run_sampled() {
 	done
 	t0=$SECONDS
 	echo "seconds,committed_messages,rss_kib,open_fds" >"$W/$name.csv"
-	while :; do
-		alive=0 rss=0 fds=0
+	while any_alive; do
+		rss=0 fds=0
 		for pid in "${pids[@]}"; do
 			kill -0 "$pid" 2>/dev/null || continue
-			alive=1
 			rss=$((rss + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)))
 			fds=$((fds + $(ls "/proc/$pid/fd" 2>/dev/null | wc -l)))
 		done
-		[[ $alive == 1 ]] || break
 		done_=$(tp_psql_val "SELECT coalesce(sum(next_offset), 0) FROM tthc.consumer_offsets WHERE group_id = 'tthc-$name'")
 		echo "$((SECONDS - t0)),$done_,$rss,$fds" >>"$W/$name.csv"
 		# the next sample in 10 s, or the end as soon as all have exited
 		for _ in $(seq 1 20); do
-			alive=0
-			for pid in "${pids[@]}"; do
-				kill -0 "$pid" 2>/dev/null && alive=1
-			done
-			[[ $alive == 1 ]] || break
+			any_alive || break
 			sleep 0.5
 		done
 	done
 	wait "${wrappers[@]}"
 	kill -TERM "$watch"
 	wait "$watch"
-	# the run's CPU: the machine's, PostgreSQL's, the broker's (from
-	# bench_cpu_s), and the consumers' own (their wait4), summed
-	usr=0 sys_=0 wall=0
 	for i in $(seq 1 "$INSTANCES"); do
-		read -r w u s rc <"$W/$name.$i.usage"
-		wall=$(python3 -c "print(max($wall, $w))")
+		read -r _ _ _ rc <"$W/$name.$i.usage"
 		tp_assert_eq 0 "$rc" "tthc-$name (instance $i) read the stream and exited 0"
-		usr=$(python3 -c "print($usr + $u)") sys_=$(python3 -c "print($sys_ + $s)")
 		cp "$W/$name.$i.log" "/tmp/rss_long_$name.$i.log" 2>/dev/null || true
 	done
-	echo "$cpu0 $(bench_cpu_s) $wall $usr $sys_" >"$W/$name.cpu"
+}
+# any_alive: whether one of run_sampled's pids still runs.
+any_alive() {
+	local pid
+	for pid in "${pids[@]}"; do
+		kill -0 "$pid" 2>/dev/null && return 0
+	done
+	return 1
 }
 for c in $CONSUMERS; do
 	tp_log "running tthc-$c over the stream"
@@ -156,10 +151,14 @@ for c in consumers.split():
              min(int(r["open_fds"]) for r in half),
              max(int(r["open_fds"]) for r in half), rate,
              120e6 / rate / 60 if rate else 0))
-    # The machine's CPU over the run (bench_cpu_s before and after).
-    f = [float(x) for x in open("%s/%s.cpu" % (w, c)).read().split()]
-    busy, idle, steal = f[5] - f[0], f[6] - f[1], f[9] - f[4]
-    pg, broker, wall, client = f[7] - f[2], f[8] - f[3], f[10], f[11] + f[12]
+    # The machine's CPU over the run (bench_cpu_watch), and the
+    # consumers' own (their usage files: wall, user, system, exit code).
+    lines = open("%s/%s.cpu" % (w, c)).read().splitlines()
+    busy, idle, steal, pg, broker = (float(x) for x in lines[0].split())
+    usage = [[float(x) for x in open("%s/%s.%d.usage" % (w, c, i)).read().split()]
+             for i in range(1, int(inst) + 1)]
+    wall = max(u[0] for u in usage)
+    client = sum(u[1] + u[2] for u in usage)
     ncpu = os.cpu_count()
     per = busy / int(msgs) * 1e6
     print("CPU from the start to the exit (%.0f s on %d cores): the machine "
@@ -171,7 +170,7 @@ for c in consumers.split():
           % (wall, ncpu, 100 * busy / (busy + idle + steal),
              busy, c, client, pg, broker, busy - client - pg - broker,
              idle, steal, per, 120e6 * per / 1e6 / ncpu / 60))
-    kinds = [l.split("\t") for l in open("%s/%s.pgcpu" % (w, c)).read().splitlines()]
+    kinds = [l.split("\t") for l in lines[1:]]
     seen = sum(float(v) for _, v in kinds)
     print("PostgreSQL's %.0f s by process (watched every 0.5 s): %s, "
           "processes too short to be seen %.0f s.\n"
